@@ -1,0 +1,26 @@
+"""netstats: survival, Ki-67/grade and SSTR-PET statistics for neuroendocrine-tumour cohorts.
+
+The public API is re-exported here explicitly; submodules are imported by name
+(``netstats.survival``, ``netstats.grading`` ...).  Importing netstats never touches a
+display: only :mod:`netstats.plots` uses matplotlib, and it imports it lazily.
+"""
+
+from __future__ import annotations
+
+from netstats._version import __version__
+from netstats.exceptions import (
+    CohortValidationError,
+    NetstatsError,
+    NotFittedError,
+    SchemaError,
+    StatisticalWarning,
+)
+
+__all__ = [
+    "CohortValidationError",
+    "NetstatsError",
+    "NotFittedError",
+    "SchemaError",
+    "StatisticalWarning",
+    "__version__",
+]
