@@ -7,7 +7,9 @@ display: only :mod:`netstats.plots` uses matplotlib, and it imports it lazily.
 
 from __future__ import annotations
 
+from netstats import schema, vocab
 from netstats._version import __version__
+from netstats.cohort import AttritionLog, Cohort
 from netstats.exceptions import (
     CohortValidationError,
     NetstatsError,
@@ -15,12 +17,19 @@ from netstats.exceptions import (
     SchemaError,
     StatisticalWarning,
 )
+from netstats.io import load_cohort, save_cohort
 
 __all__ = [
+    "AttritionLog",
+    "Cohort",
     "CohortValidationError",
     "NetstatsError",
     "NotFittedError",
     "SchemaError",
     "StatisticalWarning",
     "__version__",
+    "load_cohort",
+    "save_cohort",
+    "schema",
+    "vocab",
 ]

@@ -7,6 +7,8 @@ built-in exception a Python user would expect (``ValueError`` for bad values).
 
 from __future__ import annotations
 
+from typing import Any
+
 __all__ = [
     "CohortValidationError",
     "NetstatsError",
@@ -36,7 +38,7 @@ class CohortValidationError(SchemaError):
         ``rule``, ``severity`` and ``message``.
     """
 
-    def __init__(self, message: str, problems=None) -> None:  # noqa: ANN001 - DataFrame
+    def __init__(self, message: str, problems: Any = None) -> None:
         super().__init__(message)
         self.problems = problems
 

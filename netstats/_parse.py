@@ -1,0 +1,252 @@
+"""Turning a raw table (text cells, or whatever a file format gave) into canonical dtypes.
+
+Every cell that cannot be read is recorded in the :class:`ProblemLog` with its source row,
+column, value and rule; it becomes missing in the output, and the error stops the cohort
+from loading, so nothing is lost silently.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+
+import numpy as np
+import pandas as pd
+
+from netstats import vocab
+from netstats._problems import ProblemLog
+from netstats.schema import Column, TableSpec
+
+MISSING_TOKENS = frozenset({"", "na", "n/a", "nan", "null", "none", "nat", ".", "#n/a", "missing"})
+
+_TRUE = frozenset({"true", "t", "yes", "y", "1", "positive", "pos"})
+_FALSE = frozenset({"false", "f", "no", "n", "0", "negative", "neg"})
+
+
+def normalize_header(name: object) -> str:
+    """Canonical form of a header: stripped, lower case, blanks and hyphens to underscores."""
+    text = str(name).replace("\ufeff", "").strip().lower()
+    return re.sub(r"[\s\-]+", "_", text)
+
+
+def _is_missing(series: pd.Series) -> pd.Series:
+    """Missing cells: NA, or text that is blank or a conventional missing token."""
+    missing = series.isna()
+    text = series[~missing].astype(str).str.strip().str.lower()
+    missing.loc[text.index] = text.isin(MISSING_TOKENS)
+    return missing
+
+
+def _source_rows(index: pd.Index, row_offset: int) -> np.ndarray:
+    return np.asarray(index, dtype=np.int64) + row_offset
+
+
+def _parse_dates(
+    raw: pd.Series, missing: pd.Series, date_format: str | None
+) -> tuple[pd.Series, pd.Series]:
+    out = pd.Series(pd.NaT, index=raw.index, dtype="datetime64[ns]")
+    present = raw[~missing]
+    if present.empty:
+        return out, pd.Series(False, index=raw.index)
+    if pd.api.types.is_datetime64_any_dtype(present):
+        parsed = (
+            pd.to_datetime(present).dt.tz_localize(None)
+            if getattr(present.dt, "tz", None)
+            else pd.to_datetime(present)
+        )
+    else:
+        text = present.map(lambda v: v.isoformat() if hasattr(v, "isoformat") else str(v).strip())
+        fmt = date_format or "ISO8601"
+        parsed = pd.to_datetime(text, format=fmt, errors="coerce")
+    parsed = parsed.dt.normalize().astype("datetime64[ns]")
+    out.loc[present.index] = parsed
+    bad = pd.Series(False, index=raw.index)
+    bad.loc[present.index] = parsed.isna().to_numpy()
+    return out, bad
+
+
+def _parse_numbers(raw: pd.Series, missing: pd.Series) -> tuple[pd.Series, pd.Series]:
+    out = pd.Series(np.nan, index=raw.index, dtype="float64")
+    present = raw[~missing]
+    if present.dtype == bool or pd.api.types.is_bool_dtype(present):
+        present = present.astype(float)
+    values = pd.to_numeric(
+        present if pd.api.types.is_numeric_dtype(present) else present.astype(str).str.strip(),
+        errors="coerce",
+    ).astype("float64")
+    bad = pd.Series(False, index=raw.index)
+    bad.loc[present.index] = (values.isna() | np.isinf(values)).to_numpy()
+    out.loc[present.index] = values.where(~np.isinf(values))
+    return out, bad
+
+
+def _parse_bools(raw: pd.Series, missing: pd.Series) -> tuple[pd.Series, pd.Series]:
+    out = pd.Series(pd.NA, index=raw.index, dtype="boolean")
+    present = raw[~missing]
+    text = present.astype(str).str.strip().str.lower().str.replace(r"\.0$", "", regex=True)
+    is_true = text.isin(_TRUE)
+    is_false = text.isin(_FALSE)
+    out.loc[present.index[is_true.to_numpy()]] = True
+    out.loc[present.index[is_false.to_numpy()]] = False
+    bad = pd.Series(False, index=raw.index)
+    bad.loc[present.index] = (~(is_true | is_false)).to_numpy()
+    return out, bad
+
+
+def _parse_strings(raw: pd.Series, missing: pd.Series) -> pd.Series:
+    out = pd.Series(pd.NA, index=raw.index, dtype="string")
+    present = raw[~missing]
+
+    def text(v: object) -> str:
+        # Numbers read by a typed format keep their written form (1.0 -> "1").
+        if isinstance(v, float | np.floating) and float(v).is_integer():
+            return str(int(v))
+        return str(v).strip()
+
+    out.loc[present.index] = present.map(text).astype("string")
+    return out
+
+
+def _parse_column(
+    raw: pd.Series,
+    col: Column,
+    spec: TableSpec,
+    problems: ProblemLog,
+    *,
+    date_format: str | None,
+    row_offset: int,
+) -> pd.Series:
+    missing = _is_missing(raw)
+    rows = _source_rows(raw.index, row_offset)
+
+    def report(bad: pd.Series, rule: str, message: str) -> None:
+        mask = bad.to_numpy()
+        problems.add_cells(spec.name, col.name, rule, message, rows[mask], raw[mask].tolist())
+
+    if col.type == "date":
+        fmt = date_format or "ISO 8601 (YYYY-MM-DD)"
+        out, bad = _parse_dates(raw, missing, date_format)
+        report(bad, "date_format", f"cannot be read as a date in format {fmt}")
+    elif col.type in ("float", "int"):
+        out, bad = _parse_numbers(raw, missing)
+        report(bad, "type", "is not a finite number")
+        if col.type == "int":
+            fractional = out.notna() & (out % 1 != 0)
+            report(fractional, "type", "is not a whole number")
+            out = out.where(~fractional).round().astype("Int64")
+    elif col.type == "bool":
+        out, bad = _parse_bools(raw, missing)
+        report(bad, "type", "is not true/false (accepted: true/false, yes/no, 1/0)")
+    else:
+        out = _parse_strings(raw, missing)
+        if col.type == "category" and col.vocabulary is not None:
+            out = _normalize_category(out, raw, col, spec, problems, rows)
+    return out
+
+
+def _normalize_category(
+    values: pd.Series,
+    raw: pd.Series,
+    col: Column,
+    spec: TableSpec,
+    problems: ProblemLog,
+    rows: np.ndarray,
+) -> pd.Series:
+    voc = vocab.VOCABULARIES[col.vocabulary]  # type: ignore[index]
+    present = values.dropna()
+    mapping: dict[str, str | None] = {}
+    for value in present.unique():
+        if col.vocabulary == "regimen":
+            mapping[value] = vocab.normalize_regimen(value)[0]
+        else:
+            mapping[value] = voc.normalize(value)
+    canonical = present.map(mapping)
+    out = pd.Series(pd.NA, index=values.index, dtype="string")
+    out.loc[canonical.index] = canonical.astype("string")
+    unknown = canonical[canonical.isna()]
+    positions = values.index.get_indexer(unknown.index)
+    for pos, (idx, value) in zip(positions, present.loc[unknown.index].items(), strict=True):
+        del idx
+        if col.vocabulary == "regimen":
+            parts = vocab.normalize_regimen(value)[1]
+            hints = [(p, voc.suggest(p)) for p in parts]
+            hint = "; ".join(f"did you mean {s!r} for {p!r}?" for p, s in hints if s)
+        else:
+            suggestion = voc.suggest(value)
+            hint = f"did you mean {suggestion!r}?" if suggestion else ""
+        message = f"unknown {voc.name}; expected one of {', '.join(voc.values)}"
+        if hint:
+            message += f" ({hint})"
+        problems.add(spec.name, col.name, "vocabulary", message, row=int(rows[pos]), value=value)
+    del raw
+    return out
+
+
+def coerce_table(
+    raw: pd.DataFrame,
+    spec: TableSpec,
+    problems: ProblemLog,
+    *,
+    date_format: str | None = None,
+    row_offset: int = 2,
+) -> pd.DataFrame:
+    """Parse ``raw`` into the canonical columns and dtypes of ``spec``.
+
+    Headers are matched case-insensitively (blanks and hyphens count as underscores).
+    Missing optional columns are added empty; missing required columns, duplicated
+    headers, unknown columns (with a suggestion) and unreadable cells are recorded in
+    ``problems``.  The returned frame has every column of ``spec`` in canonical order and
+    keeps ``raw``'s index (so problems found later can name the source row).
+    """
+    headers = [normalize_header(c) for c in raw.columns]
+    seen: dict[str, int] = {}
+    for h in headers:
+        seen[h] = seen.get(h, 0) + 1
+    for h, n in seen.items():
+        if n > 1:
+            problems.add(
+                spec.name, h, "duplicate_header", f"header appears {n} times; keep one column"
+            )
+    frame = raw.copy()
+    frame.columns = pd.Index(headers)
+    frame = frame.loc[:, ~frame.columns.duplicated()]
+
+    known = set(spec.names)
+    for h in frame.columns:
+        if h not in known and not h.startswith("unnamed:"):
+            close = difflib.get_close_matches(h, spec.names, n=1, cutoff=0.75)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            problems.add(
+                spec.name,
+                h,
+                "unknown_column",
+                f"column is not part of the {spec.name} table and is ignored{hint}",
+                severity="warning",
+            )
+        elif h.startswith("unnamed:") and not _is_missing(frame[h]).all():
+            problems.add(
+                spec.name,
+                h,
+                "unknown_column",
+                "column without a header holds values and is ignored",
+                severity="warning",
+            )
+    out: dict[str, pd.Series] = {}
+    for col in spec.columns:
+        if col.derived:
+            out[col.name] = pd.Series(pd.NA, index=frame.index, dtype=col.dtype)
+            continue
+        if col.name not in frame.columns:
+            if col.required:
+                problems.add(
+                    spec.name,
+                    col.name,
+                    "required_column",
+                    f"required column is missing ({col.description.lower()})",
+                )
+            out[col.name] = pd.Series(pd.NA, index=frame.index, dtype=col.dtype)
+            continue
+        out[col.name] = _parse_column(
+            frame[col.name], col, spec, problems, date_format=date_format, row_offset=row_offset
+        )
+    return pd.DataFrame(out, index=frame.index)

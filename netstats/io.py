@@ -1,0 +1,336 @@
+"""Loading and saving cohorts: CSV, Parquet, Excel, SAS/SPSS/Stata, DuckDB and SQL databases.
+
+Readers only read: every cell reaches :meth:`netstats.cohort.Cohort.from_tables` as the
+file gave it (text files are read as text, so identifiers keep their leading zeros), and
+parsing, renaming and validation happen there, against the data model.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Literal
+
+import pandas as pd
+
+from netstats.cohort import Cohort
+from netstats.exceptions import CohortValidationError
+from netstats.schema import TABLE_NAMES, TABLES
+
+__all__ = ["FILE_FORMATS", "load_cohort", "read_tables", "save_cohort"]
+
+FILE_FORMATS: dict[str, str] = {
+    ".csv": "csv",
+    ".txt": "csv",
+    ".parquet": "parquet",
+    ".pq": "parquet",
+    ".xlsx": "excel",
+    ".xlsm": "excel",
+    ".sas7bdat": "sas",
+    ".xpt": "sas",
+    ".sav": "spss",
+    ".zsav": "spss",
+    ".dta": "stata",
+}
+"""File endings recognised in a cohort folder, by reader."""
+
+_DUCKDB_ENDINGS = (".duckdb", ".ddb")
+_CSV_ENCODINGS = ("utf-8-sig", "latin-1")
+# Files with a header row: the first record is row 2, as a spreadsheet shows it.
+_ROW_OFFSET = {"csv": 2, "excel": 2}
+
+
+def _read_csv(path: Path) -> pd.DataFrame:
+    last: Exception | None = None
+    for encoding in _CSV_ENCODINGS:
+        try:
+            return pd.read_csv(
+                path,
+                dtype=str,
+                keep_default_na=False,
+                encoding=encoding,
+                skip_blank_lines=False,
+            )
+        except UnicodeDecodeError as exc:  # try the next encoding
+            last = exc
+        except pd.errors.EmptyDataError:
+            return pd.DataFrame()
+        except pd.errors.ParserError as exc:
+            raise CohortValidationError(f"{path.name}: not a readable CSV file ({exc})") from exc
+    raise CohortValidationError(f"{path.name}: not UTF-8 or Latin-1 text ({last})")
+
+
+def _read_file(path: Path, kind: str) -> pd.DataFrame:
+    if kind == "csv":
+        frame = _read_csv(path)
+        # Trailing blank lines in CSV exports are not records.
+        blank = frame.apply(lambda c: c.str.strip().eq("")).all(axis=1)
+        last_data = blank[~blank].index.max() if (~blank).any() else -1
+        return frame.loc[:last_data] if len(frame) else frame
+    if kind == "parquet":
+        return pd.read_parquet(path)
+    if kind == "excel":
+        return pd.read_excel(path, dtype=object)
+    if kind == "sas":
+        return pd.read_sas(path, encoding="utf-8")
+    if kind == "spss":
+        return pd.read_spss(path, convert_categoricals=True)
+    if kind == "stata":
+        return pd.read_stata(path, convert_categoricals=True)
+    raise ValueError(f"unsupported file format {kind!r}")
+
+
+def _folder_tables(folder: Path) -> tuple[dict[str, pd.DataFrame], dict[str, int]]:
+    tables: dict[str, pd.DataFrame] = {}
+    offsets: dict[str, int] = {}
+    for name in TABLE_NAMES:
+        hits = [
+            p
+            for p in sorted(folder.iterdir())
+            if p.stem.lower() == name and p.suffix.lower() in FILE_FORMATS
+        ]
+        if len(hits) > 1:
+            listed = ", ".join(p.name for p in hits)
+            raise CohortValidationError(
+                f"{folder}: table {name!r} is given by several files ({listed}); keep one"
+            )
+        if hits:
+            kind = FILE_FORMATS[hits[0].suffix.lower()]
+            tables[name] = _read_file(hits[0], kind)
+            offsets[name] = _ROW_OFFSET.get(kind, 1)
+    if not tables:
+        known = ", ".join(sorted(FILE_FORMATS))
+        raise CohortValidationError(
+            f"{folder}: no cohort tables found; expected files named "
+            f"{', '.join(TABLE_NAMES)} with one of the endings {known}"
+        )
+    return tables, offsets
+
+
+def _excel_tables(path: Path) -> tuple[dict[str, pd.DataFrame], dict[str, int]]:
+    sheets = pd.read_excel(path, sheet_name=None, dtype=object)
+    by_name = {s.strip().lower(): frame for s, frame in sheets.items()}
+    tables = {name: by_name[name] for name in TABLE_NAMES if name in by_name}
+    if not tables:
+        raise CohortValidationError(
+            f"{path.name}: no sheet is named after a cohort table ({', '.join(TABLE_NAMES)}); "
+            f"sheets found: {', '.join(sheets)}"
+        )
+    return tables, dict.fromkeys(tables, 2)
+
+
+def _sql_tables(
+    source: str, names: Mapping[str, str]
+) -> tuple[dict[str, pd.DataFrame], dict[str, int]]:
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(source)
+    try:
+        inspector = sa.inspect(engine)
+        present = set(inspector.get_table_names())
+        tables = {}
+        with engine.connect() as conn:
+            for name in TABLE_NAMES:
+                db_name = names.get(name, name)
+                if db_name in present:
+                    tables[name] = pd.read_sql_table(db_name, conn)
+    finally:
+        engine.dispose()
+    if not tables:
+        raise CohortValidationError(f"{_redact(source)}: no cohort tables found in the database")
+    return tables, dict.fromkeys(tables, 1)
+
+
+def _duckdb_tables(
+    path: Path, names: Mapping[str, str]
+) -> tuple[dict[str, pd.DataFrame], dict[str, int]]:
+    import duckdb
+
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        present = {
+            row[0]
+            for row in con.execute("SELECT table_name FROM information_schema.tables").fetchall()
+        }
+        tables = {}
+        for name in TABLE_NAMES:
+            db_name = names.get(name, name)
+            if db_name in present:
+                tables[name] = con.execute(f'SELECT * FROM "{db_name}"').df()
+    finally:
+        con.close()
+    if not tables:
+        raise CohortValidationError(f"{path.name}: no cohort tables found in the DuckDB file")
+    return tables, dict.fromkeys(tables, 1)
+
+
+def _redact(url: str) -> str:
+    """Hide a password in a database URL before it appears in a message."""
+    try:
+        import sqlalchemy as sa
+
+        return sa.engine.make_url(url).render_as_string(hide_password=True)
+    except Exception:
+        return url.split("@")[-1]
+
+
+def read_tables(
+    source: str | os.PathLike[str],
+    *,
+    table_names: Mapping[str, str] | None = None,
+) -> tuple[dict[str, pd.DataFrame], dict[str, int]]:
+    """Read the raw cohort tables from ``source`` without parsing them.
+
+    Returns the raw tables by canonical name and the row offset that turns each table's
+    0-based index into the row number a user sees in that source.
+    """
+    names = dict(table_names or {})
+    text = os.fspath(source)
+    if "://" in text:
+        if text.startswith("duckdb:///"):
+            return _duckdb_tables(Path(text.removeprefix("duckdb:///")), names)
+        return _sql_tables(text, names)
+    path = Path(text)
+    if not path.exists():
+        raise FileNotFoundError(f"cohort source {text!r} does not exist")
+    if path.is_dir():
+        return _folder_tables(path)
+    suffix = path.suffix.lower()
+    if suffix in _DUCKDB_ENDINGS:
+        return _duckdb_tables(path, names)
+    if FILE_FORMATS.get(suffix) == "excel":
+        return _excel_tables(path)
+    if suffix in (".db", ".sqlite", ".sqlite3"):
+        return _sql_tables(f"sqlite:///{path}", names)
+    raise ValueError(
+        f"cannot read a cohort from {path.name!r}: give a folder of table files, an Excel "
+        "workbook with a sheet per table, a .duckdb file or a database URL"
+    )
+
+
+def load_cohort(
+    source: str | os.PathLike[str],
+    *,
+    date_format: str | None = None,
+    table_names: Mapping[str, str] | None = None,
+) -> Cohort:
+    """Load and validate a cohort.
+
+    Parameters
+    ----------
+    source : str or path-like
+        A folder with one file per table (``patients.csv``, ``pathology.parquet``, ...;
+        CSV, Parquet, Excel, SAS, SPSS or Stata), an Excel workbook with one sheet per
+        table, a DuckDB file (``.duckdb``), an SQLite file, or any SQLAlchemy URL.
+    date_format : str or None, default=None
+        ``strftime`` format of dates stored as text; ``None`` means ISO 8601.
+    table_names : mapping of str to str, default=None
+        Database table names when they differ from the canonical ones, e.g.
+        ``{"therapy_lines": "lines"}``.
+
+    Returns
+    -------
+    Cohort
+        The validated cohort; warnings are in ``cohort.problems``.
+
+    Raises
+    ------
+    CohortValidationError
+        Listing every problem found, with table, row, column, value and rule.
+    FileNotFoundError
+        When ``source`` does not exist.
+
+    Examples
+    --------
+    >>> cohort = load_cohort("data/synthetic")  # doctest: +SKIP
+    """
+    tables, offsets = read_tables(source, table_names=table_names)
+    label = _redact(os.fspath(source)) if "://" in os.fspath(source) else os.fspath(source)
+    return Cohort.from_tables(**tables, date_format=date_format, row_offsets=offsets, source=label)
+
+
+def _to_text(frame: pd.DataFrame, name: str) -> pd.DataFrame:
+    """Canonical text form for CSV: ISO dates, whole numbers without decimals, blanks for NA."""
+    out = frame.copy()
+    for col in TABLES[name].columns:
+        if col.type == "date":
+            out[col.name] = frame[col.name].dt.strftime("%Y-%m-%d")
+        elif col.type == "float":
+            out[col.name] = frame[col.name].map(lambda v: "" if pd.isna(v) else repr(float(v)))
+    return out
+
+
+def _write_folder(cohort: Cohort, folder: Path, fmt: str) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, frame in cohort.tables.items():
+        if fmt == "csv":
+            _to_text(frame, name).to_csv(folder / f"{name}.csv", index=False, na_rep="")
+        else:
+            frame.to_parquet(folder / f"{name}.parquet", index=False)
+
+
+def _write_duckdb(cohort: Cohort, path: Path) -> None:
+    import duckdb
+
+    con = duckdb.connect(str(path))
+    try:
+        for name, frame in cohort.tables.items():
+            con.register("_frame", frame)
+            con.execute(f'CREATE TABLE "{name}" AS SELECT * FROM _frame')
+            con.unregister("_frame")
+    finally:
+        con.close()
+
+
+def save_cohort(
+    cohort: Cohort,
+    dest: str | os.PathLike[str],
+    *,
+    format: Literal["csv", "parquet", "duckdb"] | None = None,
+    overwrite: bool = False,
+) -> Path:
+    """Write a cohort so that :func:`load_cohort` gives it back unchanged.
+
+    The cohort is written to a temporary location next to ``dest`` and moved into place
+    only when complete, so an interrupted save never leaves a half-written cohort.
+
+    Parameters
+    ----------
+    cohort : Cohort
+        The cohort to write.
+    dest : str or path-like
+        A folder (CSV or Parquet files, one per table) or a ``.duckdb`` file.
+    format : {"csv", "parquet", "duckdb"} or None, default=None
+        ``None`` infers DuckDB from a ``.duckdb`` ending and CSV otherwise.
+    overwrite : bool, default=False
+        Replace an existing ``dest``.
+
+    Returns
+    -------
+    pathlib.Path
+        The path written.
+    """
+    path = Path(dest)
+    fmt = format or ("duckdb" if path.suffix.lower() in _DUCKDB_ENDINGS else "csv")
+    if fmt not in ("csv", "parquet", "duckdb"):
+        raise ValueError(f"format must be 'csv', 'parquet' or 'duckdb', got {fmt!r}")
+    if path.exists() and not overwrite:
+        raise FileExistsError(f"{path} exists; pass overwrite=True to replace it")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
+    try:
+        target = tmp / path.name
+        if fmt == "duckdb":
+            _write_duckdb(cohort, target)
+        else:
+            _write_folder(cohort, target, fmt)
+        if path.exists():
+            backup = tmp / ".previous"
+            os.replace(path, backup)
+        os.replace(target, path)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return path
