@@ -65,15 +65,35 @@ def _parse_dates(
     return out, bad
 
 
+def _text_to_float(text: pd.Series) -> pd.Series:
+    """Correctly rounded text-to-float conversion (``repr`` round-trips exactly).
+
+    ``pd.to_numeric`` uses a faster parser that can be off by one unit in the last place,
+    so a saved cohort would not load back bit for bit; NumPy's conversion follows Python's
+    ``float``.  Unreadable cells become NaN.
+    """
+    try:
+        return pd.Series(text.to_numpy(dtype=str).astype("float64"), index=text.index)
+    except ValueError:
+
+        def one(value: str) -> float:
+            try:
+                return float(value)
+            except ValueError:
+                return np.nan
+
+        return text.map(one).astype("float64")
+
+
 def _parse_numbers(raw: pd.Series, missing: pd.Series) -> tuple[pd.Series, pd.Series]:
     out = pd.Series(np.nan, index=raw.index, dtype="float64")
     present = raw[~missing]
     if present.dtype == bool or pd.api.types.is_bool_dtype(present):
         present = present.astype(float)
-    values = pd.to_numeric(
-        present if pd.api.types.is_numeric_dtype(present) else present.astype(str).str.strip(),
-        errors="coerce",
-    ).astype("float64")
+    if pd.api.types.is_numeric_dtype(present):
+        values = present.astype("float64")
+    else:
+        values = _text_to_float(present.astype(str).str.strip())
     bad = pd.Series(False, index=raw.index)
     bad.loc[present.index] = (values.isna() | np.isinf(values)).to_numpy()
     out.loc[present.index] = values.where(~np.isinf(values))

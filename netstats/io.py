@@ -75,7 +75,13 @@ def _read_file(path: Path, kind: str) -> pd.DataFrame:
     if kind == "excel":
         return pd.read_excel(path, dtype=object)
     if kind == "sas":
-        return pd.read_sas(path, encoding="utf-8")
+        import pyreadstat
+
+        reader = (
+            pyreadstat.read_xport if path.suffix.lower() == ".xpt" else pyreadstat.read_sas7bdat
+        )
+        frame, _meta = reader(str(path))
+        return frame
     if kind == "spss":
         return pd.read_spss(path, convert_categoricals=True)
     if kind == "stata":
