@@ -1,0 +1,20 @@
+"""Survival analysis: Kaplan-Meier, log-rank tests, RMST, competing risks and landmarks.
+
+Times are in months throughout (any unit works; labels say months). Every function takes a
+DataFrame first and keyword-only options, validates its input once with
+:func:`check_survival_data`, and returns a tidy DataFrame or a frozen result with a
+``.summary`` DataFrame.
+"""
+
+from __future__ import annotations
+
+from netstats.survival._checks import SurvivalData, check_survival_data
+from netstats.survival._km import KaplanMeierResult, kaplan_meier, km_table
+
+__all__ = [
+    "KaplanMeierResult",
+    "SurvivalData",
+    "check_survival_data",
+    "kaplan_meier",
+    "km_table",
+]
