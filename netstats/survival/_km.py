@@ -533,7 +533,7 @@ def kaplan_meier(
     >>> fit = kaplan_meier(df)
     >>> fit.median()[["group", "estimate"]]
       group  estimate
-    0   all       6.0
+    0   all       9.0
     """
     _check_conf(conf_level, conf_type)
     clean = check_survival_data(data, time=time, event=event, entry=entry, group=group)
