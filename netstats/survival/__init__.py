@@ -11,14 +11,17 @@ from __future__ import annotations
 from netstats.survival._checks import SurvivalData, check_survival_data
 from netstats.survival._km import KaplanMeierResult, kaplan_meier, km_table
 from netstats.survival._logrank import LogrankResult, logrank, pairwise_logrank
+from netstats.survival._rmst import RMSTResult, rmst
 
 __all__ = [
     "KaplanMeierResult",
     "LogrankResult",
+    "RMSTResult",
     "SurvivalData",
     "check_survival_data",
     "kaplan_meier",
     "km_table",
     "logrank",
     "pairwise_logrank",
+    "rmst",
 ]
