@@ -9,16 +9,26 @@ DataFrame first and keyword-only options, validates its input once with
 from __future__ import annotations
 
 from netstats.survival._checks import SurvivalData, check_survival_data
+from netstats.survival._competing import (
+    CumulativeIncidenceResult,
+    GrayTestResult,
+    cumulative_incidence,
+    gray_test,
+)
 from netstats.survival._km import KaplanMeierResult, kaplan_meier, km_table
 from netstats.survival._logrank import LogrankResult, logrank, pairwise_logrank
 from netstats.survival._rmst import RMSTResult, rmst
 
 __all__ = [
+    "CumulativeIncidenceResult",
+    "GrayTestResult",
     "KaplanMeierResult",
     "LogrankResult",
     "RMSTResult",
     "SurvivalData",
     "check_survival_data",
+    "cumulative_incidence",
+    "gray_test",
     "kaplan_meier",
     "km_table",
     "logrank",
