@@ -16,6 +16,7 @@ from netstats.survival._competing import (
     gray_test,
 )
 from netstats.survival._km import KaplanMeierResult, kaplan_meier, km_table
+from netstats.survival._landmark import LandmarkResult, landmark
 from netstats.survival._logrank import LogrankResult, logrank, pairwise_logrank
 from netstats.survival._rmst import RMSTResult, rmst
 
@@ -23,6 +24,7 @@ __all__ = [
     "CumulativeIncidenceResult",
     "GrayTestResult",
     "KaplanMeierResult",
+    "LandmarkResult",
     "LogrankResult",
     "RMSTResult",
     "SurvivalData",
@@ -31,6 +33,7 @@ __all__ = [
     "gray_test",
     "kaplan_meier",
     "km_table",
+    "landmark",
     "logrank",
     "pairwise_logrank",
     "rmst",
