@@ -429,6 +429,18 @@ class KaplanMeierResult:
         exit time <= t (1, with CI limits 1, before the first), the number at risk is that of
         the first exit time >= t.
         """
+        out, sparse = self._at_table(times)
+        if sparse:
+            warnings.warn(
+                f"sparse tail: fewer than {SPARSE_TAIL_FRACTION:.0%} of the group still at risk "
+                "for " + ", ".join(sparse) + "; estimates there are unstable",
+                StatisticalWarning,
+                stacklevel=2,
+            )
+        return out
+
+    def _at_table(self, times: npt.ArrayLike) -> tuple[pd.DataFrame, list[str]]:
+        """The table of :meth:`at` and the sparse-tail cases, without warning."""
         ts = np.atleast_1d(np.asarray(times, dtype=float))
         if ts.ndim != 1 or np.any(~np.isfinite(ts)) or np.any(ts < 0):
             raise ValueError(f"times must be finite and >= 0, got {times!r}")
@@ -462,17 +474,10 @@ class KaplanMeierResult:
             low = frame["time"][nr < SPARSE_TAIL_FRACTION * size]
             sparse += [f"{level} at t={v:g}" for v in low]
             parts.append(frame)
-        if sparse:
-            warnings.warn(
-                f"sparse tail: fewer than {SPARSE_TAIL_FRACTION:.0%} of the group still at risk "
-                "for " + ", ".join(sparse) + "; estimates there are unstable",
-                StatisticalWarning,
-                stacklevel=2,
-            )
         out = pd.concat(parts, ignore_index=True)
         out["conf_level"] = self.conf_level
         out["conf_type"] = self.conf_type
-        return out
+        return out, sparse
 
 
 def kaplan_meier(
