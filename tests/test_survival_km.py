@@ -160,6 +160,22 @@ def test_matches_lifelines_loglog(rng):
     close(ours.loc[inside, "ci_upper"], ci.iloc[:, 1].to_numpy()[inside])
 
 
+def test_distinct_times_path_matches_lifelines(rng):
+    # > 4096 mostly distinct times take the sort-based path of the risk-set counts
+    import lifelines
+
+    n = 6000
+    t = rng.exponential(20, n)
+    t[:50] = t[50:100]  # a few ties all the same
+    e = rng.random(n) < 0.6
+    ours = km_table(pd.DataFrame({"time": t, "event": e}))
+    kmf = lifelines.KaplanMeierFitter().fit(t, e)
+    sf = kmf.survival_function_.iloc[1:, 0]
+    close(ours["time"], sf.index)
+    close(ours["survival"], sf.to_numpy())
+    assert ours["n_events"].sum() == e.sum()
+
+
 def test_categorical_group_order_and_labels():
     df = pd.DataFrame(
         {

@@ -13,7 +13,7 @@ import pandas as pd
 
 from netstats.exceptions import SchemaError
 
-__all__ = ["SurvivalData", "check_survival_data", "group_order"]
+__all__ = ["SurvivalData", "check_survival_data"]
 
 _MAX_EXAMPLES = 5
 
@@ -30,10 +30,15 @@ class SurvivalData:
         True where the row ends with an event.
     entry : numpy.ndarray of float or None
         Delayed-entry times (left truncation), or None.
-    group : numpy.ndarray of object or None
-        Group labels, or None when no group column was given.
-    strata : numpy.ndarray of object or None
-        Stratum labels, or None.
+    group : numpy.ndarray of int or None
+        Group codes 0..len(group_levels)-1, or None when no group column was given.
+    group_levels : tuple
+        Group labels in display order (categorical order, else sorted); ``("all",)``
+        without a group column. ``group_levels[code]`` is the label of a code.
+    strata : numpy.ndarray of int or None
+        Stratum codes, or None.
+    strata_levels : tuple
+        Stratum labels (empty without a strata column).
     """
 
     time: np.ndarray
@@ -41,6 +46,8 @@ class SurvivalData:
     entry: np.ndarray | None
     group: np.ndarray | None
     strata: np.ndarray | None
+    group_levels: tuple[object, ...] = ("all",)
+    strata_levels: tuple[object, ...] = ()
 
 
 def _examples(frame: pd.DataFrame, mask: np.ndarray, column: str) -> str:
@@ -112,14 +119,38 @@ def _event_values(data: pd.DataFrame, column: str, problems: list[str]) -> np.nd
     return values == 1.0
 
 
-def _labels(data: pd.DataFrame, column: str, role: str, problems: list[str]) -> np.ndarray:
+def _labels(
+    data: pd.DataFrame, column: str, role: str, problems: list[str]
+) -> tuple[np.ndarray, tuple[object, ...]]:
+    """Integer codes (hash-based, O(n)) and the ordered labels of a label column."""
     raw = data[column]
-    missing = raw.isna().to_numpy()
+    if isinstance(raw.dtype, pd.CategoricalDtype):
+        codes = raw.cat.codes.to_numpy(dtype=np.int64)
+        levels = list(raw.cat.categories)
+    else:
+        codes, uniq = pd.factorize(raw, sort=False)
+        levels = list(uniq)
+        try:
+            order = sorted(range(len(levels)), key=lambda i: levels[i])
+        except TypeError:  # labels that cannot be compared keep first-appearance order
+            order = list(range(len(levels)))
+        remap = np.empty(len(levels), dtype=np.int64)
+        remap[order] = np.arange(len(levels))
+        levels = [levels[i] for i in order]
+        codes = np.where(codes >= 0, remap[np.maximum(codes, 0)], -1)
+    missing = codes < 0
     if missing.any():
         problems.append(
             f"{column}: {int(missing.sum())} missing {role} labels ({_examples(data, missing, column)})"
         )
-    return raw.to_numpy(dtype=object)
+        return codes, tuple(levels)
+    # drop levels that do not occur (unused categories) and renumber
+    present = np.bincount(codes, minlength=len(levels)) > 0
+    if not present.all():
+        new_code = np.cumsum(present) - 1
+        codes = new_code[codes]
+        levels = [lv for lv, keep in zip(levels, present, strict=True) if keep]
+    return codes.astype(np.int64), tuple(levels)
 
 
 def check_survival_data(
@@ -196,29 +227,17 @@ def check_survival_data(
                 f"{entry}: {int(late.sum())} entry times not before the exit time in {time!r} "
                 f"({_examples(data, late, entry)}); delayed entry must satisfy entry < time"
             )
-    g = _labels(data, group, "group", problems) if group is not None else None
-    s = _labels(data, strata, "strata", problems) if strata is not None else None
+    g, g_levels = _labels(data, group, "group", problems) if group is not None else (None, ("all",))
+    s, s_levels = _labels(data, strata, "strata", problems) if strata is not None else (None, ())
     if problems:
         head = f"{len(problems)} problem(s) in survival data"
         raise SchemaError(head + "\n" + "\n".join(f"  - {p}" for p in problems))
-    return SurvivalData(time=t, event=e, entry=en, group=g, strata=s)
-
-
-def group_order(data: pd.DataFrame, column: str | None) -> list[object]:
-    """Group levels in display order.
-
-    The categories (those present) of a categorical column, otherwise the sorted unique
-    labels (first-appearance order when labels cannot be compared). ``["all"]`` when
-    ``column`` is None.
-    """
-    if column is None:
-        return ["all"]
-    col = data[column]
-    if isinstance(col.dtype, pd.CategoricalDtype):
-        present = set(col.dropna().unique())
-        return [c for c in col.cat.categories if c in present]
-    uniq = list(pd.unique(col.dropna().to_numpy(dtype=object)))
-    try:
-        return sorted(uniq)
-    except TypeError:
-        return uniq
+    return SurvivalData(
+        time=t,
+        event=e,
+        entry=en,
+        group=g,
+        strata=s,
+        group_levels=g_levels,
+        strata_levels=s_levels,
+    )

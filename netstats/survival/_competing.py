@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, cast
 
 import numpy as np
 import numpy.typing as npt
@@ -18,7 +18,7 @@ import pandas as pd
 from scipy import stats
 
 from netstats.exceptions import SchemaError
-from netstats.survival._checks import check_survival_data, group_order
+from netstats.survival._checks import check_survival_data
 from netstats.survival._km import _check_conf
 
 __all__ = [
@@ -330,11 +330,11 @@ def cumulative_incidence(
     causes = sorted(labels)
     if not causes:
         raise SchemaError(f"{event}: no events of any cause (all rows censored)")
-    levels = group_order(data, group)
+    levels = list(clean.group_levels)
     parts = []
     sizes = []
-    for level in levels:
-        m = np.ones(codes.size, bool) if clean.group is None else clean.group == level
+    for code, level in enumerate(levels):
+        m = np.ones(codes.size, bool) if clean.group is None else clean.group == code
         sizes.append(int(m.sum()))
         arr = _cif_one_group(clean.time[m], codes[m], causes)
         for k in causes:
@@ -476,7 +476,7 @@ class GrayTestResult:
         return f"GrayTestResult: {self.method}"
 
     def _repr_html_(self) -> str:
-        return f"<p><b>GrayTestResult</b>: {self.method}</p>" + self.summary._repr_html_()
+        return f"<p><b>GrayTestResult</b>: {self.method}</p>" + self.summary.to_html(index=False)
 
     def to_frame(self) -> pd.DataFrame:
         """Return a copy of :attr:`summary`."""
@@ -547,21 +547,22 @@ def gray_test(
         raise TypeError(f"rho must be a finite number, got {rho!r}")
     clean = check_survival_data(data, time=time, event=None, group=group, strata=strata)
     codes, labels = _event_causes(data, event, event_codes)
-    levels = group_order(data, group)
+    levels = list(clean.group_levels)
     if len(levels) < 2:
         raise SchemaError(f"{group}: need at least two groups to compare, found {levels}")
-    gi = np.empty(codes.size, dtype=np.int64)
-    assert clean.group is not None
-    for j, level in enumerate(levels):
-        gi[clean.group == level] = j
+    gi = cast(np.ndarray, clean.group)  # not None: a group column was given
     ng = len(levels)
     rows = []
     for k in sorted(labels):
         m = np.where(codes == k, 1, np.where(codes > 0, 2, 0))
         score = np.zeros(ng)
         cov = np.zeros((ng, ng))
-        for stratum in [None] if clean.strata is None else pd.unique(clean.strata):
-            sel = np.ones(codes.size, bool) if stratum is None else clean.strata == stratum
+        blocks = (
+            [np.ones(codes.size, bool)]
+            if clean.strata is None
+            else [clean.strata == c for c in range(len(clean.strata_levels))]
+        )
+        for sel in blocks:
             s, v = _gray_stratum(clean.time[sel], m[sel], gi[sel], ng, float(rho))
             score += s
             cov += v

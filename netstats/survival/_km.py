@@ -18,7 +18,7 @@ import pandas as pd
 from scipy import stats
 
 from netstats.exceptions import StatisticalWarning
-from netstats.survival._checks import check_survival_data, group_order
+from netstats.survival._checks import check_survival_data
 
 __all__ = ["KaplanMeierResult", "kaplan_meier", "km_table"]
 
@@ -55,34 +55,95 @@ def _check_conf(conf_level: float, conf_type: str) -> None:
         raise ValueError(f"conf_type must be one of {_CONF_TYPES}, got {conf_type!r}")
 
 
+#: Rows probed to choose between hashing (many ties) and sorting (mostly distinct times).
+_PROBE = 4096
+
+
+def _time_codes(time: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct times in increasing order and each row's position among them.
+
+    With many ties (dates at day resolution) hashing (``pandas.factorize``, O(n)) and then
+    sorting only the distinct values is fastest; with mostly distinct times one argsort of
+    all rows is. The choice, made on the first rows, changes speed only, never the result.
+    """
+    n = time.size
+    probe = time[:_PROBE]
+    if n > _PROBE and np.unique(probe).size > 0.5 * probe.size:
+        order = np.argsort(time)
+        ts = time[order]
+        new = np.empty(n, dtype=bool)
+        new[0] = True
+        np.not_equal(ts[1:], ts[:-1], out=new[1:])
+        pos = np.empty(n, dtype=np.int64)
+        pos[order] = np.cumsum(new) - 1
+        return ts[new], pos
+    codes, uniq = pd.factorize(time, sort=False)
+    order = np.argsort(uniq)
+    rank = np.empty(order.size, dtype=np.int64)
+    rank[order] = np.arange(order.size)
+    return np.asarray(uniq)[order], rank[codes]
+
+
+def risk_counts(
+    time: np.ndarray,
+    event: np.ndarray,
+    groups: np.ndarray | None = None,
+    n_groups: int = 1,
+    entry: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Risk-set counts at every distinct exit time, by group, in one pass.
+
+    Parameters
+    ----------
+    time, event : numpy.ndarray
+        Exit times and event flags.
+    groups : numpy.ndarray of int or None
+        Group codes 0..n_groups-1 (None: one group).
+    n_groups : int
+        Number of groups.
+    entry : numpy.ndarray or None
+        Delayed-entry times (at risk at t when entry < t <= time).
+
+    Returns
+    -------
+    tuple of numpy.ndarray
+        ``times`` (u,), ``n_exit`` (u, k), ``n_events`` (u, k), ``n_at_risk`` (u, k), all
+        counts as float.
+    """
+    ut, pos = _time_codes(time)
+    u = ut.size
+    k = n_groups
+    cell = pos if groups is None else pos * k + groups
+    n_exit = np.bincount(cell, minlength=u * k).reshape(u, k).astype(float)
+    n_ev = np.bincount(cell, weights=event.astype(float), minlength=u * k).reshape(u, k)
+    # at risk at t_j: exits at or after t_j (reverse cumulative sum)
+    n_risk = np.cumsum(n_exit[::-1], axis=0)[::-1]
+    if entry is not None:
+        # minus those entering at or after t_j: entry >= t_j  <=>  j < #(times <= entry)
+        after = np.searchsorted(ut, entry, side="right")
+        cell_e = after if groups is None else after * k + groups
+        late = np.bincount(cell_e, minlength=(u + 1) * k).reshape(u + 1, k)
+        n_risk = n_risk - np.cumsum(late[::-1], axis=0)[::-1][1:]
+    return ut, n_exit, n_ev, n_risk
+
+
 def _km_arrays(
     time: np.ndarray, event: np.ndarray, entry: np.ndarray | None
 ) -> dict[str, np.ndarray]:
     """KM table for one group: one row per distinct exit time (event or censoring)."""
-    n = time.size
-    ts = np.sort(time)
-    new = np.empty(n, dtype=bool)
-    new[0] = True
-    np.not_equal(ts[1:], ts[:-1], out=new[1:])
-    idx = np.flatnonzero(new)
-    ut = ts[idx]
-    n_exit = np.diff(np.append(idx, n))
-    te = np.sort(time[event])
-    d = np.searchsorted(te, ut, side="right") - np.searchsorted(te, ut, side="left")
-    n_risk = n - idx
-    if entry is not None:
-        # at risk at t when entry < t <= exit (R's counting-process convention)
-        n_risk = n_risk - (n - np.searchsorted(np.sort(entry), ut, side="left"))
+    ut, n_exit, n_ev, n_risk_k = risk_counts(time, event, entry=entry)
+    d = n_ev[:, 0]
+    n_risk = n_risk_k[:, 0]
     with np.errstate(divide="ignore", invalid="ignore"):
         surv = np.cumprod(1.0 - d / n_risk)
-        green = np.cumsum(d / (n_risk * (n_risk - d).astype(float)))
+        green = np.cumsum(d / (n_risk * (n_risk - d)))
     # R reports an infinite cumulative-hazard SE once the curve reaches zero.
     se_h = np.sqrt(green)
     return {
         "time": ut,
         "n_at_risk": n_risk.astype(np.int64),
         "n_events": d.astype(np.int64),
-        "n_censored": (n_exit - d).astype(np.int64),
+        "n_censored": (n_exit[:, 0] - d).astype(np.int64),
         "survival": surv,
         "std_err_cumhaz": se_h,
     }
@@ -204,10 +265,17 @@ def km_table(
         clean.event,
         clean.entry,
         clean.group,
-        group_order(data, group),
+        list(clean.group_levels),
         float(conf_level),
         conf_type,
     )
+
+
+def _repeat(value: object, size: int) -> np.ndarray:
+    """Object array holding ``value`` ``size`` times (``np.full`` is ~50x slower for objects)."""
+    one = np.empty(1, dtype=object)
+    one[0] = value
+    return one.repeat(size)
 
 
 def _km_frame(
@@ -219,21 +287,23 @@ def _km_frame(
     conf_level: float,
     conf_type: str,
 ) -> pd.DataFrame:
-    parts = []
-    for level in levels:
-        mask = slice(None) if g is None else (g == level)
+    cols: dict[str, list[np.ndarray]] = {c: [] for c in SUMMARY_COLUMNS[:-2]}
+    for code, level in enumerate(levels):
+        mask = slice(None) if g is None else (g == code)
         arr = _km_arrays(t[mask], e[mask], None if entry is None else entry[mask])
         lo, hi = _confint(arr["survival"], arr["std_err_cumhaz"], conf_level, conf_type)
         with np.errstate(invalid="ignore"):
-            se_s = arr["std_err_cumhaz"] * arr["survival"]
-        frame = pd.DataFrame(
-            {"group": level, **arr, "std_err": se_s, "ci_lower": lo, "ci_upper": hi}
-        )
-        parts.append(frame)
-    out = pd.concat(parts, ignore_index=True)
-    out["conf_level"] = conf_level
-    out["conf_type"] = conf_type
-    return out[SUMMARY_COLUMNS]
+            arr["std_err"] = arr["std_err_cumhaz"] * arr["survival"]
+        arr["ci_lower"], arr["ci_upper"] = lo, hi
+        arr["group"] = _repeat(level, arr["time"].size)
+        for c in cols:
+            cols[c].append(arr[c])
+    # one DataFrame built once, in its final column order (no concat or reindex copies)
+    data: dict[str, object] = {c: np.concatenate(v) for c, v in cols.items()}
+    size = len(data["time"])  # type: ignore[arg-type]
+    data["conf_level"] = np.full(size, conf_level)
+    data["conf_type"] = _repeat(conf_type, size)
+    return pd.DataFrame(data, columns=SUMMARY_COLUMNS)
 
 
 def _findq(x: np.ndarray, y: np.ndarray, p: float, tol: float) -> float:
@@ -313,7 +383,10 @@ class KaplanMeierResult:
         return f"KaplanMeierResult: {self.method}"
 
     def _repr_html_(self) -> str:
-        return f"<p><b>KaplanMeierResult</b>: {self.method}</p>" + self.median()._repr_html_()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", StatisticalWarning)  # NaN shows "not reached"
+            medians = self.median()
+        return f"<p><b>KaplanMeierResult</b>: {self.method}</p>" + medians.to_html(index=False)
 
     def to_frame(self) -> pd.DataFrame:
         """Return a copy of :attr:`summary`."""
@@ -542,14 +615,14 @@ def kaplan_meier(
     """
     _check_conf(conf_level, conf_type)
     clean = check_survival_data(data, time=time, event=event, entry=entry, group=group)
-    levels = group_order(data, group)
+    levels = list(clean.group_levels)
     table = _km_frame(
         clean.time, clean.event, clean.entry, clean.group, levels, float(conf_level), conf_type
     )
-    sizes = tuple(
-        int(clean.time.size) if clean.group is None else int((clean.group == lv).sum())
-        for lv in levels
-    )
+    if clean.group is None:
+        sizes: tuple[int, ...] = (int(clean.time.size),)
+    else:
+        sizes = tuple(int(c) for c in np.bincount(clean.group, minlength=len(levels)))
     return KaplanMeierResult(
         summary=table,
         conf_level=float(conf_level),

@@ -49,7 +49,7 @@ class LandmarkResult:
         return f"LandmarkResult: {self.method}"
 
     def _repr_html_(self) -> str:
-        return f"<p><b>LandmarkResult</b>: {self.method}</p>" + self.summary._repr_html_()
+        return f"<p><b>LandmarkResult</b>: {self.method}</p>" + self.summary.to_html(index=False)
 
     def to_frame(self) -> pd.DataFrame:
         """Return a copy of :attr:`data`."""

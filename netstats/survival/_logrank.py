@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from itertools import combinations
-from typing import Literal
+from typing import Literal, cast
 
 import numpy as np
 import pandas as pd
@@ -12,7 +12,8 @@ from scipy import stats
 from statsmodels.stats.multitest import multipletests
 
 from netstats.exceptions import SchemaError
-from netstats.survival._checks import check_survival_data, group_order
+from netstats.survival._checks import check_survival_data
+from netstats.survival._km import risk_counts
 
 __all__ = ["LogrankResult", "logrank", "pairwise_logrank"]
 
@@ -28,19 +29,12 @@ def _stratum_scores(
 
     ``gi`` holds integer group codes 0..k-1. Vectorised over the distinct event times.
     """
-    ut = np.unique(t[e])
-    obs = np.zeros(k)
-    exp = np.zeros(k)
-    cov = np.zeros((k, k))
-    if ut.size == 0:
-        return obs, exp, cov, np.zeros(k)
-    n_k = np.empty((ut.size, k))
-    d_k = np.empty((ut.size, k))
-    for j in range(k):
-        tj = np.sort(t[gi == j])
-        ej = np.sort(t[(gi == j) & e])
-        n_k[:, j] = tj.size - np.searchsorted(tj, ut, side="left")
-        d_k[:, j] = np.searchsorted(ej, ut, side="right") - np.searchsorted(ej, ut, side="left")
+    _, _, d_k, n_k = risk_counts(t, e, gi, k)
+    has_event = d_k.sum(axis=1) > 0
+    d_k = d_k[has_event]
+    n_k = n_k[has_event]
+    if d_k.shape[0] == 0:
+        return np.zeros(k), np.zeros(k), np.zeros((k, k)), np.zeros(k)
     n = n_k.sum(axis=1)
     d = d_k.sum(axis=1)
     if weights == "logrank":
@@ -141,7 +135,7 @@ class LogrankResult:
         return f"LogrankResult: {self.method}"
 
     def _repr_html_(self) -> str:
-        return f"<p><b>LogrankResult</b>: {self.method}</p>" + self.summary._repr_html_()
+        return f"<p><b>LogrankResult</b>: {self.method}</p>" + self.summary.to_html(index=False)
 
     def to_frame(self) -> pd.DataFrame:
         """One-row tidy table: ``test``, ``weights``, ``p``, ``q``, ``strata``,
@@ -165,23 +159,20 @@ class LogrankResult:
 def _logrank_arrays(
     t: np.ndarray,
     e: np.ndarray,
-    g: np.ndarray,
-    s: np.ndarray | None,
+    codes: np.ndarray,
+    strata: np.ndarray | None,
     levels: list[object],
     weights: str,
     p: float,
     q: float,
 ) -> tuple[float, int, float, pd.DataFrame]:
     k = len(levels)
-    codes = np.full(t.size, -1, dtype=np.int64)
-    for j, level in enumerate(levels):
-        codes[g == level] = j
     obs = np.zeros(k)
     exp = np.zeros(k)
     cov = np.zeros((k, k))
     n_events = np.zeros(k)
-    for stratum in [None] if s is None else pd.unique(s):
-        m = slice(None) if stratum is None else (s == stratum)
+    blocks = [slice(None)] if strata is None else [strata == c for c in np.unique(strata)]
+    for m in blocks:
         o, x, c, dk = _stratum_scores(t[m], e[m], codes[m], k, weights, p, q)
         obs += o
         exp += x
@@ -271,12 +262,12 @@ def logrank(
     """
     _check_options(weights, p, q)
     clean = check_survival_data(data, time=time, event=event, group=group, strata=strata)
-    levels = group_order(data, group)
+    levels = list(clean.group_levels)
     if len(levels) < 2:
         raise SchemaError(f"{group}: need at least two groups to compare, found {levels}")
-    assert clean.group is not None  # narrowed for type checkers; set because group is given
+    codes = cast(np.ndarray, clean.group)  # not None: a group column was given
     stat, df, pval, summary = _logrank_arrays(
-        clean.time, clean.event, clean.group, clean.strata, levels, weights, float(p), float(q)
+        clean.time, clean.event, codes, clean.strata, levels, weights, float(p), float(q)
     )
     return LogrankResult(
         statistic=stat,
@@ -337,17 +328,17 @@ def pairwise_logrank(
         raise ValueError(f"p_adjust must be one of {tuple(_P_ADJUST)}, got {p_adjust!r}")
     _check_options(weights, p, q)
     clean = check_survival_data(data, time=time, event=event, group=group, strata=strata)
-    levels = group_order(data, group)
+    levels = list(clean.group_levels)
     if len(levels) < 2:
         raise SchemaError(f"{group}: need at least two groups to compare, found {levels}")
-    assert clean.group is not None
+    codes = cast(np.ndarray, clean.group)  # not None: a group column was given
     rows = []
-    for a, b in combinations(levels, 2):
-        m = (clean.group == a) | (clean.group == b)
+    for (ia, a), (ib, b) in combinations(enumerate(levels), 2):
+        m = (codes == ia) | (codes == ib)
         stat, _, pval, _ = _logrank_arrays(
             clean.time[m],
             clean.event[m],
-            clean.group[m],
+            (codes[m] == ib).astype(np.int64),
             None if clean.strata is None else clean.strata[m],
             [a, b],
             weights,

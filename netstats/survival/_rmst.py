@@ -10,7 +10,7 @@ import pandas as pd
 from scipy import stats
 
 from netstats.exceptions import StatisticalWarning
-from netstats.survival._checks import check_survival_data, group_order
+from netstats.survival._checks import check_survival_data
 from netstats.survival._km import _check_conf, _km_arrays
 
 __all__ = ["RMSTResult", "rmst"]
@@ -76,7 +76,7 @@ class RMSTResult:
         return f"RMSTResult: {self.method}"
 
     def _repr_html_(self) -> str:
-        return f"<p><b>RMSTResult</b>: {self.method}</p>" + self.summary._repr_html_()
+        return f"<p><b>RMSTResult</b>: {self.method}</p>" + self.summary.to_html(index=False)
 
     def to_frame(self) -> pd.DataFrame:
         """Return a copy of :attr:`summary`."""
@@ -160,12 +160,12 @@ def rmst(
     if not np.isfinite(tau) or tau <= 0:
         raise ValueError(f"tau must be finite and > 0, got {tau!r}")
     clean = check_survival_data(data, time=time, event=event, group=group)
-    levels = group_order(data, group)
+    levels = list(clean.group_levels)
     z = float(stats.norm.ppf(1.0 - (1.0 - conf_level) / 2.0))
     rows = []
     short = []
-    for level in levels:
-        m = slice(None) if clean.group is None else clean.group == level
+    for code, level in enumerate(levels):
+        m = slice(None) if clean.group is None else clean.group == code
         t, e = clean.time[m], clean.event[m]
         est, var = _rmst_one(t, e, float(tau))
         if t.max() < tau:
