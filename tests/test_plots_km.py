@@ -124,3 +124,18 @@ def test_plots_do_not_change_results(fit, close_figures):
     before = fit.summary.copy()
     plots.km(fit, median_lines=True)
     pd.testing.assert_frame_equal(fit.summary, before)
+
+
+def test_importing_plots_does_not_load_matplotlib():
+    import subprocess
+    import sys
+
+    code = "import sys, netstats.plots, netstats.survival; print('matplotlib' in sys.modules)"
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=Path(__file__).parent.parent,
+    )
+    assert out.stdout.strip() == "False"

@@ -124,10 +124,12 @@ def km(
     >>> ax.get_xlabel()
     'Time (months)'
     """
+    import matplotlib
+
     ax = _get_ax(ax)
     s = result.summary
     colors: dict[object, Any] = {}
-    cycle = [c["color"] for c in __import__("matplotlib").rcParams["axes.prop_cycle"]]
+    cycle = [c["color"] for c in matplotlib.rcParams["axes.prop_cycle"]]
     t_max = float(s["time"].max()) if len(s) else 1.0
     for i, g in enumerate(result.groups):
         sub = s[s["group"] == g]
