@@ -87,6 +87,7 @@ for (ct in c("log", "log-log", "plain")) {
   f <- survfit(Surv(entry, time, status) ~ group, data = lung_d, conf.type = ct)
   km[[length(km) + 1]] <- km_rows(f, "lung_entry_by_group", ct)
   qs[[length(qs) + 1]] <- q_rows(f, "lung_entry_by_group", ct)
+  ats[[length(ats) + 1]] <- at_rows(f, "lung_entry_by_group", ct, c(30, 90, 180, 365, 730))
 }
 wcsv(do.call(rbind, km), "km_survfit.csv")
 wcsv(do.call(rbind, qs), "km_quantiles.csv")
