@@ -278,8 +278,8 @@ def cumulative_incidence(
         CI level.
     conf_type : {"log-log", "plain"}, default="log-log"
         CI transform of the cumulative incidence F: "log-log" is
-        ``F^exp(+-z se / (F |log F|))`` (stays in (0, 1)); "plain" is ``F +- z se``
-        clipped to [0, 1].
+        ``F^exp(+-z se / (F |log F|))`` (stays in (0, 1); missing where F is 0 or 1, like
+        R's log-log band for survival); "plain" is ``F +- z se`` clipped to [0, 1].
     event_codes : mapping or None, default=None
         Translation of the event column's values to integer codes, e.g.
         ``{"censored": 0, "progression": 1, "toxicity": 2}``; 0 must be present. The labels
@@ -568,14 +568,18 @@ def gray_test(
             cov += v
         u = score[: ng - 1]
         vv = cov[: ng - 1, : ng - 1]
-        stat = float(u @ np.linalg.solve(vv, u))
-        df = ng - 1
+        scale = float(np.abs(vv).max())
+        df = int(np.linalg.matrix_rank(vv, tol=1e-10 * scale)) if scale > 0 else 0
+        if df == ng - 1:
+            stat = float(u @ np.linalg.solve(vv, u))
+        else:  # e.g. a group with no events of any cause: generalised inverse, smaller df
+            stat = float(u @ np.linalg.pinv(vv, rcond=1e-10) @ u) if df > 0 else 0.0
         rows.append(
             {
                 "cause": labels[k],
                 "statistic": stat,
                 "df": df,
-                "p_value": float(stats.chi2.sf(stat, df)),
+                "p_value": float(stats.chi2.sf(stat, df)) if df > 0 else np.nan,
             }
         )
     return GrayTestResult(
