@@ -493,8 +493,8 @@ class KaplanMeierResult:
         Warns
         -----
         StatisticalWarning
-            When fewer than 10 % of a group's subjects remain at risk at a requested time
-            (sparse tail).
+            When fewer than 10 % of a group's largest risk set (its size, without delayed
+            entry) remain at risk at a requested time (sparse tail).
 
         Notes
         -----
@@ -519,8 +519,10 @@ class KaplanMeierResult:
             raise ValueError(f"times must be finite and >= 0, got {times!r}")
         parts = []
         sparse = []
-        for level, size in zip(self.groups, self.group_sizes, strict=True):
+        for level in self.groups:
             sub = self.summary[self.summary["group"] == level]
+            # largest risk set: the group size, or fewer under delayed entry
+            size = int(sub["n_at_risk"].max())
             tt = sub["time"].to_numpy()
             k = np.searchsorted(tt, ts, side="right")  # rows with time <= t
             j = np.searchsorted(tt, ts, side="left")  # first row with time >= t
