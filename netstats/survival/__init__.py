@@ -1,0 +1,40 @@
+"""Survival analysis: Kaplan-Meier, log-rank tests, RMST, competing risks and landmarks.
+
+Times are in months throughout (any unit works; labels say months). Every function takes a
+DataFrame first and keyword-only options, validates its input once with
+:func:`check_survival_data`, and returns a tidy DataFrame or a frozen result with a
+``.summary`` DataFrame.
+"""
+
+from __future__ import annotations
+
+from netstats.survival._checks import SurvivalData, check_survival_data
+from netstats.survival._competing import (
+    CumulativeIncidenceResult,
+    GrayTestResult,
+    cumulative_incidence,
+    gray_test,
+)
+from netstats.survival._km import KaplanMeierResult, kaplan_meier, km_table
+from netstats.survival._landmark import LandmarkResult, landmark
+from netstats.survival._logrank import LogrankResult, logrank, pairwise_logrank
+from netstats.survival._rmst import RMSTResult, rmst
+
+__all__ = [
+    "CumulativeIncidenceResult",
+    "GrayTestResult",
+    "KaplanMeierResult",
+    "LandmarkResult",
+    "LogrankResult",
+    "RMSTResult",
+    "SurvivalData",
+    "check_survival_data",
+    "cumulative_incidence",
+    "gray_test",
+    "kaplan_meier",
+    "km_table",
+    "landmark",
+    "logrank",
+    "pairwise_logrank",
+    "rmst",
+]
