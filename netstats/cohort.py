@@ -145,7 +145,33 @@ def validate_tables(
         .astype("string")
     )
     out = {name: frame.reset_index(drop=True) for name, frame in parsed.items()}
-    return out, problems.to_frame()
+    return out, _tidy_problems(problems.to_frame())
+
+
+# A cell that could not be read is missing afterwards; rules that only restate that it is
+# missing would report the same mistake twice.
+_PARSE_RULES = ("date_format", "type", "vocabulary")
+_CONSEQUENTIAL_RULES = ("required_value", "age_missing")
+
+
+def _tidy_problems(problems: pd.DataFrame) -> pd.DataFrame:
+    """Drop problems that restate an unreadable cell; order by severity, table and row."""
+    cell = ["table", "row", "column"]
+    unreadable = problems.loc[problems["rule"].isin(_PARSE_RULES), cell].drop_duplicates()
+    keyed = problems.merge(unreadable.assign(_unreadable=True), on=cell, how="left")
+    repeat = keyed["_unreadable"].notna() & problems["rule"].isin(_CONSEQUENTIAL_RULES).to_numpy()
+    kept = problems.loc[~repeat.to_numpy()]
+    order = {name: i for i, name in enumerate(TABLE_NAMES)}
+    sort_keys = pd.DataFrame(
+        {
+            "s": (kept["severity"] != "error").astype(int),
+            "t": kept["table"].map(order),
+            "r": kept["row"].fillna(0),
+        },
+        index=kept.index,
+    )
+    kept = kept.loc[sort_keys.sort_values(["s", "t", "r"], kind="stable").index]
+    return kept.reset_index(drop=True)
 
 
 @dataclass(frozen=True, eq=False)
