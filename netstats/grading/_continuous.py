@@ -257,7 +257,7 @@ def _icc_estimates(x: np.ndarray) -> np.ndarray:
     """ICC1, ICC2, ICC3, ICC1k, ICC2k, ICC3k of an n x k array (NaN if undefined)."""
     n, k = x.shape
     msb, msj, mse, msw = _mean_squares(x)
-    if msb == 0 or mse == 0 or msw == 0:
+    if msb == 0:
         return np.full(6, np.nan)
     return np.array(
         [
@@ -310,10 +310,18 @@ def icc(first: npt.ArrayLike, second: npt.ArrayLike, *, conf_level: float = 0.95
     conf = _check_conf(conf_level)
     a, b = _paired(first, second)
     x = np.column_stack([a, b])
-    n, k = x.shape
     msb, msj, mse, msw = _mean_squares(x)
-    if msb == 0 or mse == 0 or msw == 0:
-        raise ValueError("no variation between or within subjects; the ICC is undefined")
+    if msb == 0:
+        raise ValueError("no variation between subjects; the ICC is undefined")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return _icc_table(x, msb, msj, mse, msw, conf)
+
+
+def _icc_table(
+    x: np.ndarray, msb: float, msj: float, mse: float, msw: float, conf: float
+) -> pd.DataFrame:
+    """The six ICCs with F statistics and CIs; perfect agreement (F infinite) gives limits 1."""
+    n, k = x.shape
     icc1, icc2, icc3, icc1k, icc2k, icc3k = _icc_estimates(x)
     f1 = msb / msw
     df1n, df1d = n - 1, n * (k - 1)
@@ -398,6 +406,8 @@ def icc(first: npt.ArrayLike, second: npt.ArrayLike, *, conf_level: float = 0.95
             "ci_upper",
         ],
     )
+    for col in ("ci_lower", "ci_upper"):
+        out[col] = np.where(np.isinf(out["f_statistic"]), 1.0, out[col])
     out["p_value"] = stats.f.sf(out["f_statistic"], out["df1"], out["df2"])
     out["conf_level"] = conf
     out["n"] = n

@@ -283,11 +283,9 @@ def build_pairs(
         if kind == "primary_metastasis":
             is_a = df["site"].eq("primary")
             is_b = df["site"].notna() & ~is_a
-            a_keys = ["patient_id"]
         else:
             is_a = df["specimen_type"].isin(["core_biopsy", "fna_cell_block"])
             is_b = df["specimen_type"].eq("resection")
-            a_keys = ["patient_id", "site"]
         a = (
             df.loc[is_a, keep]
             .add_prefix(f"{first}_")
@@ -304,15 +302,15 @@ def build_pairs(
             on = ["patient_id", "_site"]
         else:
             on = ["patient_id"]
-        del a_keys
-        # every second-member specimen is matched to the closest first-member specimen
-        cand = b.reset_index(drop=True).reset_index(names="_b").merge(a, on=on, how="inner")
+        # each anchor specimen (metastasis; biopsy) is matched to the closest partner in time
+        anchor, partner, pfx = (b, a, first) if kind == "primary_metastasis" else (a, b, second)
+        cand = anchor.reset_index(drop=True).reset_index(names="_anchor").merge(partner, on=on)
         gap = (cand[f"{second}_sample_date"] - cand[f"{first}_sample_date"]).abs()
         cand = cand.assign(_gap=gap).sort_values(
-            ["_b", "_gap", f"{first}_sample_id"], kind="mergesort"
+            ["_anchor", "_gap", f"{pfx}_sample_id"], kind="mergesort"
         )
-        merged = cand.drop_duplicates("_b").drop(
-            columns=["_b", "_gap", *(["_site"] if "_site" in cand else [])]
+        merged = cand.drop_duplicates("_anchor").drop(
+            columns=["_anchor", "_gap", *(["_site"] if "_site" in cand else [])]
         )
         primary_col = [f"{first}_{c}" for c in _CARRIED]
         second_col = [f"{second}_{c}" for c in _CARRIED]
