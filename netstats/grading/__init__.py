@@ -7,6 +7,7 @@
 - :func:`concordance`: cross-table, kappas, Bowker, Stuart-Maxwell, Bland-Altman, CCC, ICC.
 - :func:`cohen_kappa`, :func:`bowker_test`, :func:`stuart_maxwell_test`,
   :func:`bland_altman`, :func:`lin_ccc`, :func:`icc`: the building blocks.
+- :func:`discordance_model` (logistic GEE), :func:`ki67_trajectory_model` (mixed model).
 """
 
 from __future__ import annotations
@@ -26,6 +27,12 @@ from netstats.grading._counting import (
     grade_probabilities,
     grade_probability_curve,
     ki67_interval,
+)
+from netstats.grading._models import (
+    DiscordanceModelResult,
+    Ki67TrajectoryResult,
+    discordance_model,
+    ki67_trajectory_model,
 )
 from netstats.grading._pairs import PAIR_KINDS, PairSet, build_pairs, check_pathology
 from netstats.grading._who import (
@@ -55,6 +62,8 @@ __all__ = [
     "WHO2019_MITOSES_G3_ABOVE",
     "BlandAltmanResult",
     "ConcordanceResult",
+    "DiscordanceModelResult",
+    "Ki67TrajectoryResult",
     "GradingScheme",
     "KappaResult",
     "PairSet",
@@ -66,11 +75,13 @@ __all__ = [
     "check_pathology",
     "cohen_kappa",
     "concordance",
+    "discordance_model",
     "expected_misgraded",
     "get_scheme",
     "grade_probabilities",
     "grade_probability_curve",
     "icc",
+    "ki67_trajectory_model",
     "ki67_interval",
     "lin_ccc",
     "stuart_maxwell_test",
