@@ -177,3 +177,20 @@ def test_mixed_model_errors(traj):
         ki67_trajectory_model(one)
     with pytest.raises(SchemaError):
         ki67_trajectory_model(traj.drop(columns="site"))
+
+
+def test_mixed_model_warns_at_variance_boundary():
+    # no between-patient variation at all: the random-intercept variance is estimated as 0
+    path = pd.DataFrame(
+        {
+            "patient_id": np.repeat(["A", "B", "C"], 3),
+            "sample_id": [str(i) for i in range(9)],
+            "sample_date": pd.to_datetime(["2019-01-01", "2020-01-01", "2021-01-01"] * 3),
+            "site": "liver",
+            "specimen_type": "core_biopsy",
+            "ki67_percent": [2.0, 3.0, 4.0, 2.1, 2.9, 4.1, 1.9, 3.1, 3.9],
+        }
+    )
+    with pytest.warns(StatisticalWarning, match="boundary"):
+        fit = ki67_trajectory_model(path, random_slope=False)
+    assert fit.variance_components.set_index("component").loc["intercept_var", "estimate"] < 1e-6

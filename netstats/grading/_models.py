@@ -334,6 +334,29 @@ class Ki67TrajectoryResult:
         return f"<p>{self.__repr__()}</p>" + self.summary.to_html(index=False)
 
 
+def _fit_mixed(model: Any) -> tuple[Any, bool]:
+    """REML fit trying L-BFGS, then Powell, then Nelder-Mead; the first converged fit wins.
+
+    statsmodels' gradient optimisers can fail (singular matrices) when a variance component
+    sits at 0; the derivative-free ones then still find the optimum.
+    """
+    best = None
+    for method in ("lbfgs", "powell", "nm"):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            try:
+                fit = model.fit(reml=True, method=method)
+            except (np.linalg.LinAlgError, ValueError):
+                continue
+        if fit.converged and np.isfinite(fit.llf):
+            return fit, True
+        if best is None or fit.llf > best.llf:
+            best = fit
+    if best is None:
+        raise ValueError("the mixed model could not be fitted (singular design in every optimiser)")
+    return best, False
+
+
 def _conditional_se(model: Any, fit: Any, data: pd.DataFrame, random_slope: bool) -> np.ndarray:
     """SE of the fixed effects from (X' V^-1 X)^-1 at the REML variance estimates.
 
@@ -461,14 +484,20 @@ def ki67_trajectory_model(
         groups=data["patient_id"],
         re_formula="~years" if random_slope else "1",
     )
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        fit = model.fit(reml=True, method=["lbfgs", "powell"])
-    converged = bool(fit.converged)
-    for w in caught:
-        if "converge" in str(w.message).lower() or "boundary" in str(w.message).lower():
-            warnings.warn(f"mixed model: {w.message}", StatisticalWarning, stacklevel=2)
-            break
+    fit, converged = _fit_mixed(model)
+    if not converged:
+        warnings.warn(
+            "mixed model: no optimiser converged; the best fit found is reported",
+            StatisticalWarning,
+            stacklevel=2,
+        )
+    if np.any(np.diag(np.asarray(fit.cov_re)) < 1e-8):
+        warnings.warn(
+            "mixed model: a random-effect variance is estimated at the boundary (0): the data "
+            "show no between-patient variation in it (try random_slope=False)",
+            StatisticalWarning,
+            stacklevel=2,
+        )
     z = stats.norm.ppf(0.5 + conf_level / 2)
     fe = fit.fe_params
     se = pd.Series(_conditional_se(model, fit, data, random_slope), index=fe.index)
