@@ -12,6 +12,7 @@ from scipy import stats
 
 from netstats.exceptions import SchemaError, StatisticalWarning
 from netstats.grading._agreement import (
+    Weights,
     _kappa_and_se,
     bowker_test,
     disagreement_weights,
@@ -102,12 +103,12 @@ class ConcordanceResult:
         return self.summary
 
     def __repr__(self) -> str:
-        a = self.agreement.set_index("statistic")
+        a = self.agreement.set_index("statistic")["estimate"].astype(float)
         return (
             f"ConcordanceResult({self.first} vs {self.second}: {self.n_pairs} pairs, "
-            f"{self.n_patients} patients; agreement {a.loc['observed_agreement', 'estimate']:.3f}, "
-            f"kappa {a.loc['kappa', 'estimate']:.3f}, quadratic kappa "
-            f"{a.loc['kappa_quadratic', 'estimate']:.3f}; CIs: {self.ci_method})"
+            f"{self.n_patients} patients; agreement {a['observed_agreement']:.3f}, "
+            f"kappa {a['kappa']:.3f}, quadratic kappa "
+            f"{a['kappa_quadratic']:.3f}; CIs: {self.ci_method})"
         )
 
     def _repr_html_(self) -> str:
@@ -122,7 +123,8 @@ def _grade_stats(t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     if n == 0:
         return est, se
     est[0] = np.trace(t) / n
-    for i, w in enumerate(("unweighted", "linear", "quadratic"), start=1):
+    weights: tuple[Weights, ...] = ("unweighted", "linear", "quadratic")
+    for i, w in enumerate(weights, start=1):
         est[i], se[i] = _kappa_and_se(t, disagreement_weights(t.shape[0], w))
     est[4] = 1 - est[0]
     est[5] = np.triu(t, 1).sum() / n

@@ -144,6 +144,12 @@ def _posterior_grade_probs(x: np.ndarray, n: np.ndarray, sch: GradingScheme) -> 
     return np.column_stack([c1, c2 - c1, 1 - c2])
 
 
+def _grade_cat(values: np.ndarray, missing: np.ndarray) -> pd.Categorical:
+    return pd.Categorical(
+        [None if m else v for v, m in zip(values, missing, strict=True)], dtype=GRADE_DTYPE
+    )
+
+
 def grade_probabilities(
     positive_cells: npt.ArrayLike,
     cells_counted: npt.ArrayLike,
@@ -204,16 +210,12 @@ def grade_probabilities(
             "positive_cells": x,
             "cells_counted": n,
             "ki67_percent": pct,
-            "observed_grade": pd.Categorical(
-                np.where(missing, None, labels[obs]), dtype=GRADE_DTYPE
-            ),
+            "observed_grade": _grade_cat(labels[obs], missing),
             "p_g1": p[:, 0],
             "p_g2": p[:, 1],
             "p_g3": p[:, 2],
             "p_observed_grade": p_obs,
-            "most_probable_grade": pd.Categorical(
-                np.where(missing, None, labels[best]), dtype=GRADE_DTYPE
-            ),
+            "most_probable_grade": _grade_cat(labels[best], missing),
             "borderline": ~missing & (p_obs < certainty),
         }
     )
@@ -322,7 +324,7 @@ def cells_needed(
     if np.any(np.isin(p, cuts)):
         raise ValueError("ki67_percent equal to a cut-off cannot be graded with certainty")
     ns = np.arange(1, int(max_cells) + 1, dtype=float)
-    out = []
+    out: list[int | None] = []
     nearest = []
     for pi in p:
         c = cuts[np.argmin(np.abs(cuts - pi))]
@@ -333,7 +335,7 @@ def cells_needed(
         if fails.size == 0:
             out.append(1)
         elif fails[-1] == ns.size - 1:
-            out.append(pd.NA)
+            out.append(None)
         else:
             out.append(int(ns[fails[-1] + 1]))
     return pd.DataFrame(

@@ -322,11 +322,12 @@ class Ki67TrajectoryResult:
         return self.summary
 
     def __repr__(self) -> str:
-        s = self.summary.set_index("term")
+        s = self.summary
+        fold = s.loc[s["term"] == "years", "fold_change"].to_numpy(dtype=float)[0]
         return (
             f"Ki67TrajectoryResult(linear mixed model, REML, log Ki-67 ~ years, random "
             f"{'intercept and slope' if self.random_slope else 'intercept'}: "
-            f"fold change per year {s.loc['years', 'fold_change']:.3f}; "
+            f"fold change per year {fold:.3f}; "
             f"{self.n_specimens} specimens, {self.n_patients} patients)"
         )
 
@@ -367,6 +368,7 @@ def _conditional_se(model: Any, fit: Any, data: pd.DataFrame, random_slope: bool
     cov_re = np.asarray(fit.cov_re)
     info = np.zeros((x.shape[1], x.shape[1]))
     for idx in data.groupby("patient_id", sort=False).indices.values():
+        idx = np.asarray(idx)
         t = data["years"].to_numpy()[idx]
         z = np.column_stack([np.ones(idx.size), t]) if random_slope else np.ones((idx.size, 1))
         v = z @ cov_re @ z.T + fit.scale * np.eye(idx.size)

@@ -247,7 +247,8 @@ def who_grade_detail(
     gm = _grade_codes(mi, sch.mitoses_g2_lower, sch.mitoses_g3_above)
     final = np.maximum(gk, gm)
     labels = np.array([*GRADES, NEC_LABEL], dtype=object)
-    grade = np.where(final >= 0, labels[np.clip(final, 0, 2)], None).astype(object)
+    grade = np.asarray(labels[np.clip(final, 0, 2)], dtype=object)
+    grade[final < 0] = None
     grade[poor] = NEC_LABEL
     basis = np.select(
         [poor, (gk >= 0) & (gm >= 0), gk >= 0, gm >= 0],
@@ -257,7 +258,7 @@ def who_grade_detail(
 
     def _cat(codes: np.ndarray) -> pd.Categorical:
         vals = np.where(codes >= 0, labels[np.clip(codes, 0, 2)], None)
-        return pd.Categorical(vals, dtype=GRADE_DTYPE)
+        return pd.Categorical(list(vals), dtype=GRADE_DTYPE)
 
     out = pd.DataFrame(
         {

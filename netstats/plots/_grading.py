@@ -179,16 +179,16 @@ def bland_altman_plot(
     ax = _axes(ax)
     pts = result.points
     ax.scatter(pts["mean"], pts["difference"], s=18, color="#33658A", alpha=0.8)
-    s = result.summary.set_index("statistic")
+    s = result.summary.set_index("statistic")[["estimate", "ci_lower", "ci_upper", "ratio"]]
     styles = {"bias": "-", "loa_lower": "--", "loa_upper": "--"}
     for stat, ls in styles.items():
-        y = s.loc[stat, "estimate"]
+        y, lo, hi, ratio = (float(v) for v in s.loc[stat].to_numpy(dtype=float))
         lab = f"{stat.replace('_', ' ')} {y:.2f}"
         if result.log:
-            lab += f" (ratio {s.loc[stat, 'ratio']:.2f})"
+            lab += f" (ratio {ratio:.2f})"
         ax.axhline(y, color="black", linestyle=ls, linewidth=1, label=lab)
         if show_ci:
-            ax.axhspan(s.loc[stat, "ci_lower"], s.loc[stat, "ci_upper"], color="grey", alpha=0.2)
+            ax.axhspan(lo, hi, color="grey", alpha=0.2)
     ax.axhline(0, color="grey", linewidth=0.5)
     scale = "log Ki-67" if result.log else "Ki-67"
     ax.set_xlabel(f"mean of {scale}")
