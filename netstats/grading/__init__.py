@@ -8,6 +8,7 @@
 - :func:`cohen_kappa`, :func:`bowker_test`, :func:`stuart_maxwell_test`,
   :func:`bland_altman`, :func:`lin_ccc`, :func:`icc`: the building blocks.
 - :func:`discordance_model` (logistic GEE), :func:`ki67_trajectory_model` (mixed model).
+- :func:`ki67_cutpoint`: maximally selected log-rank statistic (with an optimism warning).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from netstats.grading._counting import (
     grade_probability_curve,
     ki67_interval,
 )
+from netstats.grading._cutpoint import CutpointResult, ki67_cutpoint
 from netstats.grading._models import (
     DiscordanceModelResult,
     Ki67TrajectoryResult,
@@ -62,6 +64,7 @@ __all__ = [
     "WHO2019_MITOSES_G3_ABOVE",
     "BlandAltmanResult",
     "ConcordanceResult",
+    "CutpointResult",
     "DiscordanceModelResult",
     "Ki67TrajectoryResult",
     "GradingScheme",
@@ -81,6 +84,7 @@ __all__ = [
     "grade_probabilities",
     "grade_probability_curve",
     "icc",
+    "ki67_cutpoint",
     "ki67_trajectory_model",
     "ki67_interval",
     "lin_ccc",
