@@ -258,3 +258,12 @@ def test_cluster_bootstrap_coverage_of_kappa_with_clustered_pairs():
         row = res.agreement.set_index("statistic").loc["kappa_quadratic"]
         hits += row["ci_lower"] <= truth <= row["ci_upper"]
     assert 0.88 <= hits / n_sim <= 0.99
+
+
+def test_progress_bar_on_request(pairs, capsys):
+    concordance(
+        pairs, ci_method="cluster_bootstrap", n_bootstrap=100, random_state=1, progress=True
+    )
+    assert "cluster bootstrap" in capsys.readouterr().err
+    concordance(pairs, ci_method="cluster_bootstrap", n_bootstrap=100, random_state=1)
+    assert capsys.readouterr().err == ""
