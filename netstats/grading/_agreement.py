@@ -140,6 +140,7 @@ def cohen_kappa(
     Returns
     -------
     KappaResult
+        Kappa, its Fleiss-Cohen-Everitt SE, the Wald CI and the weighted agreements.
 
     Notes
     -----

@@ -107,6 +107,7 @@ def bland_altman(
     Returns
     -------
     BlandAltmanResult
+        Bias and limits with CIs (``summary``, log and ratio scales) and the plotted points.
 
     Raises
     ------

@@ -136,6 +136,7 @@ def ki67_cutpoint(
     Returns
     -------
     CutpointResult
+        The selected cut, M, the corrected and naive p-values and the statistic at every cut.
 
     Raises
     ------

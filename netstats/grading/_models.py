@@ -149,6 +149,7 @@ def discordance_model(
     Returns
     -------
     DiscordanceModelResult
+        Odds ratios with robust CIs (``summary``), the working correlation and exclusions.
 
     Raises
     ------
@@ -404,6 +405,7 @@ def ki67_trajectory_model(
     Returns
     -------
     Ki67TrajectoryResult
+        Fixed effects with fold changes (``summary``), variance components and the data.
 
     Raises
     ------

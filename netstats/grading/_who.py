@@ -94,6 +94,16 @@ _SCHEMES = {"who2019": WHO2019}
 def get_scheme(scheme: str | GradingScheme) -> GradingScheme:
     """Return the :class:`GradingScheme` called ``scheme`` (or ``scheme`` itself).
 
+    Parameters
+    ----------
+    scheme : str or GradingScheme
+        A scheme name (``"who2019"``) or a scheme.
+
+    Returns
+    -------
+    GradingScheme
+        The cut-offs.
+
     Raises
     ------
     ValueError

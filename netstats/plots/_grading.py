@@ -279,6 +279,7 @@ def grade_probability_plot(
     Returns
     -------
     matplotlib.axes.Axes
+        Probability (0-1) against observed Ki-67 (%), coloured by grade.
     """
     need = {"cells_counted", "ki67_percent", "grade", "probability"}
     if not isinstance(curve, pd.DataFrame) or not need <= set(curve.columns):
