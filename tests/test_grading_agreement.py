@@ -156,6 +156,17 @@ def test_stuart_maxwell_matches_statsmodels(name):
     assert res.p_value == pytest.approx(sm.pvalue, rel=1e-6)
 
 
+@pytest.mark.reference
+@pytest.mark.parametrize("name", list(TABLES))
+def test_stuart_maxwell_matches_r_formula(name):
+    # tests/reference/grading/agreement.R: Stuart (1955) / Maxwell (1970) written out in R
+    ref = pd.read_csv(REF / "stuart_maxwell_ref.csv").set_index("table").loc[name]
+    res = stuart_maxwell_test(TABLES[name])
+    assert res.statistic == pytest.approx(ref["statistic"], rel=1e-6)
+    assert res.df == ref["df"]
+    assert res.p_value == pytest.approx(ref["p_value"], rel=1e-6)
+
+
 def test_stuart_maxwell_two_by_two_is_mcnemar():
     ref = pd.read_csv(REF / "bowker_ref.csv").set_index("table").loc["two_by_two"]
     assert stuart_maxwell_test([[10, 8], [2, 10]]).statistic == pytest.approx(

@@ -50,6 +50,18 @@ bw <- rbind(bw, data.frame(table = "two_by_two", statistic = unname(m2$statistic
                            df = unname(m2$parameter), p_value = m2$p.value))
 write.csv(bw, "bowker_ref.csv", row.names = FALSE)
 
+# Stuart-Maxwell marginal homogeneity, written out from Stuart (1955) / Maxwell (1970):
+# d = row - column margins (counts), V_ii = n_i. + n_.i - 2 n_ii, V_ij = -(n_ij + n_ji),
+# statistic = d' V^-1 d over the first k - 1 categories, df = k - 1
+sm <- do.call(rbind, lapply(names(tables), function(nm) {
+  x <- tables[[nm]]; k <- nrow(x)
+  d <- (rowSums(x) - colSums(x))[-k]
+  V <- -(x + t(x)); diag(V) <- rowSums(x) + colSums(x) - 2 * diag(x); V <- V[-k, -k]
+  st <- drop(t(d) %*% solve(V) %*% d)
+  data.frame(table = nm, statistic = st, df = k - 1, p_value = pchisq(st, k - 1, lower.tail = FALSE))
+}))
+write.csv(sm, "stuart_maxwell_ref.csv", row.names = FALSE)
+
 # Clopper-Pearson (binom.test) and Jeffreys (equal-tailed beta quantiles) intervals
 cnt <- read.csv("ki67_counts.csv")
 bi <- do.call(rbind, lapply(seq_len(nrow(cnt)), function(i) {
