@@ -142,3 +142,40 @@ def test_grade_is_max_of_marker_grades(rows):
     d = who_grade_detail(ki, mi)
     expected = np.maximum(d["grade_ki67"].map(_ORDER), d["grade_mitoses"].map(_ORDER))
     assert (d["who_grade"].map(_ORDER).to_numpy() == expected.to_numpy()).all()
+
+
+def test_grade_specimens_table():
+    from netstats.grading import grade_probabilities, grade_specimens
+
+    path = pd.DataFrame(
+        {
+            "patient_id": ["P1", "P1", "P2", "P3"],
+            "sample_id": ["S1", "S2", "S3", "S4"],
+            "differentiation": ["well", "well", "poor", None],
+            "ki67_percent": [2.8, 12.0, 70.0, 4.0],
+            "ki67_positive_cells": pd.array([14, 60, pd.NA, 30], dtype="Int64"),
+            "ki67_cells_counted": pd.array([500, 500, pd.NA, 500], dtype="Int64"),
+            "mitoses_per_2mm2": [np.nan, 1.0, 40.0, 0.0],
+        },
+        index=[10, 11, 12, 13],
+    )
+    before = path.copy()
+    got = grade_specimens(path)
+    pd.testing.assert_frame_equal(path, before)
+    assert list(got.index) == [10, 11, 12, 13]
+    assert got["who_grade"].astype(str).tolist() == ["G1", "G2", "NEC", "G2"]
+    assert got["single_marker"].tolist() == [True, False, False, False]
+    gp = grade_probabilities([14, 60], [500, 500])
+    assert got["p_g1"].iloc[:2].tolist() == pytest.approx(gp["p_g1"].tolist(), rel=1e-12)
+    assert got["borderline"].tolist() == [True, False, False, False]
+    # 30 / 500 = 6 % but 4 % was reported: a transcription error is flagged
+    assert got["ki67_counts_match"].tolist() == [True, True, pd.NA, False]
+
+
+def test_grade_specimens_errors():
+    from netstats.grading import grade_specimens
+
+    with pytest.raises(SchemaError, match="sample_id"):
+        grade_specimens(pd.DataFrame({"patient_id": ["P1"], "ki67_percent": [1.0]}))
+    with pytest.raises(SchemaError, match="ki67_percent or mitoses"):
+        grade_specimens(pd.DataFrame({"patient_id": ["P1"], "sample_id": ["S1"]}))

@@ -1,6 +1,7 @@
 """Ki-67 and WHO grade: grading, counting uncertainty and paired concordance statistics.
 
-- :func:`who_grade`, :func:`who_grade_detail`: WHO 2019 grade from Ki-67 and mitoses.
+- :func:`who_grade`, :func:`who_grade_detail`: WHO 2019 grade from Ki-67 and mitoses;
+  :func:`grade_specimens` grades a whole pathology table with its counting uncertainty.
 - :func:`ki67_interval`, :func:`grade_probabilities`, :func:`expected_misgraded`,
   :func:`cells_needed`, :func:`grade_probability_curve`: counting uncertainty.
 - :func:`build_pairs`: primary/metastasis, biopsy/resection and successive specimen pairs.
@@ -37,6 +38,7 @@ from netstats.grading._models import (
     ki67_trajectory_model,
 )
 from netstats.grading._pairs import PAIR_KINDS, PairSet, build_pairs, check_pathology
+from netstats.grading._specimens import grade_specimens
 from netstats.grading._who import (
     GRADE_DTYPE,
     GRADES,
@@ -82,6 +84,7 @@ __all__ = [
     "expected_misgraded",
     "get_scheme",
     "grade_probabilities",
+    "grade_specimens",
     "grade_probability_curve",
     "icc",
     "ki67_cutpoint",
