@@ -9,7 +9,8 @@
 - :func:`cohen_kappa`, :func:`bowker_test`, :func:`stuart_maxwell_test`,
   :func:`bland_altman`, :func:`lin_ccc`, :func:`icc`: the building blocks.
 - :func:`discordance_model` (logistic GEE), :func:`ki67_trajectory_model` (mixed model).
-- :func:`ki67_cutpoint`: maximally selected log-rank statistic (with an optimism warning).
+- :func:`ki67_cutpoint`: maximally selected log-rank statistic (with an optimism warning);
+  :func:`ki67_hazard`: Cox HR per doubling and restricted-cubic-spline HR curve.
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ from netstats.grading._models import (
     ki67_trajectory_model,
 )
 from netstats.grading._pairs import PAIR_KINDS, PairSet, build_pairs, check_pathology
+from netstats.grading._prognostic import Ki67HazardResult, ki67_hazard, rcs_basis
 from netstats.grading._specimens import grade_specimens
 from netstats.grading._who import (
     GRADE_DTYPE,
@@ -71,6 +73,7 @@ __all__ = [
     "Ki67TrajectoryResult",
     "GradingScheme",
     "KappaResult",
+    "Ki67HazardResult",
     "PairSet",
     "SquareTableTest",
     "bland_altman",
@@ -88,9 +91,11 @@ __all__ = [
     "grade_probability_curve",
     "icc",
     "ki67_cutpoint",
+    "ki67_hazard",
     "ki67_trajectory_model",
     "ki67_interval",
     "lin_ccc",
+    "rcs_basis",
     "stuart_maxwell_test",
     "who_grade",
     "who_grade_detail",
