@@ -216,7 +216,7 @@ def ki67_hazard(
     >>> ki = rng.lognormal(1.6, 0.9, 150)
     >>> d = pd.DataFrame({"months": rng.exponential(40 / ki**0.4), "death": 1, "ki67_percent": ki})
     >>> res = ki67_hazard(d, time="months", event="death")
-    >>> res.per_doubling["hazard_ratio"].iloc[0] > 1
+    >>> bool(res.per_doubling["hazard_ratio"].iloc[0] > 1)
     True
     """
     if not isinstance(data, pd.DataFrame):
