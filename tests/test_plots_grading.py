@@ -8,17 +8,22 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from netstats.exceptions import StatisticalWarning
 from netstats.grading import (
     bland_altman,
     concordance,
     grade_probability_curve,
+    ki67_cutpoint,
+    ki67_hazard,
     ki67_trajectory_model,
 )
 from netstats.plots._grading import (
     bland_altman_plot,
+    cutpoint_plot,
     grade_heatmap,
     grade_migration,
     grade_probability_plot,
+    ki67_hazard_plot,
     ki67_trajectories,
 )
 
@@ -130,3 +135,26 @@ def test_grading_import_does_not_load_matplotlib():
     code = "import sys, netstats.grading; print('matplotlib' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def _survival_data(rng, n=120):
+    ki = np.round(rng.lognormal(1.6, 0.8, n).clip(1, 80))
+    return pd.DataFrame({"months": rng.exponential(40 / ki**0.5), "death": 1, "ki67_percent": ki})
+
+
+def test_hazard_plot(rng):
+    res = ki67_hazard(_survival_data(rng), time="months", event="death")
+    ax = ki67_hazard_plot(res)
+    line = ax.get_lines()[0]
+    np.testing.assert_allclose(line.get_ydata(), res.curve["hazard_ratio"])
+    assert ax.get_xscale() == "log" and ax.get_yscale() == "log"
+    assert len(ax.collections) == 1  # CI band
+
+
+def test_cutpoint_plot(rng):
+    with pytest.warns(StatisticalWarning):
+        res = ki67_cutpoint(_survival_data(rng), time="months", event="death")
+    ax = cutpoint_plot(res)
+    np.testing.assert_allclose(ax.get_lines()[0].get_ydata(), res.statistics["statistic"])
+    assert ax.get_lines()[1].get_xdata()[0] == res.cutpoint
+    assert "corrected p" in ax.get_title()

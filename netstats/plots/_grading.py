@@ -16,7 +16,9 @@ from netstats.grading import (
     GRADES,
     BlandAltmanResult,
     ConcordanceResult,
+    CutpointResult,
     GradingScheme,
+    Ki67HazardResult,
     Ki67TrajectoryResult,
     get_scheme,
 )
@@ -26,6 +28,8 @@ if TYPE_CHECKING:
 
 __all__ = [
     "bland_altman_plot",
+    "cutpoint_plot",
+    "ki67_hazard_plot",
     "grade_heatmap",
     "grade_migration",
     "grade_probability_plot",
@@ -304,4 +308,66 @@ def grade_probability_plot(
     ax.set_ylabel("P(true grade)")
     ax.set_title("Counting uncertainty of the Ki-67 grade")
     ax.legend(fontsize=7, ncol=2)
+    return ax
+
+
+def ki67_hazard_plot(result: Ki67HazardResult, *, ax: Axes | None = None) -> Axes:
+    """Hazard ratio against Ki-67 from the restricted-cubic-spline Cox model, with its CI band.
+
+    Parameters
+    ----------
+    result : Ki67HazardResult
+        From :func:`netstats.grading.ki67_hazard`.
+    ax : matplotlib Axes, optional
+        Axes to draw on.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        Log-log axes; a dotted line at HR 1 and a marker at the reference Ki-67.
+    """
+    _check(result, Ki67HazardResult, "result")
+    ax = _axes(ax)
+    c = result.curve
+    ax.plot(c["ki67_percent"], c["hazard_ratio"], color="#C8553D", linewidth=2, label="spline")
+    ax.fill_between(c["ki67_percent"], c["ci_lower"], c["ci_upper"], color="#C8553D", alpha=0.2)
+    ax.axhline(1.0, color="black", linestyle=":", linewidth=1)
+    ax.plot(
+        [result.reference], [1.0], marker="o", color="black", linestyle="none", label="reference"
+    )
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    hr = result.per_doubling.iloc[0]
+    ax.set_xlabel("Ki-67 (%)")
+    ax.set_ylabel(f"hazard ratio vs Ki-67 {result.reference:g} %")
+    ax.set_title(f"HR per doubling {float(hr['hazard_ratio']):.2f}")
+    ax.legend(fontsize=8)
+    return ax
+
+
+def cutpoint_plot(result: CutpointResult, *, ax: Axes | None = None) -> Axes:
+    """Standardised log-rank statistic at every candidate Ki-67 cut, the maximum marked.
+
+    Parameters
+    ----------
+    result : CutpointResult
+        From :func:`netstats.grading.ki67_cutpoint`.
+    ax : matplotlib Axes, optional
+        Axes to draw on.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        Step plot of the statistic with a vertical line at the selected cut.
+    """
+    _check(result, CutpointResult, "result")
+    ax = _axes(ax)
+    st = result.statistics
+    ax.step(st["cut"], st["statistic"], where="post", color="#33658A")
+    ax.axvline(result.cutpoint, color="#C8553D", linestyle="--", linewidth=1)
+    ax.set_xlabel("Ki-67 cut-point (%)")
+    ax.set_ylabel("standardised log-rank statistic")
+    ax.set_title(
+        f"max at {result.cutpoint:g} %: M = {result.statistic:.2f}, corrected p = {result.p_value:.3g}"
+    )
     return ax
