@@ -6,6 +6,25 @@ netstats) does not load it.
 
 from __future__ import annotations
 
+from netstats.plots._grading import (
+    bland_altman_plot,
+    cutpoint_plot,
+    grade_heatmap,
+    grade_migration,
+    grade_probability_plot,
+    ki67_hazard_plot,
+    ki67_trajectories,
+)
 from netstats.plots._km import cumulative_incidence, km
 
-__all__ = ["cumulative_incidence", "km"]
+__all__ = [
+    "bland_altman_plot",
+    "cumulative_incidence",
+    "cutpoint_plot",
+    "grade_heatmap",
+    "grade_migration",
+    "grade_probability_plot",
+    "ki67_hazard_plot",
+    "ki67_trajectories",
+    "km",
+]

@@ -1,0 +1,373 @@
+"""Figures for Ki-67 and grade: cross-table heatmap, grade migration, Bland-Altman,
+Ki-67 trajectories and P(grade) against Ki-67.
+
+Every function takes a finished result from :mod:`netstats.grading`, draws on ``ax`` (a new
+figure when None) and returns the Axes. Nothing here computes statistics.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from netstats.grading import (
+    GRADES,
+    BlandAltmanResult,
+    ConcordanceResult,
+    CutpointResult,
+    GradingScheme,
+    Ki67HazardResult,
+    Ki67TrajectoryResult,
+    get_scheme,
+)
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+
+__all__ = [
+    "bland_altman_plot",
+    "cutpoint_plot",
+    "ki67_hazard_plot",
+    "grade_heatmap",
+    "grade_migration",
+    "grade_probability_plot",
+    "ki67_trajectories",
+]
+
+_GRADE_COLOURS = {"G1": "#4C9F70", "G2": "#E3A33B", "G3": "#C8553D"}
+
+
+def _axes(ax: Axes | None) -> Axes:
+    import matplotlib.pyplot as plt
+
+    if ax is None:
+        _, ax = plt.subplots()
+    return ax
+
+
+def _check(obj: Any, cls: type, name: str) -> None:
+    if not isinstance(obj, cls):
+        raise TypeError(f"{name} must be a {cls.__name__}, got {type(obj).__name__}")
+
+
+def grade_heatmap(
+    result: ConcordanceResult,
+    *,
+    ax: Axes | None = None,
+    normalize: bool = False,
+    cmap: str = "Blues",
+) -> Axes:
+    """Heatmap of the grade cross-table with the count (or share) in each cell.
+
+    Parameters
+    ----------
+    result : ConcordanceResult
+        From :func:`netstats.grading.concordance`.
+    ax : matplotlib Axes, optional
+        Axes to draw on.
+    normalize : bool, default=False
+        Show shares of all pairs instead of counts.
+    cmap : str, default="Blues"
+        Colour map.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        Rows (y) are the first member's grade, columns (x) the second's; the diagonal is
+        agreement.
+    """
+    _check(result, ConcordanceResult, "result")
+    ax = _axes(ax)
+    tab = result.cross_table
+    vals = tab.to_numpy(dtype=float)
+    shown = vals / vals.sum() if normalize else vals
+    ax.imshow(shown, cmap=cmap, vmin=0)
+    for i in range(shown.shape[0]):
+        for j in range(shown.shape[1]):
+            text = f"{shown[i, j]:.0%}" if normalize else f"{int(vals[i, j])}"
+            dark = shown[i, j] > 0.6 * shown.max() if shown.max() > 0 else False
+            ax.text(j, i, text, ha="center", va="center", color="white" if dark else "black")
+    ax.set_xticks(range(tab.shape[1]), list(tab.columns))
+    ax.set_yticks(range(tab.shape[0]), list(tab.index))
+    ax.set_xlabel(f"{result.second} grade")
+    ax.set_ylabel(f"{result.first} grade")
+    ax.set_title(f"{result.first} vs {result.second} (n = {result.n_pairs} pairs)")
+    return ax
+
+
+def grade_migration(result: ConcordanceResult, *, ax: Axes | None = None) -> Axes:
+    """Slope chart of grade migration from the first to the second member of each pair.
+
+    Parameters
+    ----------
+    result : ConcordanceResult
+        From :func:`netstats.grading.concordance`.
+    ax : matplotlib Axes, optional
+        Axes to draw on.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        Grades on two vertical axes (x = 0 first member, x = 1 second); one line per non-empty
+        cell of the cross-table, width proportional to its count and coloured by the first
+        grade; line labels give the counts.
+    """
+    _check(result, ConcordanceResult, "result")
+    ax = _axes(ax)
+    tab = result.cross_table
+    vals = tab.to_numpy(dtype=float)
+    top = vals.max() if vals.max() > 0 else 1.0
+    for i, gi in enumerate(tab.index):
+        for j, gj in enumerate(tab.columns):
+            if vals[i, j] == 0:
+                continue
+            ax.plot(
+                [0, 1],
+                [i, j],
+                color=_GRADE_COLOURS.get(gi, "grey"),
+                linewidth=1 + 9 * vals[i, j] / top,
+                alpha=0.75,
+                solid_capstyle="round",
+                label=f"{gi} -> {gj}",
+            )
+            ax.annotate(
+                f"{int(vals[i, j])}", xy=(0.5, (i + j) / 2), ha="center", va="bottom", fontsize=8
+            )
+    n = len(tab.index)
+    for x, side in ((0, tab.sum(axis=1)), (1, tab.sum(axis=0))):
+        for k, g in enumerate(side.index):
+            ax.text(
+                x + (-0.04 if x == 0 else 0.04),
+                k,
+                f"{g} ({int(side[g])})",
+                ha="right" if x == 0 else "left",
+                va="center",
+            )
+    ax.set_xlim(-0.35, 1.35)
+    ax.set_ylim(n - 0.5, -0.5)
+    ax.set_xticks([0, 1], [result.first, result.second])
+    ax.set_yticks([])
+    ax.set_title("Grade migration")
+    return ax
+
+
+def bland_altman_plot(
+    result: BlandAltmanResult | ConcordanceResult,
+    *,
+    ax: Axes | None = None,
+    show_ci: bool = True,
+) -> Axes:
+    """Bland-Altman plot: difference against mean with bias, limits of agreement and CIs.
+
+    Parameters
+    ----------
+    result : BlandAltmanResult or ConcordanceResult
+        From :func:`netstats.grading.bland_altman` or ``concordance`` (its Bland-Altman part).
+    ax : matplotlib Axes, optional
+        Axes to draw on.
+    show_ci : bool, default=True
+        Shade the confidence interval of the bias and of each limit.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        On the log scale the right-hand labels give the ratios second / first.
+    """
+    if isinstance(result, ConcordanceResult):
+        if result.bland_altman is None:
+            raise ValueError("this concordance result has no Bland-Altman part (< 3 Ki-67 pairs)")
+        result = result.bland_altman
+    _check(result, BlandAltmanResult, "result")
+    ax = _axes(ax)
+    pts = result.points
+    ax.scatter(pts["mean"], pts["difference"], s=18, color="#33658A", alpha=0.8)
+    s = result.summary.set_index("statistic")[["estimate", "ci_lower", "ci_upper", "ratio"]]
+    styles = {"bias": "-", "loa_lower": "--", "loa_upper": "--"}
+    for stat, ls in styles.items():
+        y, lo, hi, ratio = (float(v) for v in s.loc[stat].to_numpy(dtype=float))
+        lab = f"{stat.replace('_', ' ')} {y:.2f}"
+        if result.log:
+            lab += f" (ratio {ratio:.2f})"
+        ax.axhline(y, color="black", linestyle=ls, linewidth=1, label=lab)
+        if show_ci:
+            ax.axhspan(lo, hi, color="grey", alpha=0.2)
+    ax.axhline(0, color="grey", linewidth=0.5)
+    scale = "log Ki-67" if result.log else "Ki-67"
+    ax.set_xlabel(f"mean of {scale}")
+    ax.set_ylabel(f"difference in {scale} (second - first)")
+    ax.set_title(f"Bland-Altman (n = {result.n})")
+    ax.legend(fontsize=8, loc="best")
+    return ax
+
+
+def ki67_trajectories(
+    result: Ki67TrajectoryResult,
+    *,
+    ax: Axes | None = None,
+    show_fit: bool = True,
+    scheme: str | GradingScheme = "who2019",
+) -> Axes:
+    """Per-patient Ki-67 over time with the mixed-model population trend and grade cut-offs.
+
+    Parameters
+    ----------
+    result : Ki67TrajectoryResult
+        From :func:`netstats.grading.ki67_trajectory_model`.
+    ax : matplotlib Axes, optional
+        Axes to draw on.
+    show_fit : bool, default=True
+        Draw the fixed-effect (population) line.
+    scheme : str or GradingScheme, default="who2019"
+        Ki-67 cut-offs drawn as horizontal lines.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        Log-scaled y axis in Ki-67 %; x in years since the patient's first specimen.
+    """
+    _check(result, Ki67TrajectoryResult, "result")
+    ax = _axes(ax)
+    d = result.data
+    for _, g in d.groupby("patient_id", sort=False):
+        ax.plot(
+            g["years"],
+            np.exp(g["log_ki67"]) - result.offset,
+            color="grey",
+            alpha=0.5,
+            linewidth=0.8,
+            marker="o",
+            markersize=2,
+        )
+    if show_fit:
+        fe = result.summary.set_index("term")["estimate"]
+        t = np.linspace(0, max(float(d["years"].max()), 1e-9), 50)
+        ax.plot(
+            t,
+            np.exp(fe["Intercept"] + fe["years"] * t) - result.offset,
+            color="#C8553D",
+            linewidth=2.5,
+            label="population trend",
+        )
+    sch = get_scheme(scheme)
+    for cut in (sch.ki67_g2_lower, sch.ki67_g3_above):
+        ax.axhline(cut, color="black", linestyle=":", linewidth=1)
+    ax.set_yscale("log")
+    ax.set_xlabel("years since first specimen")
+    ax.set_ylabel("Ki-67 (%)")
+    ax.set_title(f"Ki-67 trajectories ({result.n_patients} patients)")
+    if show_fit:
+        ax.legend(fontsize=8)
+    return ax
+
+
+def grade_probability_plot(
+    curve: pd.DataFrame,
+    *,
+    ax: Axes | None = None,
+    scheme: str | GradingScheme = "who2019",
+) -> Axes:
+    """P(true grade) against the observed Ki-67 index, one line style per number of cells.
+
+    Parameters
+    ----------
+    curve : pandas.DataFrame
+        From :func:`netstats.grading.grade_probability_curve` (``cells_counted``,
+        ``ki67_percent``, ``grade``, ``probability``).
+    ax : matplotlib Axes, optional
+        Axes to draw on.
+    scheme : str or GradingScheme, default="who2019"
+        Cut-offs drawn as vertical lines.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        Probability (0-1) against observed Ki-67 (%), coloured by grade.
+    """
+    need = {"cells_counted", "ki67_percent", "grade", "probability"}
+    if not isinstance(curve, pd.DataFrame) or not need <= set(curve.columns):
+        raise TypeError("curve must be the DataFrame returned by grade_probability_curve")
+    ax = _axes(ax)
+    styles = ["-", "--", ":", "-."]
+    for k, (n, cg) in enumerate(curve.groupby("cells_counted", sort=True)):
+        for g in GRADES:
+            part = cg[cg["grade"] == g]
+            ax.plot(
+                part["ki67_percent"],
+                part["probability"],
+                color=_GRADE_COLOURS[g],
+                linestyle=styles[k % len(styles)],
+                label=f"{g}, {n} cells",
+            )
+    sch = get_scheme(scheme)
+    for cut in (sch.ki67_g2_lower, sch.ki67_g3_above):
+        ax.axvline(cut, color="black", linewidth=0.8, linestyle=":")
+    ax.set_ylim(0, 1)
+    ax.set_xlabel("observed Ki-67 (%)")
+    ax.set_ylabel("P(true grade)")
+    ax.set_title("Counting uncertainty of the Ki-67 grade")
+    ax.legend(fontsize=7, ncol=2)
+    return ax
+
+
+def ki67_hazard_plot(result: Ki67HazardResult, *, ax: Axes | None = None) -> Axes:
+    """Hazard ratio against Ki-67 from the restricted-cubic-spline Cox model, with its CI band.
+
+    Parameters
+    ----------
+    result : Ki67HazardResult
+        From :func:`netstats.grading.ki67_hazard`.
+    ax : matplotlib Axes, optional
+        Axes to draw on.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        Log-log axes; a dotted line at HR 1 and a marker at the reference Ki-67.
+    """
+    _check(result, Ki67HazardResult, "result")
+    ax = _axes(ax)
+    c = result.curve
+    ax.plot(c["ki67_percent"], c["hazard_ratio"], color="#C8553D", linewidth=2, label="spline")
+    ax.fill_between(c["ki67_percent"], c["ci_lower"], c["ci_upper"], color="#C8553D", alpha=0.2)
+    ax.axhline(1.0, color="black", linestyle=":", linewidth=1)
+    ax.plot(
+        [result.reference], [1.0], marker="o", color="black", linestyle="none", label="reference"
+    )
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    hr = result.per_doubling.iloc[0]
+    ax.set_xlabel("Ki-67 (%)")
+    ax.set_ylabel(f"hazard ratio vs Ki-67 {result.reference:g} %")
+    ax.set_title(f"HR per doubling {float(hr['hazard_ratio']):.2f}")
+    ax.legend(fontsize=8)
+    return ax
+
+
+def cutpoint_plot(result: CutpointResult, *, ax: Axes | None = None) -> Axes:
+    """Standardised log-rank statistic at every candidate Ki-67 cut, the maximum marked.
+
+    Parameters
+    ----------
+    result : CutpointResult
+        From :func:`netstats.grading.ki67_cutpoint`.
+    ax : matplotlib Axes, optional
+        Axes to draw on.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+        Step plot of the statistic with a vertical line at the selected cut.
+    """
+    _check(result, CutpointResult, "result")
+    ax = _axes(ax)
+    st = result.statistics
+    ax.step(st["cut"], st["statistic"], where="post", color="#33658A")
+    ax.axvline(result.cutpoint, color="#C8553D", linestyle="--", linewidth=1)
+    ax.set_xlabel("Ki-67 cut-point (%)")
+    ax.set_ylabel("standardised log-rank statistic")
+    ax.set_title(
+        f"max at {result.cutpoint:g} %: M = {result.statistic:.2f}, corrected p = {result.p_value:.3g}"
+    )
+    return ax
