@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 
-.PHONY: install install-dev report test test-slow lint bench clean
+.PHONY: install install-dev report test test-slow lint bench clean data-readme
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -41,3 +41,6 @@ bench: $(VENV)/.stamp-dev
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache .ruff_cache .mypy_cache
+
+data-readme: $(VENV)/.stamp-run
+	$(PY) -c "import re, pathlib; from netstats.schema import data_dictionary_markdown as d; p = pathlib.Path('data/README.md'); t = p.read_text(); s, e = '<!-- data-dictionary:start -->\n', '<!-- data-dictionary:end -->'; p.write_text(t[: t.index(s) + len(s)] + d() + t[t.index(e):])"

@@ -7,7 +7,7 @@ display: only :mod:`netstats.plots` uses matplotlib, and it imports it lazily.
 
 from __future__ import annotations
 
-from netstats import schema, vocab
+from netstats import grading, plots, schema, survival, vocab
 from netstats._version import __version__
 from netstats.cohort import AttritionLog, Cohort
 from netstats.exceptions import (
@@ -28,8 +28,11 @@ __all__ = [
     "SchemaError",
     "StatisticalWarning",
     "__version__",
+    "grading",
     "load_cohort",
+    "plots",
     "save_cohort",
     "schema",
+    "survival",
     "vocab",
 ]

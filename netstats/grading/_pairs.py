@@ -8,13 +8,14 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from netstats import vocab
 from netstats.exceptions import SchemaError
 from netstats.grading._who import GradingScheme, who_grade_detail
 
 __all__ = ["PAIR_KINDS", "PairSet", "build_pairs", "check_pathology"]
 
-SITES = ("primary", "liver", "lymph_node", "bone", "peritoneum", "other")
-SPECIMEN_TYPES = ("resection", "core_biopsy", "fna_cell_block")
+SITES = vocab.SAMPLE_SITES.values
+SPECIMEN_TYPES = vocab.SPECIMEN_TYPES.values
 _REQUIRED = ("patient_id", "sample_id", "sample_date", "site", "specimen_type", "ki67_percent")
 _CARRIED = (
     "sample_id",
