@@ -404,10 +404,11 @@ def test_cox_recovers_hazard_ratios(large):
     )
     cph = CoxPHFitter().fit(data, "t", "e", strata=["regimen"])
     hr = np.exp(cph.params_)
-    # Dating progression at 3-monthly assessments and other-cause deaths attenuate the
-    # hazard ratios slightly; 0.06 is about 4 standard errors here.
-    assert hr["log2_ki67"] == pytest.approx(large.truth["hr_ki67_doubling"], abs=0.06)
-    assert hr["line"] == pytest.approx(large.truth["hr_per_line"], abs=0.06)
+    # Standard errors here are about 0.005 (Ki-67) and 0.008 (line): the tolerances are
+    # about 4 standard errors, which also cover the small attenuation from dating
+    # progression at 3-monthly assessments and from other-cause deaths.
+    assert hr["log2_ki67"] == pytest.approx(large.truth["hr_ki67_doubling"], abs=0.02)
+    assert hr["line"] == pytest.approx(large.truth["hr_per_line"], abs=0.03)
 
 
 @pytest.mark.slow
@@ -496,5 +497,7 @@ def test_km_overall_survival_matches_latent_truth(large):
         t = (g["last_contact_date"] - g["diagnosis_date"]).dt.days / DAYS_PER_MONTH
         km = KaplanMeierFitter().fit(t, g["death_date"].notna())
         expected = truth.loc[grade, "median_os_months"]
-        if np.isfinite(km.median_survival_time_):
-            assert km.median_survival_time_ == pytest.approx(expected, rel=0.15), grade
+        # Censoring (cut-off, loss to follow-up) is independent of survival, so the KM
+        # median estimates the latent median; 5 % covers the Monte-Carlo error.
+        assert km.median_survival_time_ == pytest.approx(expected, rel=0.05), grade
+        assert truth.loc[grade, "n_patients"] == len(g)
