@@ -252,8 +252,8 @@ def simulate_lines(
         jit = rng.random(m)
         gap = np.floor(rng.uniform(14, 61, m))
         u_resp = rng.random(m)
-        p_stop = sc.stop_after_line[line - 1] if line <= 4 else 1.0
-        p_stop = np.where(pat.cls[idx] == 3, max(p_stop, sc.nec_stop_after_line), p_stop)
+        base_stop = sc.stop_after_line[line - 1] if line <= 4 else 1.0
+        p_stop = np.where(pat.cls[idx] == 3, max(base_stop, sc.nec_stop_after_line), base_stop)
         stop = rng.random(m) < p_stop
         u_scan = rng.random(m)
         scan_delay = np.floor(rng.uniform(150, 400, m))
