@@ -93,6 +93,7 @@ W_LATER_G3 = _weights(
 W_LATER_NEC = _weights({"FOLFOX": 0.5, "CAPTEM": 0.3, "temozolomide": 0.2})
 PRRT = _IDX["177Lu-DOTATATE"]
 OCTREOTIDE = _IDX["octreotide LAR"]
+LANREOTIDE = _IDX["lanreotide"]
 WATCH = _IDX["watch-and-wait"]
 
 
@@ -149,6 +150,10 @@ def _choose_regimens(
         w = np.where((cls == 2)[:, None], W_LATER_G3, W_LATER)
         w = np.where((cls == 3)[:, None], W_LATER_NEC, w)
         w = w.copy()
+        # SSA for SSTR-positive patients who have not had one (e.g. CAPTEM first for
+        # bulky disease), and SSA again after SSTR re-expression.
+        no_ssa_yet = ~(used & SSA[None, :]).any(axis=1)
+        w[:, LANREOTIDE] = np.where(no_ssa_yet, 0.15, 0.0)
         w[:, OCTREOTIDE] = np.where(reexpressed, 1.0, 0.0)
         w[:, PRRT] *= np.where(reexpressed, 3.0, 1.0)
     w = np.array(w, dtype=float, copy=True)

@@ -54,7 +54,7 @@ class RegimenParameters:
     cycles : tuple of int
         Smallest and largest planned number of cycles (fixed-duration treatments).
     source : str
-        Where the numbers come from.
+        Where the numbers come from; a number the source does not name is an assumption.
     """
 
     median_months: float
@@ -274,8 +274,8 @@ class Scenario:
         Share of metastatic patients with a metastasis specimen paired to the primary.
     discordance_up, discordance_down : float
         Share of synchronous primary/metastasis pairs whose (true) grade is higher in the
-        metastasis, or in the primary (about 25 % and 10 %; NANETS).  Applied with the
-        default grade mix; see Notes of :func:`~netstats.simulate.simulate_cohort`.
+        metastasis, or in the primary (about 25 % and 10 %; NANETS), for pairs with a
+        well-differentiated primary; see :meth:`Scenario.up_down_probabilities`.
     metachronous_up_factor : float
         Multiplier of ``discordance_up`` for metachronous pairs (more discordance when the
         metastasis is sampled later).
@@ -319,7 +319,7 @@ class Scenario:
         Shares of missing functional status, hereditary syndrome and birth date.
     pfs_medians : tuple of (str, float)
         Overrides of :data:`REGIMEN_PARAMETERS` medians (months), e.g.
-        ``{"everolimus": 14.1}``.
+        ``{"everolimus": 14.1}`` for the everolimus arm of COMPETE.
 
     Examples
     --------

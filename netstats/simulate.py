@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import shutil
+import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 from types import MappingProxyType
@@ -29,7 +31,7 @@ from netstats._simulate_lines import LineRows, Rescans, simulate_lines
 from netstats._simulate_params import GRADES, REGIMEN_PARAMETERS, Scenario
 from netstats._version import __version__
 from netstats.cohort import Cohort
-from netstats.schema import DAYS_PER_MONTH
+from netstats.schema import DAYS_PER_MONTH, TABLES
 
 __all__ = [
     "BUNDLED_N_PATIENTS",
@@ -401,7 +403,10 @@ def _truth(
 
 
 def main(argv: list[str] | None = None) -> Path:
-    """Write the bundled synthetic cohort (``python -m netstats.simulate OUT_DIR``)."""
+    """Write the bundled synthetic cohort (``python -m netstats.simulate OUT_DIR``).
+
+    The four table files are replaced; other files in the folder (its README) are kept.
+    """
     from netstats.io import save_cohort
 
     parser = argparse.ArgumentParser(description=main.__doc__)
@@ -410,7 +415,13 @@ def main(argv: list[str] | None = None) -> Path:
     parser.add_argument("--seed", type=int, default=BUNDLED_SEED)
     args = parser.parse_args(argv)
     cohort = simulate_cohort(args.n_patients, seed=args.seed)
-    return save_cohort(cohort, args.out, format="csv", overwrite=True)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory() as tmp:
+        written = save_cohort(cohort, Path(tmp) / "cohort", format="csv")
+        for name in TABLES:
+            shutil.copyfile(written / f"{name}.csv", out / f"{name}.csv")
+    return out
 
 
 if __name__ == "__main__":  # pragma: no cover

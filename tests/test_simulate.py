@@ -501,3 +501,17 @@ def test_km_overall_survival_matches_latent_truth(large):
         # median estimates the latent median; 5 % covers the Monte-Carlo error.
         assert km.median_survival_time_ == pytest.approx(expected, rel=0.05), grade
         assert truth.loc[grade, "n_patients"] == len(g)
+
+
+def test_regeneration_script_replaces_tables_and_keeps_other_files(tmp_path):
+    from netstats.simulate import main
+
+    out = tmp_path / "synthetic"
+    out.mkdir()
+    (out / "README.md").write_text("synthetic cohort\n")
+    (out / "patients.csv").write_text("stale\n")
+    assert main([str(out), "--n-patients", "25", "--seed", "3"]) == out
+    assert (out / "README.md").read_text() == "synthetic cohort\n"
+    expected = save_cohort(simulate_cohort(25, seed=3), tmp_path / "expected")
+    for name in TABLES:
+        assert (out / f"{name}.csv").read_bytes() == (expected / f"{name}.csv").read_bytes()
