@@ -14,6 +14,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from typing import Any
 
+import pandas as pd
+
 from netstats import vocab
 
 __all__ = ["GRADES", "REGIMEN_PARAMETERS", "RegimenParameters", "Scenario"]
@@ -382,6 +384,7 @@ class Scenario:
         self._check_probabilities()
         self._check_vocabularies()
         self._check_positive()
+        self._check_dates()
 
     def _check_probabilities(self) -> None:
         for f in fields(self):
@@ -396,6 +399,21 @@ class Scenario:
             raise ValueError(
                 "discordance_up * metachronous_up_factor and discordance_down are too large: "
                 "their per-grade probabilities exceed 1 for G2 primaries"
+            )
+
+    def _check_dates(self) -> None:
+        try:
+            start, end, cutoff = (
+                pd.Timestamp(d) for d in (self.accrual_start, self.accrual_end, self.cutoff_date)
+            )
+        except ValueError as exc:
+            raise ValueError(
+                f"accrual_start, accrual_end and cutoff_date must be ISO dates: {exc}"
+            ) from exc
+        if not start <= end <= cutoff:
+            raise ValueError(
+                "dates must satisfy accrual_start <= accrual_end <= cutoff_date, got "
+                f"{self.accrual_start}, {self.accrual_end}, {self.cutoff_date}"
             )
 
     def _check_vocabularies(self) -> None:

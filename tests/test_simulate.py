@@ -88,6 +88,62 @@ def test_any_seed_and_size_validates(seed, n):
         assert_frame_equal(getattr(fast, name), getattr(c, name))
 
 
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    nec_share=st.floats(0, 0.5),
+    max_lines=st.integers(1, 5),
+    reexpression_rate=st.floats(0, 1),
+    hr_ki67_doubling=st.floats(0.5, 3),
+    assessment_interval_months=st.floats(1, 6),
+    lost_to_follow_up_share=st.floats(0, 1),
+)
+def test_any_scenario_validates(seed, **params):
+    c = simulate_cohort(60, seed=seed, **params)
+    assert set(c.problems["rule"]) <= ALLOWED_WARNINGS | {"table_missing"}
+
+
+@settings(max_examples=10, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1))
+def test_generator_invariants(seed):
+    c = simulate_cohort(300, seed=seed, validate=False)
+    lines = c.therapy_lines
+    pats = c.patients.set_index("patient_id")
+    # Progression ends a line at the assessment that shows it.
+    prog = lines[lines["end_reason"] == "progression"]
+    assert (prog["progression_date"] == prog["end_date"]).all()
+    assert (prog["last_assessment_date"] == prog["progression_date"]).all()
+    # A line that ended by death ends on the death date; ongoing lines are last lines of
+    # patients alive at last contact.
+    died = lines[lines["end_reason"] == "death"]
+    assert (
+        died["end_date"].to_numpy() == pats.loc[died["patient_id"], "death_date"].to_numpy()
+    ).all()
+    ongoing = lines[lines["end_reason"] == "ongoing"]
+    last_line = lines.groupby("patient_id")["line"].transform("max")
+    assert (ongoing["line"] == last_line[ongoing.index]).all()
+    assert pats.loc[ongoing["patient_id"], "death_date"].isna().all()
+    # Fixed-duration treatments never exceed their planned cycles.
+    for regimen, params in REGIMEN_PARAMETERS.items():
+        cycles = lines.loc[lines["regimen"] == regimen, "cycles"]
+        if params.cycle_days is None:
+            assert cycles.isna().all()
+        else:
+            assert cycles.between(1, params.cycles[1]).all()
+    # Re-evaluation scans come after everolimus or CAPTEM has started.
+    scans = c.imaging[c.imaging["tracer"] != "18F-FDG"]
+    rescans = scans[scans.duplicated("patient_id", keep="first")]
+    for _, scan in rescans.iterrows():
+        mine = lines[lines["patient_id"] == scan["patient_id"]]
+        started = mine[mine["regimen"].isin(["everolimus", "CAPTEM"])]["start_date"]
+        assert (started < scan["scan_date"]).any()
+    # Every patient's lines are numbered 1..k in time order, and follow-up ends last.
+    assert (
+        lines.groupby("patient_id")["line"].apply(lambda s: list(s) == list(range(1, len(s) + 1)))
+    ).all()
+    assert (c.patients["last_contact_date"] >= c.patients["diagnosis_date"]).all()
+
+
 @settings(max_examples=5, deadline=None)
 @given(seed=st.integers(0, 2**32 - 1))
 def test_no_few_cells_means_no_warnings(seed):
@@ -317,6 +373,8 @@ def test_scenario_is_frozen_and_checked():
         Scenario(primary_sites={"kidney": 1.0})
     with pytest.raises(ValueError, match="max_lines"):
         Scenario(max_lines=6)
+    with pytest.raises(ValueError, match="accrual_end <= cutoff_date"):
+        Scenario(accrual_end="2026-01-01", cutoff_date="2025-06-30")
 
 
 def test_bad_arguments_raise():
