@@ -323,6 +323,34 @@ class Scenario:
         Overrides of :data:`REGIMEN_PARAMETERS` medians (months), e.g.
         ``{"everolimus": 14.1}`` for the everolimus arm of COMPETE.
 
+    Notes
+    -----
+    Regimen medians, response rates and toxicity shares are in
+    :data:`REGIMEN_PARAMETERS`, each with its source.  COMPETE (177Lu-edotreotide 23.9 vs
+    everolimus 14.1 months in GEP-NETs) and the retrospective CAPTEM series (median PFS
+    17 months) are alternative calibrations, available through ``pfs_medians``.
+
+    References
+    ----------
+    .. [1] Halfdanarson TR, et al. NANETS consensus guidelines for surveillance and
+       medical management of pancreatic neuroendocrine tumors. Pancreas. 2020;49:863-881.
+    .. [2] Caplin ME, et al. Lanreotide in metastatic enteropancreatic neuroendocrine
+       tumors (CLARINET). N Engl J Med. 2014;371:224-233.
+    .. [3] Yao JC, et al. Everolimus for advanced pancreatic neuroendocrine tumors
+       (RADIANT-3). N Engl J Med. 2011;364:514-523.
+    .. [4] Raymond E, et al. Sunitinib malate for the treatment of pancreatic
+       neuroendocrine tumors. N Engl J Med. 2011;364:501-513.
+    .. [5] Xu J, et al. Surufatinib in advanced pancreatic neuroendocrine tumours
+       (SANET-p). Lancet Oncol. 2020;21:1489-1499.
+    .. [6] Kunz PL, et al. Temozolomide or temozolomide and capecitabine in advanced
+       pancreatic neuroendocrine tumors (E2211). J Clin Oncol. 2023;41:1359-1369.
+    .. [7] Brabander T, et al. Long-term efficacy, survival, and safety of
+       [177Lu-DOTA0,Tyr3]octreotate in patients with gastroenteropancreatic and bronchial
+       neuroendocrine tumors. Clin Cancer Res. 2017;23:4617-4624.
+    .. [8] Cives M, et al. Analysis of potential response predictors to
+       capecitabine/temozolomide in metastatic pancreatic neuroendocrine tumors.
+       Endocr Relat Cancer. 2016;23:759-767.
+
     Examples
     --------
     >>> Scenario().hr_ki67_doubling

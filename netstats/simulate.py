@@ -108,9 +108,10 @@ def simulate_cohort(
         - ``sstr_negative``: DataFrame by true ``grade`` (G1, G2, G3, NEC, G1/G2):
           ``n_patients``, ``share`` (expected share with baseline Krenning <= 1);
         - ``sstr_negative_share_g1g2``: float, the G1/G2 row of the above;
-        - ``reexpression_rate`` and ``n_reevaluated``: probability that a re-evaluation
-          scan after everolimus or CAPTEM of an SSTR-negative tumour is positive, and
-          the number of such scans in the cohort;
+        - ``reexpression_rate``, ``n_reevaluated`` and ``n_reexpressed``: probability
+          that a re-evaluation scan after everolimus or CAPTEM of an SSTR-negative tumour
+          is positive (Krenning 3-4), the number of such scans in the cohort, and how
+          many of them were positive;
         - ``os``: DataFrame by true ``grade`` for patients with stage IV at diagnosis:
           ``n_patients``, ``median_os_months`` (latent, uncensored, from diagnosis);
         - ``patients``: DataFrame of latent per-patient values (``patient_id``,
@@ -163,6 +164,10 @@ def simulate_cohort(
        progression, death follows after an exponential post-progression survival.
     6. *Censoring*: administrative at ``cutoff_date``, or loss to follow-up; records after
        the censoring date are removed, ongoing lines have no end date.
+
+    Determinism holds for a given NumPy version: NumPy does not promise identical
+    ``Generator`` streams across its releases, so a NumPy upgrade may change the cohort
+    drawn from a seed (the bundled-data test detects this).
 
     Truth quantities that depend on who got what (``pfs``, ``discordance``,
     ``sstr_negative``) are computed on the simulated patients, so they are the quantities
