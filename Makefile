@@ -23,7 +23,7 @@ install: $(VENV)/.stamp-run
 install-dev: $(VENV)/.stamp-dev
 
 report: $(VENV)/.stamp-run
-	$(VENV)/bin/netstats validate tests/data/minimal
+	$(VENV)/bin/netstats validate data/synthetic
 
 lint: $(VENV)/.stamp-dev
 	$(PY) -m ruff check netstats tests benchmarks

@@ -7,7 +7,7 @@ display: only :mod:`netstats.plots` uses matplotlib, and it imports it lazily.
 
 from __future__ import annotations
 
-from netstats import grading, plots, schema, survival, vocab
+from netstats import grading, plots, schema, simulate, survival, vocab
 from netstats._version import __version__
 from netstats.cohort import AttritionLog, Cohort
 from netstats.exceptions import (
@@ -18,6 +18,7 @@ from netstats.exceptions import (
     StatisticalWarning,
 )
 from netstats.io import load_cohort, save_cohort
+from netstats.simulate import Scenario, simulate_cohort
 
 __all__ = [
     "AttritionLog",
@@ -25,6 +26,7 @@ __all__ = [
     "CohortValidationError",
     "NetstatsError",
     "NotFittedError",
+    "Scenario",
     "SchemaError",
     "StatisticalWarning",
     "__version__",
@@ -33,6 +35,8 @@ __all__ = [
     "plots",
     "save_cohort",
     "schema",
+    "simulate",
+    "simulate_cohort",
     "survival",
     "vocab",
 ]

@@ -17,7 +17,9 @@ from netstats import vocab
 from netstats._problems import ProblemLog
 from netstats.schema import Column, TableSpec
 
-MISSING_TOKENS = frozenset({"", "na", "n/a", "nan", "null", "none", "nat", ".", "#n/a", "missing"})
+MISSING_TOKENS = frozenset({"", "na", "n/a", "nan", "null", "nat", ".", "#n/a", "missing"})
+"""Cell texts read as missing (case-insensitive). "none" is not one: it is a vocabulary value
+(hereditary_syndrome)."""
 
 _TRUE = frozenset({"true", "t", "yes", "y", "1", "positive", "pos"})
 _FALSE = frozenset({"false", "f", "no", "n", "0", "negative", "neg"})

@@ -14,6 +14,9 @@ from netstats._version import __version__
 
 __all__ = ["app"]
 
+_MAX_ROWS_SHOWN = 20
+"""Warnings beyond this many are summarised one line per rule instead of one row each."""
+
 app = typer.Typer(
     name="netstats",
     help="Survival, Ki-67/grade and SSTR-PET statistics for neuroendocrine-tumour cohorts.",
@@ -108,7 +111,11 @@ def validate(
         f"{path}: valid cohort: {counts['patients']} patients, {counts['therapy_lines']} therapy "
         f"lines, {counts['pathology']} samples, {counts['imaging']} scans; dates {span}"
     )
-    if len(cohort.problems):
+    if len(cohort.problems) > _MAX_ROWS_SHOWN:
+        from netstats._problems import summarize_problems
+
+        typer.echo(summarize_problems(cohort.problems))
+    elif len(cohort.problems):
         _print_problems(cohort.problems, title=f"{len(cohort.problems)} warning(s)")
 
 
