@@ -256,7 +256,7 @@ def coerce_table(
     out: dict[str, pd.Series] = {}
     for col in spec.columns:
         if col.derived:
-            out[col.name] = pd.Series(pd.NA, index=frame.index, dtype=col.dtype)
+            out[col.name] = pd.Series(index=frame.index, dtype=col.dtype)
             continue
         if col.name not in frame.columns:
             if col.required:
@@ -266,7 +266,7 @@ def coerce_table(
                     "required_column",
                     f"required column is missing ({col.description.lower()})",
                 )
-            out[col.name] = pd.Series(pd.NA, index=frame.index, dtype=col.dtype)
+            out[col.name] = pd.Series(index=frame.index, dtype=col.dtype)
             continue
         out[col.name] = _parse_column(
             frame[col.name], col, spec, problems, date_format=date_format, row_offset=row_offset

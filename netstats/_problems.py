@@ -92,8 +92,9 @@ def summarize_problems(problems: pd.DataFrame, *, max_listed: int = _MAX_LISTED)
     keys = ["severity", "table", "column", "rule", "message"]
     grouped = problems.fillna({"column": "", "message": ""}).groupby(keys, sort=False, dropna=False)
     order = {"error": 0, "warning": 1}
-    groups = sorted(grouped, key=lambda kv: (order[kv[0][0]], kv[0][1], kv[0][2]))
-    for (severity, table, column, rule, message), g in groups:
+    groups = sorted(grouped, key=lambda kv: (order[str(kv[0][0])], str(kv[0][1]), str(kv[0][2])))
+    for key, g in groups:
+        severity, table, column, rule, message = (str(k) for k in key)
         where = f"{table}.{column}" if column else table
         cells = [
             f"row {r}" + (f" ({v!r})" if v is not None else "")

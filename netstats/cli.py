@@ -140,14 +140,9 @@ def schema(
         for col in ("column", "type", "unit", "required", "allowed", "description"):
             table.add_column(col, overflow="fold")
         for rec in dd[dd["table"] == name].itertuples(index=False):
-            table.add_row(
-                rec.column,
-                rec.type,
-                rec.unit,
-                "yes" if rec.required else "",
-                rec.allowed,
-                rec.description,
-            )
+            required = "yes" if rec.required else ""
+            cells = (rec.column, rec.type, rec.unit, required, rec.allowed, rec.description)
+            table.add_row(*(str(c) for c in cells))
         console.print(table)
 
 

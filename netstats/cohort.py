@@ -207,7 +207,7 @@ class Cohort:
     @classmethod
     def from_tables(
         cls,
-        patients: pd.DataFrame,
+        patients: pd.DataFrame | None,
         pathology: pd.DataFrame | None = None,
         therapy_lines: pd.DataFrame | None = None,
         imaging: pd.DataFrame | None = None,
@@ -246,7 +246,15 @@ class Cohort:
             raise CohortValidationError(
                 f"cohort{where} failed validation\n" + summarize_problems(problems), problems
             )
-        return cls(**tables, problems=problems, source=source, truth=truth)
+        return cls(
+            patients=tables["patients"],
+            pathology=tables["pathology"],
+            therapy_lines=tables["therapy_lines"],
+            imaging=tables["imaging"],
+            problems=problems,
+            source=source,
+            truth=truth,
+        )
 
     # ----------------------------------------------------------------------------------
     @property

@@ -255,7 +255,15 @@ def load_cohort(
     """
     tables, offsets = read_tables(source, table_names=table_names)
     label = _redact(os.fspath(source)) if "://" in os.fspath(source) else os.fspath(source)
-    return Cohort.from_tables(**tables, date_format=date_format, row_offsets=offsets, source=label)
+    return Cohort.from_tables(
+        tables.get("patients"),
+        tables.get("pathology"),
+        tables.get("therapy_lines"),
+        tables.get("imaging"),
+        date_format=date_format,
+        row_offsets=offsets,
+        source=label,
+    )
 
 
 def _to_text(frame: pd.DataFrame, name: str) -> pd.DataFrame:
