@@ -110,6 +110,15 @@ def _latest_before(
 
 def _pathology_at_start(lines: pd.DataFrame, pathology: pd.DataFrame) -> pd.DataFrame:
     path = pathology.dropna(subset=["patient_id", "sample_date"])
+    if path.empty:
+        return pd.DataFrame(
+            {
+                "ki67_percent": pd.Series(np.nan, index=lines.index, dtype="float64"),
+                "ki67_sample_date": pd.Series(pd.NaT, index=lines.index, dtype="datetime64[ns]"),
+                "who_grade": pd.Series(pd.NA, index=lines.index, dtype="string"),
+                "grade_sample_date": pd.Series(pd.NaT, index=lines.index, dtype="datetime64[ns]"),
+            }
+        )
     ki = (
         path.dropna(subset=["ki67_percent"])
         .groupby(["patient_id", "sample_date"], as_index=False)["ki67_percent"]
@@ -147,6 +156,15 @@ def _sstr_at_start(lines: pd.DataFrame, imaging: pd.DataFrame) -> pd.DataFrame:
     scans = imaging[imaging["tracer"].isin(SSTR_TRACERS)].dropna(
         subset=["patient_id", "scan_date", "krenning_score"]
     )
+    if scans.empty:
+        return pd.DataFrame(
+            {
+                "krenning_score": pd.Series(pd.NA, index=lines.index, dtype="Int64"),
+                "sstr_positive": pd.Series(pd.NA, index=lines.index, dtype="boolean"),
+                "sstr_tracer": pd.Series(pd.NA, index=lines.index, dtype="string"),
+                "sstr_scan_date": pd.Series(pd.NaT, index=lines.index, dtype="datetime64[ns]"),
+            }
+        )
     # One row per patient and date: the highest Krenning score (tracer of that scan,
     # alphabetical first on ties, so the result does not depend on row order).
     scans = scans.sort_values(

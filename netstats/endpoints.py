@@ -174,6 +174,8 @@ def _record_attrition(cohort: Cohort, frame: pd.DataFrame) -> None:
     for ep in ENDPOINTS:
         days, _, _, reason = endpoint_columns(ep)
         missing = frame.loc[frame[days].isna(), reason]
+        if missing.empty:
+            continue
         for code, count in missing.value_counts(sort=False).sort_index().items():
             cohort.attrition.record(
                 ANALYSIS,
