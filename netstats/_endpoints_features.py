@@ -121,8 +121,9 @@ def _pathology_at_start(lines: pd.DataFrame, pathology: pd.DataFrame) -> pd.Data
         )
     ki = (
         path.dropna(subset=["ki67_percent"])
-        .groupby(["patient_id", "sample_date"], as_index=False)["ki67_percent"]
+        .groupby(["patient_id", "sample_date"])["ki67_percent"]
         .max()
+        .reset_index()
         .rename(columns={"sample_date": "ki67_sample_date"})
     )
     grade = _who_grade(path["ki67_percent"], path["mitoses_per_2mm2"], path["differentiation"])
@@ -130,8 +131,9 @@ def _pathology_at_start(lines: pd.DataFrame, pathology: pd.DataFrame) -> pd.Data
     graded = (
         path.assign(_rank=rank)
         .dropna(subset=["_rank"])
-        .groupby(["patient_id", "sample_date"], as_index=False)["_rank"]
+        .groupby(["patient_id", "sample_date"])["_rank"]
         .max()
+        .reset_index()
         .rename(columns={"sample_date": "grade_sample_date"})
     )
     a = _latest_before(lines, ki, "ki67_sample_date", ["ki67_percent"])

@@ -267,8 +267,10 @@ def line_endpoints(
     >>> cohort = ns.load_cohort("tests/data/minimal")
     >>> lines = line_endpoints(cohort)
     >>> row = lines.iloc[0]
-    >>> row["regimen"], round(row["pfs_months"], 1), bool(row["pfs_event"]), row["pfs_reason"]
-    ('octreotide LAR + TACE', 36.5, True, 'progression')
+    >>> row["regimen"], float(row["pfs_days"]), bool(row["pfs_event"]), row["pfs_reason"]
+    ('octreotide LAR + TACE', 1110.0, True, 'progression')
+    >>> print(CensoringRules().describe().splitlines()[0])
+    Censoring rules for endpoints by line of therapy (netstats CensoringRules)
     """
     if not isinstance(cohort, Cohort):
         raise TypeError(f"cohort must be a netstats Cohort, got {type(cohort).__name__}")
