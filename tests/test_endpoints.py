@@ -787,7 +787,7 @@ def cohorts(draw):
             latest = max(x for x in (latest, start, end, prog, assess) if x is not None)
             # next line starts after this one (sometimes overlapping it)
             start = start + draw(st.integers(0, length + 200))
-        last = latest + draw(st.integers(0, 400))
+        last = latest + draw(st.one_of(st.sampled_from([0, 60, 120, 121]), st.integers(0, 400)))
         dead = draw(st.booleans())
         patients.append(
             {
@@ -855,3 +855,68 @@ def test_row_order_invariance_with_features():
     tables = {n: t.sample(frac=1, random_state=rng) for n, t in cohort.tables.items()}
     shuffled = dataclasses.replace(cohort, **tables)
     pd.testing.assert_frame_equal(line_endpoints(shuffled), expected)
+
+
+def _reference_default_pfs(patients: pd.DataFrame, lines: pd.DataFrame) -> pd.DataFrame:
+    """Default-rule PFS and TTNT written independently, column-wise, without a cut-off."""
+    day = pd.Timedelta(days=1)
+    lines = lines.sort_values(["patient_id", "line"]).reset_index(drop=True)
+    pat = patients.set_index("patient_id")
+    death = lines["patient_id"].map(pat["death_date"])
+    contact = lines["patient_id"].map(pat["last_contact_date"])
+    s, p, a = lines["start_date"], lines["progression_date"], lines["last_assessment_date"]
+    nxt = lines.groupby("patient_id")["start_date"].shift(-1)
+    adequate = a.where(a - s >= day)
+    bound = nxt.fillna(pd.Timestamp.max)
+    prog = p.notna() & (p <= bound)
+    died = ~prog & death.notna() & (death <= bound)
+    since = death - adequate.fillna(s)
+    death_event = died & (since <= 120 * day)
+    death_out = died & ~death_event
+    rest = ~prog & ~died
+    beyond = rest & (p.notna() | (adequate > bound))
+    at_assessment = rest & ~beyond & adequate.notna()
+    none = rest & ~beyond & adequate.isna()
+    end = pd.Series(pd.NaT, index=lines.index, dtype="datetime64[ns]")
+    end[prog] = p[prog]
+    end[death_event] = death[death_event]
+    end[death_out] = adequate.fillna(s)[death_out]
+    end[beyond] = bound[beyond]
+    end[at_assessment] = adequate[at_assessment]
+    end[none] = s[none]
+    reason = pd.Series("", index=lines.index)
+    reason[prog] = "progression"
+    reason[death_event] = "death"
+    reason[death_out] = "death_outside_window"
+    reason[beyond] = "censored_next_line"
+    reason[at_assessment] = np.where(
+        nxt[at_assessment].notna(), "censored_next_line", "censored_last_assessment"
+    )
+    reason[none] = "no_assessment"
+    ttnt_end = pd.concat([nxt, death], axis=1).min(axis=1).fillna(contact)
+    ttnt_event = nxt.notna() | death.notna()
+    return pd.DataFrame(
+        {
+            "pfs_days": (end - s).dt.days.astype(float),
+            "pfs_event": prog | death_event,
+            "pfs_reason": reason,
+            "ttnt_days": (ttnt_end - s).dt.days.astype(float),
+            "ttnt_event": ttnt_event,
+        }
+    )
+
+
+@PROPERTY_SETTINGS
+@given(cohorts())
+def test_property_default_pfs_matches_an_independent_formulation(data):
+    patients, lines, _ = data
+    if lines is None:
+        return
+    cohort = Cohort.from_tables(patients, None, lines)
+    got = line_endpoints(cohort)
+    ref = _reference_default_pfs(cohort.patients, cohort.therapy_lines)
+    for col in ("pfs_days", "ttnt_days"):
+        np.testing.assert_array_equal(got[col].to_numpy(), ref[col].to_numpy(), err_msg=col)
+    for col in ("pfs_event", "ttnt_event"):
+        assert got[col].astype(bool).tolist() == ref[col].tolist(), col
+    assert got["pfs_reason"].tolist() == ref["pfs_reason"].tolist()
