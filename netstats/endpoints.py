@@ -29,6 +29,7 @@ from netstats._endpoints_times import (
     time_to_treatment_failure,
 )
 from netstats.cohort import Cohort
+from netstats.exceptions import SchemaError
 from netstats.schema import DAYS_PER_MONTH
 
 __all__ = ["ENDPOINTS", "REASON_CODES", "CensoringRules", "endpoint_columns", "line_endpoints"]
@@ -124,11 +125,7 @@ def _compute(
     for pid in lines["patient_id"]:
         k = position.get(pid, 0)
         position[pid] = k + 1
-        p = people.get(pid)
-        if p is None:  # line without a patient row: a validated cohort has none
-            for ep in ENDPOINTS:
-                out[ep].append((np.nan, Outcome(np.nan, False, "missing_last_contact")))
-            continue
+        p = people[pid]
         if np.isnan(p.diagnosis):
             os_dx = Outcome(np.nan, False, "missing_diagnosis_date")
         elif p.diagnosis > cut:
@@ -167,6 +164,27 @@ def _endpoint_frame(ep: str, results: list[tuple[float, Outcome]], index: pd.Ind
         },
         index=index,
     )
+
+
+def _check_keys(cohort: Cohort) -> None:
+    """Keys the computation relies on (a validated cohort always satisfies them)."""
+    lines, patients = cohort.therapy_lines, cohort.patients
+    problems = []
+    if lines["patient_id"].isna().any() or lines["line"].isna().any():
+        problems.append("therapy_lines has rows without patient_id or line")
+    dup = lines.duplicated(["patient_id", "line"], keep=False) & lines["line"].notna()
+    if dup.any():
+        problems.append(
+            f"therapy_lines has {int(dup.sum())} rows with a duplicated patient_id + line"
+        )
+    unknown = sorted(set(lines["patient_id"].dropna()) - set(patients["patient_id"].dropna()))
+    if unknown:
+        problems.append(f"therapy_lines patient_id(s) {unknown[:5]} have no row in patients")
+    if problems:
+        raise SchemaError(
+            "line_endpoints needs a valid cohort (build it with Cohort.from_tables): "
+            + "; ".join(problems)
+        )
 
 
 def _record_attrition(cohort: Cohort, frame: pd.DataFrame) -> None:
@@ -238,6 +256,10 @@ def line_endpoints(
         :class:`CensoringRules` or ``data_cutoff`` not a date.
     ValueError
         If ``data_cutoff`` cannot be read as a date.
+    SchemaError
+        If therapy lines lack a patient_id or line number, repeat a patient_id + line, or
+        name a patient missing from the patients table (only possible when the cohort was
+        built without validation).
 
     Notes
     -----
@@ -278,6 +300,7 @@ def line_endpoints(
     if not isinstance(rules, CensoringRules):
         raise TypeError(f"rules must be a CensoringRules, got {type(rules).__name__}")
     cut = _cutoff_day(data_cutoff)
+    _check_keys(cohort)
 
     lines = cohort.therapy_lines.sort_values(
         ["patient_id", "line"], kind="mergesort", na_position="last"

@@ -26,6 +26,7 @@ from netstats.endpoints import (
     endpoint_columns,
     line_endpoints,
 )
+from netstats.exceptions import SchemaError
 from netstats.schema import DAYS_PER_MONTH, TABLES
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -521,6 +522,19 @@ def test_missing_dates_give_na_rows_and_attrition():
     assert set(log["analysis"]) == {"line_endpoints"}
     os_rows = log[log["step"].str.startswith("os (")]
     assert sorted(os_rows["n_excluded"]) == [1, 1] and (os_rows["n_before"] == 2).all()
+
+
+def test_unvalidated_cohorts_with_broken_keys_are_refused():
+    c = make_cohort(TOXICITY_THEN_NEXT)
+    orphan = c.therapy_lines.assign(patient_id="P9")
+    with pytest.raises(SchemaError, match=r"\['P9'\] have no row in patients"):
+        line_endpoints(dataclasses.replace(c, therapy_lines=orphan))
+    dup = c.therapy_lines.assign(line=1)
+    with pytest.raises(SchemaError, match="duplicated patient_id \\+ line"):
+        line_endpoints(dataclasses.replace(c, therapy_lines=dup))
+    no_line = c.therapy_lines.assign(line=pd.array([1, None], dtype="Int64"))
+    with pytest.raises(SchemaError, match="without patient_id or line"):
+        line_endpoints(dataclasses.replace(c, therapy_lines=no_line))
 
 
 def test_patients_without_lines_are_counted_in_the_attrition_log():
