@@ -62,7 +62,6 @@ def _who_grade(
     available measure decides alone.  Poorly differentiated carcinoma is "NEC" whatever
     its counts.  NA when neither measure is known and the tumour is not an NEC.
     """
-    # Kept private until netstats.grading.who_grade exists; switch this call site to it.
     level = np.maximum(
         _grade_level(ki67_percent, KI67_G2_MIN, KI67_G3_ABOVE),
         _grade_level(mitoses_per_2mm2, MITOSES_G2_MIN, MITOSES_G3_ABOVE),
@@ -126,6 +125,7 @@ def _pathology_at_start(lines: pd.DataFrame, pathology: pd.DataFrame) -> pd.Data
         .reset_index()
         .rename(columns={"sample_date": "ki67_sample_date"})
     )
+    # Switch to netstats.grading.who_grade once it exists (same WHO 2019 cut-offs).
     grade = _who_grade(path["ki67_percent"], path["mitoses_per_2mm2"], path["differentiation"])
     rank = grade.map({g: i for i, g in enumerate(GRADE_ORDER)}).astype("Float64")
     graded = (

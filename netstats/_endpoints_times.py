@@ -260,11 +260,10 @@ def time_to_treatment_failure(
         return Outcome(end, True, "completed")
     # follow_on: progression on the line, the next line start or death.
     candidates: list[tuple[float, str]] = []
-    prog = _progression(line, rules)
-    if prog is not None:
-        if _missing(prog[0]):
-            return _na(prog[1])
-        candidates.append(prog)
+    # A completed line's progression is dated or absent (undated needs end_reason
+    # "progression"), so no not-computable case arises here.
+    if not _missing(line.progression):
+        candidates.append((line.progression, "progression"))
     if k + 1 < len(p.lines):
         nxt = p.lines[k + 1].start
         if _missing(nxt):
@@ -273,7 +272,7 @@ def time_to_treatment_failure(
     if not _missing(p.death):
         candidates.append((p.death, "death"))
     # Same-day ties: progression names the failure before death before the next line.
-    priority = {"progression": 0, "progression_imputed": 0, "death": 1, "next_line": 2}
+    priority = {"progression": 0, "death": 1, "next_line": 2}
     hits = sorted((c for c in candidates if c[0] <= cut), key=lambda c: (c[0], priority[c[1]]))
     if hits:
         return Outcome(hits[0][0], True, hits[0][1])

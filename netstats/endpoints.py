@@ -231,7 +231,7 @@ def line_endpoints(
 
         - ``patient_id`` (str), ``line`` (int), ``regimen``, ``drug_class``,
           ``start_date``, ``end_date``, ``end_reason``, ``best_response``: from the
-          therapy_lines table;
+          therapy_lines table, as recorded (not truncated at ``data_cutoff``);
         - ``prior_regimens``, ``prior_drug_classes`` (str, ``"; "``-separated in line order,
           empty for line 1) and ``n_prior_lines`` (int);
         - ``months_since_diagnosis`` (months) and ``age_at_line_start`` (years: from

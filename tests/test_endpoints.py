@@ -524,6 +524,39 @@ def test_missing_dates_give_na_rows_and_attrition():
     assert sorted(os_rows["n_excluded"]) == [1, 1] and (os_rows["n_before"] == 2).all()
 
 
+def test_rare_branches():
+    # Follow-on: the earliest of several progressions is the event.
+    first = {
+        "start_date": S,
+        "end_date": "2020-06-01",
+        "end_reason": "progression",
+        "progression_date": "2020-06-01",
+    }
+    second = {**first, "start_date": "2020-07-01", "end_date": "2020-12-01"}
+    second["progression_date"] = "2020-12-01"
+    rules = CensoringRules(censor_at_next_line=False)
+    c = make_cohort([first, second])
+    check(get(line_endpoints(c, rules=rules), 1), "pfs", days(S, "2020-06-01"), True, "progression")
+    done = {"start_date": S, "end_date": "2020-06-01", "end_reason": "completed"}
+    rules = CensoringRules(completion="follow_on")
+    # TTF follow-on when the next line has no start date.
+    c = make_cohort([done, {"start_date": "2020-08-01"}])
+    lines = c.therapy_lines.copy()
+    lines.loc[1, "start_date"] = pd.NaT
+    broken = dataclasses.replace(c, therapy_lines=lines)
+    check(get(line_endpoints(broken, rules=rules), 1), "ttf", None, None, "missing_next_start")
+    # A line that ended by death without an end date ends at the death.
+    c = make_cohort([{"start_date": S}], last_contact="2020-05-01", death="2020-05-01")
+    lines = c.therapy_lines.assign(end_reason=pd.array(["death"], dtype="string"))
+    row = get(line_endpoints(dataclasses.replace(c, therapy_lines=lines)), 1)
+    check(row, "dot", days(S, "2020-05-01"), True, "death")
+    # Missing diagnosis date: OS from diagnosis is not computable.
+    patients = c.patients.assign(diagnosis_date=pd.NaT)
+    row = get(line_endpoints(dataclasses.replace(c, patients=patients)), 1)
+    check(row, "os_dx", None, None, "missing_diagnosis_date")
+    check(row, "os", days(S, "2020-05-01"), True, "death")
+
+
 def test_unvalidated_cohorts_with_broken_keys_are_refused():
     c = make_cohort(TOXICITY_THEN_NEXT)
     orphan = c.therapy_lines.assign(patient_id="P9")
@@ -727,6 +760,8 @@ def test_rules_are_frozen_and_validated():
         CensoringRules(completion="ignore")  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="assessment_min_days"):
         CensoringRules(assessment_min_days=-3)
+    with pytest.raises(TypeError, match="assessment_min_days"):
+        CensoringRules(assessment_min_days=True)
 
 
 def test_line_endpoints_validates_its_arguments():
@@ -739,6 +774,8 @@ def test_line_endpoints_validates_its_arguments():
         line_endpoints(c, data_cutoff="not a date")
     with pytest.raises(TypeError, match="data_cutoff"):
         line_endpoints(c, data_cutoff=20210101)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="must not be missing"):
+        line_endpoints(c, data_cutoff=pd.NaT)
     with pytest.raises(ValueError, match="unknown endpoint"):
         endpoint_columns("orr")
 
