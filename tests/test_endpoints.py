@@ -700,6 +700,64 @@ def test_case_55_year_old_man_matches_the_report():
     check(first, "pfs2", days("2019-08-01", "2023-12-20"), False, "censored_next_line")
 
 
+def test_case_prrt_completed_then_complete_remission():
+    """Soeiro et al., BMJ Case Rep 2020;13:e233263 (case series file 001).
+
+    pNET G2 resected (Ki-67 10 %, 5 mitoses); liver metastasectomy two years later (Ki-67
+    15 %, 7 mitoses); lanreotide from the fourth year; progression on the PET of February
+    2017; four cycles of 177Lu-DOTATATE March-October 2017; no active disease two years
+    after PRRT.  The report gives months and years only: the 15th of each month is used.
+    """
+    patients = pd.DataFrame(
+        {
+            "patient_id": ["soeiro"],
+            "age_at_diagnosis": [80],
+            "diagnosis_date": ["2012-02-15"],
+            "last_contact_date": ["2019-10-15"],
+        }
+    )
+    pathology = pd.DataFrame(
+        {
+            "patient_id": ["soeiro", "soeiro"],
+            "sample_id": ["resection", "metastasectomy"],
+            "sample_date": ["2012-02-15", "2014-02-15"],
+            "site": ["primary", "liver"],
+            "differentiation": ["well", "well"],
+            "ki67_percent": [10.0, 15.0],
+            "mitoses_per_2mm2": [5.0, 7.0],
+        }
+    ).reindex(columns=TABLES["pathology"].names)
+    lines = pd.DataFrame(
+        {
+            "patient_id": ["soeiro", "soeiro"],
+            "line": [1, 2],
+            "regimen": ["lanreotide", "Lutathera"],
+            "start_date": ["2016-02-15", "2017-03-15"],
+            "end_date": ["2017-02-15", "2017-10-15"],
+            "end_reason": ["progression", "completed"],
+            "progression_date": ["2017-02-15", None],
+            "best_response": [None, "CR"],
+            "last_assessment_date": ["2017-02-15", "2019-10-15"],
+            "cycles": [None, 4],
+        }
+    )
+    cohort = Cohort.from_tables(patients, pathology, lines)
+    frame = line_endpoints(cohort)
+    ssa, prrt = get(frame, 1, "soeiro"), get(frame, 2, "soeiro")
+    check(ssa, "pfs", days("2016-02-15", "2017-02-15"), True, "progression")
+    check(ssa, "pfs2", days("2016-02-15", "2019-10-15"), False, "censored_last_assessment")
+    check(prrt, "pfs", days("2017-03-15", "2019-10-15"), False, "censored_last_assessment")
+    check(prrt, "dot", days("2017-03-15", "2017-10-15"), True, "completed")
+    check(prrt, "ttf", days("2017-03-15", "2017-10-15"), False, "censored_completed")
+    follow = get(line_endpoints(cohort, rules=CensoringRules(completion="follow_on")), 2, "soeiro")
+    check(follow, "ttf", days("2017-03-15", "2019-10-15"), False, "censored_last_contact")
+    assert prrt["regimen"] == "177Lu-DOTATATE" and prrt["drug_class"] == "PRRT"
+    assert prrt["ki67_percent"] == 15.0 and prrt["who_grade"] == "G2"
+    assert prrt["age_at_line_start"] == pytest.approx(
+        80 + days("2012-02-15", "2017-03-15") / 365.25
+    )
+
+
 def test_docs_worked_example_numbers_are_current():
     """docs/endpoints.md quotes the worked example; keep it in step with the code."""
     text = (ROOT / "docs" / "endpoints.md").read_text()
