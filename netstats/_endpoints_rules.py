@@ -187,7 +187,8 @@ class CensoringRules:
             next_line = (
                 "A new line started before progression censors PFS at the last adequate "
                 "assessment on or before the new line start (at the new line start when the "
-                "line's last assessment, after it, still showed no progression)."
+                "line's last assessment, after it, still showed no progression, or its "
+                "progression is dated after it)."
             )
         else:
             next_line = (

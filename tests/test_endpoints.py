@@ -224,6 +224,12 @@ def test_pfs_overlapping_line_censors_at_the_next_line_start():
     ]
     c = make_cohort(lines)
     check(get(line_endpoints(c), 1), "pfs", days(S, "2020-06-01"), False, "censored_next_line")
+    # Same when line 1's progression is dated after line 2 started.
+    lines[0] = {"start_date": S, "progression_date": "2020-08-01"}
+    c = make_cohort(lines)
+    check(get(line_endpoints(c), 1), "pfs", days(S, "2020-06-01"), False, "censored_next_line")
+    follow = line_endpoints(c, rules=CensoringRules(censor_at_next_line=False))
+    check(get(follow, 1), "pfs", days(S, "2020-08-01"), True, "progression")
 
 
 def test_pfs_toxicity_stop_without_next_line_keeps_following_the_line():
