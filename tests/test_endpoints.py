@@ -941,6 +941,10 @@ def test_property_times_ordered_and_non_negative(data, rules):
         assert (both["os_days"] >= both[f"{ep}_days"]).all(), ep  # OS never shorter
     both = frame[["os_dx_days", "os_days"]].dropna()
     assert (both["os_dx_days"] >= both["os_days"]).all()
+    for ep in ("pfs", "ttf", "ttnt", "dot", "pfs2"):
+        died = frame[f"{ep}_reason"].eq("death").fillna(False).to_numpy(bool)
+        assert (frame.loc[died, f"{ep}_days"] == frame.loc[died, "os_days"]).all(), ep
+        assert frame.loc[died, "os_event"].all(), ep
     if rules.censor_at_next_line:
         both = frame[["pfs_days", "pfs2_days", "ttnt_days"]].dropna()
         assert (both["pfs2_days"] >= both["pfs_days"]).all()
