@@ -7,7 +7,7 @@ display: only :mod:`netstats.plots` uses matplotlib, and it imports it lazily.
 
 from __future__ import annotations
 
-from netstats import grading, plots, schema, simulate, survival, vocab
+from netstats import endpoints, grading, plots, schema, simulate, survival, vocab
 from netstats._version import __version__
 from netstats.cohort import AttritionLog, Cohort
 from netstats.exceptions import (
@@ -30,6 +30,7 @@ __all__ = [
     "SchemaError",
     "StatisticalWarning",
     "__version__",
+    "endpoints",
     "grading",
     "load_cohort",
     "plots",

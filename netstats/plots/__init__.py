@@ -16,8 +16,10 @@ from netstats.plots._grading import (
     ki67_trajectories,
 )
 from netstats.plots._km import cumulative_incidence, km
+from netstats.plots._swimmer import DRUG_CLASS_COLORS, swimmer
 
 __all__ = [
+    "DRUG_CLASS_COLORS",
     "bland_altman_plot",
     "cumulative_incidence",
     "cutpoint_plot",
@@ -27,4 +29,5 @@ __all__ = [
     "ki67_hazard_plot",
     "ki67_trajectories",
     "km",
+    "swimmer",
 ]
