@@ -10,19 +10,12 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from netstats.grading._who import who_grade
 from netstats.schema import DAYS_PER_MONTH
 from netstats.vocab import SSTR_TRACERS
 
 DAYS_PER_YEAR = 365.25
 
-KI67_G2_MIN = 3.0
-"""Ki-67 (%) from which a well-differentiated NET is G2 (WHO 2019: G1 < 3 %)."""
-KI67_G3_ABOVE = 20.0
-"""Ki-67 (%) above which a well-differentiated NET is G3 (WHO 2019: G2 3-20 %)."""
-MITOSES_G2_MIN = 2.0
-"""Mitoses per 2 mm^2 from which a NET is G2 (WHO 2019: G1 < 2)."""
-MITOSES_G3_ABOVE = 20.0
-"""Mitoses per 2 mm^2 above which a NET is G3 (WHO 2019: G2 2-20)."""
 KRENNING_POSITIVE = 3
 """Krenning score from which uptake counts as SSTR-positive (uptake >= liver)."""
 
@@ -43,38 +36,6 @@ FEATURE_COLUMNS = [
     "sstr_tracer",
     "sstr_scan_date",
 ]
-
-
-def _grade_level(values: pd.Series, g2_min: float, g3_above: float) -> np.ndarray:
-    """0/1/2 for G1/G2/G3 from one measure; -1 where it is missing."""
-    x = values.astype("float64").to_numpy()
-    level = np.where(x > g3_above, 2, np.where(x >= g2_min, 1, 0))
-    return np.where(np.isnan(x), -1, level)
-
-
-def _who_grade(
-    ki67_percent: pd.Series, mitoses_per_2mm2: pd.Series, differentiation: pd.Series
-) -> pd.Series:
-    """WHO 2019 grade of GEP neuroendocrine neoplasms per specimen.
-
-    Well-differentiated NET: G1 Ki-67 < 3 % and mitoses < 2 per 2 mm^2; G2 Ki-67 3-20 % or
-    mitoses 2-20; G3 above 20; the higher grade of the two measures wins and a single
-    available measure decides alone.  Poorly differentiated carcinoma is "NEC" whatever
-    its counts.  NA when neither measure is known and the tumour is not an NEC.
-    """
-    level = np.maximum(
-        _grade_level(ki67_percent, KI67_G2_MIN, KI67_G3_ABOVE),
-        _grade_level(mitoses_per_2mm2, MITOSES_G2_MIN, MITOSES_G3_ABOVE),
-    )
-    labels = np.array(["G1", "G2", "G3"], dtype=object)
-    out = pd.Series(
-        np.where(level >= 0, labels[np.clip(level, 0, 2)], None),
-        index=ki67_percent.index,
-        dtype="string",
-    )
-    nec = differentiation.astype("string").eq("poor").fillna(False).to_numpy(dtype=bool)
-    out[nec] = "NEC"
-    return out
 
 
 def _latest_before(
@@ -125,8 +86,9 @@ def _pathology_at_start(lines: pd.DataFrame, pathology: pd.DataFrame) -> pd.Data
         .reset_index()
         .rename(columns={"sample_date": "ki67_sample_date"})
     )
-    # Switch to netstats.grading.who_grade once it exists (same WHO 2019 cut-offs).
-    grade = _who_grade(path["ki67_percent"], path["mitoses_per_2mm2"], path["differentiation"])
+    grade = who_grade(
+        path["ki67_percent"], path["mitoses_per_2mm2"], differentiation=path["differentiation"]
+    ).astype("string")
     rank = grade.map({g: i for i, g in enumerate(GRADE_ORDER)}).astype("Float64")
     graded = (
         path.assign(_rank=rank)

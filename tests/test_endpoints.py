@@ -17,7 +17,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from netstats import Cohort, load_cohort
-from netstats._endpoints_features import _who_grade
 from netstats._endpoints_rules import NOT_COMPUTABLE
 from netstats.endpoints import (
     ENDPOINTS,
@@ -27,6 +26,7 @@ from netstats.endpoints import (
     line_endpoints,
 )
 from netstats.exceptions import SchemaError
+from netstats.grading import who_grade
 from netstats.schema import DAYS_PER_MONTH, TABLES
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -679,10 +679,12 @@ def test_age_from_birth_date():
     ],
 )
 def test_who_grade_cut_offs(ki67, mitoses, diff, grade):
-    got = _who_grade(
+    # The grade at line start comes from netstats.grading.who_grade: the endpoint
+    # table's feature must follow these cut-offs.
+    got = who_grade(
         pd.Series([ki67], dtype="float64"),
         pd.Series([mitoses], dtype="float64"),
-        pd.Series([diff], dtype="string"),
+        differentiation=pd.Series([diff], dtype="string"),
     ).iloc[0]
     assert (pd.isna(got) and grade is None) or got == grade
 
