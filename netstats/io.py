@@ -277,9 +277,15 @@ def _to_text(frame: pd.DataFrame, name: str) -> pd.DataFrame:
     return out
 
 
+def _non_empty(cohort: Cohort) -> list[tuple[str, pd.DataFrame]]:
+    """Tables with rows. An empty table is not written: loading reports it as not supplied
+    (a warning), whereas a written file without records is an error."""
+    return [(name, frame) for name, frame in cohort.tables.items() if len(frame)]
+
+
 def _write_folder(cohort: Cohort, folder: Path, fmt: str) -> None:
     folder.mkdir(parents=True, exist_ok=True)
-    for name, frame in cohort.tables.items():
+    for name, frame in _non_empty(cohort):
         if fmt == "csv":
             _to_text(frame, name).to_csv(folder / f"{name}.csv", index=False, na_rep="")
         else:
@@ -291,7 +297,7 @@ def _write_duckdb(cohort: Cohort, path: Path) -> None:
 
     con = duckdb.connect(str(path))
     try:
-        for name, frame in cohort.tables.items():
+        for name, frame in _non_empty(cohort):
             con.register("_frame", frame)
             con.execute(f'CREATE TABLE "{name}" AS SELECT * FROM _frame')
             con.unregister("_frame")

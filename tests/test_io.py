@@ -231,3 +231,13 @@ def test_any_valid_cohort_round_trips(tmp_path_factory, cohort, fmt):
     dest = folder / ("c.duckdb" if fmt == "duckdb" else "c")
     save_cohort(cohort, dest, format=fmt)
     assert_same_cohort(cohort, load_cohort(dest))
+
+
+@pytest.mark.parametrize("fmt", ["csv", "duckdb"])
+def test_cohort_without_lines_or_scans_round_trips(cohort, tmp_path, fmt):
+    bare = Cohort.from_tables(load_cohort(MINIMAL).patients.astype(object))
+    dest = tmp_path / ("c.duckdb" if fmt == "duckdb" else "c")
+    save_cohort(bare, dest, format=fmt)
+    back = load_cohort(dest)
+    assert_same_cohort(bare, back)
+    assert set(back.problems["rule"]) == {"table_missing"}
