@@ -1,0 +1,81 @@
+"""SSTR-PET positivity: leakage-free features, validated classifiers, safe model files and
+re-expression on serial scans.
+
+The outcome of a scan is its SSTR positivity by a named rule (:data:`POSITIVITY_RULES`,
+default ``"krenning>=3"``); the rule name travels with every result.
+"""
+
+from __future__ import annotations
+
+from netstats.sstr._features import (
+    CATEGORICAL_FEATURES,
+    FEATURES,
+    NUMERIC_FEATURES,
+    SSTRDataset,
+    assemble_features,
+    data_sha256,
+    select_scans,
+    sstr_dataset,
+)
+from netstats.sstr._metrics import (
+    AUCResult,
+    CalibrationResult,
+    DeLongTestResult,
+    auroc_delong,
+    calibration,
+    calibration_curve,
+    classification_metrics,
+    decision_curve,
+    delong_test,
+    threshold_metrics,
+)
+from netstats.sstr._models import MODELS, PARAM_GRIDS, make_pipeline, odds_ratios
+from netstats.sstr._outcome import (
+    POSITIVITY_RULES,
+    PositivityRule,
+    get_rule,
+    sstr_positive,
+    sstr_scans,
+)
+from netstats.sstr._validation import (
+    NestedCVResult,
+    OptimismResult,
+    bootstrap_optimism,
+    fit_tuned,
+    nested_cv,
+)
+
+__all__ = [
+    "CATEGORICAL_FEATURES",
+    "FEATURES",
+    "MODELS",
+    "NUMERIC_FEATURES",
+    "PARAM_GRIDS",
+    "POSITIVITY_RULES",
+    "AUCResult",
+    "CalibrationResult",
+    "DeLongTestResult",
+    "NestedCVResult",
+    "OptimismResult",
+    "PositivityRule",
+    "SSTRDataset",
+    "assemble_features",
+    "auroc_delong",
+    "bootstrap_optimism",
+    "calibration",
+    "calibration_curve",
+    "classification_metrics",
+    "data_sha256",
+    "decision_curve",
+    "delong_test",
+    "fit_tuned",
+    "get_rule",
+    "make_pipeline",
+    "nested_cv",
+    "odds_ratios",
+    "select_scans",
+    "sstr_dataset",
+    "sstr_positive",
+    "sstr_scans",
+    "threshold_metrics",
+]
