@@ -191,6 +191,7 @@ def _latest_pathology(scans: pd.DataFrame, pathology: pd.DataFrame) -> pd.DataFr
     cols = ["patient_id", "sample_id", "sample_date", "differentiation", "ki67_percent"]
     cols += ["mitoses_per_2mm2", "sstr2a_ihc"]
     path = pathology[cols].copy()
+    path["patient_id"] = path["patient_id"].astype("string")
     # Highest Ki-67, then mitoses, then sample_id last within a date: merge_asof takes the
     # last row at or before the scan date, so the chosen specimen sorts last.
     path = path.sort_values(
@@ -220,7 +221,8 @@ def _latest_value(
     keep: list[str],
     tolerance: pd.Timedelta | None = None,
 ) -> pd.DataFrame:
-    right = table.loc[table[value].notna(), ["patient_id", "scan_date", *keep]]
+    right = table.loc[table[value].notna(), ["patient_id", "scan_date", *keep]].copy()
+    right["patient_id"] = right["patient_id"].astype("string")
     right = right.rename(columns={"scan_date": "_date"}).sort_values("_date", kind="mergesort")
     left = scans[["_row", "patient_id", "scan_date"]].sort_values("scan_date")
     merged = pd.merge_asof(
@@ -242,9 +244,9 @@ def _prior_therapy(scans: pd.DataFrame, lines: pd.DataFrame) -> pd.DataFrame:
     )
     if len(lines) == 0:
         return out
-    pairs = scans[["_row", "patient_id", "scan_date"]].merge(
-        lines[["patient_id", "regimen", "drug_class", "start_date"]], on="patient_id"
-    )
+    right = lines[["patient_id", "regimen", "drug_class", "start_date"]].copy()
+    right["patient_id"] = right["patient_id"].astype("string")
+    pairs = scans[["_row", "patient_id", "scan_date"]].merge(right, on="patient_id")
     pairs = pairs.loc[pairs["start_date"] < pairs["scan_date"]]
     if len(pairs) == 0:
         return out
@@ -296,6 +298,7 @@ def assemble_features(
     if not isinstance(fdg_window_days, (int, np.integer)) or fdg_window_days < 0:
         raise ValueError(f"fdg_window_days must be a non-negative integer, got {fdg_window_days!r}")
     base = scans[["patient_id", "scan_id", "scan_date", "tracer"]].reset_index(drop=True)
+    base["patient_id"] = base["patient_id"].astype("string")
     base.insert(0, "_row", np.arange(len(base)))
     path = _latest_pathology(base, cohort.pathology)
     imaging = cohort.imaging
@@ -311,8 +314,8 @@ def assemble_features(
     )
     burden = _latest_value(base, imaging, "liver_burden_percent", keep=["liver_burden_percent"])
     prior = _prior_therapy(base, cohort.therapy_lines)
-    patients = cohort.patients.set_index("patient_id")
-    pat = patients.loc[base["patient_id"]].reset_index()
+    patients = cohort.patients.set_index(cohort.patients["patient_id"].astype("string"))
+    pat = patients.loc[base["patient_id"]].reset_index(drop=True)
     scan_date = base["scan_date"]
     days_from_birth = (scan_date - pat["birth_date"]).dt.days / 365.25
     days_from_dx = (scan_date - pat["diagnosis_date"]).dt.days / 365.25
