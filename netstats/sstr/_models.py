@@ -42,7 +42,7 @@ PARAM_GRIDS: dict[str, dict[str, list[Any]]] = {
 
 
 def _preprocessor(
-    numeric: Sequence[str], categorical: Sequence[str], scale: bool
+    numeric: Sequence[str], categorical: Sequence[str], *, scale: bool, drop_first: bool
 ) -> ColumnTransformer:
     num_steps: list[tuple[str, Any]] = [
         ("impute", SimpleImputer(strategy="median", add_indicator=True, keep_empty_features=True))
@@ -54,7 +54,11 @@ def _preprocessor(
             ("impute", SimpleImputer(strategy="constant", fill_value="missing")),
             (
                 "encode",
-                OneHotEncoder(handle_unknown="ignore", drop=None, sparse_output=False),
+                OneHotEncoder(
+                    handle_unknown="ignore",
+                    drop="first" if drop_first else None,
+                    sparse_output=False,
+                ),
             ),
         ]
     )
@@ -105,7 +109,11 @@ def make_pipeline(
     Notes
     -----
     Missing categorical values become their own category; missing numeric values are
-    imputed by the training-fold median and flagged by an indicator column.
+    imputed by the training-fold median and flagged by an indicator column.  Categories are
+    one-hot encoded in full (all levels), except for the unpenalised logistic model, where
+    the first level in sorted order (``"missing"`` when present in training) is the
+    reference so that the coefficients are identified; there a category unseen in training
+    is encoded as the reference and scikit-learn warns.
 
     References
     ----------
@@ -123,7 +131,9 @@ def make_pipeline(
         clf = LogisticRegression(
             C=np.inf if penalty == "none" else 1.0,
             class_weight=class_weight,
-            max_iter=5000,
+            solver="newton-cholesky",
+            tol=1e-10,
+            max_iter=1000,
         )
     elif model == "gradient_boosting":
         clf = HistGradientBoostingClassifier(
@@ -135,7 +145,15 @@ def make_pipeline(
         )
     return Pipeline(
         [
-            ("prepare", _preprocessor(numeric, categorical, scale=model == "logistic")),
+            (
+                "prepare",
+                _preprocessor(
+                    numeric,
+                    categorical,
+                    scale=model == "logistic",
+                    drop_first=model == "logistic" and penalty == "none",
+                ),
+            ),
             ("model", clf),
         ]
     )

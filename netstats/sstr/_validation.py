@@ -20,6 +20,7 @@ from sklearn.base import clone
 from sklearn.metrics import average_precision_score
 from sklearn.model_selection import GridSearchCV, RepeatedStratifiedKFold, StratifiedKFold
 from sklearn.pipeline import Pipeline
+from threadpoolctl import threadpool_limits
 from tqdm.auto import tqdm
 
 from netstats.exceptions import StatisticalWarning
@@ -115,11 +116,13 @@ def fit_tuned(
     """
     est = _resolve(model, random_state)
     grid = _grid_for(model, param_grid)
-    if not grid:
-        return est.fit(X, y), {}
-    cv = StratifiedKFold(n_splits=n_inner, shuffle=True, random_state=random_state)
-    search = GridSearchCV(est, grid, scoring=scoring, cv=cv, n_jobs=1, refit=True)
-    search.fit(X, y)
+    # One BLAS thread: the same floating-point summation order whatever n_jobs is.
+    with threadpool_limits(limits=1):
+        if not grid:
+            return est.fit(X, y), {}
+        cv = StratifiedKFold(n_splits=n_inner, shuffle=True, random_state=random_state)
+        search = GridSearchCV(est, grid, scoring=scoring, cv=cv, n_jobs=1, refit=True)
+        search.fit(X, y)
     return search.best_estimator_, dict(search.best_params_)
 
 
