@@ -7,6 +7,7 @@ default ``"krenning>=3"``); the rule name travels with every result.
 
 from __future__ import annotations
 
+from netstats.sstr._cli import predict_command, train_command
 from netstats.sstr._features import (
     CATEGORICAL_FEATURES,
     FEATURES,
@@ -17,6 +18,7 @@ from netstats.sstr._features import (
     select_scans,
     sstr_dataset,
 )
+from netstats.sstr._fit import fit_classifier
 from netstats.sstr._metrics import (
     AUCResult,
     CalibrationResult,
@@ -28,6 +30,13 @@ from netstats.sstr._metrics import (
     decision_curve,
     delong_test,
     threshold_metrics,
+)
+from netstats.sstr._modelfile import (
+    TRUSTED_TYPES,
+    SSTRModel,
+    UntrustedModelError,
+    load_model,
+    save_model,
 )
 from netstats.sstr._models import MODELS, PARAM_GRIDS, make_pipeline, odds_ratios
 from netstats.sstr._outcome import (
@@ -52,6 +61,7 @@ __all__ = [
     "NUMERIC_FEATURES",
     "PARAM_GRIDS",
     "POSITIVITY_RULES",
+    "TRUSTED_TYPES",
     "AUCResult",
     "CalibrationResult",
     "DeLongTestResult",
@@ -59,6 +69,8 @@ __all__ = [
     "OptimismResult",
     "PositivityRule",
     "SSTRDataset",
+    "SSTRModel",
+    "UntrustedModelError",
     "assemble_features",
     "auroc_delong",
     "bootstrap_optimism",
@@ -68,14 +80,19 @@ __all__ = [
     "data_sha256",
     "decision_curve",
     "delong_test",
+    "fit_classifier",
     "fit_tuned",
+    "load_model",
     "get_rule",
     "make_pipeline",
     "nested_cv",
     "odds_ratios",
+    "predict_command",
+    "save_model",
     "select_scans",
     "sstr_dataset",
     "sstr_positive",
     "sstr_scans",
     "threshold_metrics",
+    "train_command",
 ]

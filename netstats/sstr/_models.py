@@ -51,7 +51,10 @@ def _preprocessor(
         num_steps.append(("scale", StandardScaler()))
     cat = Pipeline(
         [
-            ("impute", SimpleImputer(strategy="constant", fill_value="missing")),
+            (
+                "impute",
+                SimpleImputer(strategy="constant", fill_value="missing", keep_empty_features=True),
+            ),
             (
                 "encode",
                 OneHotEncoder(
