@@ -29,6 +29,7 @@ from netstats.sstr._metrics import (
     classification_metrics,
     decision_curve,
     delong_test,
+    roc_curve,
     threshold_metrics,
 )
 from netstats.sstr._modelfile import (
@@ -102,6 +103,7 @@ __all__ = [
     "paired_change",
     "predict_command",
     "reexpression_pairs",
+    "roc_curve",
     "save_model",
     "scan_trajectory",
     "select_scans",

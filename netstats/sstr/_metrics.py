@@ -16,6 +16,7 @@ import pandas as pd
 from scipy import stats
 from scipy.special import expit, logit
 from sklearn.metrics import average_precision_score
+from sklearn.metrics import roc_curve as _sk_roc_curve
 
 from netstats.exceptions import StatisticalWarning
 
@@ -29,6 +30,7 @@ __all__ = [
     "classification_metrics",
     "decision_curve",
     "delong_test",
+    "roc_curve",
     "threshold_metrics",
 ]
 
@@ -680,3 +682,26 @@ def classification_metrics(
     out = pd.DataFrame(rows, columns=["metric", "estimate", "ci_lower", "ci_upper", "method"])
     out.insert(4, "conf_level", cl)
     return out
+
+
+def roc_curve(y: npt.ArrayLike, prob: npt.ArrayLike) -> pd.DataFrame:
+    """Empirical ROC curve.
+
+    Parameters
+    ----------
+    y : array-like of {0, 1}
+        Observed outcome, 1 = SSTR-positive.
+    prob : array-like of float
+        Scores, higher = more likely positive.
+
+    Returns
+    -------
+    DataFrame
+        One row per distinct threshold (plus the (0, 0) corner): ``threshold`` (scan called
+        positive when ``prob >= threshold``; ``inf`` at the corner),
+        ``false_positive_rate`` and ``true_positive_rate`` (proportions).
+    """
+    yf, p = _check_outcome(y, prob)
+    _check_both_classes(yf)
+    fpr, tpr, thr = _sk_roc_curve(yf, p, drop_intermediate=False)
+    return pd.DataFrame({"threshold": thr, "false_positive_rate": fpr, "true_positive_rate": tpr})
