@@ -17,6 +17,7 @@ from netstats.sstr import (
     make_pipeline,
     nested_cv,
     odds_ratios,
+    permutation_importance,
 )
 
 NUM = ["log_ki67", "log1p_mitoses", "sstr2a_ihc"]
@@ -223,3 +224,15 @@ def test_few_negatives_per_fold_warns():
         nested_cv(
             X, y, model=_pipe(), param_grid={}, n_outer=3, n_inner=3, n_repeats=1, progress=False
         )
+
+
+def test_permutation_importance_ranks_the_true_predictors_first():
+    X, y, _ = simulate(600, seed=31)
+    X = X.assign(noise=np.random.default_rng(0).normal(size=len(X)))
+    pipe = make_pipeline("logistic", numeric=[*NUM, "noise"], categorical=CAT).fit(X, y)
+    Xt, yt, _ = simulate(600, seed=32)
+    Xt = Xt.assign(noise=np.random.default_rng(1).normal(size=len(Xt)))
+    imp = permutation_importance(pipe, Xt, yt, n_repeats=10)
+    assert imp["feature"].iloc[0] in ("log_ki67", "sstr2a_ihc")
+    assert imp.set_index("feature").loc["noise", "estimate"] < 0.01
+    assert list(imp.columns[:5]) == ["feature", "estimate", "sd", "ci_lower", "ci_upper"]

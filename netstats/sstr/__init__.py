@@ -39,7 +39,13 @@ from netstats.sstr._modelfile import (
     load_model,
     save_model,
 )
-from netstats.sstr._models import MODELS, PARAM_GRIDS, make_pipeline, odds_ratios
+from netstats.sstr._models import (
+    MODELS,
+    PARAM_GRIDS,
+    make_pipeline,
+    odds_ratios,
+    permutation_importance,
+)
 from netstats.sstr._outcome import (
     POSITIVITY_RULES,
     PositivityRule,
@@ -101,6 +107,7 @@ __all__ = [
     "nested_cv",
     "odds_ratios",
     "paired_change",
+    "permutation_importance",
     "predict_command",
     "reexpression_pairs",
     "roc_curve",
