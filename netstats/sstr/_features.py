@@ -142,7 +142,7 @@ class SSTRDataset:
         return f"<p>{self!r}</p>"
 
 
-def data_sha256(X: pd.DataFrame, y: pd.Series | None = None) -> str:
+def data_sha256(X: pd.DataFrame, y: pd.Series | np.ndarray | None = None) -> str:
     """SHA-256 of a feature table (and outcome) in a canonical text form.
 
     The columns are written as CSV in their given order with 17 significant digits, so the
@@ -325,8 +325,8 @@ def assemble_features(
     ki67 = path["ki67_percent"].astype("float64")
     X = pd.DataFrame(index=pd.RangeIndex(len(base)))
     X["age_at_scan"] = age.astype("float64").to_numpy()
-    X["log_ki67"] = np.log(ki67.clip(lower=KI67_FLOOR_PERCENT)).to_numpy()
-    X["log1p_mitoses"] = np.log1p(path["mitoses_per_2mm2"].astype("float64")).to_numpy()
+    X["log_ki67"] = np.log(ki67.clip(lower=KI67_FLOOR_PERCENT).to_numpy())
+    X["log1p_mitoses"] = np.log1p(path["mitoses_per_2mm2"].astype("float64").to_numpy())
     X["sstr2a_ihc"] = path["sstr2a_ihc"].astype("float64").to_numpy()
     X["liver_burden_percent"] = burden["liver_burden_percent"].astype("float64").to_numpy()
     for col in prior.columns:
