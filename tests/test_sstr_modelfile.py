@@ -95,7 +95,7 @@ def cohort() -> Cohort:
 
 @pytest.fixture(scope="module")
 def fitted(cohort) -> SSTRModel:
-    model, _ = fit_classifier(
+    model = fit_classifier(
         cohort,
         param_grid={"model__C": [0.1, 1.0]},
         n_outer=3,
@@ -119,6 +119,9 @@ def test_card_contents(fitted, cohort):
     assert {m["metric"] for m in card["metrics"]} >= {"auroc", "brier", "calibration_slope"}
     assert {"python", "numpy", "pandas", "scikit-learn", "skops"} <= set(card["package_versions"])
     assert card["hyperparameters"]["model__C"] in (0.1, 1.0)
+    auroc = fitted.validation.summary.set_index("metric").loc["auroc", "estimate"]
+    assert {m["metric"]: m["estimate"] for m in card["metrics"]}["auroc"] == auroc
+    assert fitted.validation.rule == "krenning>=3"
 
 
 def test_roundtrip_keeps_predictions_and_card(fitted, cohort, tmp_path):
@@ -127,6 +130,7 @@ def test_roundtrip_keeps_predictions_and_card(fitted, cohort, tmp_path):
         assert "schema.json" in zf.namelist()
         assert not any(name.endswith((".pkl", ".pickle")) for name in zf.namelist())
     loaded = load_model(path)
+    assert loaded.validation is None
     X = sstr_dataset(cohort).X
     np.testing.assert_array_equal(loaded.predict_proba(X), fitted.predict_proba(X))
     assert loaded.card == json.loads(json.dumps(fitted.card))

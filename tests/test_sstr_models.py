@@ -236,3 +236,11 @@ def test_permutation_importance_ranks_the_true_predictors_first():
     assert imp["feature"].iloc[0] in ("log_ki67", "sstr2a_ihc")
     assert imp.set_index("feature").loc["noise", "estimate"] < 0.01
     assert list(imp.columns[:5]) == ["feature", "estimate", "sd", "ci_lower", "ci_upper"]
+
+
+def test_progress_bar_is_shown_on_request(capsys):
+    X, y, _ = simulate(80, seed=9)
+    bootstrap_optimism(X, y, model=_pipe(), param_grid={}, n_boot=2, progress=True)
+    assert "bootstrap" in capsys.readouterr().err
+    bootstrap_optimism(X, y, model=_pipe(), param_grid={}, n_boot=2, progress=False)
+    assert capsys.readouterr().err == ""

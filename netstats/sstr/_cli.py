@@ -56,7 +56,7 @@ def train_command(
     SSTRModel
         The saved model (its card holds the validation metrics).
     """
-    fitted, _ = fit_classifier(
+    fitted = fit_classifier(
         _cohort(cohort),
         model=model,
         rule=rule,

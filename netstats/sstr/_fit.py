@@ -42,7 +42,7 @@ def fit_classifier(
     random_state: int = 0,
     n_jobs: int | None = 1,
     progress: bool = True,
-) -> tuple[SSTRModel, Any]:
+) -> SSTRModel:
     """Build the dataset, validate the modelling procedure and fit the final model.
 
     Parameters
@@ -70,11 +70,21 @@ def fit_classifier(
 
     Returns
     -------
-    model : SSTRModel
+    SSTRModel
         The final pipeline, tuned by ``n_inner``-fold CV and refitted on all scans, with its
-        model card (metrics from the validation).
-    validation : NestedCVResult, OptimismResult or None
-        The validation result.
+        model card (metrics from the validation) and the full validation result in
+        ``.validation`` (a :class:`NestedCVResult`, :class:`OptimismResult` or ``None``).
+
+    Notes
+    -----
+    The metrics describe the whole procedure (tuning included) as estimated by the chosen
+    validation, not the single final fit; the final model is the procedure applied to all
+    scans.
+
+    Examples
+    --------
+    >>> model = fit_classifier(cohort, model="logistic")  # doctest: +SKIP
+    >>> model.validation.summary  # doctest: +SKIP
     """
     if isinstance(data, Cohort):
         dataset = sstr_dataset(data, rule=rule, scan=scan, fdg_window_days=fdg_window_days)
@@ -155,7 +165,7 @@ def fit_classifier(
         "random_state": random_state,
         "package_versions": package_versions(),
     }
-    return SSTRModel(pipeline=fitted, card=card), result
+    return SSTRModel(pipeline=fitted, card=card, validation=result)
 
 
 def _plain(value: Any) -> Any:

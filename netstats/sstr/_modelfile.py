@@ -73,10 +73,15 @@ class SSTRModel:
         ``rule_description``, ``scan_selection``, ``features`` (list of ``name``, ``dtype``,
         ``kind``), ``training_data_sha256``, ``n_train``, ``n_positive``, ``n_negative``,
         ``hyperparameters``, ``metrics`` (list of records) and ``package_versions``.
+    validation : NestedCVResult, OptimismResult or None
+        The full validation result when the model was just fitted by
+        :func:`netstats.sstr.fit_classifier`; not stored in model files (its metrics are
+        in the card).
     """
 
     pipeline: Pipeline
     card: dict[str, Any] = field(default_factory=dict)
+    validation: Any = field(default=None, compare=False, repr=False)
 
     @property
     def feature_names(self) -> list[str]:
