@@ -137,11 +137,14 @@ def test_class_weight_raises_mean_probability_of_rare_negatives():
 
 def test_nested_cv_identical_whatever_n_jobs():
     X, y, _ = simulate(160, seed=7)
+    # A random forest: per-task seeds matter, not only the fold assignment.
+    forest = make_pipeline("random_forest", numeric=NUM, categorical=CAT)
+    forest.set_params(model__n_estimators=10)
     kw = dict(
-        model=_pipe(),
-        param_grid={"model__C": [0.1, 10.0]},
+        model=forest,
+        param_grid={"model__min_samples_leaf": [3, 10]},
         n_outer=3,
-        n_inner=3,
+        n_inner=2,
         n_repeats=2,
         random_state=42,
         progress=False,
@@ -194,7 +197,16 @@ def test_nested_cv_auroc_close_to_true_auroc():
     X, y, _ = simulate(800, seed=21)
     Xbig, ybig, pbig = simulate(200_000, seed=22)
     true_auc = auroc_delong(ybig, pbig).estimate
-    res = nested_cv(X, y, model=_pipe(), n_outer=5, n_inner=5, n_repeats=3, progress=False)
+    res = nested_cv(
+        X,
+        y,
+        model=_pipe(),
+        param_grid={"model__C": [0.1, 1.0, 10.0]},
+        n_outer=5,
+        n_inner=5,
+        n_repeats=3,
+        progress=False,
+    )
     got = res.summary.set_index("metric").loc["auroc"]
     assert abs(got["estimate"] - true_auc) < 0.03
     assert got["ci_lower"] < true_auc < got["ci_upper"]

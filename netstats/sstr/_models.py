@@ -141,7 +141,7 @@ def make_pipeline(
         )
     elif model == "gradient_boosting":
         clf = HistGradientBoostingClassifier(
-            class_weight=class_weight, max_iter=200, random_state=random_state
+            class_weight=class_weight, max_iter=100, random_state=random_state
         )
     else:
         clf = RandomForestClassifier(

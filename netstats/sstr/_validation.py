@@ -42,7 +42,14 @@ __all__ = [
 ]
 
 _PROB_CLIP = 1e-6
-POINT_METRICS = ("auroc", "auprc", "brier", "calibration_intercept", "calibration_slope")
+POINT_METRICS = (
+    "auroc",
+    "auprc",
+    "auprc_negative",
+    "brier",
+    "calibration_intercept",
+    "calibration_slope",
+)
 
 
 def _point_metrics(y: np.ndarray, p: np.ndarray) -> dict[str, float]:
@@ -53,6 +60,7 @@ def _point_metrics(y: np.ndarray, p: np.ndarray) -> dict[str, float]:
         return out
     out["auroc"] = float(_placements(y, p)[0].mean())
     out["auprc"] = float(average_precision_score(y, p))
+    out["auprc_negative"] = float(average_precision_score(1 - y, 1 - p))
     lp = np.log(
         np.clip(p, _PROB_CLIP, 1 - _PROB_CLIP) / (1 - np.clip(p, _PROB_CLIP, 1 - _PROB_CLIP))
     )
@@ -242,7 +250,8 @@ def nested_cv(
     model : str or Pipeline, default="logistic"
         A name from :data:`MODELS` or an unfitted pipeline.
     param_grid : mapping or None, default=None
-        Hyper-parameter grid for the inner loop; ``None`` uses :data:`PARAM_GRIDS`.
+        Hyper-parameter grid for the inner loop.  ``None`` uses :data:`PARAM_GRIDS` for a
+        named model and no tuning for a given pipeline; ``{}`` means no tuning.
     n_outer, n_inner : int, default=5
         Folds of the outer (estimation) and inner (tuning) loops, both stratified.
     n_repeats : int, default=10
@@ -453,7 +462,9 @@ def bootstrap_optimism(
     y : array-like of {0, 1}
     model : str or Pipeline, default="logistic"
     param_grid : mapping or None, default=None
-        Tuning grid, searched again inside every bootstrap sample (``{}`` for none).
+        Tuning grid, searched again inside every bootstrap sample.  ``None`` uses
+        :data:`PARAM_GRIDS` for a named model and no tuning for a given pipeline; ``{}``
+        means no tuning.
     n_boot : int, default=200
     n_inner : int, default=5
         Folds of the tuning CV.
