@@ -110,9 +110,21 @@ def test_calibration_curve_groups_and_exact_ci():
 
 def test_classification_metrics_is_tidy(data):
     out = classification_metrics(data["y"], data["prob_1"])
-    assert list(out.columns) == ["metric", "estimate", "ci_lower", "ci_upper", "conf_level", "method"]
+    assert list(out.columns) == [
+        "metric",
+        "estimate",
+        "ci_lower",
+        "ci_upper",
+        "conf_level",
+        "method",
+    ]
     assert set(out["metric"]) == {
-        "auroc", "auprc", "auprc_negative", "brier", "calibration_intercept", "calibration_slope"
+        "auroc",
+        "auprc",
+        "auprc_negative",
+        "brier",
+        "calibration_intercept",
+        "calibration_slope",
     }
     assert (out["ci_lower"] <= out["estimate"]).all()
     assert (out["estimate"] <= out["ci_upper"]).all()

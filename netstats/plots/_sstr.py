@@ -45,12 +45,14 @@ def calibration(curve: pd.DataFrame, *, ax: Axes | None = None, label: str | Non
     curve : DataFrame
         Output of :func:`netstats.sstr.calibration_curve`.
     ax : matplotlib Axes, optional
+        Axes to draw on; a new figure is created when omitted.
     label : str, optional
         Legend label of the points.
 
     Returns
     -------
     matplotlib.axes.Axes
+        The axes drawn on.
     """
     _require(curve, ["mean_predicted", "observed", "ci_lower", "ci_upper"], "calibration_curve")
     ax = _axes(ax)
@@ -77,6 +79,7 @@ def decision_curve(dc: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
     dc : DataFrame
         Output of :func:`netstats.sstr.decision_curve`.
     ax : matplotlib Axes, optional
+        Axes to draw on; a new figure is created when omitted.
 
     Returns
     -------
@@ -119,11 +122,14 @@ def roc(
     auc : AUCResult, optional
         From :func:`netstats.sstr.auroc_delong`; shown in the legend.
     ax : matplotlib Axes, optional
+        Axes to draw on; a new figure is created when omitted.
     label : str, optional
+        Legend label.
 
     Returns
     -------
     matplotlib.axes.Axes
+        The axes drawn on.
     """
     _require(curve, ["false_positive_rate", "true_positive_rate"], "roc_curve")
     ax = _axes(ax)
@@ -153,6 +159,7 @@ def scan_trajectory(
     trajectory : ScanTrajectory
         From :func:`netstats.sstr.scan_trajectory`.
     ax : matplotlib Axes, optional
+        Axes to draw on; a new figure is created when omitted.
     suvmax : bool, default=True
         Also draw lesion SUVmax on a secondary y-axis (``ax.right_ax`` is not set; the twin
         axes is ``ax.figure.axes[-1]``).

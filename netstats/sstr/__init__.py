@@ -1,5 +1,6 @@
-"""SSTR-PET positivity: leakage-free features, validated classifiers, safe model files and
-re-expression on serial scans.
+"""SSTR-PET positivity classifiers and SSTR re-expression on serial scans.
+
+Leakage-free features, validated classifiers, safe model files and serial-scan analysis.
 
 The outcome of a scan is its SSTR positivity by a named rule (:data:`POSITIVITY_RULES`,
 default ``"krenning>=3"``); the rule name travels with every result.

@@ -39,7 +39,7 @@ def train_command(
     n_jobs: int | None = 1,
     progress: bool = True,
 ) -> SSTRModel:
-    """``netstats sstr train COHORT --out model.skops``: fit, validate and save a model.
+    """Fit, validate and save a model (``netstats sstr train COHORT --out model.skops``).
 
     Parameters
     ----------
@@ -47,9 +47,28 @@ def train_command(
         A cohort or anything :func:`netstats.io.load_cohort` reads.
     out : path
         Model file to write (skops format).
-    model, rule, scan, validation, n_repeats, n_outer, n_inner, n_boot, random_state, n_jobs,
-    progress
-        As in :func:`netstats.sstr.fit_classifier`.
+    model : {"logistic", "gradient_boosting", "random_forest"}, default="logistic"
+        Classifier (see :func:`netstats.sstr.make_pipeline`).
+    rule : str, default="krenning>=3"
+        Positivity rule.
+    scan : {"baseline", "last"}, default="baseline"
+        Which SSTR scan of each patient.
+    validation : {"nested_cv", "bootstrap", "none"}, default="nested_cv"
+        How the metrics in the model card are estimated.
+    n_repeats : int, default=10
+        Repeats of the outer cross-validation.
+    n_outer : int, default=5
+        Outer folds.
+    n_inner : int, default=5
+        Inner (tuning) folds.
+    n_boot : int, default=200
+        Bootstrap samples when ``validation="bootstrap"``.
+    random_state : int, default=0
+        Seed; every random step derives from it.
+    n_jobs : int or None, default=1
+        Parallel jobs (joblib); results do not depend on it.
+    progress : bool, default=True
+        Show a progress bar (tqdm) on stderr.
 
     Returns
     -------
@@ -80,7 +99,7 @@ def predict_command(
     *,
     out: str | os.PathLike[str] | None = None,
 ) -> pd.DataFrame:
-    """``netstats sstr predict model.skops COHORT``: probabilities of SSTR positivity.
+    """Predict SSTR positivity (``netstats sstr predict model.skops COHORT``).
 
     Features are assembled for each patient's scan chosen as in training (the model
     card's ``scan_selection``; ``"baseline"`` when training used named scans), from what
@@ -91,6 +110,7 @@ def predict_command(
     model_file : path
         A file written by :func:`train_command` / :func:`netstats.sstr.save_model`.
     cohort : Cohort or path
+        A cohort or anything :func:`netstats.io.load_cohort` reads.
     out : path or None, default=None
         Where to write the CSV; ``None`` writes nothing.
 

@@ -113,12 +113,24 @@ class SSTRDataset:
 
     @property
     def n(self) -> int:
-        """Number of scans (rows)."""
+        """Number of scans (rows).
+
+        Returns
+        -------
+        int
+            Rows of ``X``.
+        """
         return len(self.X)
 
     @property
     def summary(self) -> pd.DataFrame:
-        """One row: ``rule``, ``scan_selection``, ``n``, ``n_positive``, ``n_negative``."""
+        """Dataset size and class counts.
+
+        Returns
+        -------
+        DataFrame
+            One row: ``rule``, ``scan_selection``, ``n``, ``n_positive``, ``n_negative``.
+        """
         return pd.DataFrame(
             [
                 {
@@ -143,8 +155,22 @@ class SSTRDataset:
 
 
 def data_sha256(X: pd.DataFrame, y: pd.Series | np.ndarray | None = None) -> str:
-    """SHA-256 of a feature table (and outcome) in a canonical text form.
+    """Compute the SHA-256 of a feature table (and outcome) in a canonical text form.
 
+    Parameters
+    ----------
+    X : DataFrame
+        Feature table.
+    y : array-like or None, default=None
+        Outcome, appended as a last column when given.
+
+    Returns
+    -------
+    str
+        Hexadecimal SHA-256 digest.
+
+    Notes
+    -----
     The columns are written as CSV in their given order with 17 significant digits, so the
     hash changes when any value, column or row order changes.
     """
@@ -272,7 +298,7 @@ def _as_object(series: pd.Series) -> np.ndarray:
 def assemble_features(
     cohort: Cohort, scans: pd.DataFrame, *, fdg_window_days: int = 90
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Features of each scan from what was known on its date.
+    """Assemble the features of each scan from what was known on its date.
 
     Parameters
     ----------

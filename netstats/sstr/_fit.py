@@ -51,10 +51,12 @@ def fit_classifier(
         A cohort (the dataset is built with ``rule``, ``scan``, ``fdg_window_days``) or a
         ready :class:`SSTRDataset`.
     model : {"logistic", "gradient_boosting", "random_forest"}, default="logistic"
+        Classifier (see :func:`make_pipeline`).
     rule : str, default="krenning>=3"
         Positivity rule (ignored when ``data`` is a dataset: its own rule is used).
     scan : {"baseline", "last"} or sequence of str, default="baseline"
     fdg_window_days : int, default=90
+        FDG look-back window in days.
     class_weight : {"balanced"} or None, default=None
     param_grid : mapping or None, default=None
         Tuning grid (default :data:`PARAM_GRIDS` for ``model``).
@@ -64,9 +66,13 @@ def fit_classifier(
     n_outer, n_inner, n_repeats, n_boot : int
         Resampling sizes.
     conf_level : float, default=0.95
+        Confidence level of the intervals.
     random_state : int, default=0
+        Seed; every random step derives from it.
     n_jobs : int or None, default=1
+        Parallel jobs (joblib); results do not depend on it.
     progress : bool, default=True
+        Show a progress bar (tqdm) on stderr.
 
     Returns
     -------

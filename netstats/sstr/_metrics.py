@@ -127,6 +127,7 @@ class AUCResult(_Result):
     estimate, se, ci_lower, ci_upper : float
         AUROC, its DeLong standard error and Wald CI (clipped to [0, 1], as pROC does).
     conf_level : float
+        Confidence level of the intervals.
     n_positive, n_negative : int
     method : str
     """
@@ -151,10 +152,12 @@ def auroc_delong(y: npt.ArrayLike, score: npt.ArrayLike, *, conf_level: float = 
     score : array-like of float
         Predicted probability (or any score, higher = more likely positive).
     conf_level : float, default=0.95
+        Confidence level of the intervals.
 
     Returns
     -------
     AUCResult
+        AUROC, DeLong SE and CI.
 
     Notes
     -----
@@ -239,10 +242,12 @@ def delong_test(
     score_1, score_2 : array-like of float
         Scores of the two models for the same scans.
     conf_level : float, default=0.95
+        Confidence level of the intervals.
 
     Returns
     -------
     DeLongTestResult
+        Difference, its CI, z statistic and p-value.
 
     Notes
     -----
@@ -304,6 +309,7 @@ class CalibrationResult(_Result):
     brier : float
         Mean squared error of the probabilities.
     conf_level : float
+        Confidence level of the intervals.
     n : int
     method : str
     """
@@ -355,10 +361,12 @@ def calibration(
     prob : array-like of float
         Predicted probabilities in (0, 1).
     conf_level : float, default=0.95
+        Confidence level of the intervals.
 
     Returns
     -------
     CalibrationResult
+        Slope, intercepts and Brier score.
 
     Notes
     -----
@@ -421,10 +429,13 @@ def calibration_curve(
     Parameters
     ----------
     y : array-like of {0, 1}
+        Observed outcome, 1 = SSTR-positive.
     prob : array-like of float
+        Predicted probabilities of SSTR positivity, in [0, 1].
     n_bins : int, default=10
         Number of groups (scans sorted by ``prob`` and split into near-equal sizes).
     conf_level : float, default=0.95
+        Confidence level of the intervals.
 
     Returns
     -------
@@ -475,8 +486,11 @@ def decision_curve(
     Parameters
     ----------
     y : array-like of {0, 1}
+        Observed outcome, 1 = SSTR-positive.
     prob : array-like of float
+        Predicted probabilities of SSTR positivity, in [0, 1].
     thresholds : array-like of float in (0, 1), default=0.01, 0.02, ..., 0.99
+        Threshold probabilities to evaluate.
 
     Returns
     -------
@@ -554,9 +568,13 @@ def threshold_metrics(
     Parameters
     ----------
     y : array-like of {0, 1}
+        Observed outcome, 1 = SSTR-positive.
     prob : array-like of float
+        Predicted probabilities of SSTR positivity, in [0, 1].
     threshold : float, default=0.5
+        A scan is predicted positive when ``prob >= threshold``.
     conf_level : float, default=0.95
+        Confidence level of the intervals.
 
     Returns
     -------
@@ -626,6 +644,7 @@ def classification_metrics(
     prob : array-like of float
         Predicted probabilities of positivity, strictly inside (0, 1).
     conf_level : float, default=0.95
+        Confidence level of the intervals.
 
     Returns
     -------

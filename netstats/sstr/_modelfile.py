@@ -50,7 +50,13 @@ class UntrustedModelError(NetstatsError, ValueError):
 
 
 def package_versions() -> dict[str, str]:
-    """Versions of Python and the packages a model file depends on."""
+    """Return the versions of Python and of the packages a model file depends on.
+
+    Returns
+    -------
+    dict of str to str
+        Package name to version.
+    """
     out = {"python": platform.python_version(), "netstats": __version__}
     for pkg in ("numpy", "pandas", "scipy", "scikit-learn", "skops", "joblib"):
         try:
@@ -96,6 +102,16 @@ class SSTRModel:
     def check_features(self, X: pd.DataFrame) -> pd.DataFrame:
         """Check ``X`` against the card and return its feature columns in order.
 
+        Parameters
+        ----------
+        X : DataFrame
+            Features, one row per scan.
+
+        Returns
+        -------
+        DataFrame
+            ``X`` restricted to the model's features, in the card's order.
+
         Raises
         ------
         SchemaError
@@ -131,7 +147,18 @@ class SSTRModel:
         return X[expected]
 
     def predict_proba(self, X: pd.DataFrame) -> np.ndarray:
-        """Predicted probability that each scan is SSTR-positive by :attr:`rule`."""
+        """Predict the probability that each scan is SSTR-positive by :attr:`rule`.
+
+        Parameters
+        ----------
+        X : DataFrame
+            Exactly the model's feature columns (see :meth:`check_features`).
+
+        Returns
+        -------
+        numpy.ndarray
+            Probabilities in [0, 1], one per row of ``X``.
+        """
         return self.pipeline.predict_proba(self.check_features(X))[:, 1]
 
     @property
@@ -166,6 +193,7 @@ def save_model(model: SSTRModel, path: str | os.PathLike[str]) -> Path:
     Parameters
     ----------
     model : SSTRModel
+        The model to save.
     path : str or path-like
         Destination, conventionally ending in ``.skops``.
 
@@ -188,10 +216,12 @@ def load_model(path: str | os.PathLike[str]) -> SSTRModel:
     Parameters
     ----------
     path : str or path-like
+        Path of the model file.
 
     Returns
     -------
     SSTRModel
+        The model and its card (``validation`` is ``None``).
 
     Raises
     ------

@@ -1,4 +1,4 @@
-"""scikit-learn pipelines for SSTR positivity: imputation and encoding inside the pipeline.
+"""Scikit-learn pipelines for SSTR positivity: imputation and encoding inside the pipeline.
 
 Everything learned from data (medians for imputation, categories, scaling, the model) sits
 inside one :class:`~sklearn.pipeline.Pipeline`, so cross-validation refits it on each
@@ -166,7 +166,7 @@ def make_pipeline(
 def odds_ratios(
     pipeline: Pipeline, X: pd.DataFrame, y: pd.Series | np.ndarray, *, conf_level: float = 0.95
 ) -> pd.DataFrame:
-    """Odds ratios of a fitted logistic pipeline, per unit of each (encoded) feature.
+    """Compute odds ratios of a fitted logistic pipeline, per unit of each encoded feature.
 
     Parameters
     ----------
@@ -175,6 +175,7 @@ def odds_ratios(
     X, y : DataFrame, array-like
         The training data the pipeline was fitted on (needed for the Wald CIs).
     conf_level : float, default=0.95
+        Confidence level of the intervals.
 
     Returns
     -------
@@ -259,12 +260,15 @@ def permutation_importance(
         Data to permute: use held-out scans (e.g. a validation cohort); on the training
         data the importances inherit the model's optimism.
     scoring : str, default="roc_auc"
-        scikit-learn scorer; importance is the drop in this score.
+        Scikit-learn scorer name; importance is the drop in this score.
     n_repeats : int, default=50
         Permutations per feature.
     conf_level : float, default=0.95
+        Confidence level of the intervals.
     random_state : int, default=0
+        Seed; every random step derives from it.
     n_jobs : int or None, default=1
+        Parallel jobs (joblib); results do not depend on it.
 
     Returns
     -------

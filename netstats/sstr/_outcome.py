@@ -101,7 +101,18 @@ Hope TA et al. J Nucl Med 2023;64:204-10 (SNMMI procedure standard, Krenning >= 
 
 
 def get_rule(rule: str | PositivityRule) -> PositivityRule:
-    """Return the :class:`PositivityRule` called ``rule`` (or ``rule`` itself)."""
+    """Return the :class:`PositivityRule` called ``rule`` (or ``rule`` itself).
+
+    Parameters
+    ----------
+    rule : str or PositivityRule
+        A name from :data:`POSITIVITY_RULES`, or a rule.
+
+    Returns
+    -------
+    PositivityRule
+        The rule.
+    """
     if isinstance(rule, PositivityRule):
         return rule
     if not isinstance(rule, str):
@@ -115,8 +126,19 @@ def get_rule(rule: str | PositivityRule) -> PositivityRule:
 
 
 def sstr_scans(imaging: pd.DataFrame) -> pd.DataFrame:
-    """The SSTR scans of an imaging table (tracers in :data:`netstats.vocab.SSTR_TRACERS`),
-    sorted by patient, date and scan id."""
+    """Select the SSTR scans of an imaging table.
+
+    Parameters
+    ----------
+    imaging : DataFrame
+        The imaging table of a cohort.
+
+    Returns
+    -------
+    DataFrame
+        Rows with a tracer in :data:`netstats.vocab.SSTR_TRACERS`, sorted by patient, date
+        and scan id.
+    """
     out = imaging.loc[imaging["tracer"].isin(SSTR_TRACERS)]
     return out.sort_values(["patient_id", "scan_date", "scan_id"], kind="mergesort")
 

@@ -90,6 +90,7 @@ def reexpression_pairs(
     Parameters
     ----------
     cohort : Cohort
+        A validated cohort.
     rule : str or PositivityRule, default="krenning>=3"
         Positivity rule defining "negative" and "converted".
     exposure : {"started", "overlap"}, default="started"
@@ -173,6 +174,7 @@ def conversion_rates(
         Group by single regimen component (a combination counts for each component) or by
         drug class.
     conf_level : float, default=0.95
+        Confidence level of the intervals.
 
     Returns
     -------
@@ -236,6 +238,7 @@ def paired_change(pairs: pd.DataFrame, *, conf_level: float = 0.95) -> pd.DataFr
         Output of :func:`reexpression_pairs` (pairs missing a value are left out of that
         measure; ``n`` says how many were used).
     conf_level : float, default=0.95
+        Confidence level of the intervals.
 
     Returns
     -------
@@ -343,7 +346,9 @@ def time_to_conversion(
     Parameters
     ----------
     cohort : Cohort
+        A validated cohort.
     rule : str or PositivityRule, default="krenning>=3"
+        Positivity rule name (see :data:`netstats.sstr.POSITIVITY_RULES`).
 
     Returns
     -------
@@ -406,7 +411,9 @@ class ScanTrajectory:
     Attributes
     ----------
     patient_id : str
+        The patient.
     rule : str
+        Positivity rule name (see :data:`netstats.sstr.POSITIVITY_RULES`).
     scans : DataFrame
         SSTR scans: ``scan_id``, ``scan_date``, ``tracer``, ``krenning_score``,
         ``suvmax_lesion``, ``suvmax_liver``, ``suvmax_spleen``, ``positive`` (nullable).
@@ -425,7 +432,13 @@ class ScanTrajectory:
 
     @property
     def summary(self) -> pd.DataFrame:
-        """The scans table."""
+        """The scans table.
+
+        Returns
+        -------
+        DataFrame
+            :attr:`scans`.
+        """
         return self.scans
 
     def __repr__(self) -> str:
@@ -446,8 +459,11 @@ def scan_trajectory(
     Parameters
     ----------
     cohort : Cohort
+        A validated cohort.
     patient_id : str
+        The patient to draw.
     rule : str or PositivityRule, default="krenning>=3"
+        Positivity rule name (see :data:`netstats.sstr.POSITIVITY_RULES`).
 
     Returns
     -------

@@ -119,8 +119,29 @@ def fit_tuned(
 ) -> tuple[Pipeline, dict[str, Any]]:
     """Tune by stratified ``n_inner``-fold CV over ``param_grid`` and refit on all rows.
 
-    Returns the fitted pipeline and the chosen hyper-parameters (empty when the grid is
-    empty).
+    Parameters
+    ----------
+    X : DataFrame
+        Features.
+    y : numpy.ndarray
+        Outcome coded 0/1.
+    model : str or Pipeline, default="logistic"
+        A model name or an unfitted pipeline.
+    param_grid : mapping or None, default=None
+        Grid; ``None`` uses :data:`PARAM_GRIDS` for a named model, no tuning for a pipeline.
+    n_inner : int, default=5
+        Tuning folds.
+    scoring : str, default="neg_log_loss"
+        Tuning criterion (scikit-learn scorer name).
+    random_state : int, default=0
+        Seed of the fold split and of randomised models.
+
+    Returns
+    -------
+    pipeline : Pipeline
+        The fitted pipeline.
+    best_params : dict
+        Chosen hyper-parameters (empty when there was nothing to tune).
     """
     est = _resolve(model, random_state)
     grid = _grid_for(model, param_grid)
@@ -189,6 +210,7 @@ class NestedCVResult:
     predictions : DataFrame
         Out-of-fold predictions: ``repeat``, ``row`` (position in ``X``), ``y``, ``prob``.
     conf_level : float
+        Confidence level of the intervals.
     summary : DataFrame
         One row per metric: ``metric``, ``estimate``, ``ci_lower``, ``ci_upper`` (metric on
         the pooled out-of-fold predictions of each repeat, with its CI from
@@ -219,7 +241,13 @@ class NestedCVResult:
         return f"<p>{self!r}</p>"
 
     def to_frame(self) -> pd.DataFrame:
-        """The summary table."""
+        """Return the summary table.
+
+        Returns
+        -------
+        DataFrame
+            :attr:`summary`.
+        """
         return self.summary
 
 
@@ -259,9 +287,11 @@ def nested_cv(
     scoring : str, default="neg_log_loss"
         Inner-loop tuning criterion (scikit-learn scorer name).
     conf_level : float, default=0.95
+        Confidence level of the intervals.
     rule : str or None
         Positivity rule name, carried into the output.
     random_state : int, default=0
+        Seed; every random step derives from it.
     n_jobs : int or None, default=1
         Outer folds run in parallel; results do not depend on it.
     progress : bool, default=True
@@ -270,6 +300,7 @@ def nested_cv(
     Returns
     -------
     NestedCVResult
+        Fold metrics, out-of-fold predictions and the summary table.
 
     Notes
     -----
@@ -407,7 +438,13 @@ class OptimismResult:
         return f"<p>{self!r}</p>"
 
     def to_frame(self) -> pd.DataFrame:
-        """The summary table."""
+        """Return the summary table.
+
+        Returns
+        -------
+        DataFrame
+            :attr:`summary`.
+        """
         return self.summary
 
 
@@ -454,30 +491,39 @@ def bootstrap_optimism(
     n_jobs: int | None = 1,
     progress: bool = True,
 ) -> OptimismResult:
-    """Harrell's bootstrap optimism-corrected performance.
+    """Estimate performance corrected for optimism by Harrell's bootstrap.
 
     Parameters
     ----------
     X : DataFrame
+        Features (e.g. :attr:`SSTRDataset.X`).
     y : array-like of {0, 1}
+        Outcome, 1 = SSTR-positive.
     model : str or Pipeline, default="logistic"
+        A name from :data:`MODELS` or an unfitted pipeline.
     param_grid : mapping or None, default=None
         Tuning grid, searched again inside every bootstrap sample.  ``None`` uses
         :data:`PARAM_GRIDS` for a named model and no tuning for a given pipeline; ``{}``
         means no tuning.
     n_boot : int, default=200
+        Number of bootstrap samples.
     n_inner : int, default=5
         Folds of the tuning CV.
     scoring : str, default="neg_log_loss"
+        Inner-loop tuning criterion (scikit-learn scorer name).
     rule : str or None
         Positivity rule name, carried into the output.
     random_state : int, default=0
+        Seed; every random step derives from it.
     n_jobs : int or None, default=1
+        Parallel jobs (joblib); results do not depend on it.
     progress : bool, default=True
+        Show a progress bar (tqdm) on stderr.
 
     Returns
     -------
     OptimismResult
+        Apparent, optimism and corrected value per metric, and the replicates.
 
     Notes
     -----
