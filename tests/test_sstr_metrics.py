@@ -173,3 +173,22 @@ def test_inputs_not_mutated(data):
     classification_metrics(data["y"], data["prob_1"])
     decision_curve(data["y"], data["prob_1"])
     pd.testing.assert_frame_equal(data, before)
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.integers(0, 2**32 - 1))
+def test_calibration_and_thresholds_row_order_invariant(seed):
+    rng = np.random.default_rng(seed)
+    p = rng.uniform(0.02, 0.98, 60)
+    y = rng.binomial(1, p)
+    if y.min() == y.max():
+        return
+    perm = rng.permutation(60)
+    a, b = calibration(y, p), calibration(y[perm], p[perm])
+    assert_allclose(
+        [a.estimate, a.intercept, a.brier], [b.estimate, b.intercept, b.brier], rtol=1e-9
+    )
+    ta, tb = threshold_metrics(y, p), threshold_metrics(y[perm], p[perm])
+    pd.testing.assert_frame_equal(ta, tb)
+    da, db = decision_curve(y, p), decision_curve(y[perm], p[perm])
+    assert_allclose(da["net_benefit"], db["net_benefit"], rtol=1e-12, atol=1e-15)

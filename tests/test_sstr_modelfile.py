@@ -226,3 +226,10 @@ def test_train_and_predict_commands(cohort, tmp_path):
     no_uptake = Cohort(cohort.patients, cohort.pathology, cohort.therapy_lines, imaging)
     again = predict_command(model_file, no_uptake)
     np.testing.assert_allclose(again["predicted_probability"], pred["predicted_probability"])
+    # Scoring a scan not yet done: as of P000's scan date, P000 gets the same probability.
+    first = pred.iloc[0]
+    as_of = predict_command(model_file, cohort, as_of=first["scan_date"])
+    assert len(as_of) == 90
+    assert as_of["scan_id"].isna().all()
+    row = as_of.set_index("patient_id").loc[first["patient_id"]]
+    assert row["predicted_probability"] == pytest.approx(first["predicted_probability"], rel=1e-12)

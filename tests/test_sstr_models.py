@@ -149,8 +149,10 @@ def test_nested_cv_identical_whatever_n_jobs():
         random_state=42,
         progress=False,
     )
+    X_before = X.copy()
     one = nested_cv(X, y, n_jobs=1, **kw)
     two = nested_cv(X, y, n_jobs=2, **kw)
+    pd.testing.assert_frame_equal(X, X_before)
     pd.testing.assert_frame_equal(one.predictions, two.predictions, check_exact=True)
     pd.testing.assert_frame_equal(one.summary, two.summary, check_exact=True)
     other = nested_cv(X, y, n_jobs=1, **{**kw, "random_state": 43})

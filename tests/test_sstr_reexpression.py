@@ -169,3 +169,15 @@ def test_bad_options(case_series):
         reexpression_pairs(case_series, exposure="during")
     with pytest.raises(ValueError, match="lacks column"):
         conversion_rates(pd.DataFrame({"converted": [True]}))
+
+
+def test_inputs_not_mutated(case_series):
+    before = {k: v.copy() for k, v in case_series.tables.items()}
+    pairs = reexpression_pairs(case_series)
+    pairs_before = pairs.copy()
+    conversion_rates(pairs)
+    paired_change(pairs)
+    time_to_conversion(case_series)
+    pd.testing.assert_frame_equal(pairs, pairs_before)
+    for name, frame in case_series.tables.items():
+        pd.testing.assert_frame_equal(frame, before[name])

@@ -98,12 +98,14 @@ def predict_command(
     cohort: Cohort | str | os.PathLike[str],
     *,
     out: str | os.PathLike[str] | None = None,
+    as_of: str | pd.Timestamp | None = None,
 ) -> pd.DataFrame:
     """Predict SSTR positivity (``netstats sstr predict model.skops COHORT``).
 
     Features are assembled for each patient's scan chosen as in training (the model
     card's ``scan_selection``; ``"baseline"`` when training used named scans), from what
-    was known on that date; the scan's own uptake is not needed.
+    was known on that date; the scan's own uptake is not needed.  With ``as_of``, every
+    patient is scored for a scan not yet done, from what was known on that date.
 
     Parameters
     ----------
@@ -113,6 +115,9 @@ def predict_command(
         A cohort or anything :func:`netstats.io.load_cohort` reads.
     out : path or None, default=None
         Where to write the CSV; ``None`` writes nothing.
+    as_of : str, Timestamp or None, default=None
+        Score every patient as of this date (``scan_id`` is then empty) instead of at
+        their existing SSTR scans.
 
     Returns
     -------
@@ -122,8 +127,22 @@ def predict_command(
     """
     model = load_model(model_file)
     data = _cohort(cohort)
-    selection = model.card.get("scan_selection", "baseline")
-    scans = select_scans(data, scan=selection if selection in ("baseline", "last") else "baseline")
+    if as_of is not None:
+        when = pd.Timestamp(as_of)
+        n = data.n_patients
+        scans = pd.DataFrame(
+            {
+                "patient_id": data.patients["patient_id"].to_numpy(),
+                "scan_id": pd.array([pd.NA] * n, dtype="string"),
+                "scan_date": pd.Series([when] * n, dtype="datetime64[ns]").to_numpy(),
+                "tracer": pd.array([pd.NA] * n, dtype="string"),
+            }
+        )
+    else:
+        selection = model.card.get("scan_selection", "baseline")
+        scans = select_scans(
+            data, scan=selection if selection in ("baseline", "last") else "baseline"
+        )
     X, provenance = assemble_features(
         data, scans, fdg_window_days=int(model.card.get("fdg_window_days", 90))
     )
