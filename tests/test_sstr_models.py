@@ -14,6 +14,8 @@ from netstats.sstr import (
     MODELS,
     auroc_delong,
     bootstrap_optimism,
+    compare_models,
+    delong_test,
     make_pipeline,
     nested_cv,
     odds_ratios,
@@ -258,3 +260,26 @@ def test_progress_bar_is_shown_on_request(capsys):
     assert "bootstrap" in capsys.readouterr().err
     bootstrap_optimism(X, y, model=_pipe(), param_grid={}, n_boot=2, progress=False)
     assert capsys.readouterr().err == ""
+
+
+def test_compare_models_is_the_paired_delong_test_on_out_of_fold_predictions():
+    X, y, _ = simulate(150, seed=12)
+    kw = dict(param_grid={}, n_outer=3, n_inner=3, n_repeats=2, random_state=5, progress=False)
+    full = nested_cv(X, y, model=_pipe(), rule="krenning>=3", **kw)
+    small = nested_cv(
+        X,
+        y,
+        model=make_pipeline("logistic", numeric=["log_ki67"], categorical=[]),
+        rule="krenning>=3",
+        **kw,
+    )
+    out = compare_models(full, small)
+    assert list(out["repeat"]) == [1, 2]
+    first = full.predictions.query("repeat == 1")
+    ref = delong_test(first["y"], first["prob"], small.predictions.query("repeat == 1")["prob"])
+    assert out.loc[0, "p_value"] == ref.p_value
+    assert out.loc[0, "estimate"] == ref.estimate
+    assert (out["rule"] == "krenning>=3").all()
+    other = nested_cv(X, y, model=_pipe(), rule="krenning>=3", **{**kw, "n_repeats": 1})
+    with pytest.raises(ValueError, match="same scans"):
+        compare_models(full, other)

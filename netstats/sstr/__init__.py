@@ -67,6 +67,7 @@ from netstats.sstr._validation import (
     NestedCVResult,
     OptimismResult,
     bootstrap_optimism,
+    compare_models,
     fit_tuned,
     nested_cv,
 )
@@ -96,6 +97,7 @@ __all__ = [
     "calibration",
     "calibration_curve",
     "classification_metrics",
+    "compare_models",
     "conversion_rates",
     "data_sha256",
     "decision_curve",

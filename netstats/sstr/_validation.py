@@ -30,6 +30,7 @@ from netstats.sstr._metrics import (
     _logistic_fit,
     _placements,
     classification_metrics,
+    delong_test,
 )
 from netstats.sstr._models import PARAM_GRIDS, make_pipeline
 
@@ -37,6 +38,7 @@ __all__ = [
     "NestedCVResult",
     "OptimismResult",
     "bootstrap_optimism",
+    "compare_models",
     "fit_tuned",
     "nested_cv",
 ]
@@ -588,3 +590,78 @@ def bootstrap_optimism(
     return OptimismResult(
         model=name, rule=rule, summary=summary, replicates=reps, n_boot=n_boot, n_failed=n_failed
     )
+
+
+def compare_models(
+    first: NestedCVResult, second: NestedCVResult, *, conf_level: float = 0.95
+) -> pd.DataFrame:
+    """Compare two models' out-of-fold AUROCs with the paired DeLong test.
+
+    Parameters
+    ----------
+    first, second : NestedCVResult
+        Results of :func:`nested_cv` on the same scans with the same ``random_state``,
+        ``n_outer`` and ``n_repeats`` (hence the same outer folds).
+    conf_level : float, default=0.95
+        Confidence level of the intervals.
+
+    Returns
+    -------
+    DataFrame
+        One row per repeat: ``repeat``, ``model_1``, ``model_2``, ``auc_1``, ``auc_2``,
+        ``estimate`` (difference), ``se``, ``ci_lower``, ``ci_upper``, ``statistic`` (z),
+        ``p_value``, ``conf_level``, ``rule``, ``method``.
+
+    Notes
+    -----
+    Each repeat's pooled out-of-fold predictions are compared as in
+    :func:`delong_test`.  The repeats reuse the same scans, so their p-values are not
+    independent: report one repeat (the first) or their spread, never combine them as
+    independent tests.
+    """
+    cl = _check_conf_level(conf_level)
+    a, b = first.predictions, second.predictions
+    same = (
+        len(a) == len(b)
+        and np.array_equal(a["repeat"].to_numpy(), b["repeat"].to_numpy())
+        and np.array_equal(a["row"].to_numpy(), b["row"].to_numpy())
+        and np.array_equal(a["y"].to_numpy(), b["y"].to_numpy())
+    )
+    if not same:
+        raise ValueError(
+            "the two results do not cover the same scans and repeats: run nested_cv on the "
+            "same data with the same n_repeats"
+        )
+    if first.rule != second.rule:
+        raise ValueError(f"the outcomes differ: rule {first.rule!r} vs {second.rule!r}")
+    rows = []
+    for rep in sorted(a["repeat"].unique()):
+        mask = (a["repeat"] == rep).to_numpy()
+        res = delong_test(
+            a.loc[mask, "y"].to_numpy(),
+            a.loc[mask, "prob"].to_numpy(),
+            b.loc[mask, "prob"].to_numpy(),
+            conf_level=cl,
+        )
+        row = res.to_frame().iloc[0].to_dict()
+        row.update({"repeat": int(rep), "model_1": first.model, "model_2": second.model})
+        rows.append(row)
+    out = pd.DataFrame(rows)
+    out["rule"] = first.rule
+    cols = [
+        "repeat",
+        "model_1",
+        "model_2",
+        "auc_1",
+        "auc_2",
+        "estimate",
+        "se",
+        "ci_lower",
+        "ci_upper",
+        "statistic",
+        "p_value",
+        "conf_level",
+        "rule",
+        "method",
+    ]
+    return out[cols]
