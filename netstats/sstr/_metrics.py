@@ -225,6 +225,13 @@ class DeLongTestResult(_Result):
     p_value: float
     method: str = "paired DeLong test"
 
+    def __repr__(self) -> str:
+        return (
+            f"DeLongTestResult({self.method}: AUROC {self.auc_1:.4g} vs {self.auc_2:.4g}, "
+            f"difference {self.estimate:.4g} ({self.conf_level:.0%} CI {self.ci_lower:.4g} to "
+            f"{self.ci_upper:.4g}), z={self.statistic:.3f}, p={self.p_value:.4g})"
+        )
+
 
 def delong_test(
     y: npt.ArrayLike,
@@ -325,6 +332,13 @@ class CalibrationResult(_Result):
     conf_level: float
     n: int
     method: str = "logistic recalibration (Cox 1958)"
+
+    def __repr__(self) -> str:
+        return (
+            f"CalibrationResult({self.method}: slope {self.estimate:.4g} "
+            f"({self.conf_level:.0%} CI {self.ci_lower:.4g} to {self.ci_upper:.4g}), "
+            f"intercept {self.intercept:.4g}, Brier {self.brier:.4g}, n={self.n})"
+        )
 
 
 def _logistic_fit(
