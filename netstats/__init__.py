@@ -7,7 +7,7 @@ display: only :mod:`netstats.plots` uses matplotlib, and it imports it lazily.
 
 from __future__ import annotations
 
-from netstats import endpoints, grading, plots, schema, simulate, survival, vocab
+from netstats import endpoints, grading, plots, schema, simulate, sstr, survival, vocab
 from netstats._version import __version__
 from netstats.cohort import AttritionLog, Cohort
 from netstats.exceptions import (
@@ -38,6 +38,7 @@ __all__ = [
     "schema",
     "simulate",
     "simulate_cohort",
+    "sstr",
     "survival",
     "vocab",
 ]

@@ -16,18 +16,23 @@ from netstats.plots._grading import (
     ki67_trajectories,
 )
 from netstats.plots._km import cumulative_incidence, km
+from netstats.plots._sstr import calibration, decision_curve, roc, scan_trajectory
 from netstats.plots._swimmer import DRUG_CLASS_COLORS, swimmer
 
 __all__ = [
     "DRUG_CLASS_COLORS",
     "bland_altman_plot",
+    "calibration",
     "cumulative_incidence",
     "cutpoint_plot",
+    "decision_curve",
     "grade_heatmap",
     "grade_migration",
     "grade_probability_plot",
     "ki67_hazard_plot",
     "ki67_trajectories",
     "km",
+    "roc",
+    "scan_trajectory",
     "swimmer",
 ]
