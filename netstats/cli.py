@@ -6,6 +6,7 @@ the command exits with status 1.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -144,6 +145,78 @@ def schema(
             cells = (rec.column, rec.type, rec.unit, required, rec.allowed, rec.description)
             table.add_row(*(str(c) for c in cells))
         console.print(table)
+
+
+sstr_app = typer.Typer(
+    help="SSTR-PET positivity classifiers: train, validate, save and predict.",
+    no_args_is_help=True,
+)
+app.add_typer(sstr_app, name="sstr")
+
+
+def _fail(exc: Exception) -> None:
+    typer.echo(f"error: {exc}", err=True)
+    raise typer.Exit(1) from None
+
+
+@sstr_app.command("train")
+def sstr_train(
+    cohort: Annotated[str, typer.Argument(help="Cohort folder, workbook, .duckdb file or URL.")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Model file to write (.skops).")],
+    model: Annotated[
+        str, typer.Option(help="logistic, gradient_boosting or random_forest.")
+    ] = "logistic",
+    rule: Annotated[str, typer.Option(help="Positivity rule, e.g. 'krenning>=3'.")] = "krenning>=3",
+    validation: Annotated[str, typer.Option(help="nested_cv, bootstrap or none.")] = "nested_cv",
+    n_repeats: Annotated[int, typer.Option(help="Repeats of the outer cross-validation.")] = 10,
+    random_state: Annotated[int, typer.Option(help="Seed for every random step.")] = 0,
+    n_jobs: Annotated[int, typer.Option(help="Parallel jobs (results do not depend on it).")] = 1,
+) -> None:
+    """Fit and validate a classifier; save it with its model card (skops, never pickle)."""
+    from netstats.exceptions import NetstatsError
+    from netstats.sstr import train_command
+
+    try:
+        fitted = train_command(
+            cohort,
+            out,
+            model=model,  # type: ignore[arg-type]
+            rule=rule,
+            validation=validation,  # type: ignore[arg-type]
+            n_repeats=n_repeats,
+            random_state=random_state,
+            n_jobs=n_jobs,
+        )
+    except (NetstatsError, ValueError, FileNotFoundError) as exc:
+        _fail(exc)
+    typer.echo(f"wrote {out} ({model}, rule {rule})")
+    for m in fitted.card.get("metrics", []):
+        typer.echo(
+            f"  {m['metric']:<22} {m['estimate']:.3f} "
+            f"({m['ci_lower']:.3f} to {m['ci_upper']:.3f}; {m['method']})"
+        )
+
+
+@sstr_app.command("predict")
+def sstr_predict(
+    model_file: Annotated[Path, typer.Argument(help="A model file written by 'sstr train'.")],
+    cohort: Annotated[str, typer.Argument(help="Cohort to score.")],
+    out: Annotated[
+        Path | None, typer.Option("--out", "-o", help="CSV to write (default: standard output).")
+    ] = None,
+) -> None:
+    """Predicted probability of SSTR positivity for each patient's scan, as CSV."""
+    from netstats.exceptions import NetstatsError
+    from netstats.sstr import predict_command
+
+    try:
+        result = predict_command(model_file, cohort, out=out)
+    except (NetstatsError, ValueError, FileNotFoundError) as exc:
+        _fail(exc)
+    if out is None:
+        typer.echo(result.to_csv(index=False), nl=False)
+    else:
+        typer.echo(f"wrote {len(result)} predictions to {out}")
 
 
 if __name__ == "__main__":  # pragma: no cover

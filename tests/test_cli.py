@@ -71,3 +71,45 @@ def test_schema_table():
     assert result.exit_code == 0
     for name in ("patients", "pathology", "therapy_lines", "imaging", "ki67_percent"):
         assert name in result.stdout
+
+
+def test_sstr_train_and_predict(tmp_path):
+    model = tmp_path / "model.skops"
+    result = runner.invoke(
+        app,
+        [
+            "sstr",
+            "train",
+            str(DATA / "../../data/synthetic"),
+            "--out",
+            str(model),
+            "--validation",
+            "none",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert model.exists()
+    out = tmp_path / "pred.csv"
+    result = runner.invoke(
+        app, ["sstr", "predict", str(model), str(DATA / "../../data/synthetic"), "--out", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    import pandas as pd
+
+    pred = pd.read_csv(out)
+    assert list(pred.columns) == [
+        "patient_id",
+        "scan_id",
+        "scan_date",
+        "rule",
+        "predicted_probability",
+    ]
+    assert pred["predicted_probability"].between(0, 1).all()
+
+
+def test_sstr_predict_refuses_a_file_that_is_not_a_model(tmp_path):
+    bogus = tmp_path / "model.skops"
+    bogus.write_bytes(b"not a model")
+    result = runner.invoke(app, ["sstr", "predict", str(bogus), str(DATA / "minimal")])
+    assert result.exit_code == 1
+    assert "error:" in result.output
