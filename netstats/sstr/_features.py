@@ -29,6 +29,7 @@ import pandas as pd
 
 from netstats.cohort import Cohort
 from netstats.exceptions import SchemaError
+from netstats.grading._who import who_grade
 from netstats.sstr._outcome import PositivityRule, get_rule, sstr_scans
 
 __all__ = [
@@ -63,9 +64,12 @@ CATEGORICAL_FEATURES: tuple[str, ...] = (
     "functional_status",
     "stage_at_diagnosis",
     "differentiation",
+    "who_grade",
     "fdg_status",
 )
-"""Categorical features (text labels; missing values stay missing for the pipeline)."""
+"""Categorical features (text labels; missing values stay missing for the pipeline).
+``who_grade`` is the WHO 2019 grade (G1, G2, G3 or NEC) of the same specimen that gives
+Ki-67 and mitoses (:func:`netstats.grading.who_grade`)."""
 
 FEATURES: tuple[str, ...] = NUMERIC_FEATURES + CATEGORICAL_FEATURES
 """All features, in the column order of :attr:`SSTRDataset.X`."""
@@ -361,6 +365,12 @@ def assemble_features(
     for col in ("primary_site", "functional_status", "stage_at_diagnosis"):
         X[col] = _as_object(pat[col].where(diagnosed))
     X["differentiation"] = _as_object(path["differentiation"])
+    grade = who_grade(
+        ki67.to_numpy(),
+        path["mitoses_per_2mm2"].astype("float64").to_numpy(),
+        differentiation=path["differentiation"].astype(object).to_numpy(),
+    )
+    X["who_grade"] = _as_object(pd.Series(grade.astype(object).to_numpy()))
     avid = fdg_hit["_avid"]
     X["fdg_status"] = np.array(
         [np.nan if pd.isna(v) else ("avid" if v > 0 else "not_avid") for v in avid], dtype=object
