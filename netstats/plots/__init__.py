@@ -1,0 +1,1 @@
+"""Figures drawn from finished netstats results; matplotlib is imported inside functions."""

@@ -1,0 +1,1 @@
+"""Survival analysis: Kaplan-Meier, log-rank, Cox models, PH checks, RMST, competing risks."""
