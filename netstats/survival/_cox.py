@@ -27,6 +27,8 @@ MIN_EVENTS_PER_PARAMETER = 10
 #: |coefficient x SD(covariate)| above which a fit is treated as diverging (monotone
 #: likelihood, e.g. perfect separation): a hazard ratio of e^25 per SD.
 DIVERGENCE_LIMIT = 25.0
+#: SE x SD(covariate) above which the information has collapsed (coefficient at infinity).
+MAX_SCALED_SE = 1e3
 
 
 class ConvergenceError(NetstatsError, RuntimeError):
@@ -246,6 +248,37 @@ def _check_design(design: Design, rs: core.RiskSets) -> None:
             raise SchemaError(f"covariate(s) constant within every stratum: {', '.join(dead)}")
 
 
+def _outcome(
+    data: pd.DataFrame, *, time: str, event: str, start: str | None, weights: str | None
+) -> tuple[
+    npt.NDArray[np.float64],
+    npt.NDArray[np.bool_],
+    npt.NDArray[np.float64] | None,
+    npt.NDArray[np.float64] | None,
+]:
+    """Validated time, event, start and weight arrays."""
+    stop_t = _numeric(data, time, "time")
+    ev = _event(data, event)
+    start_t = None
+    if start is not None:
+        start_t = _numeric(data, start, "start")
+        bad = int((start_t >= stop_t).sum())
+        if bad:
+            raise SchemaError(
+                f"{bad} row(s) have {start!r} >= {time!r}; intervals must be (start, stop]"
+            )
+    elif (stop_t < 0).any():
+        raise SchemaError(f"{int((stop_t < 0).sum())} row(s) have negative {time!r}")
+    w = None
+    if weights is not None:
+        w = _numeric(data, weights, "weights")
+        if (w <= 0).any():
+            raise SchemaError(
+                f"weights column {weights!r} has {int((w <= 0).sum())} non-positive value(s)"
+            )
+    return stop_t, ev, start_t, w
+
+
 # ---------------------------------------------------------------------- main entry
 def cox(
     data: pd.DataFrame,
@@ -384,25 +417,7 @@ def cox(
         raise ValueError(f"conf_level must be in (0, 1), got {conf_level}")
     strata_cols = (strata,) if isinstance(strata, str) else tuple(strata or ())
 
-    stop_t = _numeric(data, time, "time")
-    ev = _event(data, event)
-    start_t = None
-    if start is not None:
-        start_t = _numeric(data, start, "start")
-        bad = int((start_t >= stop_t).sum())
-        if bad:
-            raise SchemaError(
-                f"{bad} row(s) have {start!r} >= {time!r}; intervals must be (start, stop]"
-            )
-    elif (stop_t < 0).any():
-        raise SchemaError(f"{int((stop_t < 0).sum())} row(s) have negative {time!r}")
-    w = None
-    if weights is not None:
-        w = _numeric(data, weights, "weights")
-        if (w <= 0).any():
-            raise SchemaError(
-                f"weights column {weights!r} has {int((w <= 0).sum())} non-positive value(s)"
-            )
+    stop_t, ev, start_t, w = _outcome(data, time=time, event=event, start=start, weights=weights)
     strata_codes = _codes(data, strata_cols, "strata") if strata_cols else None
     cl_codes = _codes(data, (cluster,), "cluster") if cluster is not None else None
 
@@ -428,12 +443,20 @@ def cox(
     except core.NewtonFailure as exc:
         raise ConvergenceError(_divergence_message(design, exc.beta, str(exc))) from None
     scale = design.matrix.std(axis=0)
-    if not converged or np.any(np.abs(beta) * scale > DIVERGENCE_LIMIT):
+    if not converged:
         raise ConvergenceError(
             _divergence_message(design, beta, f"no convergence in {iters} iterations")
         )
-    naive_var = np.linalg.inv(fit_ev.information)
+    try:
+        naive_var = np.linalg.inv(fit_ev.information)
+    except np.linalg.LinAlgError:
+        naive_var = np.full((p, p), np.inf)
     naive_var = (naive_var + naive_var.T) / 2.0
+    scaled_se = np.sqrt(np.abs(np.diag(naive_var))) * scale
+    if np.any(np.abs(beta) * scale > DIVERGENCE_LIMIT) or not np.all(scaled_se < MAX_SCALED_SE):
+        raise ConvergenceError(
+            _divergence_message(design, beta, "the log partial likelihood has no finite maximum")
+        )
 
     use_robust = robust is True or (
         robust == "auto" and cl_codes is not None and np.bincount(cl_codes).max() > 1

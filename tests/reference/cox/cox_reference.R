@@ -1,13 +1,14 @@
 # Reference values for netstats' Cox, cox.zph, concordance and Fine-Gray code.
 #
-# R 4.2.2, survival 3.5-3, cmprsk 2.2-11.
+# R 4.2.2, survival 3.5-3, cmprsk 2.2-11, rms 6.5-0, Hmisc 4.8-0.
 # Run from the repository root:  Rscript tests/reference/cox/cox_reference.R
 # Writes the input data sets (public data shipped with survival) and the fitted values
 # as CSV files next to this script. Fits use a tight convergence criterion
 # (eps = 1e-12, iter.max = 100) so the references are the maximum-likelihood estimates
 # rather than one particular iterate; all values are unrounded fitted-object components
 # (summary() prints rounded Wald statistics).
-suppressPackageStartupMessages({library(survival); library(cmprsk)})
+suppressPackageStartupMessages({library(survival); library(cmprsk); library(rms)})
+# rms 6.x / Hmisc supply rcs(), Harrell's restricted cubic spline.
 out <- "tests/reference/cox"
 ctl <- coxph.control(eps = 1e-12, iter.max = 100, toler.chol = 1e-14)
 wcsv <- function(x, name) write.csv(x, file.path(out, name), row.names = FALSE)
@@ -61,6 +62,9 @@ for (ties in c("efron", "breslow")) {
 fit <- coxph(Surv(time, status) ~ age + ph.ecog + ph.karno + wt.loss + strata(sex), data = lung2,
              control = ctl)
 add("lung_strata", fit); addzph("lung_strata", fit, "km")
+fit <- coxph(Surv(time, status) ~ rcs(age, 4) + sex, data = lung2, control = ctl)
+add("lung_rcs", fit); addzph("lung_rcs", fit, "km")
+wcsv(data.frame(knot = attr(rcs(lung2$age, 4), "parms")), "rcs_knots_lung_age.csv")
 fit <- coxph(f_lung, data = lung2, weights = w, robust = FALSE, control = ctl)
 add("lung_weights", fit); addzph("lung_weights", fit, "km")
 fit <- coxph(f_lung, data = lung2, cluster = inst, control = ctl)
