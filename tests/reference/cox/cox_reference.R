@@ -113,19 +113,21 @@ wcsv(mg, "mgus2.csv")
 cov <- as.matrix(mg[, c("age", "male", "mspike")])
 fg <- list()
 for (cause in c(1, 2)) {
-  z <- crr(mg$etime, mg$event, cov, failcode = cause, cencode = 0)
+  # crr's default gtol (1e-6, relative to the log-likelihood) stops early; tighten it.
+  z <- crr(mg$etime, mg$event, cov, failcode = cause, cencode = 0, gtol = 1e-13, maxiter = 100)
   fg[[length(fg) + 1]] <- data.frame(method = "crr", cause = cause, term = colnames(cov),
-    coef = unname(z$coef), se = sqrt(diag(z$var)), loglik = z$loglik)
+    coef = unname(z$coef), se = sqrt(diag(z$var)), loglik = z$loglik,
+    loglik_null = z$loglik.null, converged = z$converged)
   fgd <- finegray(Surv(etime, factor(event)) ~ ., data = mg, etype = as.character(cause))
   f2 <- coxph(Surv(fgstart, fgstop, fgstatus) ~ age + male + mspike, data = fgd,
               weight = fgwt, ties = "breslow", control = ctl)
   fg[[length(fg) + 1]] <- data.frame(method = "finegray_coxph", cause = cause,
     term = names(coef(f2)), coef = unname(coef(f2)), se = sqrt(diag(f2$var)),
-    loglik = f2$loglik[2])
+    loglik = f2$loglik[2], loglik_null = f2$loglik[1], converged = TRUE)
   # Cause-specific Cox: other causes censored.
   cs <- coxph(Surv(etime, event == cause) ~ age + male + mspike, data = mg, control = ctl)
   fg[[length(fg) + 1]] <- data.frame(method = "cause_specific", cause = cause,
     term = names(coef(cs)), coef = unname(coef(cs)), se = sqrt(diag(cs$var)),
-    loglik = cs$loglik[2])
+    loglik = cs$loglik[2], loglik_null = cs$loglik[1], converged = TRUE)
 }
 wcsv(do.call(rbind, fg), "finegray.csv")
