@@ -84,3 +84,23 @@ def test_bad_transform() -> None:
 def test_cases_module_is_consistent() -> None:
     assert set(c for c, _ in ZPH_CASES) <= set(CASES)
     assert len(load("lung")) == 212
+
+
+SMOOTH = pd.read_csv(REF / "zph_smooth.csv")
+
+
+@pytest.mark.reference
+@pytest.mark.parametrize("case", sorted(SMOOTH["case"].unique()))
+def test_smooth_matches_r_plot_cox_zph(case: str) -> None:
+    zph = cox_zph(fit_case(case), warn=False)
+    ref_case = SMOOTH[SMOOTH["case"] == case]
+    r_terms = list(dict.fromkeys(ref_case["term"]))
+    assert len(r_terms) == zph.residuals.shape[1]
+    for r_term, term in zip(r_terms, zph.residuals.columns, strict=True):
+        ref = ref_case[ref_case["term"] == r_term]
+        sm = zph.smooth(term, df=4, n_points=40, conf_level=0.95)
+        assert_allclose(sm["x"], ref["x"], rtol=RTOL, atol=1e-12)
+        assert_allclose(sm["estimate"], ref["fit"], rtol=RTOL, atol=1e-10)
+        # R draws +/- 2 SE; netstats uses the normal quantile of conf_level.
+        z = 1.959963984540054
+        assert_allclose((sm["ci_upper"] - sm["estimate"]) * 2 / z, ref["half_width_2se"], rtol=RTOL)

@@ -86,13 +86,17 @@ class ZphResult:
             Columns ``x`` (transformed time), ``estimate`` (smoothed beta(t)), ``ci_lower``,
             ``ci_upper`` and ``conf_level``.
         """
+        if term not in self.residuals.columns:
+            raise ValueError(f"unknown term {term!r}; terms: {', '.join(self.residuals.columns)}")
+        if df < 2:
+            raise ValueError(f"df must be at least 2, got {df}")
         k = list(self.residuals.columns).index(term)
         y = self.residuals[term].to_numpy()
         ok = np.isfinite(y)
         xx, y = self.x[ok], y[ok]
         grid = np.linspace(xx.min(), xx.max(), n_points)
         both = np.concatenate([grid, xx])
-        inner = np.quantile(both, np.linspace(0, 1, df - 1)[1:-1]) if df > 2 else np.array([])
+        inner = np.quantile(both, np.linspace(0, 1, df)[1:-1]) if df > 2 else np.array([])
         knots = np.concatenate([[both.min()], inner, [both.max()]])
         basis = np.column_stack([np.ones(both.size), rcs_basis(both, knots)[:, : df - 1]])
         pmat, xmat = basis[:n_points], basis[n_points:]

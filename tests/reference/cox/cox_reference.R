@@ -42,6 +42,21 @@ add <- function(case, fit, robust = FALSE) {
     concordant = unname(cc["concordant"]), discordant = unname(cc["discordant"]),
     tied_x = unname(cc["tied.x"]), iter = fit$iter)
 }
+# The smooth and band of plot.cox.zph (survival 3.5 source, resid/se parts), which has
+# no plot=FALSE option: natural spline df = 4 on the residuals, band +/- 2 SE.
+zph_smooth <- function(case, z, df = 4, nsmo = 40) {
+  xx <- z$x; pred.x <- seq(min(xx), max(xx), length = nsmo)
+  lmat <- splines::ns(c(pred.x, xx), df = df, intercept = TRUE)
+  pmat <- lmat[1:nsmo, ]; xmat <- lmat[-(1:nsmo), ]
+  qmat <- qr(xmat)
+  bk <- backsolve(qmat$qr[1:df, 1:df], diag(df)); xtx <- bk %*% t(bk)
+  seval <- ((pmat %*% xtx) * pmat) %*% rep(1, df)
+  do.call(rbind, lapply(seq_len(ncol(z$y)), function(i) {
+    data.frame(term = colnames(z$y)[i], x = pred.x, fit = c(pmat %*% qr.coef(qmat, z$y[, i])),
+               half_width_2se = c(2 * sqrt(z$var[i, i] * seval)))
+  }))
+}
+smooths <- list()
 addzph <- function(case, fit, transform) {
   z <- cox.zph(fit, transform = transform)
   tb <- z$table
@@ -50,6 +65,7 @@ addzph <- function(case, fit, transform) {
   if (transform == "km") {
     y <- as.data.frame(z$y); names(y) <- paste0("y_", seq_len(ncol(y)))
     wcsv(cbind(data.frame(time = z$time, x = z$x), y), paste0("zph_resid_", case, ".csv"))
+    smooths[[case]] <<- cbind(data.frame(case = case), zph_smooth(case, z))
   }
 }
 
@@ -101,6 +117,7 @@ add("bladder2_cluster_strata", fit, robust = TRUE)
 wcsv(do.call(rbind, coefs), "coxph_coefficients.csv")
 wcsv(do.call(rbind, models), "coxph_models.csv")
 wcsv(do.call(rbind, zph), "cox_zph.csv")
+wcsv(do.call(rbind, smooths), "zph_smooth.csv")
 
 # Competing risks: mgus2 (survival), progression to plasma-cell malignancy (cause 1)
 # versus death without progression (cause 2).
