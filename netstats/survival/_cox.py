@@ -185,13 +185,26 @@ def _column(data: pd.DataFrame, name: str, role: str) -> pd.Series:
 
 
 def _numeric(data: pd.DataFrame, name: str, role: str) -> npt.NDArray[np.float64]:
-    col = _column(data, name, role)
+    if not isinstance(name, str):
+        raise TypeError(f"{role} must be a column name (str), got {type(name).__name__}")
+    if name not in data.columns:
+        raise SchemaError(f"{role} column {name!r} not found in data")
+    col = data[name]
     if not (pd.api.types.is_numeric_dtype(col) or pd.api.types.is_bool_dtype(col)):
+        _column(data, name, role)  # reports missing values first
         raise TypeError(f"{role} column {name!r} must be numeric, got dtype {col.dtype}")
-    values = col.to_numpy(dtype=float)
-    bad = int((~np.isfinite(values)).sum())
-    if bad:
-        raise SchemaError(f"column {name!r} ({role}) has {bad} non-finite value(s)")
+    values = col.to_numpy(dtype=float, na_value=np.nan)
+    finite = np.isfinite(values)
+    if not finite.all():
+        n_missing = int(np.isnan(values).sum())
+        if n_missing:
+            raise SchemaError(
+                f"column {name!r} ({role}) has {n_missing} missing value(s); "
+                "remove or impute them explicitly before fitting"
+            )
+        raise SchemaError(
+            f"column {name!r} ({role}) has {int((~finite).sum())} non-finite value(s)"
+        )
     return values
 
 
@@ -216,7 +229,7 @@ def _codes(data: pd.DataFrame, names: Sequence[str], role: str) -> npt.NDArray[n
 def _check_design(design: Design, rs: core.RiskSets) -> None:
     x = design.matrix
     names = design.columns
-    sd = x.std(axis=0)
+    sd = design.sd
     const = [names[j] for j in np.flatnonzero(sd == 0)]
     if const:
         raise SchemaError(
@@ -224,12 +237,15 @@ def _check_design(design: Design, rs: core.RiskSets) -> None:
         )
     if x.shape[1] == 0:
         return
-    xc = (x - x.mean(axis=0)) / sd
-    rank = np.linalg.matrix_rank(xc)
-    if rank < x.shape[1]:
-        _, r = np.linalg.qr(xc)
+    # Rank check on the p x p correlation matrix (cheap for large n).
+    n = x.shape[0]
+    cov = (x.T @ x) / n - np.outer(design.means, design.means)
+    gram = cov / np.outer(sd, sd)
+    eig = np.linalg.eigvalsh(gram)
+    if eig[0] < 1e-10 * max(eig[-1], 1.0):
+        _, r = np.linalg.qr(np.linalg.cholesky(gram + 1e-12 * np.eye(gram.shape[0])).T)
         diag = np.abs(np.diag(r))
-        dep = [names[j] for j in np.flatnonzero(diag < 1e-8 * diag.max())]
+        dep = [names[j] for j in np.flatnonzero(diag < 1e-5 * diag.max())]
         raise SchemaError(
             "design matrix is rank deficient (collinear covariates): "
             f"{', '.join(dep) or ', '.join(names)} can be written as a combination of other columns"
@@ -439,10 +455,12 @@ def cox(
     x = (design.matrix - design.means)[rs.order]
     ev0 = core.evaluate(rs, x, np.zeros(p))
     try:
-        beta, fit_ev, iters, converged = core.newton(rs, x, np.zeros(p), max_iter=max_iter)
+        beta, fit_ev, iters, converged = core.newton(
+            rs, x, np.zeros(p), max_iter=max_iter, start=ev0
+        )
     except core.NewtonFailure as exc:
         raise ConvergenceError(_divergence_message(design, exc.beta, str(exc))) from None
-    scale = design.matrix.std(axis=0)
+    scale = design.sd
     if not converged:
         raise ConvergenceError(
             _divergence_message(design, beta, f"no convergence in {iters} iterations")
@@ -467,10 +485,10 @@ def cox(
     n_clusters = 0 if cl_codes is None else int(cl_codes.max()) + 1
     if use_robust:
         groups = cl_sorted if cl_sorted is not None else np.arange(rs.n)
-        resid = core.score_residuals(rs, x, beta) * rs.weights[:, None]
+        resid = core.score_residuals(rs, x, beta, fit_ev) * rs.weights[:, None]
         dfb = _collapse(resid @ naive_var, groups)
         var = dfb.T @ dfb
-        r0 = _collapse(core.score_residuals(rs, x, np.zeros(p)) * rs.weights[:, None], groups)
+        r0 = _collapse(core.score_residuals(rs, x, np.zeros(p), ev0) * rs.weights[:, None], groups)
         u0 = r0.sum(axis=0)
         robust_score = float(u0 @ np.linalg.solve(r0.T @ r0, u0))
 
@@ -503,9 +521,10 @@ def cox(
 def _collapse(
     values: npt.NDArray[np.float64], groups: npt.NDArray[np.int64]
 ) -> npt.NDArray[np.float64]:
-    out = np.zeros((int(groups.max()) + 1, values.shape[1]))
-    np.add.at(out, groups, values)
-    return out
+    size = int(groups.max()) + 1
+    return np.column_stack(
+        [np.bincount(groups, weights=values[:, j], minlength=size) for j in range(values.shape[1])]
+    )
 
 
 def _divergence_message(design: Design, beta: npt.NDArray[np.float64], why: str) -> str:

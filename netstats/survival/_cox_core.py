@@ -88,7 +88,7 @@ def prepare(
     else:
         key_start_raw = strata.astype(np.int64) * m + np.searchsorted(uniq, start) + 1
     # Sort by stop key; deaths first among ties so that groups are contiguous below.
-    order = np.lexsort((~event, key_stop_raw)).astype(np.int64)
+    order = np.argsort(2 * key_stop_raw + (~event), kind="stable").astype(np.int64)
     key_stop = key_stop_raw[order]
     key_start = key_start_raw[order]
     ev = event[order]
@@ -233,15 +233,17 @@ def newton(
     *,
     max_iter: int = 50,
     tol: float = 1e-10,
+    start: Evaluation | None = None,
 ) -> tuple[FloatArray, Evaluation, int, bool]:
     """Newton-Raphson with step halving (as R's ``coxph.fit``).
 
     Converged when the relative change in the log partial likelihood is below ``tol``
     *and* the Newton step (in coefficient units) is below ``sqrt(tol)``. Returns
-    ``(beta, evaluation_at_beta, iterations, converged)``.
+    ``(beta, evaluation_at_beta, iterations, converged)``. ``start`` may carry the
+    evaluation at ``beta0`` when the caller already has it.
     """
     beta = beta0.astype(float).copy()
-    ev = evaluate(rs, x, beta)
+    ev = start if start is not None else evaluate(rs, x, beta)
     for it in range(1, max_iter + 1):
         try:
             step = np.linalg.solve(ev.information, ev.score)
@@ -264,13 +266,16 @@ def newton(
     return beta, ev, max_iter, False
 
 
-def score_residuals(rs: RiskSets, x: FloatArray, beta: FloatArray) -> FloatArray:
+def score_residuals(
+    rs: RiskSets, x: FloatArray, beta: FloatArray, ev: Evaluation | None = None
+) -> FloatArray:
     """Unweighted score residuals (rows in sorted order), as R ``residuals(type="score")``.
 
     For Efron ties a death shares each of the ``d`` pseudo-risk-sets with weight
     ``1 - k/d``; the residuals sum (after multiplying by the case weights) to the score.
     """
-    ev = evaluate(rs, x, beta, hessian=False)
+    if ev is None:
+        ev = evaluate(rs, x, beta, hessian=False)
     n, p = x.shape
     dr = rs.death_rows
     if dr.size == 0:

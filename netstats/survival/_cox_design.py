@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -98,8 +99,15 @@ class Design:
     columns: tuple[str, ...]
     terms: dict[str, list[int]]
     means: npt.NDArray[np.float64]
-    spec: ModelSpec
+    spec: ModelSpec | None  # None: plain numeric columns, no formula
     variables: tuple[str, ...]
+
+    @cached_property
+    def sd(self) -> npt.NDArray[np.float64]:
+        """Population standard deviation of each column (exactly 0 for constant columns)."""
+        sd = self.matrix.std(axis=0)
+        sd[np.ptp(self.matrix, axis=0) == 0] = 0.0
+        return sd
 
     def transform(self, data: pd.DataFrame) -> npt.NDArray[np.float64]:
         """Design matrix for new data (same columns, levels and knots)."""
@@ -107,6 +115,8 @@ class Design:
         if missing_cols:
             raise SchemaError(f"covariate column(s) not found in data: {', '.join(missing_cols)}")
         _check_missing(data, self.variables)
+        if self.spec is None:
+            return data[list(self.variables)].to_numpy(dtype=float)
         mm = self.spec.get_model_matrix(data, context={"rcs": rcs})
         return np.asarray(mm, dtype=float)[:, 1:]
 
@@ -144,6 +154,32 @@ def _formula_from_covariates(data: pd.DataFrame, covariates: Sequence[str]) -> s
     return " + ".join(parts)
 
 
+def _plain_numeric(data: pd.DataFrame, covariates: Sequence[str]) -> Design | None:
+    """Fast path: every covariate is a numeric column, so no formula machinery is needed."""
+    cols = list(covariates)
+    if len(cols) == 0:
+        raise ValueError("the model has no covariates")
+    for name in cols:
+        if name not in data.columns:
+            raise SchemaError(f"covariate column {name!r} not found in data")
+        col = data[name]
+        if not pd.api.types.is_numeric_dtype(col) or pd.api.types.is_bool_dtype(col):
+            return None
+    matrix = data[cols].to_numpy(dtype=float, na_value=np.nan)
+    bad = ~np.isfinite(matrix).all(axis=0)
+    if bad.any():
+        _check_missing(data, cols)
+        raise SchemaError(f"column {cols[int(np.argmax(bad))]!r} (covariate) has non-finite values")
+    return Design(
+        matrix=matrix,
+        columns=tuple(cols),
+        terms={c: [j] for j, c in enumerate(cols)},
+        means=matrix.mean(axis=0),
+        spec=None,
+        variables=tuple(cols),
+    )
+
+
 def build_design(
     data: pd.DataFrame, *, formula: str | None, covariates: Sequence[str] | None
 ) -> Design:
@@ -153,6 +189,9 @@ def build_design(
     if covariates is not None:
         if isinstance(covariates, str):
             raise TypeError("covariates must be a sequence of column names, not a string")
+        plain = _plain_numeric(data, covariates)
+        if plain is not None:
+            return plain
         formula = _formula_from_covariates(data, covariates)
     formula = str(formula)
     if "~" in formula:
