@@ -350,3 +350,33 @@ def test_hr_ci_coverage_simulation() -> None:
         s = cox(df, "x", time="time", event="event").summary.iloc[0]
         cover += s["ci_lower"] <= np.exp(0.5) <= s["ci_upper"]
     assert abs(cover / reps - 0.95) < 0.033
+
+
+def test_conf_level_changes_only_the_interval() -> None:
+    lung = load("lung")
+    a = cox(lung, "age + sex", time="time", event="status")
+    b = cox(lung, "age + sex", time="time", event="status", conf_level=0.9)
+    assert_allclose(a.coef, b.coef)
+    q90 = 1.6448536269514722
+    assert_allclose(b.summary["ci_lower"], np.exp(b.summary["coef"] - q90 * b.summary["se"]))
+    assert (b.summary["conf_level"] == 0.9).all()
+    with pytest.raises(ValueError, match="conf_level"):
+        cox(lung, "age", time="time", event="status", conf_level=95)
+
+
+def test_two_strata_columns_equal_combined_column() -> None:
+    lung = load("lung")
+    lung["ecog_hi"] = (lung["ph.ecog"] >= 2).astype(int)
+    a = cox(lung, "age", time="time", event="status", strata=["sex", "ecog_hi"])
+    combined = lung.assign(s=lung["sex"].astype(str) + "_" + lung["ecog_hi"].astype(str))
+    b = cox(combined, "age", time="time", event="status", strata="s")
+    assert_allclose(a.coef, b.coef, rtol=1e-12)
+    assert "stratified by sex, ecog_hi" in a.method
+
+
+def test_no_events_and_html_repr() -> None:
+    lung = load("lung")
+    with pytest.raises(SchemaError, match="no events"):
+        cox(lung.assign(status=0), "age", time="time", event="status")
+    html = cox(lung, "age", time="time", event="status")._repr_html_()
+    assert "Efron ties" in html and "<table" in html

@@ -82,7 +82,7 @@ class CoxResult:
     strata: tuple[str, ...] = ()
     _design: Design = field(repr=False, compare=False, default=None)  # type: ignore[assignment]
     _rs: core.RiskSets = field(repr=False, compare=False, default=None)  # type: ignore[assignment]
-    _x: npt.NDArray[np.float64] = field(repr=False, compare=False, default=None)  # type: ignore[assignment]
+    _x: npt.NDArray[np.float64] = field(repr=False, compare=False, default=None)  # type: ignore[arg-type]
     _cluster_codes: npt.NDArray[np.int64] | None = field(repr=False, compare=False, default=None)
 
     # ------------------------------------------------------------------ display
@@ -220,10 +220,11 @@ def _codes(data: pd.DataFrame, names: Sequence[str], role: str) -> npt.NDArray[n
     for name in names:
         _column(data, name, role)
     if len(names) == 1:
-        codes, _ = pd.factorize(data[names[0]], sort=True)
+        codes = np.asarray(pd.factorize(data[names[0]], sort=True)[0], dtype=np.int64)
     else:
-        codes = data.groupby(list(names), sort=True, observed=True).ngroup().to_numpy()
-    return np.asarray(codes, dtype=np.int64)
+        grouped = data.groupby(list(names), sort=True, observed=True).ngroup()
+        codes = np.asarray(grouped.to_numpy(), dtype=np.int64)
+    return codes
 
 
 def _check_design(design: Design, rs: core.RiskSets) -> None:

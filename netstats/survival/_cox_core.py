@@ -104,7 +104,7 @@ def prepare(
     frac = k / np.repeat(n_deaths, n_d) if ties == "efron" else np.zeros(death_rows.size)
     cweight = np.repeat(w_deaths / n_deaths, n_d)
 
-    pos_stop = np.searchsorted(key_stop, group_keys, side="left")
+    pos_stop = np.asarray(np.searchsorted(key_stop, group_keys, side="left"), dtype=np.int64)
     if start is None and np.all(strata == strata[0]):
         start_order = None
         start_keys_sorted = None
@@ -112,7 +112,9 @@ def prepare(
     else:
         start_order = np.argsort(key_start, kind="stable").astype(np.int64)
         start_keys_sorted = key_start[start_order]
-        pos_start = np.searchsorted(start_keys_sorted, group_keys, side="left")
+        pos_start = np.asarray(
+            np.searchsorted(start_keys_sorted, group_keys, side="left"), dtype=np.int64
+        )
     idx_stop = np.searchsorted(group_keys, key_stop, side="right")
     idx_start = np.searchsorted(group_keys, key_start, side="right")
     return RiskSets(
@@ -441,7 +443,7 @@ def concordance(
     l2, e2 = _pairs(rs.key_start, rank, w, qk, rank[dr], points_first_when="ge")
     suffix_w = _suffix(w)
     start_w = np.zeros(qk.size)
-    if rs.start_order is not None:
+    if rs.start_order is not None and rs.start_keys_sorted is not None:
         start_w = _suffix(w[rs.start_order])[np.searchsorted(rs.start_keys_sorted, qk, "left")]
     total_f = suffix_w[qb] - start_w
     conc_f = l1 - l2

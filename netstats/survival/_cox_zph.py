@@ -281,4 +281,4 @@ def _scaled_schoenfeld(
             out[np.ix_(rows, k)] = np.linalg.solve(vmean[np.ix_(k, k)], sres[np.ix_(rows, k)].T).T
     for i, jj in enumerate(terms.values()):
         out[:, i] += beta[jj[0]] if len(jj) == 1 else 1.0
-    return out, np.linalg.inv(vmean)
+    return out, np.asarray(np.linalg.inv(vmean), dtype=np.float64)

@@ -351,7 +351,7 @@ def fine_gray(
         if change < 1e-10 and small:
             converged = True
             break
-    naive = np.linalg.inv(info)
+    naive = np.asarray(np.linalg.inv(info), dtype=np.float64)
     if (
         not converged
         or np.any(np.abs(beta) * sd > 25)
