@@ -380,3 +380,9 @@ def test_no_events_and_html_repr() -> None:
         cox(lung.assign(status=0), "age", time="time", event="status")
     html = cox(lung, "age", time="time", event="status")._repr_html_()
     assert "Efron ties" in html and "<table" in html
+
+
+def test_robust_start_stop_requires_cluster() -> None:
+    heart = load("heart")
+    with pytest.raises(ValueError, match="needs cluster"):
+        cox(heart, "age", time="stop", start="start", event="event", robust=True)

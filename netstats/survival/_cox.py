@@ -343,7 +343,8 @@ def cox(
     robust : bool or "auto", default="auto"
         ``"auto"`` uses the cluster-robust sandwich variance when ``cluster`` is given and
         at least one cluster has more than one row. ``True`` forces it (each row its own
-        cluster without ``cluster``), ``False`` uses the model-based variance.
+        cluster without ``cluster``; with ``start`` a ``cluster`` is then required, as in
+        R), ``False`` uses the model-based variance.
     start : str, optional
         Start-time column for counting-process (start, stop] data (time-varying
         covariates); a row is at risk at ``t`` when ``start < t <= stop``.
@@ -433,6 +434,11 @@ def cox(
     if not 0.0 < conf_level < 1.0:
         raise ValueError(f"conf_level must be in (0, 1), got {conf_level}")
     strata_cols = (strata,) if isinstance(strata, str) else tuple(strata or ())
+    if robust is True and start is not None and cluster is None:
+        raise ValueError(
+            "robust variance with (start, stop] data needs cluster= (the subject id): rows of "
+            "one subject are not independent"
+        )
 
     stop_t, ev, start_t, w = _outcome(data, time=time, event=event, start=start, weights=weights)
     strata_codes = _codes(data, strata_cols, "strata") if strata_cols else None
