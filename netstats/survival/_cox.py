@@ -227,20 +227,24 @@ def _codes(data: pd.DataFrame, names: Sequence[str], role: str) -> npt.NDArray[n
     return codes
 
 
-def _check_design(design: Design, rs: core.RiskSets) -> None:
+def _check_design(
+    design: Design, rs: core.RiskSets, xc: npt.NDArray[np.float64]
+) -> npt.NDArray[np.float64]:
+    """Raise on constant or collinear columns; return the columns' standard deviations.
+
+    ``xc`` is the centred design in sorted row order.
+    """
     x = design.matrix
     names = design.columns
-    sd = design.sd
-    const = [names[j] for j in np.flatnonzero(sd == 0)]
+    constant = np.ptp(x, axis=0) == 0
+    const = [names[j] for j in np.flatnonzero(constant)]
     if const:
         raise SchemaError(
             f"covariate(s) with zero variance cannot be estimated: {', '.join(const)}"
         )
-    if x.shape[1] == 0:
-        return
     # Rank check on the p x p correlation matrix (cheap for large n).
-    n = x.shape[0]
-    cov = (x.T @ x) / n - np.outer(design.means, design.means)
+    cov = (xc.T @ xc) / x.shape[0]
+    sd = np.sqrt(np.diag(cov))
     gram = cov / np.outer(sd, sd)
     eig = np.linalg.eigvalsh(gram)
     if eig[0] < 1e-10 * max(eig[-1], 1.0):
@@ -254,15 +258,15 @@ def _check_design(design: Design, rs: core.RiskSets) -> None:
     # A covariate constant within every stratum carries no information either.
     n_str = int(rs.strata.max()) + 1
     if n_str > 1:
-        xs = x[rs.order]
         within = np.zeros(x.shape[1], dtype=bool)
-        for s in range(n_str):
-            rows = rs.strata == s
-            if rows.sum() > 1:
-                within |= xs[rows].std(axis=0) > 0
+        bounds = np.searchsorted(rs.strata, np.arange(n_str + 1))  # rows are sorted by stratum
+        for lo, hi in zip(bounds[:-1], bounds[1:], strict=True):
+            if hi - lo > 1:
+                within |= np.ptp(xc[lo:hi], axis=0) > 0
         dead = [names[j] for j in np.flatnonzero(~within)]
         if dead:
             raise SchemaError(f"covariate(s) constant within every stratum: {', '.join(dead)}")
+    return sd
 
 
 def _outcome(
@@ -446,7 +450,9 @@ def cox(
 
     design = build_design(data, formula=formula, covariates=covariates)
     rs = core.prepare(stop_t, ev, start=start_t, strata=strata_codes, weights=w, ties=ties)
-    _check_design(design, rs)
+    x = np.take(design.matrix, rs.order, axis=0)
+    x -= design.means
+    scale = _check_design(design, rs, x)
     p = design.matrix.shape[1]
     n_events = int(ev.sum())
     if n_events == 0:
@@ -459,7 +465,6 @@ def cox(
             stacklevel=2,
         )
 
-    x = (design.matrix - design.means)[rs.order]
     ev0 = core.evaluate(rs, x, np.zeros(p))
     try:
         beta, fit_ev, iters, converged = core.newton(
@@ -467,7 +472,6 @@ def cox(
         )
     except core.NewtonFailure as exc:
         raise ConvergenceError(_divergence_message(design, exc.beta, str(exc))) from None
-    scale = design.sd
     if not converged:
         raise ConvergenceError(
             _divergence_message(design, beta, f"no convergence in {iters} iterations")

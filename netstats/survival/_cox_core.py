@@ -17,7 +17,7 @@ at which row ``i`` is at risk (a prefix sum looked up by ``searchsorted``).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import numpy.typing as npt
@@ -57,6 +57,9 @@ class RiskSets:
     strata: IntArray  # stratum code (sorted)
     stop: FloatArray  # stop time (sorted)
     start: FloatArray | None  # start time (sorted) or None
+    death_segments: IntArray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    breslow: bool = False
+    unweighted: bool = False
 
     @property
     def n(self) -> int:
@@ -140,7 +143,18 @@ def prepare(
         strata=strata[order].astype(np.int64),
         stop=stop[order].astype(float),
         start=None if start is None else start[order].astype(float),
+        death_segments=_segments(pos_stop, n_d, n),
+        breslow=ties == "breslow",
+        unweighted=bool(np.all(w == 1.0)),
     )
+
+
+def _segments(pos: IntArray, count: npt.NDArray[np.int64], n: int) -> IntArray:
+    """``reduceat`` indices whose even-numbered segments are the deaths of each group."""
+    idx = np.column_stack([pos, pos + count]).ravel()
+    if idx.size and idx[-1] >= n:
+        idx = idx[:-1]
+    return np.asarray(idx, dtype=np.int64)
 
 
 def _suffix(values: FloatArray) -> FloatArray:
@@ -168,56 +182,120 @@ def at_risk_cumsum(rs: RiskSets, per_group: FloatArray) -> FloatArray:
 
 @dataclass(frozen=True)
 class Evaluation:
-    """Log partial likelihood, score and information at one coefficient vector."""
+    """Log partial likelihood, score and information at one coefficient vector.
+
+    Risk-set sums are kept per event time; per-death (Efron pseudo-row) denominators and
+    means are derived on demand for residuals.
+    """
 
     loglik: float
     score: FloatArray
     information: FloatArray
     risk: FloatArray  # exp(eta - shift), sorted rows
     shift: float
-    den: FloatArray  # per pseudo-row denominators (scaled by exp(-shift))
-    xbar: FloatArray  # per pseudo-row weighted means (n_events x p)
+    s0: FloatArray  # risk-set sums per event time (scaled by exp(-shift))
+    s1: FloatArray
+    d0: FloatArray  # sums over the deaths at each event time
+    d1: FloatArray
+    frac: FloatArray
+    group: IntArray
+
+    @property
+    def den(self) -> FloatArray:
+        """Per pseudo-row (death) denominators."""
+        return self.s0[self.group] - self.frac * self.d0[self.group]
+
+    @property
+    def xbar(self) -> FloatArray:
+        """Per pseudo-row (death) weighted covariate means (n_events x p)."""
+        g = self.group
+        num = self.s1[g] - self.frac[:, None] * self.d1[g]
+        return num / self.den[:, None]
 
 
-def evaluate(rs: RiskSets, x: FloatArray, beta: FloatArray, *, hessian: bool = True) -> Evaluation:
+def death_sums(rs: RiskSets, x: FloatArray) -> FloatArray:
+    """Weighted sum of the covariates of the deaths (constant during the iterations)."""
+    return rs.weights[rs.death_rows] @ x[rs.death_rows]
+
+
+def death_group_sums(rs: RiskSets, values: FloatArray) -> FloatArray:
+    """Sums of ``values`` over the deaths of each event time (deaths are contiguous)."""
+    idx = rs.death_segments
+    out = np.add.reduceat(values, idx, axis=0)
+    return out[::2]
+
+
+def evaluate(
+    rs: RiskSets,
+    x: FloatArray,
+    beta: FloatArray,
+    *,
+    hessian: bool = True,
+    xw_death: FloatArray | None = None,
+) -> Evaluation:
     """Evaluate the log partial likelihood, its gradient and the information matrix.
 
-    ``x`` is the (centred) design matrix in sorted row order.
+    ``x`` is the (centred) design matrix in sorted row order; ``xw_death`` may carry
+    :func:`death_sums` precomputed. Efron's pseudo-rows enter only through per-death
+    scalars, so no ``n_events x p`` array is formed: with ``den_k = S0 - f_k D0``,
+    ``sum_k c xbar_k = alpha S1 - beta D1`` and ``sum_k c xbar_k xbar_k'`` is a quadratic
+    form in ``S1`` and ``D1`` with weights ``sum_k c f_k^j / den_k^2``.
     """
+    p = x.shape[1]
     eta = x @ beta
     shift = float(eta.max()) if eta.size else 0.0
     r = np.exp(eta - shift)
-    v = rs.weights * r
+    v = r if rs.unweighted else rs.weights * r
     vx = x * v[:, None]
     s0 = risk_sums(rs, v)
     s1 = risk_sums(rs, vx)
-    dr = rs.death_rows
-    if dr.size == 0:
-        p = x.shape[1]
-        return Evaluation(
-            0.0, np.zeros(p), np.zeros((p, p)), r, shift, np.zeros(0), np.zeros((0, p))
-        )
-    d0 = np.add.reduceat(v[dr], rs.group_first)
-    d1 = np.add.reduceat(vx[dr], rs.group_first, axis=0)
     g = rs.death_group
-    f = rs.frac
+    if rs.death_rows.size == 0:
+        z = np.zeros(0)
+        return Evaluation(
+            0.0, np.zeros(p), np.zeros((p, p)), r, shift, z, np.zeros((0, p)), z,
+            np.zeros((0, p)), z, g,
+        )  # fmt: skip
+    if xw_death is None:
+        xw_death = death_sums(rs, x)
     c = rs.cweight
-    den = s0[g] - f * d0[g]
-    num = s1[g] - f[:, None] * d1[g]
-    xbar = num / den[:, None]
-    wdeath = rs.weights[dr]
-    loglik = float(wdeath @ eta[dr] - c @ np.log(den) - shift * c.sum())
-    score = wdeath @ x[dr] - c @ xbar
+    f = rs.frac
+    first = rs.group_first
+    if rs.breslow:
+        d0 = np.zeros_like(s0)
+        d1 = np.zeros_like(s1)
+        den = s0
+        cg = rs.w_deaths
+        loglik = float(beta @ xw_death - cg @ np.log(den) - shift * rs.w_deaths.sum())
+        alpha = cg / den
+        score = xw_death - alpha @ s1
+    else:
+        d0 = death_group_sums(rs, v)
+        d1 = death_group_sums(rs, vx)
+        den = s0[g] - f * d0[g]
+        loglik = float(beta @ xw_death - c @ np.log(den) - shift * rs.w_deaths.sum())
+        cd = c / den
+        alpha = np.add.reduceat(cd, first)
+        beta_g = np.add.reduceat(cd * f, first)
+        score = xw_death - alpha @ s1 + beta_g @ d1
+    ev_parts = (r, shift, s0, s1, d0, d1, f, g)
     if not hessian:
-        return Evaluation(loglik, score, np.empty((0, 0)), r, shift, den, xbar)
-    cd = c / den
-    a_g = np.add.reduceat(cd, rs.group_first)
-    b_g = np.add.reduceat(cd * f, rs.group_first)
-    q = at_risk_cumsum(rs, a_g)
-    q[dr] -= b_g[g]
+        return Evaluation(loglik, score, np.empty((0, 0)), *ev_parts)
+    q = at_risk_cumsum(rs, alpha)
+    if rs.breslow:
+        gam0 = alpha / den
+        outer = (s1 * gam0[:, None]).T @ s1
+    else:
+        q[rs.death_rows] -= beta_g[g]
+        cd2 = cd / den
+        gam0 = np.add.reduceat(cd2, first)
+        gam1 = np.add.reduceat(cd2 * f, first)
+        gam2 = np.add.reduceat(cd2 * f * f, first)
+        cross = (s1 * gam1[:, None]).T @ d1
+        outer = (s1 * gam0[:, None]).T @ s1 - cross - cross.T + (d1 * gam2[:, None]).T @ d1
     q *= v
-    info = (x * q[:, None]).T @ x - (xbar * c[:, None]).T @ xbar
-    return Evaluation(loglik, score, info, r, shift, den, xbar)
+    info = (x * q[:, None]).T @ x - outer
+    return Evaluation(loglik, score, info, *ev_parts)
 
 
 class NewtonFailure(Exception):
@@ -245,21 +323,22 @@ def newton(
     evaluation at ``beta0`` when the caller already has it.
     """
     beta = beta0.astype(float).copy()
-    ev = start if start is not None else evaluate(rs, x, beta)
+    xw = death_sums(rs, x)
+    ev = start if start is not None else evaluate(rs, x, beta, xw_death=xw)
     for it in range(1, max_iter + 1):
         try:
             step = np.linalg.solve(ev.information, ev.score)
         except np.linalg.LinAlgError as exc:
             raise NewtonFailure("information matrix is singular", beta) from exc
         new_beta = beta + step
-        new_ev = evaluate(rs, x, new_beta)
+        new_ev = evaluate(rs, x, new_beta, xw_death=xw)
         halvings = 0
         while not np.isfinite(new_ev.loglik) or new_ev.loglik < ev.loglik - 1e-12 * abs(ev.loglik):
             halvings += 1
             if halvings > 30:
                 raise NewtonFailure("step halving failed to increase the likelihood", beta)
             new_beta = (beta + new_beta) / 2.0
-            new_ev = evaluate(rs, x, new_beta)
+            new_ev = evaluate(rs, x, new_beta, xw_death=xw)
         change = abs(new_ev.loglik - ev.loglik) / max(abs(new_ev.loglik), 1e-300)
         small_step = float(np.max(np.abs(new_beta - beta), initial=0.0)) < np.sqrt(tol)
         beta, ev = new_beta, new_ev
@@ -283,18 +362,28 @@ def score_residuals(
     if dr.size == 0:
         return np.zeros((n, p))
     g = rs.death_group
-    cd = rs.cweight / ev.den
-    a_g = np.add.reduceat(cd, rs.group_first)
-    b_g = np.add.reduceat(cd * rs.frac, rs.group_first)
-    ax_g = np.add.reduceat(ev.xbar * cd[:, None], rs.group_first, axis=0)
-    bx_g = np.add.reduceat(ev.xbar * (cd * rs.frac)[:, None], rs.group_first, axis=0)
+    first = rs.group_first
+    f = rs.frac
+    den = ev.den  # per death (scalar)
+    cd = rs.cweight / den
+    cd2 = cd / den
+    inv = 1.0 / den
+    # Group-level sums over the pseudo-rows k: xbar_k = (S1 - f_k D1) / den_k.
+    a_g = np.add.reduceat(cd, first)
+    b_g = np.add.reduceat(cd * f, first)
+    g0, g1, g2 = (np.add.reduceat(cd2 * f**j, first)[:, None] for j in (0, 1, 2))
+    ax_g = g0 * ev.s1 - g1 * ev.d1
+    bx_g = g1 * ev.s1 - g2 * ev.d1
+    xbar_star = (
+        np.add.reduceat(inv, first)[:, None] * ev.s1
+        - np.add.reduceat(inv * f, first)[:, None] * ev.d1
+    ) / rs.n_deaths[:, None]
     a_i = at_risk_cumsum(rs, a_g)
     ax_i = at_risk_cumsum(rs, ax_g)
     a_i[dr] -= b_g[g]
     ax_i[dr] -= bx_g[g]
     resid = -ev.risk[:, None] * (x * a_i[:, None] - ax_i)
     # exp(eta - shift) was used in the denominators, so risk/den is scale-free.
-    xbar_star = np.add.reduceat(ev.xbar, rs.group_first, axis=0) / rs.n_deaths[:, None]
     resid[dr] += x[dr] - xbar_star[g]
     return resid
 
