@@ -57,6 +57,7 @@ class RiskSets:
     strata: IntArray  # stratum code (sorted)
     stop: FloatArray  # stop time (sorted)
     start: FloatArray | None  # start time (sorted) or None
+    # reduceat indices whose even segments are the deaths of each event time
     death_segments: IntArray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     breslow: bool = False
     unweighted: bool = False
