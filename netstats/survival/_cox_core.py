@@ -8,8 +8,10 @@ counting-process (start, stop] data share one code path with no Python loop over
 
 Ties are handled by Efron's or Breslow's approximation. Efron's is written as one
 "pseudo-row" per death (``k = 0..d-1`` inside a tied group, fraction ``f = k/d``), which
-keeps all arrays of length ``n_events`` and makes Breslow the special case ``f = 0``.
-The information matrix is assembled without any per-time ``p x p`` array:
+makes Breslow the special case ``f = 0``. Pseudo-rows only carry scalars: every
+``p``-vector or ``p x p`` quantity is a combination of the per-event-time sums
+``S1``/``D1`` (risk set / deaths) with scalar weights, and the information matrix is
+assembled without any per-time ``p x p`` array:
 
 ``sum_g a_g S2_g = X' diag(w r A) X`` with ``A_i`` the sum of ``a_g`` over the event times
 at which row ``i`` is at risk (a prefix sum looked up by ``searchsorted``).
