@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import pandas as pd
+
+from netstats.exceptions import StatisticalWarning
+from netstats.survival._cox import CoxResult, cox
 
 REF = Path(__file__).parent / "reference" / "cox"
 
@@ -69,3 +73,12 @@ CASES: dict[str, tuple[str, str, dict]] = {
 def load(name: str) -> pd.DataFrame:
     """A data set written by the R reference script."""
     return pd.read_csv(REF / f"{name}.csv")
+
+
+def fit_case(case: str) -> CoxResult:
+    """Fit one reference case."""
+    data, formula, kwargs = CASES[case]
+    with warnings.catch_warnings():
+        # Some public data sets have < 10 events per parameter; that warning is tested apart.
+        warnings.simplefilter("ignore", StatisticalWarning)
+        return cox(load(data), formula, **kwargs)

@@ -3,8 +3,6 @@ cross-checks against lifelines, error paths and invariants."""
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -13,22 +11,14 @@ from hypothesis import strategies as st
 from numpy.testing import assert_allclose
 
 from netstats.exceptions import SchemaError, StatisticalWarning
-from netstats.survival._cox import ConvergenceError, CoxResult, cox
+from netstats.survival._cox import ConvergenceError, cox
 from netstats.survival._cox_design import rcs_basis, rcs_knots
-from tests._cox_cases import CASES, REF, load
+from tests._cox_cases import CASES, REF, fit_case, load
 
 RTOL = 1e-6  # deterministic quantities; R fits were run to eps = 1e-12
 
 COEFS = pd.read_csv(REF / "coxph_coefficients.csv")
 MODELS = pd.read_csv(REF / "coxph_models.csv").set_index("case")
-
-
-def fit_case(case: str) -> CoxResult:
-    data, formula, kwargs = CASES[case]
-    with warnings.catch_warnings():
-        # Some public data sets have < 10 events per parameter; the warning is tested below.
-        warnings.simplefilter("ignore", StatisticalWarning)
-        return cox(load(data), formula, **kwargs)
 
 
 @pytest.mark.reference

@@ -12,8 +12,7 @@ from numpy.testing import assert_allclose
 from netstats.exceptions import StatisticalWarning
 from netstats.survival._cox import cox
 from netstats.survival._cox_zph import cox_zph
-from tests._cox_cases import CASES, REF, load
-from tests.test_survival_cox import fit_case
+from tests._cox_cases import CASES, REF, fit_case, load
 
 RTOL = 1e-6
 ZPH = pd.read_csv(REF / "cox_zph.csv")
