@@ -12,6 +12,7 @@ from netstats._version import __version__
 from netstats.cohort import AttritionLog, Cohort
 from netstats.exceptions import (
     CohortValidationError,
+    ConvergenceError,
     NetstatsError,
     NotFittedError,
     SchemaError,
@@ -24,6 +25,7 @@ __all__ = [
     "AttritionLog",
     "Cohort",
     "CohortValidationError",
+    "ConvergenceError",
     "NetstatsError",
     "NotFittedError",
     "Scenario",

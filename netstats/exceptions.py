@@ -11,6 +11,7 @@ from typing import Any
 
 __all__ = [
     "CohortValidationError",
+    "ConvergenceError",
     "NetstatsError",
     "NotFittedError",
     "SchemaError",
@@ -41,6 +42,10 @@ class CohortValidationError(SchemaError):
     def __init__(self, message: str, problems: Any = None) -> None:
         super().__init__(message)
         self.problems = problems
+
+
+class ConvergenceError(NetstatsError, RuntimeError):
+    """A model fit did not converge (e.g. perfect separation in a Cox model)."""
 
 
 class NotFittedError(NetstatsError, ValueError, AttributeError):

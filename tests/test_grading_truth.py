@@ -61,6 +61,7 @@ def test_metachronous_pairs_are_more_discordant(result):
     )
     # Counting noise only adds discordance: the recorded share is not below the truth
     # by more than the Monte-Carlo error.
-    assert _share(by_timing["synchronous"], "share_discordant") > truth.loc[
-        "synchronous", "discordant"
-    ] - 0.025
+    assert (
+        _share(by_timing["synchronous"], "share_discordant")
+        > truth.loc["synchronous", "discordant"] - 0.025
+    )

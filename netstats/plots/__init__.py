@@ -6,6 +6,7 @@ netstats) does not load it.
 
 from __future__ import annotations
 
+from netstats.plots._forest import forest
 from netstats.plots._grading import (
     bland_altman_plot,
     cutpoint_plot,
@@ -16,6 +17,7 @@ from netstats.plots._grading import (
     ki67_trajectories,
 )
 from netstats.plots._km import cumulative_incidence, km
+from netstats.plots._schoenfeld import schoenfeld
 from netstats.plots._sstr import calibration, decision_curve, roc, scan_trajectory
 from netstats.plots._swimmer import DRUG_CLASS_COLORS, swimmer
 
@@ -26,6 +28,7 @@ __all__ = [
     "cumulative_incidence",
     "cutpoint_plot",
     "decision_curve",
+    "forest",
     "grade_heatmap",
     "grade_migration",
     "grade_probability_plot",
@@ -34,5 +37,6 @@ __all__ = [
     "km",
     "roc",
     "scan_trajectory",
+    "schoenfeld",
     "swimmer",
 ]

@@ -1,4 +1,4 @@
-"""Survival analysis: Kaplan-Meier, log-rank tests, RMST, competing risks and landmarks.
+"""Survival analysis: Kaplan-Meier, log-rank, Cox models, PH checks, RMST, competing risks.
 
 Times are in months throughout (any unit works; labels say months). Every function takes a
 DataFrame first and keyword-only options, validates its input once with
@@ -8,6 +8,7 @@ DataFrame first and keyword-only options, validates its input once with
 
 from __future__ import annotations
 
+from netstats.exceptions import ConvergenceError
 from netstats.survival._checks import SurvivalData, check_survival_data
 from netstats.survival._competing import (
     CumulativeIncidenceResult,
@@ -15,21 +16,32 @@ from netstats.survival._competing import (
     cumulative_incidence,
     gray_test,
 )
+from netstats.survival._cox import CoxResult, cox
+from netstats.survival._cox_zph import ZphResult, cox_zph
+from netstats.survival._finegray import FineGrayResult, cause_specific_cox, fine_gray
 from netstats.survival._km import KaplanMeierResult, kaplan_meier, km_table
 from netstats.survival._landmark import LandmarkResult, landmark
 from netstats.survival._logrank import LogrankResult, logrank, pairwise_logrank
 from netstats.survival._rmst import RMSTResult, rmst
 
 __all__ = [
+    "ConvergenceError",
+    "CoxResult",
     "CumulativeIncidenceResult",
+    "FineGrayResult",
     "GrayTestResult",
     "KaplanMeierResult",
     "LandmarkResult",
     "LogrankResult",
     "RMSTResult",
     "SurvivalData",
+    "ZphResult",
+    "cause_specific_cox",
     "check_survival_data",
+    "cox",
+    "cox_zph",
     "cumulative_incidence",
+    "fine_gray",
     "gray_test",
     "kaplan_meier",
     "km_table",

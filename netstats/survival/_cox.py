@@ -1,0 +1,603 @@
+"""Cox proportional-hazards regression: the public ``cox`` function and its result."""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import TYPE_CHECKING, Any, Literal
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+from scipy import stats
+
+from netstats.exceptions import ConvergenceError, SchemaError, StatisticalWarning
+from netstats.survival import _cox_core as core
+from netstats.survival._cox_design import Design, build_design
+
+if TYPE_CHECKING:
+    from netstats.survival._cox_zph import ZphResult
+
+__all__ = ["ConvergenceError", "CoxResult", "cox"]
+
+#: Events per model parameter below which a :class:`StatisticalWarning` is issued.
+MIN_EVENTS_PER_PARAMETER = 10
+#: |coefficient x SD(covariate)| above which a fit is treated as diverging (monotone
+#: likelihood, e.g. perfect separation): a hazard ratio of e^25 per SD.
+DIVERGENCE_LIMIT = 25.0
+#: SE x SD(covariate) above which the information has collapsed (coefficient at infinity).
+MAX_SCALED_SE = 1e3
+
+
+@dataclass(frozen=True)
+class CoxResult:
+    """A fitted Cox proportional-hazards model.
+
+    Attributes
+    ----------
+    summary : pandas.DataFrame
+        One row per model column; see :func:`cox`.
+    tests : pandas.DataFrame
+        Global tests with columns ``test`` (``wald``, ``likelihood_ratio``, ``score`` and,
+        with robust variance, ``robust_score``), ``statistic``, ``df`` and ``p_value``.
+    coef : numpy.ndarray
+        Log hazard ratios, in the order of ``summary``.
+    var : numpy.ndarray
+        Covariance matrix used for inference (robust when ``variance == "robust"``).
+    naive_var : numpy.ndarray
+        Model-based covariance (inverse information).
+    variance : {"model", "robust"}
+        Which covariance ``se``-based inference uses.
+    ties : {"efron", "breslow"}
+    loglik, loglik_null : float
+        Log partial likelihood at the estimate and at zero.
+    n, n_events, n_clusters : int
+        Rows, events and clusters (``n_clusters`` is 0 without ``cluster``).
+    conf_level : float
+    iterations : int
+        Newton-Raphson iterations.
+    """
+
+    summary: pd.DataFrame
+    tests: pd.DataFrame
+    coef: npt.NDArray[np.float64]
+    var: npt.NDArray[np.float64]
+    naive_var: npt.NDArray[np.float64]
+    variance: Literal["model", "robust"]
+    ties: Literal["efron", "breslow"]
+    loglik: float
+    loglik_null: float
+    n: int
+    n_events: int
+    n_clusters: int
+    conf_level: float
+    iterations: int
+    cluster: str | None = None
+    strata: tuple[str, ...] = ()
+    _design: Design = field(repr=False, compare=False, default=None)  # type: ignore[assignment]
+    _rs: core.RiskSets = field(repr=False, compare=False, default=None)  # type: ignore[assignment]
+    _x: npt.NDArray[np.float64] = field(repr=False, compare=False, default=None)  # type: ignore[arg-type]
+    _cluster_codes: npt.NDArray[np.int64] | None = field(repr=False, compare=False, default=None)
+
+    # ------------------------------------------------------------------ display
+    @property
+    def method(self) -> str:
+        """One-line description of the fit."""
+        var = (
+            f"robust sandwich variance (clusters: {self.cluster}, n_clusters={self.n_clusters})"
+            if self.variance == "robust"
+            else "model-based variance"
+        )
+        strata = f", stratified by {', '.join(self.strata)}" if self.strata else ""
+        return (
+            f"Cox proportional hazards ({self.ties.capitalize()} ties{strata}), {var}; "
+            f"n={self.n}, events={self.n_events}"
+        )
+
+    def __repr__(self) -> str:
+        cols = ["term", "hr", "ci_lower", "ci_upper", "p_value"]
+        return f"CoxResult: {self.method}\n{self.summary[cols].to_string(index=False)}"
+
+    def _repr_html_(self) -> str:
+        return f"<p><b>CoxResult</b>: {self.method}</p>" + self.summary.to_html(index=False)
+
+    def to_frame(self) -> pd.DataFrame:
+        """The per-term summary table (a copy)."""
+        return self.summary.copy()
+
+    # ------------------------------------------------------------------ derived
+    @cached_property
+    def _concordance(self) -> tuple[float, float, npt.NDArray[np.float64]]:
+        eta = self._x @ self.coef
+        counts, c, se = core.concordance(self._rs, eta, self._cluster_codes)
+        return c, se, counts
+
+    @property
+    def concordance(self) -> float:
+        """Harrell's C of the linear predictor (as R ``coxph``'s ``concordance``)."""
+        return self._concordance[0]
+
+    @property
+    def concordance_se(self) -> float:
+        """Infinitesimal-jackknife standard error of :attr:`concordance` (as R)."""
+        return self._concordance[1]
+
+    @property
+    def concordance_counts(self) -> dict[str, float]:
+        """Weighted numbers of concordant, discordant and predictor-tied pairs."""
+        c = self._concordance[2]
+        return {"concordant": float(c[0]), "discordant": float(c[1]), "tied_x": float(c[2])}
+
+    # ------------------------------------------------------------------ prediction
+    def predict_linear(self, data: pd.DataFrame, *, centered: bool = True) -> pd.Series:
+        """Linear predictor ``x'beta`` for new rows.
+
+        Parameters
+        ----------
+        data : pandas.DataFrame
+            Rows with the covariate columns used in the fit.
+        centered : bool, default=True
+            Subtract the fitting sample's covariate means (R's ``predict(type="lp")``).
+
+        Returns
+        -------
+        pandas.Series
+            One value per row of ``data`` (log relative hazard, no unit).
+        """
+        x = self._design.transform(data)
+        if centered:
+            x = x - self._design.means
+        return pd.Series(x @ self.coef, index=data.index, name="linear_predictor")
+
+    def predict_partial_hazard(self, data: pd.DataFrame, *, centered: bool = True) -> pd.Series:
+        """Relative hazard ``exp(x'beta)`` for new rows (see :meth:`predict_linear`)."""
+        return np.exp(self.predict_linear(data, centered=centered)).rename("partial_hazard")
+
+    def check_ph(
+        self, transform: Literal["km", "identity", "rank"] = "km", *, warn: bool = True
+    ) -> ZphResult:
+        """Test proportional hazards (R ``cox.zph``); see :func:`cox_zph`."""
+        from netstats.survival._cox_zph import cox_zph
+
+        return cox_zph(self, transform=transform, warn=warn)
+
+
+# ---------------------------------------------------------------------- validation
+def _column(data: pd.DataFrame, name: str, role: str) -> pd.Series:
+    if not isinstance(name, str):
+        raise TypeError(f"{role} must be a column name (str), got {type(name).__name__}")
+    if name not in data.columns:
+        raise SchemaError(f"{role} column {name!r} not found in data")
+    col = data[name]
+    n_missing = int(col.isna().sum())
+    if n_missing:
+        raise SchemaError(
+            f"column {name!r} ({role}) has {n_missing} missing value(s); "
+            "remove or impute them explicitly before fitting"
+        )
+    return col
+
+
+def _numeric(data: pd.DataFrame, name: str, role: str) -> npt.NDArray[np.float64]:
+    if not isinstance(name, str):
+        raise TypeError(f"{role} must be a column name (str), got {type(name).__name__}")
+    if name not in data.columns:
+        raise SchemaError(f"{role} column {name!r} not found in data")
+    col = data[name]
+    if not (pd.api.types.is_numeric_dtype(col) or pd.api.types.is_bool_dtype(col)):
+        _column(data, name, role)  # reports missing values first
+        raise TypeError(f"{role} column {name!r} must be numeric, got dtype {col.dtype}")
+    values = col.to_numpy(dtype=float, na_value=np.nan)
+    finite = np.isfinite(values)
+    if not finite.all():
+        n_missing = int(np.isnan(values).sum())
+        if n_missing:
+            raise SchemaError(
+                f"column {name!r} ({role}) has {n_missing} missing value(s); "
+                "remove or impute them explicitly before fitting"
+            )
+        raise SchemaError(
+            f"column {name!r} ({role}) has {int((~finite).sum())} non-finite value(s)"
+        )
+    return values
+
+
+def _event(data: pd.DataFrame, name: str) -> npt.NDArray[np.bool_]:
+    values = _numeric(data, name, "event")
+    bad = int((~np.isin(values, (0.0, 1.0))).sum())
+    if bad:
+        raise SchemaError(f"event column {name!r} must be 0/1 or boolean; {bad} row(s) are not")
+    return values == 1.0
+
+
+def _codes(data: pd.DataFrame, names: Sequence[str], role: str) -> npt.NDArray[np.int64]:
+    for name in names:
+        _column(data, name, role)
+    if len(names) == 1:
+        codes = np.asarray(pd.factorize(data[names[0]], sort=True)[0], dtype=np.int64)
+    else:
+        grouped = data.groupby(list(names), sort=True, observed=True).ngroup()
+        codes = np.asarray(grouped.to_numpy(), dtype=np.int64)
+    return codes
+
+
+def _check_design(
+    design: Design, rs: core.RiskSets, xc: npt.NDArray[np.float64]
+) -> npt.NDArray[np.float64]:
+    """Raise on constant or collinear columns; return the columns' standard deviations.
+
+    ``xc`` is the centred design in sorted row order.
+    """
+    x = design.matrix
+    names = design.columns
+    constant = np.ptp(x, axis=0) == 0
+    const = [names[j] for j in np.flatnonzero(constant)]
+    if const:
+        raise SchemaError(
+            f"covariate(s) with zero variance cannot be estimated: {', '.join(const)}"
+        )
+    # Rank check on the p x p correlation matrix (cheap for large n).
+    cov = (xc.T @ xc) / x.shape[0]
+    sd = np.sqrt(np.diag(cov))
+    gram = cov / np.outer(sd, sd)
+    eig = np.linalg.eigvalsh(gram)
+    if eig[0] < 1e-10 * max(eig[-1], 1.0):
+        _, r = np.linalg.qr(np.linalg.cholesky(gram + 1e-12 * np.eye(gram.shape[0])).T)
+        diag = np.abs(np.diag(r))
+        dep = [names[j] for j in np.flatnonzero(diag < 1e-5 * diag.max())]
+        raise SchemaError(
+            "design matrix is rank deficient (collinear covariates): "
+            f"{', '.join(dep) or ', '.join(names)} can be written as a combination of other columns"
+        )
+    # A covariate constant within every stratum carries no information either.
+    n_str = int(rs.strata.max()) + 1
+    if n_str > 1:
+        within = np.zeros(x.shape[1], dtype=bool)
+        bounds = np.searchsorted(rs.strata, np.arange(n_str + 1))  # rows are sorted by stratum
+        for lo, hi in zip(bounds[:-1], bounds[1:], strict=True):
+            if hi - lo > 1:
+                within |= np.ptp(xc[lo:hi], axis=0) > 0
+        dead = [names[j] for j in np.flatnonzero(~within)]
+        if dead:
+            raise SchemaError(f"covariate(s) constant within every stratum: {', '.join(dead)}")
+    return sd
+
+
+def _outcome(
+    data: pd.DataFrame, *, time: str, event: str, start: str | None, weights: str | None
+) -> tuple[
+    npt.NDArray[np.float64],
+    npt.NDArray[np.bool_],
+    npt.NDArray[np.float64] | None,
+    npt.NDArray[np.float64] | None,
+]:
+    """Validated time, event, start and weight arrays."""
+    stop_t = _numeric(data, time, "time")
+    ev = _event(data, event)
+    start_t = None
+    if start is not None:
+        start_t = _numeric(data, start, "start")
+        bad = int((start_t >= stop_t).sum())
+        if bad:
+            raise SchemaError(
+                f"{bad} row(s) have {start!r} >= {time!r}; intervals must be (start, stop]"
+            )
+    elif (stop_t < 0).any():
+        raise SchemaError(f"{int((stop_t < 0).sum())} row(s) have negative {time!r}")
+    w = None
+    if weights is not None:
+        w = _numeric(data, weights, "weights")
+        if (w <= 0).any():
+            raise SchemaError(
+                f"weights column {weights!r} has {int((w <= 0).sum())} non-positive value(s)"
+            )
+    return stop_t, ev, start_t, w
+
+
+# ---------------------------------------------------------------------- main entry
+def cox(
+    data: pd.DataFrame,
+    formula: str | None = None,
+    *,
+    time: str,
+    event: str,
+    covariates: Sequence[str] | None = None,
+    ties: Literal["efron", "breslow"] = "efron",
+    strata: str | Sequence[str] | None = None,
+    cluster: str | None = None,
+    robust: bool | Literal["auto"] = "auto",
+    start: str | None = None,
+    weights: str | None = None,
+    conf_level: float = 0.95,
+    max_iter: int = 50,
+) -> CoxResult:
+    """Fit a Cox proportional-hazards model.
+
+    Parameters
+    ----------
+    data : pandas.DataFrame
+        One row per subject, or per (start, stop] interval with ``start``.
+        Never modified.
+    formula : str, optional
+        Right-hand side of a model formula (formulaic syntax), e.g.
+        ``"log2_ki67 + C(regimen) + age:C(sex) + rcs(age, 4)"``. ``C()`` makes a
+        categorical with treatment coding (first sorted level as reference), ``:`` and
+        ``*`` interactions, ``rcs(x, k)`` Harrell's restricted cubic spline (as
+        ``rms::rcs``), ``bs()``/``cr()`` other spline bases. No intercept is fitted.
+    time : str
+        Event or censoring time column (stop time with ``start``). Any unit; results do
+        not depend on it.
+    event : str
+        Event indicator column (1/True = event, 0/False = censored).
+    covariates : sequence of str, optional
+        Alternative to ``formula``: columns entered as they are (numeric) or as
+        categoricals (non-numeric dtypes).
+    ties : {"efron", "breslow"}, default="efron"
+        Approximation for tied event times.
+    strata : str or sequence of str, optional
+        Column(s) defining strata with separate baseline hazards.
+    cluster : str, optional
+        Column identifying correlated rows (e.g. ``patient_id``) for the robust variance.
+    robust : bool or "auto", default="auto"
+        ``"auto"`` uses the cluster-robust sandwich variance when ``cluster`` is given and
+        at least one cluster has more than one row. ``True`` forces it (each row its own
+        cluster without ``cluster``; with ``start`` a ``cluster`` is then required, as in
+        R), ``False`` uses the model-based variance.
+    start : str, optional
+        Start-time column for counting-process (start, stop] data (time-varying
+        covariates); a row is at risk at ``t`` when ``start < t <= stop``.
+    weights : str, optional
+        Case-weight column (positive values).
+    conf_level : float, default=0.95
+        Confidence level of the hazard-ratio intervals.
+    max_iter : int, default=50
+        Maximum Newton-Raphson iterations.
+
+    Returns
+    -------
+    CoxResult
+        ``summary`` has one row per model column:
+
+        - ``term`` : model column name
+        - ``coef`` : log hazard ratio (per unit of the covariate)
+        - ``hr`` : hazard ratio ``exp(coef)``
+        - ``se`` : model-based standard error of ``coef``
+        - ``robust_se`` : sandwich standard error (NaN when not used)
+        - ``z``, ``p_value`` : Wald statistic and two-sided p-value, using the
+          variance in ``variance``
+        - ``ci_lower``, ``ci_upper`` : confidence limits of ``hr``
+        - ``conf_level`` : confidence level
+        - ``n``, ``n_events`` : rows (and events) with the column equal to 1 for 0/1
+          columns (e.g. a category), all rows otherwise
+        - ``variance`` : ``"model"`` or ``"robust"``
+
+    Raises
+    ------
+    SchemaError
+        Missing columns, missing or non-finite values (naming the column and the number
+        of rows), ``start >= stop``, non-positive weights, zero-variance or collinear
+        covariates (naming them).
+    ConvergenceError
+        The likelihood has no finite maximum (perfect separation) or Newton-Raphson did
+        not converge; the message names the diverging terms.
+
+    Warns
+    -----
+    StatisticalWarning
+        Fewer than 10 events per model parameter.
+
+    Notes
+    -----
+    The log partial likelihood is maximised by Newton-Raphson with step halving,
+    starting at zero, until the relative change in log-likelihood is below 1e-10 and
+    the largest step below 1e-5. Efron's approximation for ties is the default (as R's
+    ``coxph``); Breslow's is available. Case weights enter as in R (Efron's correction
+    uses the mean weight of the tied deaths). The robust variance is R's
+    ``coxph(..., cluster=)``: ``D'D`` with ``D`` the weighted dfbeta residuals summed
+    by cluster. Tests: Wald (with the variance used for the CIs), likelihood ratio and
+    score (at beta = 0), plus R's robust score test when the robust variance is used.
+    Concordance is Harrell's C as R's ``concordance()`` computes it for a ``coxph`` fit
+    (ties in the predictor count 1/2, tied event times are not comparable), with its
+    infinitesimal-jackknife SE. R additionally merges event times that differ by
+    floating-point noise (``timefix``); netstats compares times exactly.
+
+    References
+    ----------
+    Cox DR (1972). Regression models and life-tables. JRSS B 34:187-220.
+    Efron B (1977). The efficiency of Cox's likelihood function for censored data.
+    JASA 72:557-565.
+    Lin DY, Wei LJ (1989). The robust inference for the Cox proportional hazards model.
+    JASA 84:1074-1078.
+    Therneau TM, Grambsch PM (2000). Modeling Survival Data. Springer.
+    Harrell FE (2015). Regression Modeling Strategies, 2nd ed. Springer (rcs).
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> rng = np.random.default_rng(1)
+    >>> df = pd.DataFrame({"ki67": rng.uniform(1, 30, 200)})
+    >>> df["time"] = rng.exponential(24 / np.exp(0.05 * df["ki67"]))
+    >>> df["event"] = (rng.uniform(size=200) < 0.8).astype(int)
+    >>> fit = cox(df, "ki67", time="time", event="event")
+    >>> fit.summary[["term", "hr"]].round(2)
+       term    hr
+    0  ki67  1.05
+    """
+    if not isinstance(data, pd.DataFrame):
+        raise TypeError(f"data must be a pandas DataFrame, got {type(data).__name__}")
+    if ties not in ("efron", "breslow"):
+        raise ValueError(f"ties must be 'efron' or 'breslow', got {ties!r}")
+    if robust not in ("auto", True, False):
+        raise ValueError(f"robust must be True, False or 'auto', got {robust!r}")
+    if not 0.0 < conf_level < 1.0:
+        raise ValueError(f"conf_level must be in (0, 1), got {conf_level}")
+    strata_cols = (strata,) if isinstance(strata, str) else tuple(strata or ())
+    if robust is True and start is not None and cluster is None:
+        raise ValueError(
+            "robust variance with (start, stop] data needs cluster= (the subject id): rows of "
+            "one subject are not independent"
+        )
+
+    stop_t, ev, start_t, w = _outcome(data, time=time, event=event, start=start, weights=weights)
+    strata_codes = _codes(data, strata_cols, "strata") if strata_cols else None
+    cl_codes = _codes(data, (cluster,), "cluster") if cluster is not None else None
+
+    design = build_design(data, formula=formula, covariates=covariates)
+    rs = core.prepare(stop_t, ev, start=start_t, strata=strata_codes, weights=w, ties=ties)
+    x = np.take(design.matrix, rs.order, axis=0)
+    x -= design.means
+    scale = _check_design(design, rs, x)
+    p = design.matrix.shape[1]
+    n_events = int(ev.sum())
+    if n_events == 0:
+        raise SchemaError(f"no events in column {event!r}; a Cox model needs at least one")
+    if n_events < MIN_EVENTS_PER_PARAMETER * p:
+        warnings.warn(
+            f"{n_events} events for {p} parameters ({n_events / p:.1f} per parameter, fewer "
+            f"than {MIN_EVENTS_PER_PARAMETER}); estimates may be unstable",
+            StatisticalWarning,
+            stacklevel=2,
+        )
+
+    ev0 = core.evaluate(rs, x, np.zeros(p))
+    try:
+        beta, fit_ev, iters, converged = core.newton(
+            rs, x, np.zeros(p), max_iter=max_iter, start=ev0
+        )
+    except core.NewtonFailure as exc:
+        raise ConvergenceError(_divergence_message(design, exc.beta, str(exc))) from None
+    if not converged:
+        raise ConvergenceError(
+            _divergence_message(design, beta, f"no convergence in {iters} iterations")
+        )
+    try:
+        naive_var = np.linalg.inv(fit_ev.information)
+    except np.linalg.LinAlgError:
+        naive_var = np.full((p, p), np.inf)
+    naive_var = (naive_var + naive_var.T) / 2.0
+    scaled_se = np.sqrt(np.abs(np.diag(naive_var))) * scale
+    if np.any(np.abs(beta) * scale > DIVERGENCE_LIMIT) or not np.all(scaled_se < MAX_SCALED_SE):
+        raise ConvergenceError(
+            _divergence_message(design, beta, "the log partial likelihood has no finite maximum")
+        )
+
+    use_robust = robust is True or (
+        robust == "auto" and cl_codes is not None and np.bincount(cl_codes).max() > 1
+    )
+    cl_sorted = None if cl_codes is None else cl_codes[rs.order]
+    var = naive_var
+    robust_score = None
+    n_clusters = 0 if cl_codes is None else int(cl_codes.max()) + 1
+    if use_robust:
+        groups = cl_sorted if cl_sorted is not None else np.arange(rs.n)
+        resid = core.score_residuals(rs, x, beta, fit_ev) * rs.weights[:, None]
+        dfb = _collapse(resid @ naive_var, groups)
+        var = dfb.T @ dfb
+        r0 = _collapse(core.score_residuals(rs, x, np.zeros(p), ev0) * rs.weights[:, None], groups)
+        u0 = r0.sum(axis=0)
+        robust_score = float(u0 @ np.linalg.solve(r0.T @ r0, u0))
+
+    summary = _summary(design, ev, beta, naive_var, var, use_robust, conf_level)
+    tests = _tests(beta, var, fit_ev.loglik, ev0, robust_score)
+    return CoxResult(
+        summary=summary,
+        tests=tests,
+        coef=beta,
+        var=var,
+        naive_var=naive_var,
+        variance="robust" if use_robust else "model",
+        ties=ties,
+        loglik=fit_ev.loglik,
+        loglik_null=ev0.loglik,
+        n=int(rs.n),
+        n_events=n_events,
+        n_clusters=n_clusters,
+        conf_level=conf_level,
+        iterations=iters,
+        cluster=cluster if use_robust and cluster is not None else None,
+        strata=strata_cols,
+        _design=design,
+        _rs=rs,
+        _x=x,
+        _cluster_codes=cl_sorted if use_robust else None,
+    )
+
+
+def _collapse(
+    values: npt.NDArray[np.float64], groups: npt.NDArray[np.int64]
+) -> npt.NDArray[np.float64]:
+    size = int(groups.max()) + 1
+    return np.column_stack(
+        [np.bincount(groups, weights=values[:, j], minlength=size) for j in range(values.shape[1])]
+    )
+
+
+def _divergence_message(design: Design, beta: npt.NDArray[np.float64], why: str) -> str:
+    scaled = np.abs(beta) * design.matrix.std(axis=0)
+    order = np.argsort(-scaled)
+    worst = [f"{design.columns[j]} (coef {beta[j]:.3g})" for j in order[:3] if scaled[j] > 5]
+    hint = (
+        f"; diverging: {', '.join(worst)} - likely perfect separation (monotone likelihood), "
+        "e.g. a category with no events or all events first"
+        if worst
+        else ""
+    )
+    return f"Cox model did not converge: {why}{hint}"
+
+
+def _summary(
+    design: Design,
+    event: npt.NDArray[np.bool_],
+    beta: npt.NDArray[np.float64],
+    naive_var: npt.NDArray[np.float64],
+    var: npt.NDArray[np.float64],
+    use_robust: bool,
+    conf_level: float,
+) -> pd.DataFrame:
+    se = np.sqrt(np.diag(naive_var))
+    used = np.sqrt(np.diag(var))
+    z = beta / used
+    q = stats.norm.ppf(0.5 + conf_level / 2.0)
+    x = design.matrix
+    indicator = np.all((x == 0) | (x == 1), axis=0)
+    n_rows = np.where(indicator, (x == 1).sum(axis=0), x.shape[0])
+    n_ev = np.where(indicator, ((x == 1) & event[:, None]).sum(axis=0), event.sum())
+    return pd.DataFrame(
+        {
+            "term": list(design.columns),
+            "coef": beta,
+            "hr": np.exp(beta),
+            "se": se,
+            "robust_se": used if use_robust else np.full(beta.size, np.nan),
+            "z": z,
+            "p_value": 2.0 * stats.norm.sf(np.abs(z)),
+            "ci_lower": np.exp(beta - q * used),
+            "ci_upper": np.exp(beta + q * used),
+            "conf_level": conf_level,
+            "n": n_rows.astype(np.int64),
+            "n_events": n_ev.astype(np.int64),
+            "variance": "robust" if use_robust else "model",
+        }
+    )
+
+
+def _tests(
+    beta: npt.NDArray[np.float64],
+    var: npt.NDArray[np.float64],
+    loglik: float,
+    ev0: Any,
+    robust_score: float | None,
+) -> pd.DataFrame:
+    p = beta.size
+    wald = float(beta @ np.linalg.solve(var, beta))
+    lr = 2.0 * (loglik - ev0.loglik)
+    score = float(ev0.score @ np.linalg.solve(ev0.information, ev0.score))
+    rows = [("wald", wald), ("likelihood_ratio", lr), ("score", score)]
+    if robust_score is not None:
+        rows.append(("robust_score", robust_score))
+    frame = pd.DataFrame(rows, columns=["test", "statistic"])
+    frame["df"] = p
+    frame["p_value"] = stats.chi2.sf(frame["statistic"], p)
+    return frame
