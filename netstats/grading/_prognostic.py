@@ -5,7 +5,6 @@ from __future__ import annotations
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -13,6 +12,8 @@ import pandas as pd
 from scipy import stats
 
 from netstats.exceptions import SchemaError, StatisticalWarning
+from netstats.survival._cox import cox
+from netstats.survival._cox_design import rcs_basis as _rcs_basis
 
 __all__ = ["Ki67HazardResult", "ki67_hazard", "rcs_basis"]
 
@@ -46,21 +47,10 @@ def rcs_basis(x: npt.ArrayLike, knots: npt.ArrayLike) -> np.ndarray:
     ----------
     Harrell FE. Regression Modeling Strategies, 2nd ed. Springer 2015, section 2.4.5.
     """
-    xv = np.asarray(x, dtype=float)
     t = np.asarray(knots, dtype=float)
-    k = t.size
-    if k < 3 or np.any(np.diff(t) <= 0):
+    if t.size < 3 or np.any(np.diff(t) <= 0):
         raise ValueError("knots must be at least 3 strictly increasing values")
-    scale = (t[-1] - t[0]) ** 2
-    cols = [xv]
-    for j in range(k - 2):
-        term = (
-            np.clip(xv - t[j], 0, None) ** 3
-            - np.clip(xv - t[-2], 0, None) ** 3 * (t[-1] - t[j]) / (t[-1] - t[-2])
-            + np.clip(xv - t[-1], 0, None) ** 3 * (t[-2] - t[j]) / (t[-1] - t[-2])
-        )
-        cols.append(term / scale)
-    return np.column_stack(cols)
+    return _rcs_basis(x, t)
 
 
 @dataclass(frozen=True)
@@ -125,19 +115,10 @@ class Ki67HazardResult:
         return f"<p>{self.__repr__()}</p>" + self.summary.to_html(index=False)
 
 
-def _fit_cox(df: pd.DataFrame, cols: list[str]) -> Any:
-    from lifelines import CoxPHFitter
-
-    cph = CoxPHFitter(penalizer=0.0)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", category=DeprecationWarning)
-        cph.fit(
-            df[[*cols, "_time", "_event"]],
-            duration_col="_time",
-            event_col="_event",
-            fit_options={"precision": 1e-12},
-        )
-    return cph
+def _fit_cox(df: pd.DataFrame, cols: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """Coefficients and model-based covariance of a Cox fit (Efron ties, as R ``coxph``)."""
+    fit = cox(df, time="_time", event="_event", covariates=cols, robust=False)
+    return np.asarray(fit.coef, dtype=float), np.asarray(fit.var, dtype=float)
 
 
 def ki67_hazard(
@@ -196,7 +177,7 @@ def ki67_hazard(
 
     Notes
     -----
-    Two Cox proportional-hazards models (lifelines, Efron ties, as R ``coxph``): one linear
+    Two Cox proportional-hazards models (netstats' Cox engine, Efron ties, as R ``coxph``): one linear
     in log2(Ki-67 + offset), whose coefficient is the log HR per doubling, and one with a
     restricted cubic spline in log2 Ki-67 (Harrell's basis, ``rms::rcs``). Knots are
     quantiles (linear interpolation, R type 7) of log2 Ki-67 among the analysed patients;
@@ -261,9 +242,9 @@ def ki67_hazard(
             stacklevel=2,
         )
     z = stats.norm.ppf(0.5 + conf_level / 2)
-    lin = _fit_cox(frame, ["s0"])
-    b = float(lin.params_["s0"])
-    se = float(np.sqrt(lin.variance_matrix_.loc["s0", "s0"]))
+    lin_coef, lin_var = _fit_cox(frame, ["s0"])
+    b = float(lin_coef[0])
+    se = float(np.sqrt(lin_var[0, 0]))
     per_doubling = pd.DataFrame(
         {
             "term": ["log2_ki67"],
@@ -276,9 +257,7 @@ def ki67_hazard(
             "p_value": [float(2 * stats.norm.sf(abs(b / se)))],
         }
     )
-    spl = _fit_cox(frame, cols)
-    beta = spl.params_[cols].to_numpy()
-    cov = spl.variance_matrix_.loc[cols, cols].to_numpy()
+    beta, cov = _fit_cox(frame, cols)
     nl = beta[1:]
     stat_nl = float(nl @ np.linalg.solve(cov[1:, 1:], nl))
     nonlinearity = pd.DataFrame(
