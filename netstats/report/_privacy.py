@@ -1,0 +1,654 @@
+"""Privacy of rendered reports: small-cell suppression and a scan for identifiers and dates.
+
+- :func:`suppress_counts` withholds counts below a threshold (default 5) and then enough
+  further cells (complementary suppression) that no withheld count can be recovered from
+  the published row and column totals.
+- :func:`check_outputs` scans every file of a rendered report (HTML, CSV, JSON, executed
+  notebooks, SVG text and PNG metadata) for patient identifiers and full calendar dates and
+  raises :class:`PrivacyError` naming the file and the match.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+import struct
+import zlib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal
+
+import numpy as np
+import pandas as pd
+
+from netstats.exceptions import NetstatsError
+
+if TYPE_CHECKING:
+    from netstats.tables import TableOneResult
+
+__all__ = [
+    "DEFAULT_THRESHOLD",
+    "PrivacyError",
+    "PrivacyFinding",
+    "check_outputs",
+    "check_text",
+    "cohort_identifiers",
+    "find_dates",
+    "suppress_counts",
+    "suppress_proportions",
+    "suppress_table_one",
+]
+
+#: Counts from 1 to ``DEFAULT_THRESHOLD - 1`` are withheld unless told otherwise.
+DEFAULT_THRESHOLD = 5
+
+
+class PrivacyError(NetstatsError, ValueError):
+    """A rendered output holds a patient identifier or a full date."""
+
+    def __init__(self, message: str, findings: Sequence[PrivacyFinding] = ()) -> None:
+        super().__init__(message)
+        self.findings = list(findings)
+
+
+# --------------------------------------------------------------------------------------
+# small-cell suppression
+# --------------------------------------------------------------------------------------
+def _check_threshold(threshold: object) -> int:
+    if isinstance(threshold, bool) or not isinstance(threshold, int | np.integer):
+        raise TypeError(
+            f"threshold must be an int (0 disables suppression), got {type(threshold).__name__}"
+        )
+    if threshold < 0:
+        raise ValueError(f"threshold must be >= 0 (0 disables suppression), got {threshold}")
+    return int(threshold)
+
+
+def _lines(keys: pd.DataFrame, by: Sequence[str]) -> list[np.ndarray]:
+    """Row positions of each line (group of equal ``by`` values) whose total is published."""
+    if not by:
+        return [np.arange(len(keys))]
+    codes = keys.groupby(list(by), sort=False, dropna=False).ngroup().to_numpy()
+    return [np.flatnonzero(codes == c) for c in np.unique(codes)]
+
+
+def _counts(data: pd.DataFrame, count: str, others: Sequence[str]) -> np.ndarray:
+    for col in [count, *others]:
+        if col not in data.columns:
+            raise KeyError(f"column {col!r} not found; columns are {list(data.columns)}")
+    values = pd.to_numeric(data[count], errors="raise")
+    if values.isna().any():
+        raise ValueError(f"column {count!r} has missing values; counts must be complete")
+    arr = values.to_numpy(dtype=float)
+    if (arr < 0).any() or not np.array_equal(arr, np.round(arr)):
+        raise ValueError(f"column {count!r} must hold non-negative integers")
+    return arr.astype(np.int64)
+
+
+def _complement(withheld: np.ndarray, counts: np.ndarray, lines: list[np.ndarray]) -> None:
+    """Withhold complements in place until no line has exactly one withheld cell."""
+    changed = True
+    while changed:
+        changed = False
+        for line in lines:
+            if withheld[line].sum() != 1:
+                continue
+            candidates = line[~withheld[line] & (counts[line] > 0)]
+            if len(candidates) == 0:
+                continue  # the line's total itself discloses the cell: flagged below
+            order = np.lexsort((candidates, counts[candidates]))
+            withheld[candidates[order[0]]] = True
+            changed = True
+
+
+def suppress_counts(
+    data: pd.DataFrame,
+    *,
+    count: str = "n",
+    rows: Sequence[str] = (),
+    cols: Sequence[str] = (),
+    threshold: int = DEFAULT_THRESHOLD,
+    dependent: Sequence[str] = (),
+    preset: str | None = None,
+    on_disclosive: Literal["flag", "withhold"] = "flag",
+) -> pd.DataFrame:
+    """Withhold small counts, with complementary suppression against recovery from totals.
+
+    The table is long: one row per cell with a ``count`` column.  ``rows`` and ``cols`` name
+    the key columns of the two dimensions whose totals are (or may be) published: every
+    set of cells sharing the ``rows`` key sums to a row total, every set sharing the ``cols``
+    key to a column total.  With neither given, the whole column is one line with a total.
+
+    Parameters
+    ----------
+    data : DataFrame
+        One row per cell; never modified.
+    count : str, default="n"
+        Column of non-negative integer counts.
+    rows, cols : sequence of str, default=()
+        Key columns of the published row and column totals.  A one-way table uses one of
+        them (or neither).
+    threshold : int, default=5
+        Counts ``1 <= n < threshold`` are withheld.  ``0`` turns suppression off (it must
+        be asked for explicitly; there is no ``None``).
+    dependent : sequence of str, default=()
+        Columns derived from the count (percentages, rates) that are withheld with it.
+    preset : str, optional
+        Boolean column of cells withheld whatever their count (e.g. every cell of a group
+        too small to show); marked ``"preset"``.
+    on_disclosive : {"flag", "withhold"}, default="flag"
+        When a line's total would still reveal a withheld cell: only flag it
+        (``total_disclosive``), or withhold every non-zero cell of the table as well (the
+        margins must then not be published either).
+
+    Returns
+    -------
+    DataFrame
+        A copy of ``data`` with ``count`` as nullable ``Int64`` (``<NA>`` where withheld),
+        the ``dependent`` columns set to NaN in those rows, and a column ``suppressed``:
+        ``""`` (published), ``"primary"`` (below the threshold), ``"preset"`` or
+        ``"complementary"``
+        (withheld so that a primary cell cannot be derived from the totals), and
+        ``total_disclosive``: True on every cell of a line whose total would still reveal
+        a withheld cell (no other non-zero cell to withhold with it); the caller must not
+        publish that line's total.
+
+    Notes
+    -----
+    Zero counts are published (a zero reveals no individual) and never chosen as
+    complements.  Complements are chosen greedily: while a row or column line has exactly
+    one withheld cell, the smallest published non-zero cell of that line is withheld too
+    (ties broken by table order, so the result is deterministic).  Afterwards every line
+    has zero or at least two withheld cells, all non-zero, so each withheld cell lies on a
+    cycle of withheld cells and can move by at least one unit with the totals fixed: its
+    value cannot be recovered.  A line with no other non-zero cell cannot be protected by
+    its cells; it is flagged in ``total_disclosive``.  This is the "no line with a single suppression"
+    rule of statistical disclosure control; it does not defend against external knowledge.
+
+    References
+    ----------
+    Hundepool A. et al. *Statistical Disclosure Control*. Wiley, 2012, ch. 5 (tabular data,
+    primary and secondary cell suppression).
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"grade": ["G1", "G2", "G3"], "n": [12, 3, 20]})
+    >>> suppress_counts(t, count="n")[["grade", "n", "suppressed"]]  # doctest: +NORMALIZE_WHITESPACE
+      grade     n     suppressed
+    0    G1  <NA>  complementary
+    1    G2  <NA>        primary
+    2    G3    20
+    """
+    threshold = _check_threshold(threshold)
+    counts = _counts(data, count, [*rows, *cols, *dependent, *([preset] if preset else [])])
+    keys = data.reset_index(drop=True)
+    lines = []
+    if rows or not cols:
+        lines += _lines(keys, rows)
+    if cols:
+        lines += _lines(keys, cols)
+
+    primary = (counts > 0) & (counts < threshold)
+    forced = (
+        data[preset].fillna(False).to_numpy(dtype=bool)
+        if preset
+        else np.zeros(len(counts), dtype=bool)
+    )
+    withheld = primary | forced
+    _complement(withheld, counts, lines)
+    if on_disclosive not in ("flag", "withhold"):
+        raise ValueError(f"on_disclosive must be 'flag' or 'withhold', got {on_disclosive!r}")
+    if on_disclosive == "withhold" and any(
+        withheld[line].sum() == 1 and counts[line][withheld[line]].sum() > 0 for line in lines
+    ):
+        withheld |= counts > 0
+    out = data.copy()
+    out[count] = pd.array(np.where(withheld, pd.NA, counts), dtype="Int64")
+    for col in dependent:
+        out[col] = out[col].astype(float).where(~withheld)
+    out["suppressed"] = np.where(
+        primary,
+        "primary",
+        np.where(forced, "preset", np.where(withheld, "complementary", "")),
+    )
+    disclosive = np.zeros(len(counts), dtype=bool)
+    for line in lines:
+        if withheld[line].sum() == 1 and counts[line][withheld[line]].sum() > 0:
+            disclosive[line] = True
+    out["total_disclosive"] = disclosive
+    return out
+
+
+# --------------------------------------------------------------------------------------
+# output scanning
+# --------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class PrivacyFinding:
+    """One disclosure found in an output file."""
+
+    file: str
+    kind: str  # "identifier" or "date"
+    match: str
+    context: str
+
+    def __str__(self) -> str:
+        return f"{self.file}: {self.kind} {self.match!r} in '...{self.context}...'"
+
+
+_MONTHS = (
+    "jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|"
+    "sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?"
+)
+_Y = r"(?:19|20)\d\d"
+_M = r"(?:0?[1-9]|1[0-2])"
+_D = r"(?:0?[1-9]|[12]\d|3[01])"
+_DATE_PATTERNS = [
+    # 2021-03-14, 2021/03/14, 2021-03-14T10:00
+    rf"(?<![\w./]){_Y}[-/]{_M}[-/]{_D}(?![\d])",
+    # 14/03/2021, 03/14/2021, 14-03-2021, 14.03.2021
+    rf"(?<![\w./]){_D}[-/.]{_D}[-/.]{_Y}(?![\w.])",
+    # 14 March 2021, 14-Mar-2021, 14 mar. 2021
+    rf"(?<![\w.]){_D}[\s\-]+(?:{_MONTHS})\.?[\s\-,]+{_Y}(?!\d)",
+    # March 14, 2021 / Mar 14 2021
+    rf"(?<![\w]){'(?:' + _MONTHS + ')'}\.?\s+{_D}(?:st|nd|rd|th)?,?\s+{_Y}(?!\d)",
+]
+_DATE_RE = re.compile("|".join(f"(?:{p})" for p in _DATE_PATTERNS), re.IGNORECASE)
+_DATA_URI_RE = re.compile(r"data:image/(png|svg\+xml);base64,([A-Za-z0-9+/=\s]+)")
+
+
+def find_dates(text: str) -> list[str]:
+    """Full calendar dates in ``text`` (day, month and year), in the common formats.
+
+    Examples
+    --------
+    >>> find_dates("seen 2021-03-14, then 14/03/2021 and 14 March 2021; v2025.9.1; p=0.05")
+    ['2021-03-14', '14/03/2021', '14 March 2021']
+    """
+    return [m.group(0) for m in _DATE_RE.finditer(text)]
+
+
+def cohort_identifiers(cohort: object) -> list[str]:
+    """Every identifier value of a cohort: patient, sample and scan ids.
+
+    Parameters
+    ----------
+    cohort : Cohort
+        A :class:`netstats.Cohort`.
+
+    Returns
+    -------
+    list of str
+        Distinct identifiers, sorted.
+    """
+    ids: set[str] = set()
+    for table, cols in {
+        "patients": ["patient_id"],
+        "pathology": ["patient_id", "sample_id"],
+        "therapy_lines": ["patient_id"],
+        "imaging": ["patient_id", "scan_id"],
+    }.items():
+        frame = getattr(cohort, table)
+        for col in cols:
+            if col in frame.columns:
+                ids.update(str(v) for v in frame[col].dropna().unique())
+    return sorted(i for i in ids if i.strip())
+
+
+#: Identifiers shorter than this, or purely numeric and shorter than 3 digits, would match
+#: ordinary numbers; they are reported as not checkable instead of being searched.
+MIN_IDENTIFIER_LENGTH = 3
+
+
+def _identifier_re(identifiers: Iterable[str]) -> re.Pattern[str] | None:
+    ids = sorted(
+        {i for i in identifiers if len(i) >= MIN_IDENTIFIER_LENGTH}, key=lambda s: (-len(s), s)
+    )
+    if not ids:
+        return None
+    alt = "|".join(re.escape(i) for i in ids)
+    # whole tokens only: "001" must not match inside "0.001" or "P0012"
+    return re.compile(rf"(?<![\w.]){'(?:' + alt + ')'}(?![\w]|\.\d)")
+
+
+def _context(text: str, start: int, end: int) -> str:
+    return text[max(0, start - 30) : end + 30].replace("\n", " ")
+
+
+def check_text(
+    text: str,
+    *,
+    file: str = "<text>",
+    identifiers: Iterable[str] = (),
+    allowed: Iterable[str] = (),
+) -> list[PrivacyFinding]:
+    """Identifiers and full dates in a text (see :func:`check_outputs`)."""
+    allowed = [a for a in allowed if a]
+    for token in allowed:
+        text = text.replace(token, " ")
+    findings = []
+    id_re = _identifier_re(identifiers)
+    if id_re is not None:
+        for m in id_re.finditer(text):
+            findings.append(
+                PrivacyFinding(file, "identifier", m.group(0), _context(text, *m.span()))
+            )
+    for m in _DATE_RE.finditer(text):
+        findings.append(PrivacyFinding(file, "date", m.group(0), _context(text, *m.span())))
+    return findings
+
+
+def png_text_chunks(data: bytes) -> list[str]:
+    """The text metadata (tEXt, zTXt, iTXt chunks) of a PNG file."""
+    if not data.startswith(b"\x89PNG\r\n\x1a\n"):
+        return []
+    out: list[str] = []
+    pos = 8
+    while pos + 8 <= len(data):
+        (length,) = struct.unpack(">I", data[pos : pos + 4])
+        kind = data[pos + 4 : pos + 8]
+        body = data[pos + 8 : pos + 8 + length]
+        pos += 12 + length
+        if kind == b"tEXt":
+            out.append(body.replace(b"\x00", b" ").decode("latin-1"))
+        elif kind == b"zTXt":
+            key, _, rest = body.partition(b"\x00")
+            out.append(key.decode("latin-1") + " " + zlib.decompress(rest[1:]).decode("latin-1"))
+        elif kind == b"iTXt":
+            key, _, rest = body.partition(b"\x00")
+            compressed, rest = rest[0], rest[2:]
+            _lang, _, rest = rest.partition(b"\x00")
+            _tkey, _, text = rest.partition(b"\x00")
+            if compressed:
+                text = zlib.decompress(text)
+            out.append(key.decode("latin-1") + " " + text.decode("utf-8", "replace"))
+        elif kind == b"IEND":
+            break
+    return out
+
+
+def _strip_data_uris(text: str) -> tuple[str, list[str]]:
+    """Replace embedded images by a placeholder; return their searchable text."""
+    extra: list[str] = []
+
+    def repl(m: re.Match[str]) -> str:
+        raw = base64.b64decode(re.sub(r"\s", "", m.group(2)), validate=False)
+        if m.group(1) == "png":
+            extra.extend(png_text_chunks(raw))
+        else:
+            extra.append(raw.decode("utf-8", "replace"))
+        return "data:image/embedded"
+
+    return _DATA_URI_RE.sub(repl, text), extra
+
+
+def _notebook_texts(text: str) -> list[str]:
+    """Searchable text of an executed notebook: sources, text outputs, image metadata."""
+    nb = json.loads(text)
+    texts = [json.dumps(nb.get("metadata", {}))]
+    for cell in nb.get("cells", []):
+        src = cell.get("source", "")
+        texts.append("".join(src) if isinstance(src, list) else src)
+        texts.append(json.dumps(cell.get("metadata", {})))
+        for output in cell.get("outputs", []):
+            for key in ("text", "traceback", "evalue", "ename"):
+                if key in output:
+                    value = output[key]
+                    texts.append("\n".join(value) if isinstance(value, list) else str(value))
+            for mime, value in output.get("data", {}).items():
+                joined = "".join(value) if isinstance(value, list) else value
+                if mime == "image/png":
+                    texts.extend(png_text_chunks(base64.b64decode(joined)))
+                elif isinstance(joined, str):
+                    stripped, extra = _strip_data_uris(joined)
+                    texts.extend([stripped, *extra])
+                else:
+                    texts.append(json.dumps(joined))
+    return texts
+
+
+def _file_texts(path: Path) -> list[str]:
+    suffix = path.suffix.lower()
+    if suffix == ".png":
+        return png_text_chunks(path.read_bytes())
+    if suffix in {".jpg", ".jpeg", ".gif", ".pdf", ".woff", ".woff2", ".ttf"}:
+        raise PrivacyError(
+            f"{path}: cannot check {suffix} files for identifiers; reports write PNG and SVG"
+        )
+    text = path.read_text(encoding="utf-8", errors="replace")
+    if suffix == ".ipynb":
+        return _notebook_texts(text)
+    stripped, extra = _strip_data_uris(text)
+    return [stripped, *extra]
+
+
+def check_outputs(
+    root: str | Path,
+    *,
+    identifiers: Iterable[str] = (),
+    allowed: Iterable[str] = (),
+    raise_on_finding: bool = True,
+) -> list[PrivacyFinding]:
+    """Scan every file under ``root`` for patient identifiers and full dates.
+
+    Parameters
+    ----------
+    root : path
+        A rendered report folder (or one file).
+    identifiers : iterable of str
+        Identifier values to look for as whole tokens (see :func:`cohort_identifiers`).
+        Values shorter than three characters cannot be told from ordinary numbers and are
+        not searched.
+    allowed : iterable of str
+        Exact strings that are not disclosures (the render timestamp); they are blanked
+        out before the scan.
+    raise_on_finding : bool, default=True
+        Raise :class:`PrivacyError` listing every finding (otherwise return them).
+
+    Returns
+    -------
+    list of PrivacyFinding
+        Empty when the outputs are clean.
+
+    Notes
+    -----
+    Text files (HTML, CSV, JSON, SVG, Markdown) are searched whole; images embedded as
+    ``data:`` URIs are decoded and their metadata searched instead of their base64 text;
+    executed notebooks are searched cell by cell (sources, text outputs, PNG metadata);
+    PNG files by their tEXt/zTXt/iTXt chunks (pixels are not read).  Dates count when day,
+    month and year are all present: ISO ``2021-03-14``, ``14/03/2021``, ``03/14/2021``,
+    ``14.03.2021``, ``14-Mar-2021``, ``14 March 2021`` and ``March 14, 2021``.  Year-month
+    values (``2021-03``) are not flagged, nor numeric dates inside a URL path (preceded by
+    ``/``, as in the RDF namespace ``http://www.w3.org/1999/02/22-rdf-syntax-ns`` of
+    every SVG file).
+    """
+    root = Path(root)
+    files = [root] if root.is_file() else sorted(p for p in root.rglob("*") if p.is_file())
+    identifiers = list(identifiers)
+    allowed = list(allowed)
+    findings: list[PrivacyFinding] = []
+    for path in files:
+        rel = str(path.relative_to(root)) if root.is_dir() else path.name
+        for text in _file_texts(path):
+            findings.extend(check_text(text, file=rel, identifiers=identifiers, allowed=allowed))
+    if findings and raise_on_finding:
+        shown = "\n".join(f"  - {f}" for f in findings[:20])
+        more = f"\n  ... and {len(findings) - 20} more" if len(findings) > 20 else ""
+        raise PrivacyError(
+            f"{len(findings)} possible disclosure(s) in the rendered outputs:\n{shown}{more}",
+            findings,
+        )
+    return findings
+
+
+# --------------------------------------------------------------------------------------
+# Table 1
+# --------------------------------------------------------------------------------------
+_STAT_COLUMNS = ["percent", "mean", "sd", "median", "q1", "q3"]
+
+
+def suppress_table_one(
+    result: TableOneResult, *, threshold: int = DEFAULT_THRESHOLD
+) -> TableOneResult:
+    """Small-cell suppression of a :func:`netstats.tables.table_one` result.
+
+    Parameters
+    ----------
+    result : TableOneResult
+        The numeric Table 1.
+    threshold : int, default=5
+        Counts ``1 <= n < threshold`` are withheld; ``0`` turns suppression off.
+
+    Returns
+    -------
+    TableOneResult
+        The same table with withheld counts as ``<NA>`` (``n`` and ``n_missing`` become
+        ``Int64``), a ``suppressed`` column (see :func:`suppress_counts`), and the
+        statistics that could reveal a withheld count set to NaN.
+
+    Notes
+    -----
+    1. Group sizes: a group smaller than the threshold is withheld whole (its size, every
+       count and statistic, its SMDs), with a complementary group so that the overall
+       size does not give it away.
+    2. Each variable is a levels x groups table whose levels (``"Missing"`` included) add
+       up to the group size and whose groups add up to ``"Overall"``; it is suppressed
+       with :func:`suppress_counts` (rows = levels, columns = groups), the withheld groups
+       preset.  Continuous variables are the two-level table (with a value, missing).
+    3. Percentages are of the non-missing subjects, so they would reveal a withheld
+       missing count: when ``"Missing"`` is withheld the percentages of that variable and
+       group are withheld too.  Means, SDs and quartiles of fewer than ``threshold``
+       values are withheld.
+
+    Raises
+    ------
+    PrivacyError
+        When a withheld count could still be derived from a published total.
+    """
+    from netstats.tables import OVERALL, TableOneResult
+
+    threshold = _check_threshold(threshold)
+    summ = result.summary.copy()
+    sizes = summ[(summ["kind"] == "n") & (summ["group"] != OVERALL)]
+    hidden_groups: set[str] = set()
+    if len(sizes):
+        sized = suppress_counts(sizes, count="n", threshold=threshold)
+        hidden_groups = set(sized.loc[sized["suppressed"] != "", "group"])
+
+    pieces = []
+    for (variable, kind), part in summ.groupby(["variable", "kind"], sort=False):
+        part = part.copy()
+        if kind == "n":
+            cells = part.assign(_preset=part["group"].isin(hidden_groups))
+            out = suppress_counts(cells, count="n", threshold=threshold, preset="_preset")
+            # the overall size is published; a lone hidden group would follow from it
+            pieces.append(out.drop(columns="_preset"))
+            continue
+        if kind == "categorical":
+            cells = part
+        else:  # continuous: the (with value, missing) two-level table
+            value = part.assign(level="value")
+            missing = part.assign(level="Missing", n=part["n_missing"])
+            cells = pd.concat([value, missing], ignore_index=True)
+            value_n = value["n"].to_numpy(dtype=float)
+        cells = cells.assign(_preset=cells["group"].isin(hidden_groups))
+        out = suppress_counts(
+            cells,
+            count="n",
+            rows=["level"],
+            cols=["group"],
+            threshold=threshold,
+            preset="_preset",
+        )
+        if out["total_disclosive"].any():
+            bad = out.loc[out["total_disclosive"], ["level", "group"]].drop_duplicates()
+            raise PrivacyError(
+                f"Table 1 variable {variable!r}: a withheld count would follow from a "
+                f"published total (cells {bad.to_dict('records')}); merge small levels"
+            )
+        missing_hidden = set(out.loc[(out["level"] == "Missing") & out["n"].isna(), "group"])
+        if kind == "categorical":
+            hide = out["n"].isna() | out["group"].isin(missing_hidden)
+            out["percent"] = out["percent"].where(~hide)
+            out["n_missing"] = pd.array(
+                np.where(out["group"].isin(missing_hidden), pd.NA, out["n_missing"]),
+                dtype="Int64",
+            )
+            pieces.append(out.drop(columns="_preset"))
+        else:
+            value = out[out["level"] == "value"].copy()
+            miss = out[out["level"] == "Missing"]
+            value["n_missing"] = pd.array(miss["n"].to_numpy(), dtype="Int64")
+            few = pd.Series(
+                value["group"].isin(hidden_groups).to_numpy() | (value_n < max(threshold, 1)),
+                index=value.index,
+            )
+            for col in _STAT_COLUMNS:
+                value[col] = value[col].where(~few)
+            flags = np.where(miss["suppressed"].to_numpy() != "", miss["suppressed"], "")
+            value["suppressed"] = np.where(
+                value["suppressed"].to_numpy() != "", value["suppressed"], flags
+            )
+            value["level"] = ""
+            pieces.append(value.drop(columns="_preset"))
+    summary = pd.concat(pieces, ignore_index=True).drop(columns="total_disclosive")
+    summary["n"] = summary["n"].astype("Int64")
+    summary["n_missing"] = summary["n_missing"].astype("Int64")
+    smd_frame = result.smd.copy()
+    if hidden_groups:
+        involved = smd_frame["group_1"].isin(hidden_groups) | smd_frame["group_2"].isin(
+            hidden_groups
+        )
+        smd_frame["smd"] = smd_frame["smd"].where(~involved)
+    return TableOneResult(
+        summary=summary, smd=smd_frame, group=result.group, groups=list(result.groups)
+    )
+
+
+def suppress_proportions(
+    data: pd.DataFrame,
+    *,
+    estimate: str = "estimate",
+    n: str = "n",
+    rows: pd.Series | None = None,
+    withhold: Sequence[str] = ("ci_lower", "ci_upper", "se"),
+    threshold: int = DEFAULT_THRESHOLD,
+) -> pd.DataFrame:
+    """Withhold proportions that reveal a small count (``estimate * n`` or its complement).
+
+    Parameters
+    ----------
+    data : DataFrame
+        One row per proportion; never modified.
+    estimate, n : str
+        Columns of the proportion (0-1) and its denominator.
+    rows : boolean Series, optional
+        Which rows are proportions of counts (default: all).
+    withhold : sequence of str
+        Further columns withheld with the estimate (its interval).
+    threshold : int, default=5
+        ``0`` turns suppression off.
+
+    Returns
+    -------
+    DataFrame
+        A copy with the withheld values set to NaN and a boolean column ``suppressed``.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"estimate": [0.1, 0.5, 0.9], "n": [10, 10, 10]})
+    >>> suppress_proportions(t, withhold=())["estimate"].tolist()
+    [nan, 0.5, nan]
+    """
+    threshold = _check_threshold(threshold)
+    out = data.copy()
+    k = np.rint(out[estimate].astype(float) * out[n].astype(float))
+    rest = out[n].astype(float) - k
+    small = ((k >= 1) & (k < threshold)) | ((rest >= 1) & (rest < threshold))
+    if rows is not None:
+        small &= rows.to_numpy(dtype=bool)
+    for col in [estimate, *[c for c in withhold if c in out.columns]]:
+        out[col] = out[col].astype(float).where(~small)
+    out["suppressed"] = small.to_numpy(dtype=bool)
+    return out
