@@ -44,6 +44,7 @@ from netstats.report._render import (
     coerce_parameter,
     list_notebooks,
     notebook_parameters,
+    parse_parameters,
     render,
 )
 
@@ -75,6 +76,7 @@ __all__ = [
     "format_table_one",
     "list_notebooks",
     "notebook_parameters",
+    "parse_parameters",
     "provenance",
     "render",
     "round_half_up",

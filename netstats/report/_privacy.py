@@ -255,6 +255,7 @@ _DATE_PATTERNS = [
     rf"(?<![\w]){'(?:' + _MONTHS + ')'}\.?\s+{_D}(?:st|nd|rd|th)?,?\s+{_Y}(?!\d)",
 ]
 _DATE_RE = re.compile("|".join(f"(?:{p})" for p in _DATE_PATTERNS), re.IGNORECASE)
+_STYLE_RE = re.compile(r"<style[^>]*>.*?</style>", re.DOTALL | re.IGNORECASE)
 _DATA_URI_RE = re.compile(r"data:image/(png|svg\+xml);base64,([A-Za-z0-9+/=\s]+)")
 
 
@@ -419,6 +420,9 @@ def _file_texts(path: Path) -> list[str]:
     text = path.read_text(encoding="utf-8", errors="replace")
     if suffix == ".ipynb":
         return _notebook_texts(text)
+    if suffix in {".html", ".htm"}:
+        # the exporter's style sheets (icons drawn as SVG paths) hold no data
+        text = _STYLE_RE.sub("<style></style>", text)
     stripped, extra = _strip_data_uris(text)
     return [stripped, *extra]
 
@@ -455,6 +459,7 @@ def check_outputs(
     -----
     Text files (HTML, CSV, JSON, SVG, Markdown) are searched whole; images embedded as
     ``data:`` URIs are decoded and their metadata searched instead of their base64 text;
+    ``<style>`` blocks of HTML files (the exporter's style sheets) are left out;
     executed notebooks are searched cell by cell (sources, text outputs, PNG metadata);
     PNG files by their tEXt/zTXt/iTXt chunks (pixels are not read).  Dates count when day,
     month and year are all present: ISO ``2021-03-14``, ``14/03/2021``, ``03/14/2021``,
@@ -486,6 +491,27 @@ def check_outputs(
 # Table 1
 # --------------------------------------------------------------------------------------
 _STAT_COLUMNS = ["percent", "mean", "sd", "median", "q1", "q3"]
+
+
+def _table_one_disclosive(
+    cells: pd.DataFrame, counts: np.ndarray, hidden_groups: set[str]
+) -> list[str]:
+    """Lines of a variable's table whose published total gives away a withheld cell.
+
+    Row lines (a level across the groups and ``Overall``) are tied together by
+    ``Overall = sum of groups``; column lines (a group's levels) by the group size, which
+    counts only when it is published (the group is not hidden).
+    """
+    withheld = cells["n"].isna().to_numpy()
+    nonzero = np.asarray(counts, dtype=float) > 0
+    bad = []
+    for level, idx in cells.groupby("level", sort=False).indices.items():
+        if (withheld[idx] & nonzero[idx]).sum() == 1:
+            bad.append(f"level {level}")
+    for group, idx in cells.groupby("group", sort=False).indices.items():
+        if group not in hidden_groups and (withheld[idx] & nonzero[idx]).sum() == 1:
+            bad.append(f"group {group}")
+    return bad
 
 
 def suppress_table_one(
@@ -535,6 +561,9 @@ def suppress_table_one(
     if len(sizes):
         sized = suppress_counts(sizes, count="n", threshold=threshold)
         hidden_groups = set(sized.loc[sized["suppressed"] != "", "group"])
+    n_total = int(summ.loc[(summ["kind"] == "n") & (summ["group"] == OVERALL), "n"].iloc[0])
+    if 0 < n_total < threshold:  # the whole cohort is a small cell: show no count at all
+        hidden_groups |= {OVERALL, *summ["group"].unique()}
 
     pieces = []
     for (variable, kind), part in summ.groupby(["variable", "kind"], sort=False):
@@ -561,11 +590,11 @@ def suppress_table_one(
             threshold=threshold,
             preset="_preset",
         )
-        if out["total_disclosive"].any():
-            bad = out.loc[out["total_disclosive"], ["level", "group"]].drop_duplicates()
+        bad = _table_one_disclosive(out, cells["n"].to_numpy(), hidden_groups)
+        if len(bad):
             raise PrivacyError(
                 f"Table 1 variable {variable!r}: a withheld count would follow from a "
-                f"published total (cells {bad.to_dict('records')}); merge small levels"
+                f"published total (cells {bad}); merge small levels"
             )
         missing_hidden = set(out.loc[(out["level"] == "Missing") & out["n"].isna(), "group"])
         if kind == "categorical":

@@ -35,6 +35,7 @@ __all__ = [
     "coerce_parameter",
     "list_notebooks",
     "notebook_parameters",
+    "parse_parameters",
     "render",
 ]
 
@@ -123,18 +124,18 @@ def notebook_parameters(path: str | Path) -> dict[str, Any]:
         raise RenderError(f"notebook {path.stem}: parameters cell is not valid Python") from exc
     params: dict[str, Any] = {}
     for node in tree.body:
-        if not (
-            isinstance(node, ast.Assign | ast.AnnAssign)
-            and isinstance(
-                node.targets[0] if isinstance(node, ast.Assign) else node.target, ast.Name
-            )
-        ):
+        target = (
+            node.targets[0]
+            if isinstance(node, ast.Assign) and len(node.targets) == 1
+            else node.target
+            if isinstance(node, ast.AnnAssign)
+            else None
+        )
+        if not isinstance(target, ast.Name):
             raise RenderError(
                 f"notebook {path.stem}: the parameters cell may only assign literals "
                 f"(line {node.lineno})"
             )
-        target = node.targets[0] if isinstance(node, ast.Assign) else node.target
-        assert isinstance(target, ast.Name)  # checked above; narrows the type
         try:
             params[target.id] = ast.literal_eval(node.value) if node.value else None
         except ValueError as exc:
@@ -178,6 +179,38 @@ def coerce_parameter(name: str, value: str, default: Any) -> Any:
         kind = type(default).__name__
         raise ValueError(f"parameter {name}: expected {kind}, got {value!r}") from None
     return value
+
+
+def parse_parameters(
+    items: Sequence[str],
+    *,
+    analyses: str | Path = "analyses",
+    only: str | Sequence[str] | None = None,
+) -> dict[str, Any]:
+    """Command-line ``key=value`` strings, typed like the notebooks' defaults.
+
+    The values are parsed (:func:`coerce_parameter`), never evaluated; a key no selected
+    notebook declares is an error.
+
+    Examples
+    --------
+    >>> parse_parameters(["seed=7", "min_pairs=20"], only="03")
+    {'seed': 7, 'min_pairs': 20}
+    """
+    names = _select(list_notebooks(analyses), only)
+    declared: dict[str, Any] = {}
+    for name in names:
+        declared |= notebook_parameters(Path(analyses) / f"{name}.py")
+    params: dict[str, Any] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        key = key.strip()
+        if not sep or not key:
+            raise ValueError(f"parameter {item!r} must be written key=value")
+        if key not in declared:
+            raise ValueError(f"no selected notebook declares parameter {key!r}")
+        params[key] = coerce_parameter(key, value, declared[key])
+    return params
 
 
 def _check_parameters(name: str, values: Mapping[str, Any], declared: Mapping[str, Any]) -> None:
