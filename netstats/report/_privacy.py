@@ -87,11 +87,69 @@ def _counts(data: pd.DataFrame, count: str, others: Sequence[str]) -> np.ndarray
     return arr.astype(np.int64)
 
 
-def _complement(withheld: np.ndarray, counts: np.ndarray, lines: list[np.ndarray]) -> None:
-    """Withhold complements in place until no line has exactly one withheld cell."""
+def _connected(edges: list[tuple[int, int]], start: int, goal: int) -> set[int]:
+    """Nodes reachable from ``start`` in an undirected graph given as an edge list."""
+    adj: dict[int, list[int]] = {}
+    for a, b in edges:
+        adj.setdefault(a, []).append(b)
+        adj.setdefault(b, []).append(a)
+    seen, stack = {start}, [start]
+    while stack:
+        node = stack.pop()
+        for nxt in adj.get(node, []):
+            if nxt not in seen:
+                seen.add(nxt)
+                stack.append(nxt)
+    return seen
+
+
+def _bridge_fix(
+    withheld: np.ndarray, counts: np.ndarray, row_of: np.ndarray, col_of: np.ndarray
+) -> bool:
+    """Withhold one more cell when a withheld cell lies on no cycle of withheld cells.
+
+    Rows and columns are the nodes of a bipartite graph whose edges are withheld cells; a
+    cell that is a bridge of this graph is fixed by the totals (it cannot move along a
+    cycle).  Joining its two sides with the smallest published non-zero cell puts it on a
+    cycle.  Returns True when a cell was added.
+    """
+    n_rows = int(row_of.max()) + 1
+    cells = np.flatnonzero(withheld & (counts > 0))
+    edges = [(int(row_of[i]), n_rows + int(col_of[i])) for i in cells]
+    for k in range(len(cells)):
+        rest = edges[:k] + edges[k + 1 :]
+        side_row = _connected(rest, edges[k][0], edges[k][1])
+        if edges[k][1] in side_row:
+            continue  # on a cycle
+        side_col = _connected(rest, edges[k][1], edges[k][0])
+        rows_b = {v for v in side_col if v < n_rows}
+        cols_a = {v - n_rows for v in side_row if v >= n_rows}
+        cand = np.flatnonzero(
+            ~withheld & (counts > 0) & np.isin(row_of, list(rows_b)) & np.isin(col_of, list(cols_a))
+        )
+        if len(cand) == 0:
+            continue  # cannot be joined: left to the disclosure flag
+        order = np.lexsort((cand, counts[cand]))
+        withheld[cand[order[0]]] = True
+        return True
+    return False
+
+
+def _complement(
+    withheld: np.ndarray,
+    counts: np.ndarray,
+    lines: list[np.ndarray],
+    grid: tuple[np.ndarray, np.ndarray] | None = None,
+) -> None:
+    """Withhold complements in place until no line has exactly one withheld cell and
+    (for a two-way table) every withheld cell lies on a cycle of withheld cells."""
     changed = True
     while changed:
         changed = False
+        if grid is not None and not any(withheld[line].sum() == 1 for line in lines):
+            changed = _bridge_fix(withheld, counts, *grid)
+            if changed:
+                continue
         for line in lines:
             if withheld[line].sum() != 1:
                 continue
@@ -160,10 +218,13 @@ def suppress_counts(
     Zero counts are published (a zero reveals no individual) and never chosen as
     complements.  Complements are chosen greedily: while a row or column line has exactly
     one withheld cell, the smallest published non-zero cell of that line is withheld too
-    (ties broken by table order, so the result is deterministic).  Afterwards every line
-    has zero or at least two withheld cells, all non-zero, so each withheld cell lies on a
-    cycle of withheld cells and can move by at least one unit with the totals fixed: its
-    value cannot be recovered.  A line with no other non-zero cell cannot be protected by
+    (ties broken by table order, so the result is deterministic).  In a two-way table that
+    rule is not enough: a withheld cell that is a bridge of the graph of withheld cells
+    (rows and columns as nodes) is still fixed by the totals, so the smallest published
+    non-zero cell joining the two sides is withheld too, until every withheld cell lies on
+    a cycle of withheld non-zero cells and can move by at least one unit with all totals
+    fixed: its value cannot be recovered (checked against linear-programming bounds in
+    the tests).  A line with no other non-zero cell cannot be protected by
     its cells; it is flagged in ``total_disclosive``.  This is the "no line with a single suppression"
     rule of statistical disclosure control; it does not defend against external knowledge.
 
@@ -197,7 +258,13 @@ def suppress_counts(
         else np.zeros(len(counts), dtype=bool)
     )
     withheld = primary | forced
-    _complement(withheld, counts, lines)
+    grid = None
+    if rows and cols:
+        grid = (
+            keys.groupby(list(rows), sort=False, dropna=False).ngroup().to_numpy(),
+            keys.groupby(list(cols), sort=False, dropna=False).ngroup().to_numpy(),
+        )
+    _complement(withheld, counts, lines, grid)
     if on_disclosive not in ("flag", "withhold"):
         raise ValueError(f"on_disclosive must be 'flag' or 'withhold', got {on_disclosive!r}")
     if on_disclosive == "withhold" and any(
@@ -506,7 +573,7 @@ def _table_one_disclosive(
     nonzero = np.asarray(counts, dtype=float) > 0
     bad = []
     for level, idx in cells.groupby("level", sort=False).indices.items():
-        if (withheld[idx] & nonzero[idx]).sum() == 1:
+        if len(idx) > 1 and (withheld[idx] & nonzero[idx]).sum() == 1:
             bad.append(f"level {level}")
     for group, idx in cells.groupby("group", sort=False).indices.items():
         if group not in hidden_groups and (withheld[idx] & nonzero[idx]).sum() == 1:
