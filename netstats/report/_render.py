@@ -241,10 +241,15 @@ def _check_parameters(name: str, values: Mapping[str, Any], declared: Mapping[st
 # --------------------------------------------------------------------------------------
 # kernel, execution, export
 # --------------------------------------------------------------------------------------
-def _kernel_manager(spec_dir: Path) -> Any:
-    """A kernel manager for this interpreter, from a kernelspec in a private folder."""
+def _kernel_manager_class(spec_dir: Path) -> type:
+    """A kernel manager class for this interpreter, from a kernelspec in a private folder.
+
+    Nothing is registered globally: the kernelspec lives in ``spec_dir`` and the kernel
+    talks over IPC sockets there (nothing listens on the network).  nbclient creates and
+    owns the manager, so it also closes the kernel and its channels.
+    """
     from jupyter_client.kernelspec import KernelSpecManager
-    from jupyter_client.manager import KernelManager
+    from jupyter_client.manager import AsyncKernelManager
 
     kdir = spec_dir / _KERNEL_NAME
     kdir.mkdir(parents=True, exist_ok=True)
@@ -261,14 +266,18 @@ def _kernel_manager(spec_dir: Path) -> Any:
         },
     }
     (kdir / "kernel.json").write_text(json.dumps(spec), encoding="utf-8")
-    ksm = KernelSpecManager(kernel_dirs=[str(spec_dir)], ensure_native_kernel=False)
-    # IPC sockets in the private folder: nothing listens on the network
-    return KernelManager(
-        kernel_name=_KERNEL_NAME,
-        kernel_spec_manager=ksm,
-        transport="ipc",
-        ip=str(spec_dir / "kernel-ipc"),
-    )
+    kernel_dirs = [str(spec_dir)]
+    ipc = str(spec_dir / "kernel-ipc")
+
+    class _ReportKernelManager(AsyncKernelManager):
+        def __init__(self, **kwargs: Any) -> None:
+            kwargs["kernel_spec_manager"] = KernelSpecManager(
+                kernel_dirs=kernel_dirs, ensure_native_kernel=False
+            )
+            kwargs.update(transport="ipc", ip=ipc)
+            super().__init__(**kwargs)
+
+    return _ReportKernelManager
 
 
 def _clean_metadata(nb: Any) -> None:
@@ -300,7 +309,6 @@ def _execute(
     from papermill.exceptions import PapermillExecutionError
 
     nb = _read_notebook(src)
-    km = _kernel_manager(spec_dir)
     try:
         papermill.execute_notebook(
             nb,
@@ -310,7 +318,7 @@ def _execute(
             language="python",
             cwd=str(dest.parent),
             progress_bar=progress,
-            km=km,
+            kernel_manager_class=_kernel_manager_class(spec_dir),
             execution_timeout=timeout,
             log_output=False,
         )
@@ -321,9 +329,6 @@ def _execute(
             f"notebook {src.stem}: cell {exc.cell_index} (execution count {exc.exec_count}, "
             f"starting {first!r}) failed: {exc.ename}: {exc.evalue}"
         ) from None
-    finally:
-        if km.has_kernel:
-            km.shutdown_kernel(now=True)
     executed = nbformat.read(dest, as_version=4)
     _clean_metadata(executed)
     nbformat.write(executed, dest)
