@@ -101,7 +101,9 @@ problems = (
 )
 out.table(
     "validation_warnings",
-    report.suppress_counts(problems, count="n", rows=["table"], threshold=suppression_threshold),
+    report.suppress_counts(
+        problems, count="n", rows=["table"], threshold=suppression_threshold
+    ).drop(columns="total_disclosive"),
     caption="Validation warnings by table and rule (counts of rows)",
 )
 
@@ -127,6 +129,8 @@ out.table(
     "completeness",
     report.suppress_counts(
         cells, count="n", rows=["table", "column"], threshold=suppression_threshold
-    ).sort_values(["table", "column", "status"], kind="stable"),
+    )
+    .drop(columns="total_disclosive")
+    .sort_values(["table", "column", "status"], kind="stable"),
     caption="Values present and missing per table and column",
 )

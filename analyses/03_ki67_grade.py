@@ -72,7 +72,7 @@ out.table(
     "grade_by_site",
     report.suppress_counts(
         by_site, count="n", rows=["site"], cols=["who_grade"], threshold=suppression_threshold
-    ),
+    ).drop(columns="total_disclosive"),
     caption="Specimens by site and WHO 2019 grade",
 )
 
@@ -126,8 +126,7 @@ if enough_pairs:
         rows=["primary"],
         cols=["metastasis"],
         threshold=suppression_threshold,
-        on_disclosive="withhold",
-    )
+    ).drop(columns="total_disclosive")
     display(out.table("grade_cross_table", cross_sup, caption="Grade of primary x metastasis"))
     agreement = report.suppress_proportions(
         conc.agreement,

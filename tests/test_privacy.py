@@ -134,13 +134,14 @@ def test_withheld_cells_never_recoverable_from_totals(rows):
 
 def test_unprotectable_line_flagged_or_withheld():
     # row 0 has one small count and zeros: its total gives it away
-    table = np.array([[3, 0], [10, 12]])
-    out = suppress_counts(_long(table), count="n", rows=["r"], cols=["c"])
-    assert out["total_disclosive"].any()
-    all_out = suppress_counts(
-        _long(table), count="n", rows=["r"], cols=["c"], on_disclosive="withhold"
-    )
-    assert all_out["n"].isna().sum() == 3  # every non-zero cell
+    table = np.array([[3, 0, 0], [10, 12, 7], [9, 8, 6]])
+    flagged = suppress_counts(_long(table), count="n", rows=["r"], cols=["c"], on_disclosive="flag")
+    assert flagged["total_disclosive"].any()
+    assert 2 <= flagged["n"].isna().sum() < 7
+    out = suppress_counts(_long(table), count="n", rows=["r"], cols=["c"])  # default: withhold
+    assert out["n"].isna().sum() == 7  # every non-zero cell
+    with pytest.raises(ValueError, match="on_disclosive"):
+        suppress_counts(_long(table), count="n", on_disclosive="ignore")  # type: ignore[arg-type]
 
 
 def test_suppress_proportions_hides_small_numerators_and_complements():

@@ -83,17 +83,24 @@ def fmt_number(x: Any, digits: int = 1) -> str:
 def fmt_estimate_ci(estimate: Any, ci_lower: Any, ci_upper: Any, digits: int = 1) -> str:
     """``"12.3 (9.1–15.0)"``: an estimate with its interval; ``NE`` for a missing bound.
 
+    With a negative bound the interval reads ``"(-1.3 to -0.5)"`` (a dash would be
+    ambiguous next to a minus sign).
+
     Examples
     --------
     >>> fmt_estimate_ci(12.34, 9.06, 15.0)
     '12.3 (9.1–15.0)'
     >>> fmt_estimate_ci(30.0, 21.5, float("nan"))
     '30.0 (21.5–NE)'
+    >>> fmt_estimate_ci(-0.91, -1.32, -0.5, digits=2)
+    '-0.91 (-1.32 to -0.50)'
     """
     est = fmt_number(estimate, digits)
     if _is_missing(ci_lower) and _is_missing(ci_upper):
         return est
-    return f"{est} ({fmt_number(ci_lower, digits)}{_DASH}{fmt_number(ci_upper, digits)})"
+    lo, hi = fmt_number(ci_lower, digits), fmt_number(ci_upper, digits)
+    sep = " to " if lo.startswith("-") or hi.startswith("-") else _DASH
+    return f"{est} ({lo}{sep}{hi})"
 
 
 def fmt_p(p: Any, digits: int = 3, *, threshold: float | None = None) -> str:

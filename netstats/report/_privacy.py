@@ -170,7 +170,7 @@ def suppress_counts(
     threshold: int = DEFAULT_THRESHOLD,
     dependent: Sequence[str] = (),
     preset: str | None = None,
-    on_disclosive: Literal["flag", "withhold"] = "flag",
+    on_disclosive: Literal["flag", "withhold"] = "withhold",
 ) -> pd.DataFrame:
     """Withhold small counts, with complementary suppression against recovery from totals.
 
@@ -196,10 +196,10 @@ def suppress_counts(
     preset : str, optional
         Boolean column of cells withheld whatever their count (e.g. every cell of a group
         too small to show); marked ``"preset"``.
-    on_disclosive : {"flag", "withhold"}, default="flag"
-        When a line's total would still reveal a withheld cell: only flag it
-        (``total_disclosive``), or withhold every non-zero cell of the table as well (the
-        margins must then not be published either).
+    on_disclosive : {"flag", "withhold"}, default="withhold"
+        When a line's total would still reveal a withheld cell: withhold every non-zero
+        cell of the table as well (the margins must then not be published either), or
+        only flag it (``total_disclosive``).
 
     Returns
     -------

@@ -289,7 +289,8 @@ def _clean_metadata(nb: Any) -> None:
         "display_name": "Python 3",
         "language": "python",
     }
-    for cell in nb.cells:
+    for i, cell in enumerate(nb.cells):
+        cell["id"] = f"nbcell{i}"  # jupytext and papermill draw random ids
         cell.metadata.pop("papermill", None)
         cell.metadata.pop("execution", None)
         for output in cell.get("outputs", []):
@@ -344,8 +345,6 @@ def _export_html(nb: Any, dest: Path, *, code: bool, title: str) -> None:
         exclude_input_prompt=not code,
         exclude_output_prompt=not code,
     )
-    exporter.mathjax_url = ""
-    exporter.require_js_url = ""
     body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": title}})
     dest.write_text(_strip_external(body), encoding="utf-8")
 
