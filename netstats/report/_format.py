@@ -215,8 +215,9 @@ def format_table_one(
     sizes = summ[summ["kind"] == "n"]
     hidden_groups = set(sizes.loc[sizes["n"].isna(), "group"])
     rows: list[dict[str, str]] = []
-    for (variable, kind, level), part in summ.groupby(["variable", "kind", "level"], sort=False):
-        by_group = {rec.group: rec for rec in part.itertuples(index=False)}
+    for key, part in summ.groupby(["variable", "kind", "level"], sort=False):
+        variable, kind, level = (str(k) for k in key)
+        by_group: dict[str, Any] = {str(rec.group): rec for rec in part.itertuples(index=False)}
         name = labels.get(variable, variable)
         if kind == "n":
             row = {"variable": "n", "level": ""}

@@ -272,7 +272,7 @@ def suppress_counts(
     ):
         withheld |= counts > 0
     out = data.copy()
-    out[count] = pd.array(np.where(withheld, pd.NA, counts), dtype="Int64")
+    out[count] = pd.Series(counts, index=data.index, dtype="Int64").mask(withheld)
     for col in dependent:
         out[col] = out[col].astype(float).where(~withheld)
     out["suppressed"] = np.where(
@@ -667,9 +667,8 @@ def suppress_table_one(
         if kind == "categorical":
             hide = out["n"].isna() | out["group"].isin(missing_hidden)
             out["percent"] = out["percent"].where(~hide)
-            out["n_missing"] = pd.array(
-                np.where(out["group"].isin(missing_hidden), pd.NA, out["n_missing"]),
-                dtype="Int64",
+            out["n_missing"] = (
+                out["n_missing"].astype("Int64").mask(out["group"].isin(missing_hidden))
             )
             pieces.append(out.drop(columns="_preset"))
         else:
@@ -739,12 +738,13 @@ def suppress_proportions(
     """
     threshold = _check_threshold(threshold)
     out = data.copy()
-    k = np.rint(out[estimate].astype(float) * out[n].astype(float))
-    rest = out[n].astype(float) - k
+    total = out[n].to_numpy(dtype=float)
+    k = np.rint(out[estimate].to_numpy(dtype=float) * total)
+    rest = total - k
     small = ((k >= 1) & (k < threshold)) | ((rest >= 1) & (rest < threshold))
     if rows is not None:
         small &= rows.to_numpy(dtype=bool)
     for col in [estimate, *[c for c in withhold if c in out.columns]]:
         out[col] = out[col].astype(float).where(~small)
-    out["suppressed"] = small.to_numpy(dtype=bool)
+    out["suppressed"] = small
     return out

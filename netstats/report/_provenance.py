@@ -138,7 +138,7 @@ class Provenance:
             ("rendered at", self.rendered_at or ""),
             ("data source", self.data_source),
         ]
-        rows += [(f"sha256 {r.file}", r.sha256) for r in self.files.itertuples(index=False)]
+        rows += [(f"sha256 {r.file}", str(r.sha256)) for r in self.files.itertuples(index=False)]
         rows += [(f"seed {k}", str(v)) for k, v in self.seeds.items()]
         rows += [(f"parameter {k}", str(v)) for k, v in self.parameters.items()]
         rows += [("endpoint rules", self.endpoint_rules or "not applicable")]
