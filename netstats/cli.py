@@ -198,6 +198,13 @@ def report(
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(1) from None
     typer.echo(f"rendered {len(result.notebooks)} report(s): {result.index}")
+    if only is None:
+        from netstats.report import DEFAULT_NOTEBOOKS, missing_requirements
+
+        for name in DEFAULT_NOTEBOOKS:
+            if name not in result.notebooks and missing_requirements(name):
+                needs = ", ".join(missing_requirements(name))
+                typer.echo(f"not rendered: {name} (needs {needs})")
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -19,6 +19,8 @@ from netstats.report import (
     check_outputs,
     coerce_parameter,
     cohort_identifiers,
+    default_notebooks,
+    missing_requirements,
     notebook_parameters,
     parse_parameters,
     render,
@@ -76,12 +78,14 @@ def minimal_report(tmp_path_factory) -> Path:
         ],
     )
     assert result.exit_code == 0, result.output
-    assert "rendered 2 report(s)" in result.output
+    assert f"rendered {len(default_notebooks())} report(s)" in result.output
+    if "02_survival_by_line" not in default_notebooks():
+        assert "not rendered: 02_survival_by_line (needs netstats.endpoints)" in result.output
     return out
 
 
 def test_layout_and_links(minimal_report):
-    for name in DEFAULT_NOTEBOOKS:
+    for name in default_notebooks():
         folder = minimal_report / name
         for suffix in (".ipynb", ".html", "_nocode.html"):
             assert (folder / f"{name}{suffix}").is_file()
@@ -91,7 +95,7 @@ def test_layout_and_links(minimal_report):
                 assert (folder / rel).is_file()
     parser = _Links()
     parser.feed((minimal_report / "index.html").read_text())
-    assert len(parser.links) >= 3 * len(DEFAULT_NOTEBOOKS)
+    assert len(parser.links) >= 3 * len(default_notebooks())
     for link in parser.links:
         assert (minimal_report / link).is_file(), link
     assert not list(minimal_report.parent.glob(".netstats-report-*"))  # staging removed
@@ -239,3 +243,32 @@ def test_unknown_notebook_and_threshold_errors(tmp_path):
         render(ANALYSES, data=MINIMAL, out=tmp_path / "r", only="nope", progress=False)
     with pytest.raises(ValueError, match="0 disables"):
         render(ANALYSES, data=MINIMAL, out=tmp_path / "r", suppression_threshold=-1)
+
+
+def test_every_notebook_declares_the_standard_parameters():
+    import ast
+
+    from netstats.report import list_notebooks
+    from netstats.report._render import STANDARD_PARAMETERS, _read_notebook
+
+    names = list_notebooks(ANALYSES)
+    assert set(DEFAULT_NOTEBOOKS) <= set(names)
+    for name in names:
+        params = notebook_parameters(ANALYSES / f"{name}.py")
+        assert set(STANDARD_PARAMETERS) <= set(params), name
+        assert params["suppression_threshold"] == 5, name
+        for cell in _read_notebook(ANALYSES / f"{name}.py").cells:
+            if cell.cell_type == "code":
+                ast.parse(cell.source)  # every cell is valid Python
+
+
+def test_survival_notebook_waits_for_its_endpoints_module():
+    import importlib.util
+
+    # rendered by default only once netstats.endpoints exists
+    has_endpoints = importlib.util.find_spec("netstats.endpoints") is not None
+    assert ("02_survival_by_line" in default_notebooks()) == has_endpoints
+    assert missing_requirements("02_survival_by_line") == (
+        [] if has_endpoints else ["netstats.endpoints"]
+    )
+    assert missing_requirements("01_cohort_overview") == []

@@ -34,15 +34,19 @@ from netstats.report._privacy import (
     find_dates,
     suppress_counts,
     suppress_proportions,
+    suppress_small,
     suppress_table_one,
 )
 from netstats.report._provenance import Provenance, file_sha256, provenance
 from netstats.report._render import (
     DEFAULT_NOTEBOOKS,
+    NOTEBOOK_REQUIRES,
     RenderError,
     RenderResult,
     coerce_parameter,
+    default_notebooks,
     list_notebooks,
+    missing_requirements,
     notebook_parameters,
     parse_parameters,
     render,
@@ -51,6 +55,7 @@ from netstats.report._render import (
 __all__ = [
     "DEFAULT_NOTEBOOKS",
     "DEFAULT_THRESHOLD",
+    "NOTEBOOK_REQUIRES",
     "MISSING",
     "SUPPRESSED",
     "FigureOutput",
@@ -64,6 +69,7 @@ __all__ = [
     "check_outputs",
     "check_text",
     "coerce_parameter",
+    "default_notebooks",
     "cohort_identifiers",
     "file_sha256",
     "find_dates",
@@ -75,6 +81,7 @@ __all__ = [
     "fmt_p",
     "format_table_one",
     "list_notebooks",
+    "missing_requirements",
     "notebook_parameters",
     "parse_parameters",
     "provenance",
@@ -82,5 +89,6 @@ __all__ = [
     "round_half_up",
     "suppress_counts",
     "suppress_proportions",
+    "suppress_small",
     "suppress_table_one",
 ]

@@ -38,6 +38,7 @@ __all__ = [
     "find_dates",
     "suppress_counts",
     "suppress_proportions",
+    "suppress_small",
     "suppress_table_one",
 ]
 
@@ -747,4 +748,48 @@ def suppress_proportions(
     for col in [estimate, *[c for c in withhold if c in out.columns]]:
         out[col] = out[col].astype(float).where(~small)
     out["suppressed"] = small
+    return out
+
+
+def suppress_small(
+    data: pd.DataFrame,
+    *,
+    columns: Sequence[str],
+    threshold: int = DEFAULT_THRESHOLD,
+) -> pd.DataFrame:
+    """Withhold counts ``1 <= n < threshold`` in columns that are not summed to totals.
+
+    For counts that no published total ties together (numbers at risk under a survival
+    curve, events at a landmark), so no complementary suppression is needed.
+
+    Parameters
+    ----------
+    data : DataFrame
+        Never modified.
+    columns : sequence of str
+        Count columns to check.
+    threshold : int, default=5
+        ``0`` turns suppression off.
+
+    Returns
+    -------
+    DataFrame
+        A copy with those counts as ``Int64`` (``<NA>`` where withheld).
+
+    Examples
+    --------
+    >>> suppress_small(pd.DataFrame({"n_at_risk": [40, 12, 3, 0]}), columns=["n_at_risk"])
+       n_at_risk
+    0         40
+    1         12
+    2       <NA>
+    3          0
+    """
+    threshold = _check_threshold(threshold)
+    out = data.copy()
+    for col in columns:
+        counts = _counts(data, col, [])
+        out[col] = pd.Series(counts, index=data.index, dtype="Int64").mask(
+            (counts > 0) & (counts < threshold)
+        )
     return out

@@ -32,15 +32,21 @@ __all__ = [
     "DEFAULT_NOTEBOOKS",
     "RenderError",
     "RenderResult",
+    "NOTEBOOK_REQUIRES",
     "coerce_parameter",
+    "default_notebooks",
     "list_notebooks",
+    "missing_requirements",
     "notebook_parameters",
     "parse_parameters",
     "render",
 ]
 
-#: Notebooks rendered by default (others in ``analyses/`` run only when named in ``only``).
-DEFAULT_NOTEBOOKS = ("01_cohort_overview", "03_ki67_grade")
+#: Notebooks rendered by default (others in ``analyses/`` run only when named in ``only``),
+#: each once the modules it needs (:data:`NOTEBOOK_REQUIRES`) can be imported.
+DEFAULT_NOTEBOOKS = ("01_cohort_overview", "02_survival_by_line", "03_ki67_grade")
+#: Modules a notebook needs beyond the core of netstats.
+NOTEBOOK_REQUIRES: dict[str, tuple[str, ...]] = {"02_survival_by_line": ("netstats.endpoints",)}
 #: Parameters every report notebook declares in its ``parameters`` cell.
 STANDARD_PARAMETERS = (
     "data",
@@ -423,9 +429,33 @@ def _index_html(entries: list[dict[str, Any]], *, rendered_at: str, prov: Any) -
 # --------------------------------------------------------------------------------------
 # render
 # --------------------------------------------------------------------------------------
+def missing_requirements(name: str) -> list[str]:
+    """Modules a notebook needs that cannot be imported here (empty when it can run)."""
+    import importlib.util
+
+    missing = []
+    for module in NOTEBOOK_REQUIRES.get(name, ()):
+        try:
+            found = importlib.util.find_spec(module) is not None
+        except ModuleNotFoundError:
+            found = False
+        if not found:
+            missing.append(module)
+    return missing
+
+
+def default_notebooks(available: Sequence[str] | None = None) -> list[str]:
+    """The default notebooks whose modules exist (and that are in ``available``)."""
+    return [
+        n
+        for n in DEFAULT_NOTEBOOKS
+        if (available is None or n in available) and not missing_requirements(n)
+    ]
+
+
 def _select(available: list[str], only: str | Sequence[str] | None) -> list[str]:
     if only is None:
-        chosen = [n for n in DEFAULT_NOTEBOOKS if n in available]
+        chosen = default_notebooks(available)
         if not chosen:
             raise FileNotFoundError(f"none of the default notebooks {DEFAULT_NOTEBOOKS} found")
         return chosen
@@ -468,7 +498,8 @@ def render(
         Report folder; replaced as a whole only when the render succeeds.
     only : str or sequence of str, optional
         Notebooks to run, by full name (``"03_ki67_grade"``), name (``"ki67_grade"``) or
-        number (``"03"``); default :data:`DEFAULT_NOTEBOOKS`.
+        number (``"03"``); default :func:`default_notebooks` (those of
+        :data:`DEFAULT_NOTEBOOKS` whose modules exist).
     parameters : mapping, optional
         Further notebook parameters (str, int, float, bool or None values).  They are
         written into the notebook as literals, never evaluated as code.
