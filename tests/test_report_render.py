@@ -149,6 +149,13 @@ def test_failing_cell_names_notebook_cell_and_error(tmp_path):
     assert not list(tmp_path.glob(".netstats-report-*"))
 
 
+def test_dead_kernel_is_a_render_error(tmp_path):
+    analyses = tmp_path / "analyses"
+    _notebook(analyses, "01_crash", "# %%\nimport os\nos._exit(3)\n")
+    with pytest.raises(RenderError, match="01_crash: the kernel stopped"):
+        render(analyses, data=MINIMAL, out=tmp_path / "r", only="01", progress=False)
+
+
 def test_failing_render_through_cli_exits_1(tmp_path):
     analyses = tmp_path / "analyses"
     _notebook(analyses, "01_broken", "# %%\nraise KeyError('ki67')\n")

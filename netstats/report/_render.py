@@ -260,7 +260,15 @@ def _kernel_manager_class(spec_dir: Path) -> type:
     kdir = spec_dir / _KERNEL_NAME
     kdir.mkdir(parents=True, exist_ok=True)
     spec = {
-        "argv": [sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+        # the kernel's own log (interrupt at shutdown...) is not the notebook's output
+        "argv": [
+            sys.executable,
+            "-m",
+            "ipykernel_launcher",
+            "-f",
+            "{connection_file}",
+            "--IPKernelApp.log_level=CRITICAL",
+        ],
         "display_name": "netstats report (Python)",
         "language": "python",
         "env": {
@@ -313,6 +321,7 @@ def _execute(
 ) -> Any:
     import nbformat
     import papermill
+    from nbclient.exceptions import CellTimeoutError, DeadKernelError
     from papermill.exceptions import PapermillExecutionError
 
     nb = _read_notebook(src)
@@ -335,6 +344,11 @@ def _execute(
         raise RenderError(
             f"notebook {src.stem}: cell {exc.cell_index} (execution count {exc.exec_count}, "
             f"starting {first!r}) failed: {exc.ename}: {exc.evalue}"
+        ) from None
+    except (DeadKernelError, CellTimeoutError) as exc:
+        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+        raise RenderError(
+            f"notebook {src.stem}: the kernel stopped ({type(exc).__name__}: {first_line})"
         ) from None
     executed = nbformat.read(dest, as_version=4)
     _clean_metadata(executed)
