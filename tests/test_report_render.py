@@ -75,6 +75,8 @@ def minimal_report(tmp_path_factory) -> Path:
             "--no-progress",
             "-p",
             "seed=11",
+            "-p",
+            "min_pairs=2",
         ],
     )
     assert result.exit_code == 0, result.output
@@ -107,6 +109,10 @@ def test_executed_notebooks_are_clean_and_parameters_injected(minimal_report):
     injected = [c for c in nb["cells"] if "injected-parameters" in c["metadata"].get("tags", [])]
     assert len(injected) == 1 and "seed = 11" in "".join(injected[0]["source"])
     assert "papermill" not in nb["metadata"]  # timings stripped
+    grade = json.loads((minimal_report / "03_ki67_grade/03_ki67_grade.ipynb").read_text())
+    cells = [c for c in grade["cells"] if "injected-parameters" in c["metadata"].get("tags", [])]
+    assert "min_pairs = 2" in "".join(cells[0]["source"])
+    assert "min_pairs" not in "".join(injected[0]["source"])  # only 03 declares it
 
 
 def test_code_and_no_code_versions(minimal_report):
@@ -215,7 +221,7 @@ def test_parameter_validation(tmp_path):
             only="01",
             progress=False,
         )
-    with pytest.raises(ValueError, match="has no parameter 'other'"):
+    with pytest.raises(ValueError, match=r"no selected notebook has parameter\(s\) \['other'\]"):
         render(
             analyses,
             data=MINIMAL,

@@ -578,11 +578,18 @@ def render(
     try:
         with tempfile.TemporaryDirectory(prefix="netstats-kernel-") as spec_dir:
             entries = []
+            declared_by = {n: notebook_parameters(analyses / f"{n}.py") for n in names}
+            unknown = sorted(k for k in extra if not any(k in d for d in declared_by.values()))
+            if unknown:
+                raise ValueError(
+                    f"no selected notebook has parameter(s) {unknown}; "
+                    f"they declare {sorted(set().union(*declared_by.values()))}"
+                )
             for name in tqdm(names, desc="notebooks", unit="nb", disable=not progress):
                 src = analyses / f"{name}.py"
-                declared = notebook_parameters(src)
-                params = {**base, **extra}
-                params = {k: v for k, v in params.items() if k in declared or k in extra}
+                declared = declared_by[name]
+                # each notebook gets the parameters it declares
+                params = {k: v for k, v in {**base, **extra}.items() if k in declared}
                 _check_parameters(name, params, declared)
                 folder = staging / name
                 folder.mkdir()
