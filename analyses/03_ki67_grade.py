@@ -97,6 +97,16 @@ out.table(
     caption="Expected misgraded specimens (share in %) from Ki-67 counting error",
 )
 
+# %%
+curve = grading.grade_probability_curve([500, 2000])
+display(
+    out.figure(
+        "grade_probability",
+        plots.grade_probability_plot(curve),
+        caption="Probability of each true grade given the observed Ki-67, 500 and 2000 cells",
+    )
+)
+
 # %% [markdown]
 # ## Primary versus metastasis
 
@@ -177,8 +187,9 @@ if enough_pairs:
     display(out.figure("bland_altman", plots.bland_altman_plot(conc), caption="Bland-Altman"))
     if not (cross_sup["suppressed"] != "").any():
         display(out.figure("grade_heatmap", plots.grade_heatmap(conc), caption="Grade cross-table"))
+        display(out.figure("grade_migration", plots.grade_migration(conc), caption="Migration"))
     else:
-        print("grade heat map left out: it would show withheld counts")
+        print("grade heat map and migration plot left out: they would show withheld counts")
 
 # %% [markdown]
 # ## What drives discordance
