@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from netstats.report import ReportOutputs, suppress_small
-from netstats.report._privacy import png_text_chunks
+from netstats.report._scan import png_text_chunks
 
 
 def _figure():

@@ -4,8 +4,9 @@
   with an ``index.html`` (the ``netstats report`` command).
 - :class:`ReportOutputs`: what a notebook uses to export its tables and figures.
 - :func:`provenance`: code version, input hashes, rules, seeds and package versions.
-- :func:`suppress_counts`, :func:`suppress_table_one`, :func:`check_outputs`: small-cell
-  suppression and the scan of outputs for identifiers and dates.
+- :func:`suppress_counts`, :func:`suppress_table_one`, :func:`suppress_proportions`,
+  :func:`suppress_small`: small-cell suppression; :func:`check_outputs`: the scan of
+  outputs for identifiers and dates.
 - ``fmt_*`` and :func:`format_table_one`: the only place numbers become strings.
 """
 
@@ -27,11 +28,6 @@ from netstats.report._outputs import FigureOutput, ReportOutputs, TableOutput
 from netstats.report._privacy import (
     DEFAULT_THRESHOLD,
     PrivacyError,
-    PrivacyFinding,
-    check_outputs,
-    check_text,
-    cohort_identifiers,
-    find_dates,
     suppress_counts,
     suppress_proportions,
     suppress_small,
@@ -50,6 +46,13 @@ from netstats.report._render import (
     notebook_parameters,
     parse_parameters,
     render,
+)
+from netstats.report._scan import (
+    PrivacyFinding,
+    check_outputs,
+    check_text,
+    cohort_identifiers,
+    find_dates,
 )
 
 __all__ = [

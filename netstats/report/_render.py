@@ -26,7 +26,8 @@ from typing import Any
 
 from netstats.exceptions import NetstatsError
 from netstats.report._outputs import MANIFEST
-from netstats.report._privacy import DEFAULT_THRESHOLD, check_outputs, cohort_identifiers
+from netstats.report._privacy import DEFAULT_THRESHOLD
+from netstats.report._scan import check_outputs, cohort_identifiers
 
 __all__ = [
     "DEFAULT_NOTEBOOKS",
