@@ -24,13 +24,17 @@ install-dev: $(VENV)/.stamp-dev
 
 report: $(VENV)/.stamp-run
 	$(VENV)/bin/netstats validate data/synthetic
+	$(VENV)/bin/netstats report --data data/synthetic --out reports/synthetic
+	# The case series is published: suppression and the identifier scan are off.
+	$(VENV)/bin/netstats report --data data/case_series --out reports/case_series \
+		--only 01 --only 02 --only 05 --suppression-threshold 0 --no-privacy-check
 
 lint: $(VENV)/.stamp-dev
-	$(PY) -m ruff check netstats tests benchmarks
+	$(PY) -m ruff check netstats tests benchmarks analyses scripts
 	$(PY) -m ruff format --check netstats tests benchmarks
 
 test: $(VENV)/.stamp-dev
-	$(PY) -m ruff check netstats tests benchmarks
+	$(PY) -m ruff check netstats tests benchmarks analyses scripts
 	$(PY) -m pytest -m "not slow" -p no:cacheprovider
 
 test-slow: $(VENV)/.stamp-dev

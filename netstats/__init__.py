@@ -7,7 +7,18 @@ display: only :mod:`netstats.plots` uses matplotlib, and it imports it lazily.
 
 from __future__ import annotations
 
-from netstats import endpoints, grading, plots, schema, simulate, sstr, survival, vocab
+from netstats import (
+    endpoints,
+    grading,
+    plots,
+    report,
+    schema,
+    simulate,
+    sstr,
+    survival,
+    tables,
+    vocab,
+)
 from netstats._version import __version__
 from netstats.cohort import AttritionLog, Cohort
 from netstats.exceptions import (
@@ -36,11 +47,13 @@ __all__ = [
     "grading",
     "load_cohort",
     "plots",
+    "report",
     "save_cohort",
     "schema",
     "simulate",
     "simulate_cohort",
     "sstr",
     "survival",
+    "tables",
     "vocab",
 ]

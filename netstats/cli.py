@@ -219,5 +219,68 @@ def sstr_predict(
         typer.echo(f"wrote {len(result)} predictions to {out}")
 
 
+@app.command()
+def report(
+    data: Annotated[
+        str, typer.Option("--data", help="Cohort folder, file or database URL.")
+    ] = "data/synthetic",
+    out: Annotated[str, typer.Option("--out", help="Report folder (replaced).")] = "reports",
+    only: Annotated[
+        list[str] | None,
+        typer.Option("--only", help="Notebook to render (name or number); repeatable."),
+    ] = None,
+    parameter: Annotated[
+        list[str] | None,
+        typer.Option("-p", "--parameter", help="Notebook parameter key=value; repeatable."),
+    ] = None,
+    analyses: Annotated[
+        str, typer.Option("--analyses", help="Folder of the report notebooks.")
+    ] = "analyses",
+    suppression_threshold: Annotated[
+        int,
+        typer.Option(
+            "--suppression-threshold", help="Withhold counts below this (0 turns it off)."
+        ),
+    ] = 5,
+    no_privacy_check: Annotated[
+        bool,
+        typer.Option("--no-privacy-check", help="Do not scan outputs for identifiers and dates."),
+    ] = False,
+    progress: Annotated[bool, typer.Option("--progress/--no-progress")] = True,
+) -> None:
+    """Render the report notebooks to HTML, CSV and figures with an index.html."""
+    from netstats.exceptions import CohortValidationError
+    from netstats.report import PrivacyError, RenderError, parse_parameters, render
+
+    try:
+        params = parse_parameters(parameter or [], analyses=analyses, only=only)
+        result = render(
+            analyses,
+            data=data,
+            out=out,
+            only=only,
+            parameters=params,
+            suppression_threshold=suppression_threshold,
+            check_privacy=not no_privacy_check,
+            progress=progress,
+        )
+    except CohortValidationError as exc:
+        typer.echo(
+            f"error: {data}: the cohort failed validation; run `netstats validate`", err=True
+        )
+        raise typer.Exit(1) from exc
+    except (RenderError, PrivacyError, FileNotFoundError, ValueError, TypeError) as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from None
+    typer.echo(f"rendered {len(result.notebooks)} report(s): {result.index}")
+    if only is None:
+        from netstats.report import DEFAULT_NOTEBOOKS, missing_requirements
+
+        for name in DEFAULT_NOTEBOOKS:
+            if name not in result.notebooks and missing_requirements(name):
+                needs = ", ".join(missing_requirements(name))
+                typer.echo(f"not rendered: {name} (needs {needs})")
+
+
 if __name__ == "__main__":  # pragma: no cover
     app()

@@ -120,3 +120,16 @@ def test_bad_tau(tau, exc, match):
 def test_schema_error():
     with pytest.raises(SchemaError, match="event column 'status' not found"):
         rmst(pd.DataFrame({"time": [1.0]}), event="status", tau=1.0)
+
+
+def test_contrast_without_events_before_tau_has_undefined_p_value():
+    # No event before tau in either group: both RMSTs equal tau with zero variance.
+    data = pd.DataFrame(
+        {"time": [30.0, 31, 32, 33, 34, 35], "event": [1, 0, 1, 0, 1, 0], "group": list("aaabbb")}
+    )
+    res = rmst(data, time="time", event="event", group="group", tau=24.0)
+    c = res.contrasts
+    diff = c[c["contrast"] == "difference"].iloc[0]
+    assert diff["estimate"] == 0.0 and diff["std_err"] == 0.0
+    assert np.isnan(diff["p_value"])
+    assert diff["ci_lower"] == diff["ci_upper"] == 0.0

@@ -197,6 +197,14 @@ def rmst(
     )
 
 
+def _wald_p(estimate: float, se: float) -> float:
+    """Two-sided Wald p-value; NaN when the SE is 0 (no events before tau in either
+    group: the contrast is exact, and a test of it is undefined)."""
+    if not se > 0:
+        return float("nan")
+    return float(2 * stats.norm.sf(abs(estimate / se)))
+
+
 def _contrasts(summary: pd.DataFrame, z: float, conf_level: float) -> pd.DataFrame:
     cols = [
         "group_a",
@@ -225,7 +233,7 @@ def _contrasts(summary: pd.DataFrame, z: float, conf_level: float) -> pd.DataFra
                 se_d,
                 diff - z * se_d,
                 diff + z * se_d,
-                2 * stats.norm.sf(abs(diff / se_d)),
+                _wald_p(diff, se_d),
                 conf_level,
             ]
         )
@@ -244,7 +252,7 @@ def _contrasts(summary: pd.DataFrame, z: float, conf_level: float) -> pd.DataFra
                 se_r,
                 float(np.exp(log_r - z * se_r)),
                 float(np.exp(log_r + z * se_r)),
-                2 * stats.norm.sf(abs(log_r / se_r)),
+                _wald_p(float(log_r), se_r),
                 conf_level,
             ]
         )

@@ -1,0 +1,136 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Cohort overview
+#
+# Baseline characteristics (Table 1) by a grouping, the records excluded or flagged on the
+# way in, and the completeness of every table. Counts below the suppression threshold are
+# withheld, with complementary suppression, and shown as `*`.
+
+# %% tags=["parameters"]
+# ruff: noqa: E402
+data = "../data/synthetic"
+output_dir = "."
+seed = 20261122
+suppression_threshold = 5
+endpoint_rules = ""
+rendered_at = ""
+group = "who_grade"
+
+# %%
+import netstats as ns
+from netstats import report, tables
+
+out = report.ReportOutputs(output_dir, notebook="Cohort overview")
+prov = report.provenance(
+    data,
+    endpoint_rules=endpoint_rules or None,
+    seeds={"seed": seed},
+    parameters={"group": group, "suppression_threshold": suppression_threshold},
+    rendered_at=rendered_at or None,
+)
+out.table("provenance", prov.to_frame(), caption="Code, data and environment of this report")
+
+# %%
+cohort = ns.load_cohort(data)
+baseline = tables.patient_characteristics(cohort)
+counts = cohort.summary()[["table", "n_rows", "n_patients"]]
+out.table("tables", counts, caption="Records and patients per table")
+
+# %% [markdown]
+# ## Table 1
+
+# %%
+t1 = tables.table_one(
+    baseline,
+    columns=[
+        c
+        for c in [
+            "age_at_diagnosis",
+            "sex",
+            "primary_site",
+            "functional_status",
+            "hereditary_syndrome",
+            "stage_at_diagnosis",
+            "who_grade",
+            "ki67_percent",
+            "first_line_class",
+        ]
+        if c != group
+    ],
+    group=group,
+    nonnormal=["ki67_percent"],
+)
+out.table(
+    "table1",
+    report.format_table_one(t1, threshold=suppression_threshold),
+    caption=f"Baseline characteristics by {group}: n (% of non-missing), mean (SD), "
+    "median [Q1, Q3]; SMD of Yang & Dalton; * withheld (small cell)",
+)
+
+# %%
+out.table(
+    "table1_long",
+    report.suppress_table_one(t1, threshold=suppression_threshold).summary,
+    caption="Table 1 as numbers (one row per variable, level and group)",
+)
+
+# %% [markdown]
+# ## Flow of records
+#
+# Validation warnings (rows kept but flagged) by table and rule, and exclusions logged by
+# analyses.
+
+# %%
+problems = (
+    cohort.problems.groupby(["severity", "table", "column", "rule"], dropna=False)
+    .size()
+    .rename("n")
+    .reset_index()
+)
+out.table(
+    "validation_warnings",
+    report.suppress_counts(
+        problems, count="n", rows=["table"], threshold=suppression_threshold
+    ).drop(columns="total_disclosive"),
+    caption="Validation warnings by table and rule (counts of rows)",
+)
+
+# %%
+out.table(
+    "attrition",
+    cohort.attrition.to_frame(),
+    caption="Exclusions recorded while building the analysis data",
+)
+
+# %% [markdown]
+# ## Data completeness
+
+# %%
+completeness = tables.data_completeness(cohort.tables)
+cells = completeness.melt(
+    id_vars=["table", "column"],
+    value_vars=["n_present", "n_missing"],
+    var_name="status",
+    value_name="n",
+)
+out.table(
+    "completeness",
+    report.suppress_counts(
+        cells, count="n", rows=["table", "column"], threshold=suppression_threshold
+    )
+    .drop(columns="total_disclosive")
+    .sort_values(["table", "column", "status"], kind="stable"),
+    caption="Values present and missing per table and column",
+)

@@ -1,0 +1,261 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Survival by line of therapy
+#
+# Progression-free and overall survival from the start of each line of therapy: Kaplan-Meier
+# curves by line and by regimen with medians, landmark rates and log-rank tests, and
+# restricted mean survival times. Numbers at risk below the suppression threshold are
+# withheld; curves are drawn with their at-risk table only when suppression is off.
+#
+# Then a Cox model of PFS (robust variance clustered on the patient, since one patient
+# contributes several lines) with its forest plot and proportional-hazards checks, the
+# competing reasons a line ends (progression, toxicity, death), and a swimmer plot.
+
+# %% tags=["parameters"]
+# ruff: noqa: E402
+data = "../data/synthetic"
+output_dir = "."
+seed = 20261122
+suppression_threshold = 5
+endpoint_rules = ""
+rendered_at = ""
+landmarks = "6,12,24"
+rmst_tau = 24.0
+max_lines = 3
+min_group_size = 10
+min_events = 20  # fewest PFS events for the Cox model (10 per parameter)
+
+# %%
+import numpy as np
+import pandas as pd
+from IPython.display import display
+
+import netstats as ns
+from netstats import plots, report, survival
+from netstats.endpoints import line_endpoints
+
+out = report.ReportOutputs(output_dir, notebook="Survival by line of therapy")
+times = [float(t) for t in landmarks.split(",")]
+prov = report.provenance(
+    data,
+    endpoint_rules=endpoint_rules or None,
+    seeds={"seed": seed},
+    parameters={
+        "landmarks": landmarks,
+        "rmst_tau": rmst_tau,
+        "max_lines": max_lines,
+        "min_group_size": min_group_size,
+        "min_events": min_events,
+        "suppression_threshold": suppression_threshold,
+    },
+    rendered_at=rendered_at or None,
+)
+out.table("provenance", prov.to_frame(), caption="Code, data and environment of this report")
+
+# %%
+cohort = ns.load_cohort(data)
+all_lines = line_endpoints(cohort)
+display(out.table("attrition", cohort.attrition.to_frame(), caption="Records left out, and why"))
+lines = all_lines[all_lines["line"] <= max_lines].assign(
+    line=lambda d: "line " + d["line"].astype(str)
+)
+sizes = lines.groupby("regimen").size()
+common = lines[lines["regimen"].isin(sizes[sizes >= min_group_size].index)]
+out.table(
+    "lines_analysed",
+    report.suppress_counts(
+        lines.groupby(["line", "regimen"]).size().rename("n").reset_index(),
+        count="n",
+        rows=["line"],
+        cols=["regimen"],
+        threshold=suppression_threshold,
+    ).drop(columns="total_disclosive"),
+    caption="Lines of therapy analysed, by line and regimen",
+)
+
+# %% [markdown]
+# ## Kaplan-Meier estimates
+
+
+# %%
+def km_section(frame, endpoint, group, label):
+    """Curves, medians, landmark rates and log-rank test of one endpoint by one grouping."""
+    time, event = f"{endpoint}_months", f"{endpoint}_event"
+    km = survival.kaplan_meier(frame, time=time, event=event, group=group)
+    lr = survival.logrank(frame, time=time, event=event, group=group)
+    name = f"{endpoint}_by_{group}"
+    medians = km.median()
+    display(
+        out.table(
+            f"{name}_median",
+            medians.assign(
+                median_ci=[
+                    report.fmt_estimate_ci(e, lo, hi)
+                    for e, lo, hi in zip(
+                        medians["estimate"], medians["ci_lower"], medians["ci_upper"], strict=True
+                    )
+                ]
+            ),
+            caption=f"Median {endpoint.upper()} (months) by {label}",
+        )
+    )
+    at = report.suppress_small(
+        km.at(times),
+        columns=["n_at_risk", "n_events", "n_censored"],
+        threshold=suppression_threshold,
+    )
+    display(out.table(f"{name}_landmarks", at, caption=f"{endpoint.upper()} at {landmarks} months"))
+    ax = plots.km(km, risk_table=suppression_threshold == 0, p_value=lr.p_value)
+    display(
+        out.figure(
+            name,
+            ax,
+            caption=f"{endpoint.upper()} by {label}, log-rank p {report.fmt_p(lr.p_value)}",
+        )
+    )
+
+
+for endpoint in ("pfs", "os"):
+    km_section(lines, endpoint, "line", "line of therapy")
+    if len(common):
+        km_section(common, endpoint, "regimen", f"regimen (at least {min_group_size} lines)")
+
+# %% [markdown]
+# ## Restricted mean survival time
+
+# %%
+if len(common):
+    res = survival.rmst(common, time="pfs_months", event="pfs_event", group="regimen", tau=rmst_tau)
+    display(out.table("pfs_rmst", res.summary, caption=f"RMST of PFS up to {rmst_tau} months"))
+    display(
+        out.table(
+            "pfs_rmst_contrasts",
+            res.contrasts.assign(p=res.contrasts["p_value"].map(report.fmt_p)),
+            caption="Differences in RMST between regimens",
+        )
+    )
+
+
+# %% [markdown]
+# ## Cox model of PFS
+#
+# Hazard ratio per doubling of Ki-67 at line start and per later line, stratified by drug
+# class (each class its own baseline hazard); Efron ties; robust (sandwich) variance
+# clustered on the patient.
+
+# %%
+model_data = all_lines.dropna(subset=["pfs_months", "ki67_percent"]).assign(
+    log2_ki67=lambda d: np.log2(d["ki67_percent"].clip(lower=0.1)),
+    line_number=lambda d: d["line"].astype(float),
+    pfs_event=lambda d: d["pfs_event"].astype(bool),
+)
+out.table(
+    "cox_rows",
+    pd.DataFrame(
+        {
+            "lines_with_pfs": [int(all_lines["pfs_months"].notna().sum())],
+            "without_ki67_at_start": [
+                int((all_lines["pfs_months"].notna() & all_lines["ki67_percent"].isna()).sum())
+            ],
+            "analysed": [len(model_data)],
+        }
+    ),
+    caption="Lines in the Cox model (lines with no Ki-67 before their start are left out)",
+)
+n_pfs_events = int(model_data["pfs_event"].sum())
+fit_cox = n_pfs_events >= min_events
+print(f"{n_pfs_events} PFS events; Cox model fitted: {fit_cox} (at least {min_events} needed)")
+if fit_cox:
+    fit = survival.cox(
+        model_data,
+        "log2_ki67 + line_number",
+        time="pfs_months",
+        event="pfs_event",
+        strata="drug_class",
+        cluster="patient_id",
+    )
+    print(fit)
+    display(out.table("pfs_cox", fit.summary, caption="Cox model of PFS"))
+    display(out.table("pfs_cox_tests", fit.tests, caption="Global tests of the Cox model"))
+    display(
+        out.figure(
+            "pfs_cox_forest",
+            plots.forest(
+                fit, labels={"log2_ki67": "Ki-67, per doubling", "line_number": "per line"}
+            ),
+            caption="Hazard ratios for PFS (95 % CI, robust SE)",
+        )
+    )
+
+
+# %% [markdown]
+# ### Proportional hazards
+#
+# Score test of R's `cox.zph` (Kaplan-Meier time transform) per term and global, and the
+# scaled Schoenfeld residuals with a smooth.
+
+# %%
+if fit_cox:
+    zph = fit.check_ph(warn=False)
+    display(out.table("pfs_cox_ph", zph.summary, caption="Proportional-hazards tests"))
+    panels = plots.schoenfeld(zph)
+    display(out.figure("pfs_cox_schoenfeld", panels.flat[0], caption="Scaled Schoenfeld residuals"))
+
+
+# %% [markdown]
+# ## Why lines end: competing risks
+#
+# Cumulative incidence of stopping for progression, toxicity, death or another reason
+# (time to treatment failure; planned completions and lines still running are censored).
+
+# %%
+causes = {"progression": 1, "toxicity": 2, "death": 3, "patient_choice": 4, "other": 4}
+stop = all_lines.dropna(subset=["ttf_months"]).assign(
+    stop_cause=lambda d: d["ttf_reason"].map(causes).fillna(0).astype(int),
+    line_group=lambda d: np.where(d["line"] == 1, "line 1", "line 2+"),
+)
+cif = survival.cumulative_incidence(stop, time="ttf_months", event="stop_cause", group="line_group")
+labels = {1: "progression", 2: "toxicity", 3: "death", 4: "other stop"}
+cif_at = report.suppress_small(
+    cif.at(times).assign(cause=lambda d: d["cause"].map(labels).fillna(d["cause"])),
+    columns=["n_at_risk", "n_events", "n_censored"],
+    threshold=suppression_threshold,
+)
+display(out.table("stop_cif_at", cif_at, caption=f"Cumulative incidence at {landmarks} months"))
+gray = survival.gray_test(stop, time="ttf_months", event="stop_cause", group="line_group")
+display(out.table("stop_gray", gray.summary, caption="Gray's test, line 1 vs later lines"))
+display(
+    out.figure(
+        "stop_cif",
+        plots.cumulative_incidence(cif, risk_table=suppression_threshold == 0),
+        caption="Cumulative incidence of the reasons a line ends (1 progression, 2 toxicity, "
+        "3 death, 4 other)",
+    )
+)
+
+# %% [markdown]
+# ## Swimmer plot
+#
+# Each bar is one patient (ranked, never identified), segments coloured by drug class.
+
+# %%
+shown = all_lines["patient_id"].drop_duplicates().iloc[:60]
+display(
+    out.figure(
+        "swimmer",
+        plots.swimmer(all_lines[all_lines["patient_id"].isin(shown)]),
+        caption=f"Treatment course of {shown.size} patients",
+    )
+)

@@ -1,0 +1,97 @@
+"""Reports: run the analysis notebooks, format results, record provenance, protect privacy.
+
+- :func:`render` executes the notebooks of ``analyses/`` and writes HTML, CSV and figures
+  with an ``index.html`` (the ``netstats report`` command).
+- :class:`ReportOutputs`: what a notebook uses to export its tables and figures.
+- :func:`provenance`: code version, input hashes, rules, seeds and package versions.
+- :func:`suppress_counts`, :func:`suppress_table_one`, :func:`suppress_proportions`,
+  :func:`suppress_small`: small-cell suppression; :func:`check_outputs`: the scan of
+  outputs for identifiers and dates.
+- ``fmt_*`` and :func:`format_table_one`: the only place numbers become strings.
+"""
+
+from __future__ import annotations
+
+from netstats.report._format import (
+    MISSING,
+    SUPPRESSED,
+    fmt_count_percent,
+    fmt_estimate_ci,
+    fmt_mean_sd,
+    fmt_median_iqr,
+    fmt_number,
+    fmt_p,
+    format_table_one,
+    round_half_up,
+)
+from netstats.report._outputs import FigureOutput, ReportOutputs, TableOutput
+from netstats.report._privacy import (
+    DEFAULT_THRESHOLD,
+    PrivacyError,
+    suppress_counts,
+    suppress_proportions,
+    suppress_small,
+    suppress_table_one,
+)
+from netstats.report._provenance import Provenance, file_sha256, provenance
+from netstats.report._render import (
+    DEFAULT_NOTEBOOKS,
+    NOTEBOOK_REQUIRES,
+    RenderError,
+    RenderResult,
+    coerce_parameter,
+    default_notebooks,
+    list_notebooks,
+    missing_requirements,
+    notebook_parameters,
+    parse_parameters,
+    render,
+)
+from netstats.report._scan import (
+    PrivacyFinding,
+    check_outputs,
+    check_text,
+    cohort_identifiers,
+    find_dates,
+)
+
+__all__ = [
+    "DEFAULT_NOTEBOOKS",
+    "DEFAULT_THRESHOLD",
+    "NOTEBOOK_REQUIRES",
+    "MISSING",
+    "SUPPRESSED",
+    "FigureOutput",
+    "PrivacyError",
+    "PrivacyFinding",
+    "Provenance",
+    "RenderError",
+    "RenderResult",
+    "ReportOutputs",
+    "TableOutput",
+    "check_outputs",
+    "check_text",
+    "coerce_parameter",
+    "default_notebooks",
+    "cohort_identifiers",
+    "file_sha256",
+    "find_dates",
+    "fmt_count_percent",
+    "fmt_estimate_ci",
+    "fmt_mean_sd",
+    "fmt_median_iqr",
+    "fmt_number",
+    "fmt_p",
+    "format_table_one",
+    "list_notebooks",
+    "missing_requirements",
+    "notebook_parameters",
+    "parse_parameters",
+    "provenance",
+    "render",
+    "round_half_up",
+    "suppress_counts",
+    "suppress_proportions",
+    "suppress_small",
+    "suppress_table_one",
+]

@@ -1,0 +1,293 @@
+"""Number formatting for reports: the only place where numbers become strings.
+
+Statistics modules return numbers; notebooks and tables call these helpers so a report
+rounds, writes intervals and p-values the same way everywhere.
+"""
+
+from __future__ import annotations
+
+import math
+from decimal import ROUND_HALF_UP, Decimal
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+if TYPE_CHECKING:
+    from netstats.tables import TableOneResult
+
+__all__ = [
+    "MISSING",
+    "SUPPRESSED",
+    "fmt_count_percent",
+    "fmt_estimate_ci",
+    "fmt_mean_sd",
+    "fmt_median_iqr",
+    "fmt_number",
+    "fmt_p",
+    "format_table_one",
+    "round_half_up",
+]
+
+#: Shown for a missing or not-estimable value.
+MISSING = "NE"
+#: Shown for a count withheld by small-cell suppression.
+SUPPRESSED = "*"
+_DASH = "\u2013"
+
+
+def _is_missing(x: Any) -> bool:
+    if x is None or x is pd.NA or x is pd.NaT:
+        return True
+    try:
+        return bool(math.isnan(float(x)))
+    except (TypeError, ValueError):
+        return False
+
+
+def round_half_up(x: float, digits: int = 1) -> float:
+    """Round half away from zero on the decimal representation (``2.25 -> 2.3``).
+
+    Python's :func:`round` rounds half to even on the binary value (``round(2.675, 2)`` is
+    2.67), which surprises readers of a table; reports use this rule instead.
+
+    Examples
+    --------
+    >>> round_half_up(2.25, 1), round_half_up(-0.125, 2), round_half_up(2.675, 2)
+    (2.3, -0.13, 2.68)
+    """
+    if _is_missing(x) or math.isinf(float(x)):
+        return float(x)
+    q = Decimal(1).scaleb(-digits)
+    value = Decimal(repr(float(x))).quantize(q, rounding=ROUND_HALF_UP)
+    return float(value)
+
+
+def fmt_number(x: Any, digits: int = 1) -> str:
+    """A number rounded half-up to ``digits`` decimals, ``"NE"`` when missing.
+
+    Examples
+    --------
+    >>> fmt_number(12.345, 1), fmt_number(float("nan")), fmt_number(-0.04, 1), fmt_number(3, 0)
+    ('12.3', 'NE', '0.0', '3')
+    """
+    if _is_missing(x):
+        return MISSING
+    if math.isinf(float(x)):
+        return "\u221e" if float(x) > 0 else "-\u221e"
+    value = round_half_up(float(x), digits)
+    if value == 0:
+        value = 0.0  # no "-0.0"
+    return f"{value:.{digits}f}"
+
+
+def fmt_estimate_ci(estimate: Any, ci_lower: Any, ci_upper: Any, digits: int = 1) -> str:
+    """``"12.3 (9.1–15.0)"``: an estimate with its interval; ``NE`` for a missing bound.
+
+    With a negative bound the interval reads ``"(-1.3 to -0.5)"`` (a dash would be
+    ambiguous next to a minus sign).
+
+    Examples
+    --------
+    >>> fmt_estimate_ci(12.34, 9.06, 15.0)
+    '12.3 (9.1–15.0)'
+    >>> fmt_estimate_ci(30.0, 21.5, float("nan"))
+    '30.0 (21.5–NE)'
+    >>> fmt_estimate_ci(-0.91, -1.32, -0.5, digits=2)
+    '-0.91 (-1.32 to -0.50)'
+    """
+    est = fmt_number(estimate, digits)
+    if _is_missing(ci_lower) and _is_missing(ci_upper):
+        return est
+    lo, hi = fmt_number(ci_lower, digits), fmt_number(ci_upper, digits)
+    sep = " to " if lo.startswith("-") or hi.startswith("-") else _DASH
+    return f"{est} ({lo}{sep}{hi})"
+
+
+def fmt_p(p: Any, digits: int = 3, *, threshold: float | None = None) -> str:
+    """A p-value: ``"<0.001"`` below the smallest printable value, never ``"0.000"``.
+
+    Parameters
+    ----------
+    p : float
+        The p-value.
+    digits : int, default=3
+        Decimals shown; values below ``10**-digits`` print as ``"<0.001"`` (for 3).
+    threshold : float, optional
+        Another lower limit to print as ``"<threshold"``.
+
+    Examples
+    --------
+    >>> fmt_p(0.0432), fmt_p(0.00002), fmt_p(0.99999), fmt_p(None)
+    ('0.043', '<0.001', '>0.999', 'NE')
+    """
+    if _is_missing(p):
+        return MISSING
+    p = float(p)
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"p-value must lie in [0, 1], got {p!r}")
+    smallest = 10.0**-digits
+    limit = max(smallest, threshold) if threshold is not None else smallest
+    if p < limit:
+        return f"<{limit:.{digits}f}"
+    rounded = round_half_up(p, digits)
+    if rounded >= 1.0:
+        return f">{1 - smallest:.{digits}f}"
+    return f"{rounded:.{digits}f}"
+
+
+def fmt_count_percent(n: Any, total: Any, digits: int = 1) -> str:
+    """``"15 (57.7%)"``; ``"*"`` when the count is suppressed (missing).
+
+    Examples
+    --------
+    >>> fmt_count_percent(15, 26), fmt_count_percent(None, 26), fmt_count_percent(0, 0)
+    ('15 (57.7%)', '*', '0')
+    """
+    if _is_missing(n):
+        return SUPPRESSED
+    n_int = int(n)
+    if _is_missing(total) or int(total) == 0:
+        return f"{n_int}"
+    return f"{n_int} ({fmt_number(100.0 * n_int / int(total), digits)}%)"
+
+
+def fmt_mean_sd(mean: Any, sd: Any, digits: int = 1) -> str:
+    """``"59.9 (8.8)"``: mean and standard deviation.
+
+    Examples
+    --------
+    >>> fmt_mean_sd(59.94, 8.76)
+    '59.9 (8.8)'
+    """
+    if _is_missing(mean):
+        return MISSING
+    return f"{fmt_number(mean, digits)} ({fmt_number(sd, digits)})"
+
+
+def fmt_median_iqr(median: Any, q1: Any, q3: Any, digits: int = 1) -> str:
+    """``"2.4 [1.2, 4.5]"``: median and interquartile range.
+
+    Examples
+    --------
+    >>> fmt_median_iqr(2.4, 1.2, 4.5)
+    '2.4 [1.2, 4.5]'
+    """
+    if _is_missing(median):
+        return MISSING
+    return f"{fmt_number(median, digits)} [{fmt_number(q1, digits)}, {fmt_number(q3, digits)}]"
+
+
+def format_table_one(
+    result: TableOneResult,
+    *,
+    threshold: int = 5,
+    digits: int = 1,
+    labels: dict[str, str] | None = None,
+) -> pd.DataFrame:
+    """Table 1 as printed: one row per variable (and level), one column per group.
+
+    Parameters
+    ----------
+    result : TableOneResult
+        From :func:`netstats.tables.table_one`.
+    threshold : int, default=5
+        Small-cell suppression threshold (:func:`netstats.report.suppress_table_one`);
+        ``0`` turns it off.
+    digits : int, default=1
+        Decimals of percentages and continuous summaries.
+    labels : dict, optional
+        Display names of variables.
+
+    Returns
+    -------
+    DataFrame
+        Columns ``variable``, ``level``, ``"Overall"``, one per group, then one
+        ``"SMD g1 vs g2"`` column per pair of groups (3 decimals).  Cells read
+        ``"n (%)"``, ``"mean (SD)"`` or ``"median [Q1, Q3]"``; ``"*"`` marks a withheld
+        value.
+    """
+    from netstats.report._privacy import suppress_table_one
+
+    labels = labels or {}
+    table = suppress_table_one(result, threshold=threshold)
+    summ = table.summary
+    groups = ["Overall", *table.groups] if table.groups else ["Overall"]
+    sizes = summ[summ["kind"] == "n"]
+    hidden_groups = set(sizes.loc[sizes["n"].isna(), "group"])
+    rows: list[dict[str, str]] = []
+    for key, part in summ.groupby(["variable", "kind", "level"], sort=False):
+        variable, kind, level = (str(k) for k in key)
+        by_group: dict[str, Any] = {str(rec.group): rec for rec in part.itertuples(index=False)}
+        name = labels.get(variable, variable)
+        if kind == "n":
+            row = {"variable": "n", "level": ""}
+            row |= {g: _count(by_group[g].n) for g in groups if g in by_group}
+            miss = None
+        elif kind == "categorical":
+            row = _categorical_row(f"{name}, n (%)", level, by_group, groups, digits)
+            miss = None
+        else:
+            row, miss = _continuous_rows(name, kind, by_group, groups, digits)
+        for pair in table.smd.itertuples(index=False):
+            if pair.variable == variable and level in ("", _first_level(summ, variable)):
+                hidden = {pair.group_1, pair.group_2} & hidden_groups
+                row[f"SMD {pair.group_1} vs {pair.group_2}"] = (
+                    SUPPRESSED if hidden else fmt_number(pair.smd, 3)
+                )
+        rows.append(row)
+        if miss is not None:
+            rows.append(miss)
+    columns = ["variable", "level", *groups]
+    columns += [
+        f"SMD {p.group_1} vs {p.group_2}"
+        for p in table.smd.drop_duplicates(["group_1", "group_2"]).itertuples(index=False)
+    ]
+    return pd.DataFrame(rows).reindex(columns=columns).fillna("")
+
+
+def _categorical_row(
+    label: str, level: str, by_group: dict[str, Any], groups: list[str], digits: int
+) -> dict[str, str]:
+    row = {"variable": label, "level": level}
+    for g in groups:
+        if g not in by_group:
+            continue
+        rec = by_group[g]
+        if level == "Missing":
+            row[g] = _count(rec.n)
+        elif _is_missing(rec.n):
+            row[g] = SUPPRESSED
+        elif _is_missing(rec.percent):
+            row[g] = f"{int(rec.n)}"
+        else:
+            row[g] = f"{int(rec.n)} ({fmt_number(rec.percent, digits)}%)"
+    return row
+
+
+def _continuous_rows(
+    name: str, kind: str, by_group: dict[str, Any], groups: list[str], digits: int
+) -> tuple[dict[str, str], dict[str, str]]:
+    stat = "median [Q1, Q3]" if kind == "nonnormal" else "mean (SD)"
+    row = {"variable": f"{name}, {stat}", "level": ""}
+    miss = {"variable": f"{name}, {stat}", "level": "Missing"}
+    for g in groups:
+        if g not in by_group:
+            continue
+        rec = by_group[g]
+        if _is_missing(rec.mean):
+            row[g] = SUPPRESSED if rec.suppressed else MISSING
+        elif kind == "nonnormal":
+            row[g] = fmt_median_iqr(rec.median, rec.q1, rec.q3, digits)
+        else:
+            row[g] = fmt_mean_sd(rec.mean, rec.sd, digits)
+        miss[g] = _count(rec.n_missing)
+    return row, miss
+
+
+def _count(n: Any) -> str:
+    return SUPPRESSED if _is_missing(n) else f"{int(n)}"
+
+
+def _first_level(summary: pd.DataFrame, variable: str) -> str:
+    levels = summary.loc[summary["variable"] == variable, "level"]
+    return str(levels.iloc[0]) if len(levels) else ""

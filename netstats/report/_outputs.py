@@ -1,0 +1,144 @@
+"""What a report notebook writes: result tables as CSV, figures as PNG and SVG, a manifest.
+
+Notebooks create one :class:`ReportOutputs` and pass every result table and figure through
+it, so the renderer can list them in ``index.html`` and the privacy checker can scan them.
+Files are written deterministically (no timestamps in PNG/SVG metadata, fixed SVG ids).
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+__all__ = ["MANIFEST", "FigureOutput", "ReportOutputs", "TableOutput"]
+
+#: Name of the manifest file each notebook writes into its output folder.
+MANIFEST = "manifest.json"
+_NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_\-]*$")
+#: Resolution of PNG figures.
+PNG_DPI = 150
+
+
+@dataclass(frozen=True)
+class TableOutput:
+    """A table written to CSV; displays as an HTML table with its caption."""
+
+    name: str
+    frame: pd.DataFrame
+    caption: str
+
+    def _repr_html_(self) -> str:
+        cap = f"<p><b>{html.escape(self.name)}</b>: {html.escape(self.caption)}</p>"
+        return cap + self.frame.to_html(index=False, escape=True, na_rep="")
+
+    def __repr__(self) -> str:
+        return f"{self.name}: {self.caption}\n{self.frame.to_string(index=False)}"
+
+
+@dataclass(frozen=True)
+class FigureOutput:
+    """A figure written to PNG and SVG; displays as the PNG."""
+
+    name: str
+    png: bytes
+    caption: str
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
+        return {"image/png": self.png, "text/plain": f"{self.name}: {self.caption}"}
+
+
+class ReportOutputs:
+    """Collects a notebook's result tables and figures in its output folder.
+
+    Parameters
+    ----------
+    output_dir : path, default="."
+        Folder of this notebook's outputs; ``tables/`` and ``figures/`` are made inside.
+    notebook : str, optional
+        Title recorded in the manifest.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> out = ReportOutputs(tempfile.mkdtemp())
+    >>> t = out.table("counts", pd.DataFrame({"grade": ["G1"], "n": [12]}), caption="Grades")
+    >>> sorted(p.name for p in (out.root / "tables").iterdir())
+    ['counts.csv']
+    """
+
+    def __init__(self, output_dir: str | Path = ".", *, notebook: str | None = None) -> None:
+        self.root = Path(output_dir)
+        self.notebook = notebook
+        self.entries: list[dict[str, Any]] = []
+        self.root.mkdir(parents=True, exist_ok=True)
+        self._write_manifest()
+
+    def _check_name(self, name: str) -> None:
+        if not isinstance(name, str) or not _NAME_RE.match(name):
+            raise ValueError(f"output name {name!r} must be lower-case letters, digits, '_' or '-'")
+        if any(e["name"] == name for e in self.entries):
+            raise ValueError(f"output name {name!r} is already used in this notebook")
+
+    def _write_manifest(self) -> None:
+        doc = {"notebook": self.notebook, "outputs": self.entries}
+        (self.root / MANIFEST).write_text(json.dumps(doc, indent=1) + "\n", encoding="utf-8")
+
+    def table(self, name: str, frame: pd.DataFrame, *, caption: str = "") -> TableOutput:
+        """Write ``tables/<name>.csv`` and return a displayable table.
+
+        The frame is written as it is: apply small-cell suppression
+        (:func:`netstats.report.suppress_counts`) before.
+        """
+        if not isinstance(frame, pd.DataFrame):
+            raise TypeError(f"frame must be a DataFrame, got {type(frame).__name__}")
+        self._check_name(name)
+        folder = self.root / "tables"
+        folder.mkdir(exist_ok=True)
+        path = folder / f"{name}.csv"
+        frame.to_csv(path, index=False, lineterminator="\n")
+        self.entries.append(
+            {
+                "kind": "table",
+                "name": name,
+                "caption": caption,
+                "files": [path.relative_to(self.root).as_posix()],
+            }
+        )
+        self._write_manifest()
+        return TableOutput(name, frame, caption)
+
+    def figure(self, name: str, figure: Any, *, caption: str = "") -> FigureOutput:
+        """Write ``figures/<name>.png`` and ``.svg`` from a Figure or Axes, then close it."""
+        import matplotlib
+        import matplotlib.pyplot as plt
+
+        self._check_name(name)
+        fig = figure.get_figure() if hasattr(figure, "get_figure") else figure
+        if fig is None or not hasattr(fig, "savefig"):
+            raise TypeError(f"figure must be a matplotlib Figure or Axes, got {type(figure)}")
+        folder = self.root / "figures"
+        folder.mkdir(exist_ok=True)
+        png, svg = folder / f"{name}.png", folder / f"{name}.svg"
+        with matplotlib.rc_context({"svg.hashsalt": f"netstats-{name}", "svg.fonttype": "path"}):
+            fig.savefig(png, dpi=PNG_DPI, bbox_inches="tight", metadata={"Software": None})
+            fig.savefig(svg, bbox_inches="tight", metadata={"Date": None, "Creator": None})
+        plt.close(fig)
+        self.entries.append(
+            {
+                "kind": "figure",
+                "name": name,
+                "caption": caption,
+                "files": [
+                    png.relative_to(self.root).as_posix(),
+                    svg.relative_to(self.root).as_posix(),
+                ],
+            }
+        )
+        self._write_manifest()
+        return FigureOutput(name, png.read_bytes(), caption)

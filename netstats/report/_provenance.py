@@ -1,0 +1,230 @@
+"""Provenance of a report: code version, input data hashes, rules, seeds and environment."""
+
+from __future__ import annotations
+
+import hashlib
+import platform
+import subprocess
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+__all__ = ["KEY_PACKAGES", "Provenance", "file_sha256", "git_commit", "input_files", "provenance"]
+
+#: Packages whose versions every report records.
+KEY_PACKAGES = (
+    "numpy",
+    "pandas",
+    "scipy",
+    "lifelines",
+    "statsmodels",
+    "scikit-learn",
+    "matplotlib",
+    "papermill",
+    "nbconvert",
+)
+_TABLE_SUFFIXES = (".csv", ".parquet", ".xlsx", ".xls", ".sas7bdat", ".sav", ".dta", ".duckdb")
+
+
+def file_sha256(path: str | Path, *, chunk_size: int = 1 << 20) -> str:
+    """SHA-256 hex digest of a file's bytes."""
+    digest = hashlib.sha256()
+    with Path(path).open("rb") as fh:
+        while chunk := fh.read(chunk_size):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def input_files(data: str | Path) -> list[Path]:
+    """The table files a data source is read from (a folder's table files, or the file)."""
+    path = Path(data)
+    if path.is_dir():
+        return sorted(p for p in path.iterdir() if p.is_file() and p.suffix in _TABLE_SUFFIXES)
+    if path.is_file():
+        return [path]
+    return []
+
+
+def git_commit(path: str | Path | None = None) -> tuple[str | None, bool | None]:
+    """The git commit of the netstats source tree (``None`` when not in a git checkout).
+
+    Returns
+    -------
+    tuple
+        ``(commit, dirty)``: the full hash and whether tracked files differ from it.
+    """
+    root = Path(path) if path is not None else Path(__file__).resolve().parents[2]
+    try:
+        commit = subprocess.run(
+            ["git", "rev-parse", "HEAD"],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=10,
+        ).stdout.strip()
+        status = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=10,
+        ).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return None, None
+    return commit or None, bool(status)
+
+
+def _version(package: str) -> str:
+    try:
+        return metadata.version(package)
+    except metadata.PackageNotFoundError:
+        return "not installed"
+
+
+@dataclass(frozen=True)
+class Provenance:
+    """Where a report's numbers come from.
+
+    Attributes
+    ----------
+    netstats_version, git_commit, git_dirty
+        The code: package version and source commit (``git_dirty``: uncommitted changes).
+    data_source : str
+        The data location as given (URLs with their password removed).
+    files : DataFrame
+        ``file`` (name), ``bytes`` and ``sha256`` of each input table file.
+    endpoint_rules : str or None
+        The endpoint and censoring rules in force, as text.
+    seeds : dict
+        Random seeds used.
+    parameters : dict
+        The report parameters.
+    python, platform : str
+        Interpreter and operating system.
+    packages : dict
+        Versions of :data:`KEY_PACKAGES`.
+    rendered_at : str or None
+        Render timestamp (UTC, ISO 8601), set by the renderer.
+    """
+
+    netstats_version: str
+    git_commit: str | None
+    git_dirty: bool | None
+    data_source: str
+    files: pd.DataFrame
+    endpoint_rules: str | None
+    seeds: dict[str, Any] = field(default_factory=dict)
+    parameters: dict[str, Any] = field(default_factory=dict)
+    python: str = ""
+    platform: str = ""
+    packages: dict[str, str] = field(default_factory=dict)
+    rendered_at: str | None = None
+
+    def to_frame(self) -> pd.DataFrame:
+        """Key/value table (``item``, ``value``), files and packages included."""
+        rows = [
+            ("netstats version", self.netstats_version),
+            (
+                "git commit",
+                (self.git_commit or "unknown") + (" (modified)" if self.git_dirty else ""),
+            ),
+            ("rendered at", self.rendered_at or ""),
+            ("data source", self.data_source),
+        ]
+        rows += [(f"sha256 {r.file}", str(r.sha256)) for r in self.files.itertuples(index=False)]
+        rows += [(f"seed {k}", str(v)) for k, v in self.seeds.items()]
+        rows += [(f"parameter {k}", str(v)) for k, v in self.parameters.items()]
+        rows += [("endpoint rules", self.endpoint_rules or "not applicable")]
+        rows += [("python", self.python), ("platform", self.platform)]
+        rows += [(k, v) for k, v in self.packages.items()]
+        return pd.DataFrame(rows, columns=["item", "value"])
+
+    def __repr__(self) -> str:
+        commit = (self.git_commit or "unknown")[:12]
+        return (
+            f"<Provenance: netstats {self.netstats_version} ({commit}), "
+            f"{len(self.files)} input file(s) from {self.data_source}>"
+        )
+
+    def _repr_html_(self) -> str:
+        return (
+            "<p>Provenance: code version, input data SHA-256, rules, seeds, environment.</p>"
+            + self.to_frame().to_html(index=False, escape=True)
+        )
+
+
+def _redact(source: str) -> str:
+    if "://" in source and "@" in source:
+        scheme, rest = source.split("://", 1)
+        creds, host = rest.rsplit("@", 1)
+        user = creds.split(":", 1)[0]
+        return f"{scheme}://{user}:***@{host}"
+    return source
+
+
+def provenance(
+    data: str | Path | None = None,
+    *,
+    endpoint_rules: str | None = None,
+    seeds: Mapping[str, Any] | None = None,
+    parameters: Mapping[str, Any] | None = None,
+    rendered_at: str | None = None,
+    packages: tuple[str, ...] = KEY_PACKAGES,
+) -> Provenance:
+    """Collect the provenance of a report.
+
+    Parameters
+    ----------
+    data : path or str, optional
+        The data source (folder, file or database URL).  Files are hashed; for a URL only
+        the (password-free) address is recorded.
+    endpoint_rules : str, optional
+        The endpoint and censoring rules, as text (e.g. from ``netstats.endpoints``).
+    seeds : mapping, optional
+        Random seeds used by the analyses.
+    parameters : mapping, optional
+        Report parameters.
+    rendered_at : str, optional
+        Render timestamp.
+    packages : tuple of str
+        Distributions whose versions are recorded.
+
+    Returns
+    -------
+    Provenance
+
+    Examples
+    --------
+    >>> p = provenance(None, seeds={"bootstrap": 1})
+    >>> p.seeds, p.data_source
+    ({'bootstrap': 1}, 'not given')
+    """
+    from netstats._version import __version__
+
+    commit, dirty = git_commit()
+    files = input_files(data) if data is not None and "://" not in str(data) else []
+    frame = pd.DataFrame(
+        [{"file": p.name, "bytes": p.stat().st_size, "sha256": file_sha256(p)} for p in files],
+        columns=["file", "bytes", "sha256"],
+    )
+    return Provenance(
+        netstats_version=__version__,
+        git_commit=commit,
+        git_dirty=dirty,
+        data_source=_redact(str(data)) if data is not None else "not given",
+        files=frame,
+        endpoint_rules=endpoint_rules,
+        seeds=dict(seeds or {}),
+        parameters=dict(parameters or {}),
+        python=sys.version.split()[0],
+        platform=platform.platform(terse=True),
+        packages={p: _version(p) for p in packages},
+        rendered_at=rendered_at,
+    )

@@ -1,0 +1,659 @@
+"""Render the report notebooks: execute with papermill, export HTML, index, privacy check.
+
+:func:`render` runs each notebook of ``analyses/`` (jupytext percent format) on a clean
+kernel of the current interpreter, writes per notebook the executed ``.ipynb``, HTML with
+and without code, and the tables/figures the notebook exported, builds ``index.html``,
+scans everything for identifiers and dates, and only then moves the finished folder into
+place.  A failing cell stops the render with the notebook, cell and error named.
+"""
+
+from __future__ import annotations
+
+import ast
+import datetime as dt
+import html
+import json
+import keyword
+import os
+import re
+import shutil
+import sys
+import tempfile
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from netstats.exceptions import NetstatsError
+from netstats.report._outputs import MANIFEST
+from netstats.report._privacy import DEFAULT_THRESHOLD
+from netstats.report._scan import check_outputs, cohort_identifiers
+
+__all__ = [
+    "DEFAULT_NOTEBOOKS",
+    "RenderError",
+    "RenderResult",
+    "NOTEBOOK_REQUIRES",
+    "coerce_parameter",
+    "default_notebooks",
+    "list_notebooks",
+    "missing_requirements",
+    "notebook_parameters",
+    "parse_parameters",
+    "render",
+]
+
+#: Notebooks rendered by default (others in ``analyses/`` run only when named in ``only``),
+#: each once the modules it needs (:data:`NOTEBOOK_REQUIRES`) can be imported.
+DEFAULT_NOTEBOOKS = (
+    "01_cohort_overview",
+    "02_survival_by_line",
+    "03_ki67_grade",
+    "04_sstr_pet",
+)
+# 05_case_series shows identifiers and dates of published cases: rendered only on request
+# (``--only 05``), with suppression and the identifier scan off.
+#: Modules a notebook needs beyond the core of netstats.
+NOTEBOOK_REQUIRES: dict[str, tuple[str, ...]] = {"02_survival_by_line": ("netstats.endpoints",)}
+#: Parameters every report notebook declares in its ``parameters`` cell.
+STANDARD_PARAMETERS = (
+    "data",
+    "output_dir",
+    "seed",
+    "suppression_threshold",
+    "endpoint_rules",
+    "rendered_at",
+)
+_KERNEL_NAME = "netstats-report"
+_PACKAGE_ROOT = Path(__file__).resolve().parents[2]
+#: Cell file names in warnings carry the kernel's process id (``/tmp/ipykernel_6493/...``).
+_KERNEL_TMP_RE = re.compile(r"ipykernel_\d+")
+
+
+class RenderError(NetstatsError, RuntimeError):
+    """A notebook could not be rendered (the message names notebook, cell and error)."""
+
+
+@dataclass(frozen=True)
+class RenderResult:
+    """A finished render.
+
+    Attributes
+    ----------
+    out : Path
+        The report folder.
+    index : Path
+        Its ``index.html``.
+    notebooks : list of str
+        Notebooks rendered, in order.
+    rendered_at : str
+        Timestamp written into the reports (UTC, ISO 8601).
+    """
+
+    out: Path
+    index: Path
+    notebooks: list[str]
+    rendered_at: str
+
+    def __repr__(self) -> str:
+        return f"<RenderResult: {len(self.notebooks)} notebook(s) in {self.out}>"
+
+
+# --------------------------------------------------------------------------------------
+# notebooks and parameters
+# --------------------------------------------------------------------------------------
+def list_notebooks(analyses: str | Path = "analyses") -> list[str]:
+    """Names of the report notebooks (``NN_name.py``) in a folder, sorted."""
+    folder = Path(analyses)
+    if not folder.is_dir():
+        raise FileNotFoundError(f"analyses folder {folder} not found")
+    return sorted(p.stem for p in folder.glob("[0-9][0-9]_*.py"))
+
+
+def _read_notebook(path: Path) -> Any:
+    import jupytext
+
+    return jupytext.read(path)
+
+
+def _parameters_cell(nb: Any, name: str) -> Any:
+    cells = [c for c in nb.cells if "parameters" in c.get("metadata", {}).get("tags", [])]
+    if len(cells) != 1:
+        raise RenderError(
+            f"notebook {name}: needs exactly one cell tagged 'parameters', found {len(cells)}"
+        )
+    return cells[0]
+
+
+def notebook_parameters(path: str | Path) -> dict[str, Any]:
+    """The parameters a notebook declares (names and literal default values).
+
+    The ``parameters`` cell must hold only assignments of literals (``name = value``).
+    """
+    path = Path(path)
+    cell = _parameters_cell(_read_notebook(path), path.stem)
+    try:
+        tree = ast.parse(cell.source)
+    except SyntaxError as exc:
+        raise RenderError(f"notebook {path.stem}: parameters cell is not valid Python") from exc
+    params: dict[str, Any] = {}
+    for node in tree.body:
+        target = (
+            node.targets[0]
+            if isinstance(node, ast.Assign) and len(node.targets) == 1
+            else node.target
+            if isinstance(node, ast.AnnAssign)
+            else None
+        )
+        if not isinstance(target, ast.Name):
+            raise RenderError(
+                f"notebook {path.stem}: the parameters cell may only assign literals "
+                f"(line {node.lineno})"
+            )
+        try:
+            params[target.id] = ast.literal_eval(node.value) if node.value else None
+        except ValueError as exc:
+            raise RenderError(
+                f"notebook {path.stem}: parameter {target.id!r} must be a literal"
+            ) from exc
+    missing = [p for p in STANDARD_PARAMETERS if p not in params]
+    if missing:
+        raise RenderError(f"notebook {path.stem}: parameters cell lacks {missing}")
+    return params
+
+
+_TRUE = {"true", "yes", "1", "on"}
+_FALSE = {"false", "no", "0", "off"}
+
+
+def coerce_parameter(name: str, value: str, default: Any) -> Any:
+    """Convert a command-line parameter string to the type of the notebook's default.
+
+    The text is never evaluated: it becomes an int, float or bool by parsing, otherwise it
+    stays a string.
+
+    Examples
+    --------
+    >>> coerce_parameter("seed", "7", 1), coerce_parameter("x", "0.5", 1.0)
+    (7, 0.5)
+    >>> coerce_parameter("flag", "no", True), coerce_parameter("s", "__import__('os')", "")
+    (False, "__import__('os')")
+    """
+    if isinstance(default, bool):
+        low = value.strip().lower()
+        if low in _TRUE | _FALSE:
+            return low in _TRUE
+        raise ValueError(f"parameter {name}: expected true/false, got {value!r}")
+    try:
+        if isinstance(default, int):
+            return int(value)
+        if isinstance(default, float):
+            return float(value)
+    except ValueError:
+        kind = type(default).__name__
+        raise ValueError(f"parameter {name}: expected {kind}, got {value!r}") from None
+    return value
+
+
+def parse_parameters(
+    items: Sequence[str],
+    *,
+    analyses: str | Path = "analyses",
+    only: str | Sequence[str] | None = None,
+) -> dict[str, Any]:
+    """Command-line ``key=value`` strings, typed like the notebooks' defaults.
+
+    The values are parsed (:func:`coerce_parameter`), never evaluated; a key no selected
+    notebook declares is an error.
+
+    Examples
+    --------
+    >>> parse_parameters(["seed=7", "min_pairs=20"], only="03")
+    {'seed': 7, 'min_pairs': 20}
+    """
+    names = _select(list_notebooks(analyses), only)
+    declared: dict[str, Any] = {}
+    for name in names:
+        declared |= notebook_parameters(Path(analyses) / f"{name}.py")
+    params: dict[str, Any] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        key = key.strip()
+        if not sep or not key:
+            raise ValueError(f"parameter {item!r} must be written key=value")
+        if key not in declared:
+            raise ValueError(f"no selected notebook declares parameter {key!r}")
+        params[key] = coerce_parameter(key, value, declared[key])
+    return params
+
+
+def _check_parameters(name: str, values: Mapping[str, Any], declared: Mapping[str, Any]) -> None:
+    from papermill.translators import PythonTranslator
+
+    for key, value in values.items():
+        if not key.isidentifier() or keyword.iskeyword(key):
+            raise ValueError(f"parameter name {key!r} is not a valid identifier")
+        if key not in declared:
+            raise ValueError(
+                f"notebook {name} has no parameter {key!r}; it declares {sorted(declared)}"
+            )
+        if value is not None and not isinstance(value, str | int | float | bool):
+            raise TypeError(
+                f"parameter {key}: only str, int, float, bool or None are passed to "
+                f"notebooks, got {type(value).__name__}"
+            )
+        # papermill writes the value as a Python literal; make sure it reads back as data
+        code = PythonTranslator.translate(value)
+        try:
+            back = ast.literal_eval(code)
+        except (ValueError, SyntaxError):
+            back = object()
+        if back != value and not (value != value and back != back):  # NaN
+            raise ValueError(f"parameter {key}: value {value!r} cannot be passed as a literal")
+
+
+# --------------------------------------------------------------------------------------
+# kernel, execution, export
+# --------------------------------------------------------------------------------------
+def _kernel_manager_class(spec_dir: Path) -> type:
+    """A kernel manager class for this interpreter, from a kernelspec in a private folder.
+
+    Nothing is registered globally: the kernelspec lives in ``spec_dir`` and the kernel
+    talks over IPC sockets there (nothing listens on the network).  nbclient creates and
+    owns the manager, so it also closes the kernel and its channels.
+    """
+    from jupyter_client.kernelspec import KernelSpecManager
+    from jupyter_client.manager import AsyncKernelManager
+
+    kdir = spec_dir / _KERNEL_NAME
+    kdir.mkdir(parents=True, exist_ok=True)
+    spec = {
+        # the kernel's own log (interrupt at shutdown...) is not the notebook's output
+        "argv": [
+            sys.executable,
+            "-m",
+            "ipykernel_launcher",
+            "-f",
+            "{connection_file}",
+            "--IPKernelApp.log_level=CRITICAL",
+        ],
+        "display_name": "netstats report (Python)",
+        "language": "python",
+        "env": {
+            "PYTHONPATH": os.pathsep.join(
+                [str(_PACKAGE_ROOT), *filter(None, [os.environ.get("PYTHONPATH")])]
+            ),
+            "PYTHONHASHSEED": "0",
+            "MPLBACKEND": "Agg",
+            # Progress bars belong to the terminal running the render, not to the report.
+            "TQDM_DISABLE": "1",
+        },
+    }
+    (kdir / "kernel.json").write_text(json.dumps(spec), encoding="utf-8")
+    kernel_dirs = [str(spec_dir)]
+    ipc = str(spec_dir / "kernel-ipc")
+
+    class _ReportKernelManager(AsyncKernelManager):
+        def __init__(self, **kwargs: Any) -> None:
+            kwargs["kernel_spec_manager"] = KernelSpecManager(
+                kernel_dirs=kernel_dirs, ensure_native_kernel=False
+            )
+            kwargs.update(transport="ipc", ip=ipc)
+            super().__init__(**kwargs)
+
+    return _ReportKernelManager
+
+
+def _clean_metadata(nb: Any) -> None:
+    """Drop timings and volatile metadata so executed notebooks are reproducible."""
+    nb.metadata.pop("papermill", None)
+    nb.metadata.pop("widgets", None)
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
+    for i, cell in enumerate(nb.cells):
+        cell["id"] = f"nbcell{i}"  # jupytext and papermill draw random ids
+        cell.metadata.pop("papermill", None)
+        cell.metadata.pop("execution", None)
+        for output in cell.get("outputs", []):
+            if "text" in output:
+                output["text"] = _KERNEL_TMP_RE.sub("ipykernel", output["text"])
+            if "traceback" in output:
+                output["traceback"] = [
+                    _KERNEL_TMP_RE.sub("ipykernel", t) for t in output["traceback"]
+                ]
+
+
+def _execute(
+    src: Path, dest: Path, params: dict[str, Any], *, spec_dir: Path, progress: bool, timeout: int
+) -> Any:
+    import nbformat
+    import papermill
+    from nbclient.exceptions import CellTimeoutError, DeadKernelError
+    from papermill.exceptions import PapermillExecutionError
+
+    nb = _read_notebook(src)
+    try:
+        papermill.execute_notebook(
+            nb,
+            str(dest),
+            parameters=params,
+            kernel_name=_KERNEL_NAME,
+            language="python",
+            cwd=str(dest.parent),
+            progress_bar=progress,
+            kernel_manager_class=_kernel_manager_class(spec_dir),
+            execution_timeout=timeout,
+            log_output=False,
+        )
+    except PapermillExecutionError as exc:
+        source = exc.source.strip().splitlines()
+        first = source[0] if source else ""
+        raise RenderError(
+            f"notebook {src.stem}: cell {exc.cell_index} (execution count {exc.exec_count}, "
+            f"starting {first!r}) failed: {exc.ename}: {exc.evalue}"
+        ) from None
+    except (DeadKernelError, CellTimeoutError) as exc:
+        first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+        raise RenderError(
+            f"notebook {src.stem}: the kernel stopped ({type(exc).__name__}: {first_line})"
+        ) from None
+    executed = nbformat.read(dest, as_version=4)
+    _clean_metadata(executed)
+    nbformat.write(executed, dest)
+    return executed
+
+
+def _export_html(nb: Any, dest: Path, *, code: bool, title: str) -> None:
+    from nbconvert import HTMLExporter
+
+    exporter = HTMLExporter(
+        template_name="lab",
+        exclude_input=not code,
+        exclude_input_prompt=not code,
+        exclude_output_prompt=not code,
+    )
+    body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": title}})
+    dest.write_text(_strip_external(body), encoding="utf-8")
+
+
+def _strip_external(body: str) -> str:
+    """Remove script/link tags that load from the network (reports work offline)."""
+    body = re.sub(r"<script[^>]*\bsrc=\"https?://[^\"]*\"[^>]*>\s*</script>", "", body)
+    body = re.sub(r"<link[^>]*\bhref=\"https?://[^\"]*\"[^>]*>", "", body)
+    return body
+
+
+# --------------------------------------------------------------------------------------
+# index
+# --------------------------------------------------------------------------------------
+_INDEX_CSS = (
+    "body{font-family:sans-serif;max-width:60em;margin:2em auto;color:#222}"
+    "h2{border-bottom:1px solid #ccc}figure{display:inline-block;margin:.5em;"
+    "vertical-align:top}img{max-width:28em;border:1px solid #ddd}"
+    "table{border-collapse:collapse}td,th{padding:.2em .6em;border-bottom:1px solid #eee;"
+    "text-align:left}"
+)
+
+
+def _index_html(entries: list[dict[str, Any]], *, rendered_at: str, prov: Any) -> str:
+    esc = html.escape
+    parts = [
+        "<!DOCTYPE html>",
+        '<html lang="en"><head><meta charset="utf-8">',
+        "<title>netstats reports</title>",
+        f"<style>{_INDEX_CSS}</style></head><body>",
+        "<h1>netstats reports</h1>",
+        f'<p id="rendered">Rendered {esc(rendered_at)} with netstats {esc(prov.netstats_version)}'
+        f" (commit {esc((prov.git_commit or 'unknown')[:12])}"
+        f"{', modified' if prov.git_dirty else ''}); data: {esc(prov.data_source)}.</p>",
+    ]
+    if len(prov.files):
+        parts.append("<table><tr><th>input file</th><th>bytes</th><th>SHA-256</th></tr>")
+        for rec in prov.files.itertuples(index=False):
+            parts.append(
+                f"<tr><td>{esc(rec.file)}</td><td>{rec.bytes}</td>"
+                f"<td><code>{esc(rec.sha256)}</code></td></tr>"
+            )
+        parts.append("</table>")
+    for entry in entries:
+        name = entry["name"]
+        parts.append(f'<h2 id="{esc(name)}">{esc(entry["title"] or name)}</h2>')
+        parts.append(
+            f'<p><a href="{name}/{name}.html">report with code</a> · '
+            f'<a href="{name}/{name}_nocode.html">report without code</a> · '
+            f'<a href="{name}/{name}.ipynb">executed notebook</a></p>'
+        )
+        tables = [o for o in entry["outputs"] if o["kind"] == "table"]
+        figures = [o for o in entry["outputs"] if o["kind"] == "figure"]
+        if tables:
+            parts.append("<h3>Tables (CSV)</h3><ul>")
+            for t in tables:
+                parts.append(
+                    f'<li><a href="{name}/{t["files"][0]}">{esc(t["name"])}</a>'
+                    f" {esc(t['caption'])}</li>"
+                )
+            parts.append("</ul>")
+        if figures:
+            parts.append("<h3>Figures</h3>")
+            for f in figures:
+                png, svg = f["files"]
+                parts.append(
+                    f'<figure><img src="{name}/{png}" alt="{esc(f["name"])}">'
+                    f"<figcaption>{esc(f['name'])}: {esc(f['caption'])} "
+                    f'(<a href="{name}/{png}">PNG</a>, <a href="{name}/{svg}">SVG</a>)'
+                    "</figcaption></figure>"
+                )
+    parts.append("</body></html>")
+    return "\n".join(parts) + "\n"
+
+
+# --------------------------------------------------------------------------------------
+# render
+# --------------------------------------------------------------------------------------
+def missing_requirements(name: str) -> list[str]:
+    """Modules a notebook needs that cannot be imported here (empty when it can run)."""
+    import importlib.util
+
+    missing = []
+    for module in NOTEBOOK_REQUIRES.get(name, ()):
+        try:
+            found = importlib.util.find_spec(module) is not None
+        except ModuleNotFoundError:
+            found = False
+        if not found:
+            missing.append(module)
+    return missing
+
+
+def default_notebooks(available: Sequence[str] | None = None) -> list[str]:
+    """The default notebooks whose modules exist (and that are in ``available``)."""
+    return [
+        n
+        for n in DEFAULT_NOTEBOOKS
+        if (available is None or n in available) and not missing_requirements(n)
+    ]
+
+
+def _select(available: list[str], only: str | Sequence[str] | None) -> list[str]:
+    if only is None:
+        chosen = default_notebooks(available)
+        if not chosen:
+            raise FileNotFoundError(f"none of the default notebooks {DEFAULT_NOTEBOOKS} found")
+        return chosen
+    wanted = [only] if isinstance(only, str) else list(only)
+    chosen = []
+    for w in wanted:
+        hits = [n for n in available if w in (n, n.split("_", 1)[1], n[:2])]
+        if not hits:
+            raise ValueError(f"no notebook named {w!r}; available: {available}")
+        chosen.extend(h for h in hits if h not in chosen)
+    return chosen
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def render(
+    analyses: str | Path = "analyses",
+    *,
+    data: str | Path,
+    out: str | Path = "reports",
+    only: str | Sequence[str] | None = None,
+    parameters: Mapping[str, Any] | None = None,
+    suppression_threshold: int = DEFAULT_THRESHOLD,
+    check_privacy: bool = True,
+    progress: bool = True,
+    timeout: int = 1200,
+) -> RenderResult:
+    """Execute the report notebooks on a cohort and write the HTML reports.
+
+    Parameters
+    ----------
+    analyses : path, default="analyses"
+        Folder of notebooks ``NN_name.py`` (jupytext percent format, one cell tagged
+        ``parameters``).
+    data : path or str
+        Cohort location (folder, file or database URL) passed to every notebook.
+    out : path, default="reports"
+        Report folder; replaced as a whole only when the render succeeds.
+    only : str or sequence of str, optional
+        Notebooks to run, by full name (``"03_ki67_grade"``), name (``"ki67_grade"``) or
+        number (``"03"``); default :func:`default_notebooks` (those of
+        :data:`DEFAULT_NOTEBOOKS` whose modules exist).
+    parameters : mapping, optional
+        Further notebook parameters (str, int, float, bool or None values).  They are
+        written into the notebook as literals, never evaluated as code.
+    suppression_threshold : int, default=5
+        Small-cell suppression threshold passed to the notebooks; ``0`` disables it.
+    check_privacy : bool, default=True
+        Scan every output for patient identifiers and full dates and fail on any.  Turn off
+        only for published data (the case series).
+    progress : bool, default=True
+        Progress bars over notebooks and cells.
+    timeout : int, default=1200
+        Seconds allowed per cell.
+
+    Returns
+    -------
+    RenderResult
+
+    Raises
+    ------
+    RenderError
+        A notebook failed (notebook, cell and error named).
+    PrivacyError
+        An output contains an identifier or a full date (file and match named).
+
+    Notes
+    -----
+    Layout of ``out``: ``index.html``; per notebook ``<name>/<name>.ipynb``,
+    ``<name>.html`` (with code), ``<name>_nocode.html``, ``tables/*.csv``,
+    ``figures/*.png`` and ``*.svg`` and ``manifest.json``.  Each notebook runs in a fresh
+    kernel of the current interpreter (``PYTHONHASHSEED=0``, Agg backend) with its output
+    folder as working directory.  Executed notebooks are stripped of timings, so two
+    renders of the same data, parameters and versions differ only in the timestamp.
+    """
+    from tqdm.auto import tqdm
+
+    from netstats.io import load_cohort
+    from netstats.report._provenance import provenance
+
+    if isinstance(suppression_threshold, bool) or not isinstance(suppression_threshold, int):
+        raise TypeError("suppression_threshold must be an int (0 disables suppression)")
+    if suppression_threshold < 0:
+        raise ValueError("suppression_threshold must be >= 0 (0 disables suppression)")
+    analyses = Path(analyses).resolve()
+    names = _select(list_notebooks(analyses), only)
+    data_str = str(data) if "://" in str(data) else str(Path(data).resolve())
+    cohort = load_cohort(data_str)
+    rendered_at = _now()
+    base = {
+        "data": data_str,
+        "output_dir": ".",
+        "suppression_threshold": suppression_threshold,
+        "rendered_at": rendered_at,
+    }
+    extra = dict(parameters or {})
+    clash = set(extra) & {"data", "output_dir", "rendered_at", "suppression_threshold"}
+    if clash:
+        raise ValueError(f"set {sorted(clash)} with the render arguments, not as parameters")
+
+    out = Path(out).resolve()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".netstats-report-", dir=out.parent))
+    try:
+        with tempfile.TemporaryDirectory(prefix="netstats-kernel-") as spec_dir:
+            entries = []
+            declared_by = {n: notebook_parameters(analyses / f"{n}.py") for n in names}
+            unknown = sorted(k for k in extra if not any(k in d for d in declared_by.values()))
+            if unknown:
+                raise ValueError(
+                    f"no selected notebook has parameter(s) {unknown}; "
+                    f"they declare {sorted(set().union(*declared_by.values()))}"
+                )
+            for name in tqdm(names, desc="notebooks", unit="nb", disable=not progress):
+                src = analyses / f"{name}.py"
+                declared = declared_by[name]
+                # each notebook gets the parameters it declares
+                params = {k: v for k, v in {**base, **extra}.items() if k in declared}
+                _check_parameters(name, params, declared)
+                folder = staging / name
+                folder.mkdir()
+                nb = _execute(
+                    src,
+                    folder / f"{name}.ipynb",
+                    params,
+                    spec_dir=Path(spec_dir),
+                    progress=progress,
+                    timeout=timeout,
+                )
+                title = _title(nb, name)
+                _export_html(nb, folder / f"{name}.html", code=True, title=title)
+                _export_html(nb, folder / f"{name}_nocode.html", code=False, title=title)
+                manifest = folder / MANIFEST
+                outputs = (
+                    json.loads(manifest.read_text(encoding="utf-8"))["outputs"]
+                    if manifest.exists()
+                    else []
+                )
+                entries.append({"name": name, "title": title, "outputs": outputs})
+        prov = provenance(data_str, rendered_at=rendered_at)
+        (staging / "index.html").write_text(
+            _index_html(entries, rendered_at=rendered_at, prov=prov), encoding="utf-8"
+        )
+        if check_privacy:
+            check_outputs(staging, identifiers=cohort_identifiers(cohort), allowed=[rendered_at])
+        _move_into_place(staging, out)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return RenderResult(out=out, index=out / "index.html", notebooks=names, rendered_at=rendered_at)
+
+
+def _title(nb: Any, name: str) -> str:
+    for cell in nb.cells:
+        if cell.cell_type == "markdown":
+            for line in cell.source.splitlines():
+                if line.startswith("# "):
+                    return line[2:].strip()
+    return name
+
+
+def _move_into_place(staging: Path, out: Path) -> None:
+    """Replace ``out`` by ``staging`` (renames on one filesystem; old copy removed last)."""
+    old = None
+    if out.exists():
+        old = out.with_name(f".{out.name}.old-{os.getpid()}")
+        out.rename(old)
+    try:
+        staging.rename(out)
+    except OSError:
+        if old is not None:
+            old.rename(out)
+        raise
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)

@@ -1,0 +1,292 @@
+"""Scan rendered outputs for patient identifiers and full calendar dates.
+
+:func:`check_outputs` searches every file of a rendered report (HTML, CSV, JSON, executed
+notebooks, SVG text and PNG metadata) and raises :class:`PrivacyError` naming the file and
+the match.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+import struct
+import zlib
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from netstats.report._privacy import PrivacyError
+
+__all__ = [
+    "MIN_IDENTIFIER_LENGTH",
+    "PrivacyFinding",
+    "check_outputs",
+    "check_text",
+    "cohort_identifiers",
+    "find_dates",
+    "png_text_chunks",
+]
+
+
+@dataclass(frozen=True)
+class PrivacyFinding:
+    """One disclosure found in an output file."""
+
+    file: str
+    kind: str  # "identifier" or "date"
+    match: str
+    context: str
+
+    def __str__(self) -> str:
+        return f"{self.file}: {self.kind} {self.match!r} in '...{self.context}...'"
+
+
+_MONTHS = (
+    "jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|"
+    "sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?"
+)
+_Y = r"(?:19|20)\d\d"
+_M = r"(?:0?[1-9]|1[0-2])"
+_D = r"(?:0?[1-9]|[12]\d|3[01])"
+_DATE_PATTERNS = [
+    # 2021-03-14, 2021/03/14, 2021-03-14T10:00
+    rf"(?<![\w./]){_Y}[-/]{_M}[-/]{_D}(?![\d])",
+    # 14/03/2021, 03/14/2021, 14-03-2021, 14.03.2021
+    rf"(?<![\w./]){_D}[-/.]{_D}[-/.]{_Y}(?![\w.])",
+    # 14 March 2021, 14-Mar-2021, 14 mar. 2021
+    rf"(?<![\w.]){_D}[\s\-]+(?:{_MONTHS})\.?[\s\-,]+{_Y}(?!\d)",
+    # March 14, 2021 / Mar 14 2021
+    rf"(?<![\w]){'(?:' + _MONTHS + ')'}\.?\s+{_D}(?:st|nd|rd|th)?,?\s+{_Y}(?!\d)",
+]
+_DATE_RE = re.compile("|".join(f"(?:{p})" for p in _DATE_PATTERNS), re.IGNORECASE)
+_STYLE_RE = re.compile(r"<style[^>]*>.*?</style>", re.DOTALL | re.IGNORECASE)
+_DATA_URI_RE = re.compile(r"data:image/(png|svg\+xml);base64,([A-Za-z0-9+/=\s]+)")
+
+
+def find_dates(text: str) -> list[str]:
+    """Full calendar dates in ``text`` (day, month and year), in the common formats.
+
+    Examples
+    --------
+    >>> find_dates("seen 2021-03-14, then 14/03/2021 and 14 March 2021; v2025.9.1; p=0.05")
+    ['2021-03-14', '14/03/2021', '14 March 2021']
+    """
+    return [m.group(0) for m in _DATE_RE.finditer(text)]
+
+
+def cohort_identifiers(cohort: object) -> list[str]:
+    """Every identifier value of a cohort: patient, sample and scan ids.
+
+    Parameters
+    ----------
+    cohort : Cohort
+        A :class:`netstats.Cohort`.
+
+    Returns
+    -------
+    list of str
+        Distinct identifiers, sorted.
+    """
+    ids: set[str] = set()
+    for table, cols in {
+        "patients": ["patient_id"],
+        "pathology": ["patient_id", "sample_id"],
+        "therapy_lines": ["patient_id"],
+        "imaging": ["patient_id", "scan_id"],
+    }.items():
+        frame = getattr(cohort, table)
+        for col in cols:
+            if col in frame.columns:
+                ids.update(str(v) for v in frame[col].dropna().unique())
+    return sorted(i for i in ids if i.strip())
+
+
+#: Identifiers shorter than this, or purely numeric and shorter than 3 digits, would match
+#: ordinary numbers; they are reported as not checkable instead of being searched.
+MIN_IDENTIFIER_LENGTH = 3
+
+
+def _identifier_re(identifiers: Iterable[str]) -> re.Pattern[str] | None:
+    ids = sorted(
+        {i for i in identifiers if len(i) >= MIN_IDENTIFIER_LENGTH}, key=lambda s: (-len(s), s)
+    )
+    if not ids:
+        return None
+    alt = "|".join(re.escape(i) for i in ids)
+    # whole tokens only: "001" must not match inside "0.001" or "P0012"
+    return re.compile(rf"(?<![\w.]){'(?:' + alt + ')'}(?![\w]|\.\d)")
+
+
+def _context(text: str, start: int, end: int) -> str:
+    return text[max(0, start - 30) : end + 30].replace("\n", " ")
+
+
+def check_text(
+    text: str,
+    *,
+    file: str = "<text>",
+    identifiers: Iterable[str] = (),
+    allowed: Iterable[str] = (),
+) -> list[PrivacyFinding]:
+    """Identifiers and full dates in a text (see :func:`check_outputs`)."""
+    allowed = [a for a in allowed if a]
+    for token in allowed:
+        text = text.replace(token, " ")
+    findings = []
+    id_re = _identifier_re(identifiers)
+    if id_re is not None:
+        for m in id_re.finditer(text):
+            findings.append(
+                PrivacyFinding(file, "identifier", m.group(0), _context(text, *m.span()))
+            )
+    for m in _DATE_RE.finditer(text):
+        findings.append(PrivacyFinding(file, "date", m.group(0), _context(text, *m.span())))
+    return findings
+
+
+def png_text_chunks(data: bytes) -> list[str]:
+    """The text metadata (tEXt, zTXt, iTXt chunks) of a PNG file."""
+    if not data.startswith(b"\x89PNG\r\n\x1a\n"):
+        return []
+    out: list[str] = []
+    pos = 8
+    while pos + 8 <= len(data):
+        (length,) = struct.unpack(">I", data[pos : pos + 4])
+        kind = data[pos + 4 : pos + 8]
+        body = data[pos + 8 : pos + 8 + length]
+        pos += 12 + length
+        if kind == b"tEXt":
+            out.append(body.replace(b"\x00", b" ").decode("latin-1"))
+        elif kind == b"zTXt":
+            key, _, rest = body.partition(b"\x00")
+            out.append(key.decode("latin-1") + " " + zlib.decompress(rest[1:]).decode("latin-1"))
+        elif kind == b"iTXt":
+            key, _, rest = body.partition(b"\x00")
+            compressed, rest = rest[0], rest[2:]
+            _lang, _, rest = rest.partition(b"\x00")
+            _tkey, _, text = rest.partition(b"\x00")
+            if compressed:
+                text = zlib.decompress(text)
+            out.append(key.decode("latin-1") + " " + text.decode("utf-8", "replace"))
+        elif kind == b"IEND":
+            break
+    return out
+
+
+def _strip_data_uris(text: str) -> tuple[str, list[str]]:
+    """Replace embedded images by a placeholder; return their searchable text."""
+    extra: list[str] = []
+
+    def repl(m: re.Match[str]) -> str:
+        raw = base64.b64decode(re.sub(r"\s", "", m.group(2)), validate=False)
+        if m.group(1) == "png":
+            extra.extend(png_text_chunks(raw))
+        else:
+            extra.append(raw.decode("utf-8", "replace"))
+        return "data:image/embedded"
+
+    return _DATA_URI_RE.sub(repl, text), extra
+
+
+def _notebook_texts(text: str) -> list[str]:
+    """Searchable text of an executed notebook: sources, text outputs, image metadata."""
+    nb = json.loads(text)
+    texts = [json.dumps(nb.get("metadata", {}))]
+    for cell in nb.get("cells", []):
+        src = cell.get("source", "")
+        texts.append("".join(src) if isinstance(src, list) else src)
+        texts.append(json.dumps(cell.get("metadata", {})))
+        for output in cell.get("outputs", []):
+            for key in ("text", "traceback", "evalue", "ename"):
+                if key in output:
+                    value = output[key]
+                    texts.append("\n".join(value) if isinstance(value, list) else str(value))
+            for mime, value in output.get("data", {}).items():
+                joined = "".join(value) if isinstance(value, list) else value
+                if mime == "image/png":
+                    texts.extend(png_text_chunks(base64.b64decode(joined)))
+                elif isinstance(joined, str):
+                    stripped, extra = _strip_data_uris(joined)
+                    texts.extend([stripped, *extra])
+                else:
+                    texts.append(json.dumps(joined))
+    return texts
+
+
+def _file_texts(path: Path) -> list[str]:
+    suffix = path.suffix.lower()
+    if suffix == ".png":
+        return png_text_chunks(path.read_bytes())
+    if suffix in {".jpg", ".jpeg", ".gif", ".pdf", ".woff", ".woff2", ".ttf"}:
+        raise PrivacyError(
+            f"{path}: cannot check {suffix} files for identifiers; reports write PNG and SVG"
+        )
+    text = path.read_text(encoding="utf-8", errors="replace")
+    if suffix == ".ipynb":
+        return _notebook_texts(text)
+    if suffix in {".html", ".htm"}:
+        # the exporter's style sheets (icons drawn as SVG paths) hold no data
+        text = _STYLE_RE.sub("<style></style>", text)
+    stripped, extra = _strip_data_uris(text)
+    return [stripped, *extra]
+
+
+def check_outputs(
+    root: str | Path,
+    *,
+    identifiers: Iterable[str] = (),
+    allowed: Iterable[str] = (),
+    raise_on_finding: bool = True,
+) -> list[PrivacyFinding]:
+    """Scan every file under ``root`` for patient identifiers and full dates.
+
+    Parameters
+    ----------
+    root : path
+        A rendered report folder (or one file).
+    identifiers : iterable of str
+        Identifier values to look for as whole tokens (see :func:`cohort_identifiers`).
+        Values shorter than three characters cannot be told from ordinary numbers and are
+        not searched.
+    allowed : iterable of str
+        Exact strings that are not disclosures (the render timestamp); they are blanked
+        out before the scan.
+    raise_on_finding : bool, default=True
+        Raise :class:`PrivacyError` listing every finding (otherwise return them).
+
+    Returns
+    -------
+    list of PrivacyFinding
+        Empty when the outputs are clean.
+
+    Notes
+    -----
+    Text files (HTML, CSV, JSON, SVG, Markdown) are searched whole; images embedded as
+    ``data:`` URIs are decoded and their metadata searched instead of their base64 text;
+    ``<style>`` blocks of HTML files (the exporter's style sheets) are left out;
+    executed notebooks are searched cell by cell (sources, text outputs, PNG metadata);
+    PNG files by their tEXt/zTXt/iTXt chunks (pixels are not read).  Dates count when day,
+    month and year are all present: ISO ``2021-03-14``, ``14/03/2021``, ``03/14/2021``,
+    ``14.03.2021``, ``14-Mar-2021``, ``14 March 2021`` and ``March 14, 2021``.  Year-month
+    values (``2021-03``) are not flagged, nor numeric dates inside a URL path (preceded by
+    ``/``, as in the RDF namespace ``http://www.w3.org/1999/02/22-rdf-syntax-ns`` of
+    every SVG file).
+    """
+    root = Path(root)
+    files = [root] if root.is_file() else sorted(p for p in root.rglob("*") if p.is_file())
+    identifiers = list(identifiers)
+    allowed = list(allowed)
+    findings: list[PrivacyFinding] = []
+    for path in files:
+        rel = str(path.relative_to(root)) if root.is_dir() else path.name
+        for text in _file_texts(path):
+            findings.extend(check_text(text, file=rel, identifiers=identifiers, allowed=allowed))
+    if findings and raise_on_finding:
+        shown = "\n".join(f"  - {f}" for f in findings[:20])
+        more = f"\n  ... and {len(findings) - 20} more" if len(findings) > 20 else ""
+        raise PrivacyError(
+            f"{len(findings)} possible disclosure(s) in the rendered outputs:\n{shown}{more}",
+            findings,
+        )
+    return findings

@@ -1,0 +1,88 @@
+"""Number formatting of reports and provenance records."""
+
+from __future__ import annotations
+
+import hashlib
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from netstats.report import (
+    fmt_count_percent,
+    fmt_estimate_ci,
+    fmt_number,
+    fmt_p,
+    provenance,
+    round_half_up,
+)
+from tests._cohorts import MINIMAL
+
+
+@pytest.mark.parametrize(
+    ("x", "digits", "expected"),
+    [
+        (2.25, 1, "2.3"),
+        (2.675, 2, "2.68"),
+        (-2.25, 1, "-2.3"),
+        (-0.04, 1, "0.0"),
+        (1e6, 0, "1000000"),
+    ],
+)
+def test_fmt_number_rounds_half_up(x, digits, expected):
+    assert fmt_number(x, digits) == expected
+
+
+def test_estimate_ci_uses_en_dash_and_ne():
+    assert fmt_estimate_ci(12.345, 9.05, 15.0) == "12.3 (9.1\u201315.0)"
+    assert fmt_estimate_ci(None, None, None) == "NE"
+    assert fmt_estimate_ci(30, 21.5, float("nan")) == "30.0 (21.5\u2013NE)"
+
+
+@pytest.mark.parametrize(
+    ("p", "expected"),
+    [
+        (0.0432, "0.043"),
+        (0.0005, "<0.001"),
+        (0.001, "0.001"),
+        (0.9996, ">0.999"),
+        (1.0, ">0.999"),
+        (0.05, "0.050"),
+        (0.0, "<0.001"),
+    ],
+)
+def test_fmt_p(p, expected):
+    assert fmt_p(p) == expected
+
+
+def test_fmt_p_rejects_out_of_range():
+    with pytest.raises(ValueError, match=r"\[0, 1\]"):
+        fmt_p(1.2)
+
+
+def test_count_percent():
+    assert fmt_count_percent(3, 8) == "3 (37.5%)"
+    assert fmt_count_percent(None, 8) == "*"
+
+
+@given(st.floats(-1e6, 1e6, allow_nan=False), st.integers(0, 4))
+def test_round_half_up_within_half_unit(x, digits):
+    assert abs(round_half_up(x, digits) - x) <= 0.5 * 10**-digits + 1e-9 * max(1.0, abs(x))
+
+
+def test_provenance_hashes_every_table_file():
+    prov = provenance(MINIMAL, seeds={"seed": 1}, endpoint_rules="censor at next line")
+    files = prov.files.set_index("file")
+    assert set(files.index) == {"patients.csv", "pathology.csv", "therapy_lines.csv", "imaging.csv"}
+    expected = hashlib.sha256((MINIMAL / "patients.csv").read_bytes()).hexdigest()
+    assert files.loc["patients.csv", "sha256"] == expected
+    frame = prov.to_frame().set_index("item")["value"]
+    assert frame["seed seed"] == "1"
+    assert frame["endpoint rules"] == "censor at next line"
+    assert "pandas" in frame.index and "python" in frame.index
+    assert prov.git_commit is None or len(prov.git_commit) == 40
+
+
+def test_provenance_redacts_database_password():
+    prov = provenance("postgresql://ana:secret@db.example/net")
+    assert "secret" not in prov.data_source and prov.files.empty
