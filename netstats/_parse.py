@@ -22,6 +22,9 @@ MISSING_TOKENS = frozenset({"", "na", "n/a", "nan", "null", "nat", ".", "#n/a", 
 """Cell texts read as missing (case-insensitive). "none" is not one: it is a vocabulary value
 (hereditary_syndrome)."""
 
+MAX_EXACT_INT = 2.0**53
+"""Largest whole number a float holds exactly; larger counts are refused, not wrapped."""
+
 _TRUE = frozenset({"true", "t", "yes", "y", "1", "positive", "pos"})
 _FALSE = frozenset({"false", "f", "no", "n", "0", "negative", "neg"})
 
@@ -300,7 +303,9 @@ def _parse_column(
         if col.type == "int":
             fractional = out.notna() & (out % 1 != 0)
             report(fractional, "type", "is not a whole number")
-            out = out.where(~fractional).round().astype("Int64")
+            huge = out.notna() & ~fractional & (out.abs() > MAX_EXACT_INT)
+            report(huge, "type", f"is too large for a whole number (limit {MAX_EXACT_INT:.0f})")
+            out = out.where(~(fractional | huge)).round().astype("Int64")
     elif col.type == "bool":
         out, bad = _parse_bools(raw, missing)
         report(bad, "type", "is not true/false (accepted: true/false, yes/no, 1/0)")

@@ -14,8 +14,9 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from _cohorts import MINIMAL
+from _cohorts import MINIMAL, raw_minimal
 
+from netstats.cohort import Cohort
 from netstats.exceptions import CohortValidationError
 from netstats.io import load_cohort
 
@@ -143,3 +144,15 @@ def test_ten_thousand_identical_rows_are_reported_quickly_and_compactly(tmp_path
     assert "and 9995 more" in message
     assert len(message.splitlines()) < 20
     assert len(message) < 3000
+
+
+def test_whole_number_too_large_for_exact_storage_is_refused():
+    """Typed formats can hand over 1e19 for a count; it must not wrap or crash the cast."""
+    raw = {name: frame.astype(object) for name, frame in raw_minimal().items()}
+    raw["pathology"].loc[0, "ki67_cells_counted"] = 9.223372036854776e18
+    with pytest.raises(CohortValidationError) as info:
+        Cohort.from_tables(**raw)
+    p = info.value.problems
+    hit = p[(p["column"] == "ki67_cells_counted") & (p["rule"] == "type")]
+    assert hit["row"].tolist() == [2]
+    assert "too large" in hit["message"].iloc[0]
