@@ -91,12 +91,12 @@ def _to_datetime(text: pd.Series, fmt: str) -> pd.Series:
             parsed = pd.to_datetime(text, format=fmt, errors="coerce")
         except (ValueError, TypeError, OverflowError):
             # Mixed time zones and other whole-column failures: parse cell by cell.
-            def one(value: str) -> pd.Timestamp:
+            def one(value: str) -> object:
                 try:
                     stamp = pd.to_datetime(value, format=fmt, errors="coerce")
                 except (ValueError, TypeError, OverflowError):
                     return pd.NaT
-                if stamp is pd.NaT:
+                if not isinstance(stamp, pd.Timestamp):
                     return pd.NaT
                 return stamp.tz_localize(None) if stamp.tzinfo is not None else stamp
 
@@ -285,20 +285,20 @@ def _parse_column(
             )
     elif col.type in ("float", "int"):
         out, bad, notes = _parse_numbers(raw, missing, percent=col.unit == "%")
-        noted = pd.Series(False, index=raw.index)
+        noted_index = []
         for idx, rule, message, value in notes:
-            pos = raw.index.get_loc(idx)
             severity: Severity = "warning" if rule == "normalised" else "error"
             problems.add(
                 spec.name,
                 col.name,
                 rule,
                 message,
-                row=int(rows[pos]),
+                row=int(rows[int(np.flatnonzero(raw.index == idx)[0])]),
                 value=value,
                 severity=severity,
             )
-            noted.loc[idx] = True
+            noted_index.append(idx)
+        noted = pd.Series(raw.index.isin(noted_index), index=raw.index)
         report(bad & ~noted, "type", "is not a finite number")
         if col.type == "int":
             fractional = out.notna() & (out % 1 != 0)
