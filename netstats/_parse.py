@@ -79,7 +79,6 @@ def _parse_dates(
 
 _PARTIAL_DATE = r"[+-]?\d{4}(-\d{1,2})?"
 _EXCEL_SERIAL = re.compile(r"\d{5}(\.0+)?")
-_EXCEL_EPOCH = pd.Timestamp("1899-12-30")
 _DAY_FIRST = re.compile(r"\d{1,2}[./-]\d{1,2}[./-]\d{4}")
 
 
@@ -107,15 +106,18 @@ def _to_datetime(text: pd.Series, fmt: str) -> pd.Series:
 
 
 def date_hint(value: object) -> str:
-    """A hint for a common unreadable date: partial, Excel serial number or day-first."""
+    """A hint for a common unreadable date: partial, Excel serial number or day-first.
+
+    The hint depends only on the kind of mistake, not on the value, so that the summary
+    groups many such cells into one line.
+    """
     text = str(value).strip()
     if re.fullmatch(_PARTIAL_DATE, text):
         return "; it is a partial date (year or year-month): give the full day"
     if _EXCEL_SERIAL.fullmatch(text):
-        day = _EXCEL_EPOCH + pd.Timedelta(days=int(float(text)))
         return (
-            f"; it looks like an Excel serial day number ({int(float(text))} = "
-            f"{day:%Y-%m-%d}): format the column as dates before exporting"
+            "; it looks like an Excel serial day number (days since 1899-12-30): format the "
+            "column as dates before exporting"
         )
     if _DAY_FIRST.fullmatch(text):
         return "; if the column is written day first, pass date_format='%d/%m/%Y'"
@@ -185,7 +187,7 @@ def _read_number(text: str, *, percent: bool) -> tuple[float | None, str, str]:
         return None, "type", "is not a finite number"
     if not np.isfinite(value):
         return None, "type", "is not a finite number"
-    return value, "normalised", f"read as {value:g} ({'; '.join(notes)})"
+    return value, "normalised", f"read as a number ({'; '.join(notes)})"
 
 
 def _parse_numbers(

@@ -151,6 +151,16 @@ def _blank(frame: pd.DataFrame) -> pd.Series:
     return empty.all(axis=1)
 
 
+_KIND_NAMES = {
+    "csv": "a CSV",
+    "parquet": "a Parquet",
+    "excel": "an Excel",
+    "sas": "a SAS",
+    "spss": "an SPSS",
+    "stata": "a Stata",
+}
+
+
 def _read_file(path: Path, kind: str, table: str | None = None) -> pd.DataFrame:
     """Read one table file; anything the format's reader cannot read is a validation error."""
     try:
@@ -162,7 +172,7 @@ def _read_file(path: Path, kind: str, table: str | None = None) -> pd.DataFrame:
     except Exception as exc:  # the third-party readers raise anything on a corrupt file
         detail = " ".join(str(exc).split())[:200] or type(exc).__name__
         raise _file_error(
-            path, table, "unreadable_file", f"cannot be read as a {kind} file ({detail})"
+            path, table, "unreadable_file", f"cannot be read as {_KIND_NAMES[kind]} file ({detail})"
         ) from exc
     if kind in ("csv", "excel") and len(frame):
         # Trailing blank lines in CSV and spreadsheet exports are not records.

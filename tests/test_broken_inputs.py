@@ -99,7 +99,8 @@ def test_broken_case_never_leaks_an_internal_traceback(name):
 def test_normalised_cells_keep_their_source_value_and_message():
     cohort = load_cohort(BROKEN / "percent_sign")
     note = cohort.problems[cohort.problems["rule"] == "normalised"].iloc[0]
-    assert note["message"] == "read as 5 (percent sign removed)"
+    assert note["message"] == "read as a number (percent sign removed)"
+    assert note["value"] == "5%"
     assert cohort.pathology["ki67_percent"].iloc[0] == 5.0
     cohort = load_cohort(BROKEN / "decimal_comma")
     note = cohort.problems[cohort.problems["rule"] == "normalised"].iloc[0]
@@ -156,3 +157,24 @@ def test_whole_number_too_large_for_exact_storage_is_refused():
     hit = p[(p["column"] == "ki67_cells_counted") & (p["rule"] == "type")]
     assert hit["row"].tolist() == [2]
     assert "too large" in hit["message"].iloc[0]
+
+
+def test_many_cells_with_one_mistake_give_one_summary_line(tmp_path):
+    """Hints and normalisation notes do not depend on the value, so 300 Excel serial dates
+    or 300 percent signs are one line each in the message."""
+    folder = tmp_path / "many"
+    folder.mkdir()
+    header = "patient_id,diagnosis_date,last_contact_date,age_at_diagnosis"
+    rows = [f"P{i:03d},{42000 + i},2024-01-01,60" for i in range(300)]
+    (folder / "patients.csv").write_text("\n".join([header, *rows]) + "\n")
+    header = "patient_id,sample_id,sample_date,site,ki67_percent"
+    rows = [f"P{i:03d},S{i:03d},2023-01-01,liver,{i % 90}%" for i in range(300)]
+    (folder / "pathology.csv").write_text("\n".join([header, *rows]) + "\n")
+    with pytest.raises(CohortValidationError) as info:
+        load_cohort(folder)
+    p = info.value.problems
+    assert (p["rule"] == "date_format").sum() == 300
+    assert (p["rule"] == "normalised").sum() == 300
+    lines = str(info.value).splitlines()
+    assert sum("[date_format]" in line for line in lines) == 1
+    assert sum("[normalised]" in line for line in lines) == 1
