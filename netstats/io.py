@@ -48,7 +48,7 @@ _ROW_OFFSET = {"csv": 2, "excel": 2}
 
 
 def _file_error(
-    path: Path,
+    path: Path | str,
     table: str | None,
     rule: str,
     message: str,
@@ -56,9 +56,11 @@ def _file_error(
     row: int | None = None,
     value: object = None,
 ) -> CohortValidationError:
-    """An error about a whole file, carrying a one-row problem table like any other."""
+    """An error about a whole file or source, carrying a one-row problem table like any
+    other validation error."""
+    name = path.name if isinstance(path, Path) else path
     log = ProblemLog()
-    log.add(table or "", None, rule, f"{path.name}: {message}", row=row, value=value)
+    log.add(table or "", None, rule, f"{name}: {message}", row=row, value=value)
     problems = log.to_frame()
     return CohortValidationError(
         f"cohort ({path}) failed validation\n" + summarize_problems(problems), problems
@@ -217,8 +219,11 @@ def _folder_tables(folder: Path) -> tuple[dict[str, pd.DataFrame], dict[str, int
         ]
         if len(hits) > 1:
             listed = ", ".join(p.name for p in hits)
-            raise CohortValidationError(
-                f"{folder}: table {name!r} is given by several files ({listed}); keep one"
+            raise _file_error(
+                str(folder),
+                name,
+                "several_files",
+                f"table {name!r} is given by several files ({listed}); keep one",
             )
         if hits:
             kind = FILE_FORMATS[hits[0].suffix.lower()]
@@ -226,9 +231,12 @@ def _folder_tables(folder: Path) -> tuple[dict[str, pd.DataFrame], dict[str, int
             offsets[name] = _ROW_OFFSET.get(kind, 1)
     if not tables:
         known = ", ".join(sorted(FILE_FORMATS))
-        raise CohortValidationError(
-            f"{folder}: no cohort tables found; expected files named "
-            f"{', '.join(TABLE_NAMES)} with one of the endings {known}"
+        raise _file_error(
+            str(folder),
+            None,
+            "no_tables",
+            f"no cohort tables found; expected files named {', '.join(TABLE_NAMES)} with one "
+            f"of the endings {known}",
         )
     return tables, offsets
 
@@ -272,9 +280,12 @@ def _excel_tables(path: Path) -> tuple[dict[str, pd.DataFrame], dict[str, int]]:
             last_data = blank[~blank].index.max() if (~blank).any() else -1
             tables[name] = frame.loc[:last_data]
     if not tables:
-        raise CohortValidationError(
-            f"{path.name}: no sheet is named after a cohort table ({', '.join(TABLE_NAMES)}); "
-            f"sheets found: {', '.join(sheets)}"
+        raise _file_error(
+            path,
+            None,
+            "no_tables",
+            f"no sheet is named after a cohort table ({', '.join(TABLE_NAMES)}); "
+            f"sheets found: {', '.join(sheets)}",
         )
     return tables, dict.fromkeys(tables, 2)
 
@@ -297,7 +308,9 @@ def _sql_tables(
     finally:
         engine.dispose()
     if not tables:
-        raise CohortValidationError(f"{_redact(source)}: no cohort tables found in the database")
+        raise _file_error(
+            _redact(source), None, "no_tables", "no cohort tables found in the database"
+        )
     return tables, dict.fromkeys(tables, 1)
 
 
@@ -320,7 +333,7 @@ def _duckdb_tables(
     finally:
         con.close()
     if not tables:
-        raise CohortValidationError(f"{path.name}: no cohort tables found in the DuckDB file")
+        raise _file_error(path, None, "no_tables", "no cohort tables found in the DuckDB file")
     return tables, dict.fromkeys(tables, 1)
 
 

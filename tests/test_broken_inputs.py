@@ -178,3 +178,22 @@ def test_many_cells_with_one_mistake_give_one_summary_line(tmp_path):
     lines = str(info.value).splitlines()
     assert sum("[date_format]" in line for line in lines) == 1
     assert sum("[normalised]" in line for line in lines) == 1
+
+
+def test_source_level_errors_carry_a_problem_table(tmp_path):
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(CohortValidationError, match="no cohort tables found") as info:
+        load_cohort(tmp_path / "empty")
+    assert info.value.problems["rule"].tolist() == ["no_tables"]
+    folder = tmp_path / "two"
+    shutil.copytree(MINIMAL, folder)
+    shutil.copy(MINIMAL / "imaging.csv", folder / "imaging.txt")
+    with pytest.raises(CohortValidationError, match="several files") as info:
+        load_cohort(folder)
+    p = info.value.problems
+    assert p[["table", "rule"]].values.tolist() == [["imaging", "several_files"]]
+    book = tmp_path / "book.xlsx"
+    pd.DataFrame({"a": [1]}).to_excel(book, sheet_name="notes", index=False)
+    with pytest.raises(CohortValidationError, match="no sheet is named") as info:
+        load_cohort(book)
+    assert info.value.problems["rule"].tolist() == ["no_tables"]
