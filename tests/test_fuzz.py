@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 
 import pandas as pd
+import pytest
 from _cohorts import MINIMAL, TABLES, raw_minimal
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
@@ -241,4 +242,57 @@ def test_typed_cells_in_an_excel_sheet(tmp_path_factory, cells, column):
         frame.to_excel(folder / "pathology.xlsx", index=False)
     except (ValueError, TypeError, OverflowError, IllegalCharacterError):
         return  # openpyxl cannot store this value: no file, nothing to load
+    _load_outcome(folder)
+
+
+def _typed_file_seeds() -> dict[str, bytes]:
+    """Valid imaging files in each binary format the folder loader reads."""
+    import tempfile
+
+    import pyreadstat
+
+    imaging = load_cohort(MINIMAL).imaging
+    plain = imaging.copy()
+    for col in plain.columns:
+        if str(plain[col].dtype) in ("Int64", "boolean"):
+            plain[col] = plain[col].astype("float64")
+        elif str(plain[col].dtype) == "string":
+            plain[col] = plain[col].astype(object).where(plain[col].notna(), "")
+    seeds = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        imaging.to_parquet(folder / "a.parquet")
+        plain.to_stata(folder / "a.dta", write_index=False, version=118)
+        pyreadstat.write_sav(plain, str(folder / "a.sav"))
+        pyreadstat.write_xport(plain, str(folder / "a.xpt"), table_name="imaging")
+        imaging.to_excel(folder / "a.xlsx", index=False)
+        for path in folder.iterdir():
+            seeds[path.suffix] = path.read_bytes()
+    return seeds
+
+
+_SEEDS: dict[str, bytes] = {}
+
+
+@settings(FUZZ, max_examples=max(EXAMPLES, 10))
+@given(
+    suffix=st.sampled_from([".parquet", ".dta", ".sav", ".xpt", ".xlsx"]),
+    edits=st.lists(st.tuples(st.integers(0, 10**6), st.integers(0, 255)), min_size=1, max_size=8),
+    keep=st.one_of(st.none(), st.integers(0, 10**6)),
+)
+# Stata strings that are not UTF-8 make pandas warn (UnicodeWarning) before it falls back to
+# Latin-1; the warning is the reader's own message to the user, not a failure.
+@pytest.mark.filterwarnings("ignore::UnicodeWarning")
+def test_corrupted_typed_files(tmp_path_factory, suffix, edits, keep):
+    """Byte edits and truncations of valid Parquet, Stata, SPSS, SAS and Excel files."""
+    if not _SEEDS:
+        _SEEDS.update(_typed_file_seeds())
+    data = bytearray(_SEEDS[suffix])
+    for position, byte in edits:
+        data[position % len(data)] = byte
+    if keep is not None:
+        data = data[: keep % len(data)]
+    folder = _folder(tmp_path_factory)
+    (folder / "imaging.csv").unlink()
+    (folder / f"imaging{suffix}").write_bytes(bytes(data))
     _load_outcome(folder)
