@@ -9,17 +9,21 @@ from __future__ import annotations
 
 import difflib
 import re
+import warnings
 
 import numpy as np
 import pandas as pd
 
 from netstats import vocab
-from netstats._problems import ProblemLog
+from netstats._problems import ProblemLog, Severity
 from netstats.schema import Column, TableSpec
 
 MISSING_TOKENS = frozenset({"", "na", "n/a", "nan", "null", "nat", ".", "#n/a", "missing"})
 """Cell texts read as missing (case-insensitive). "none" is not one: it is a vocabulary value
 (hereditary_syndrome)."""
+
+MAX_EXACT_INT = 2.0**53
+"""Largest whole number a float holds exactly; larger counts are refused, not wrapped."""
 
 _TRUE = frozenset({"true", "t", "yes", "y", "1", "positive", "pos"})
 _FALSE = frozenset({"false", "f", "no", "n", "0", "negative", "neg"})
@@ -59,12 +63,65 @@ def _parse_dates(
     else:
         text = present.map(lambda v: v.isoformat() if hasattr(v, "isoformat") else str(v).strip())
         fmt = date_format or "ISO8601"
-        parsed = pd.to_datetime(text, format=fmt, errors="coerce")
+        parsed = _to_datetime(text, fmt)
+        if date_format is None:
+            # ISO 8601 allows reduced precision ("2015", "2015-06"); a cohort date must be a
+            # day, so a partial date is not silently moved to the first of the month.
+            parsed = parsed.where(~text.str.fullmatch(_PARTIAL_DATE).fillna(False).astype(bool))
+    if getattr(parsed.dt, "tz", None) is not None:
+        parsed = parsed.dt.tz_localize(None)
     parsed = parsed.dt.normalize().astype("datetime64[ns]")
     out.loc[present.index] = parsed
     bad = pd.Series(False, index=raw.index)
     bad.loc[present.index] = parsed.isna().to_numpy()
     return out, bad
+
+
+_PARTIAL_DATE = r"[+-]?\d{4}(-\d{1,2})?"
+_EXCEL_SERIAL = re.compile(r"\d{5}(\.0+)?")
+_DAY_FIRST = re.compile(r"\d{1,2}[./-]\d{1,2}[./-]\d{4}")
+
+
+def _to_datetime(text: pd.Series, fmt: str) -> pd.Series:
+    """Parse text dates; unreadable cells (also out-of-bounds years) become NaT."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            parsed = pd.to_datetime(text, format=fmt, errors="coerce")
+        except (ValueError, TypeError, OverflowError):
+            # Mixed time zones and other whole-column failures: parse cell by cell.
+            def one(value: str) -> object:
+                try:
+                    stamp = pd.to_datetime(value, format=fmt, errors="coerce")
+                except (ValueError, TypeError, OverflowError):
+                    return pd.NaT
+                if not isinstance(stamp, pd.Timestamp):
+                    return pd.NaT
+                return stamp.tz_localize(None) if stamp.tzinfo is not None else stamp
+
+            parsed = pd.to_datetime(text.map(one), errors="coerce")
+    if not pd.api.types.is_datetime64_any_dtype(parsed):
+        parsed = pd.to_datetime(parsed, errors="coerce", utc=True).dt.tz_localize(None)
+    return parsed
+
+
+def date_hint(value: object) -> str:
+    """A hint for a common unreadable date: partial, Excel serial number or day-first.
+
+    The hint depends only on the kind of mistake, not on the value, so that the summary
+    groups many such cells into one line.
+    """
+    text = str(value).strip()
+    if re.fullmatch(_PARTIAL_DATE, text):
+        return "; it is a partial date (year or year-month): give the full day"
+    if _EXCEL_SERIAL.fullmatch(text):
+        return (
+            "; it looks like an Excel serial day number (days since 1899-12-30): format the "
+            "column as dates before exporting"
+        )
+    if _DAY_FIRST.fullmatch(text):
+        return "; if the column is written day first, pass date_format='%d/%m/%Y'"
+    return ""
 
 
 def _text_to_float(text: pd.Series) -> pd.Series:
@@ -87,19 +144,87 @@ def _text_to_float(text: pd.Series) -> pd.Series:
         return text.map(one).astype("float64")
 
 
-def _parse_numbers(raw: pd.Series, missing: pd.Series) -> tuple[pd.Series, pd.Series]:
+_CENSORED = re.compile(r"(<=|>=|[<>\u2264\u2265])\s*[+-]?\d+([.,]\d+)?\s*%?")
+_DECIMAL_COMMA = re.compile(r"[+-]?\d+,\d+")
+_THOUSANDS = re.compile(r"[+-]?\d{1,3}(,\d{3})+")
+
+
+def _read_number(text: str, *, percent: bool) -> tuple[float | None, str, str]:
+    """Read a number that plain ``float`` refused: ``(value, rule, message)``.
+
+    ``value`` is None when the text stays unreadable.  Documented normalisations (rule
+    ``normalised``, a warning): a trailing percent sign in a column measured in percent,
+    and a decimal comma ("5,2").  A bound such as "<1" is not a measurement (rule
+    ``censored_value``); "1,000" is ambiguous (decimal comma or thousands separator).
+    """
+    if _CENSORED.fullmatch(text):
+        return (
+            None,
+            "censored_value",
+            "is a bound, not a measured value; enter the measured value, or leave the cell "
+            "blank and record the bound elsewhere",
+        )
+    notes = []
+    body = text
+    if percent and body.endswith("%"):
+        body = body[:-1].rstrip()
+        notes.append("percent sign removed")
+    if _DECIMAL_COMMA.fullmatch(body):
+        if _THOUSANDS.fullmatch(body):
+            return (
+                None,
+                "type",
+                "is ambiguous: a comma may be a decimal comma or a thousands separator; "
+                "write the number with a decimal point and no separators",
+            )
+        body = body.replace(",", ".")
+        notes.append("decimal comma read as a decimal point")
+    if not notes:
+        return None, "type", "is not a finite number"
+    try:
+        value = float(body)
+    except ValueError:
+        return None, "type", "is not a finite number"
+    if not np.isfinite(value):
+        return None, "type", "is not a finite number"
+    return value, "normalised", f"read as a number ({'; '.join(notes)})"
+
+
+def _parse_numbers(
+    raw: pd.Series, missing: pd.Series, *, percent: bool = False
+) -> tuple[pd.Series, pd.Series, list[tuple[object, str, str, object]]]:
+    """Numbers from cells; returns values, unreadable mask and per-cell notes.
+
+    Notes are ``(index, rule, message, raw value)`` for normalised and specially
+    explained cells; cells flagged in the mask without a note are plain type errors.
+    """
     out = pd.Series(np.nan, index=raw.index, dtype="float64")
     present = raw[~missing]
+    notes: list[tuple[object, str, str, object]] = []
     if present.dtype == bool or pd.api.types.is_bool_dtype(present):
         present = present.astype(float)
     if pd.api.types.is_numeric_dtype(present):
         values = present.astype("float64")
     else:
-        values = _text_to_float(present.astype(str).str.strip())
+        text = present.map(lambda v: v if isinstance(v, str) else _cell_text(v)).str.strip()
+        values = _text_to_float(text)
+        for idx in values.index[values.isna().to_numpy()]:
+            value, rule, message = _read_number(text.loc[idx], percent=percent)
+            if value is not None:
+                values.loc[idx] = value
+            if rule != "type" or message != "is not a finite number":
+                notes.append((idx, rule, message, raw.loc[idx]))
     bad = pd.Series(False, index=raw.index)
     bad.loc[present.index] = (values.isna() | np.isinf(values)).to_numpy()
     out.loc[present.index] = values.where(~np.isinf(values))
-    return out, bad
+    return out, bad, notes
+
+
+def _cell_text(value: object) -> str:
+    """Text of a non-string cell from a typed format (numbers, dates, bytes)."""
+    if isinstance(value, bytes):
+        return value.decode("utf-8", errors="replace")
+    return str(value)
 
 
 def _parse_bools(raw: pd.Series, missing: pd.Series) -> tuple[pd.Series, pd.Series]:
@@ -148,14 +273,41 @@ def _parse_column(
     if col.type == "date":
         fmt = date_format or "ISO 8601 (YYYY-MM-DD)"
         out, bad = _parse_dates(raw, missing, date_format)
-        report(bad, "date_format", f"cannot be read as a date in format {fmt}")
+        positions = np.flatnonzero(bad.to_numpy())
+        for pos in positions:
+            value = raw.iloc[pos]
+            hint = date_hint(value) if date_format is None else ""
+            problems.add(
+                spec.name,
+                col.name,
+                "date_format",
+                f"cannot be read as a date in format {fmt}{hint}",
+                row=int(rows[pos]),
+                value=value,
+            )
     elif col.type in ("float", "int"):
-        out, bad = _parse_numbers(raw, missing)
-        report(bad, "type", "is not a finite number")
+        out, bad, notes = _parse_numbers(raw, missing, percent=col.unit == "%")
+        noted_index = []
+        for idx, rule, message, value in notes:
+            severity: Severity = "warning" if rule == "normalised" else "error"
+            problems.add(
+                spec.name,
+                col.name,
+                rule,
+                message,
+                row=int(rows[int(np.flatnonzero(raw.index == idx)[0])]),
+                value=value,
+                severity=severity,
+            )
+            noted_index.append(idx)
+        noted = pd.Series(raw.index.isin(noted_index), index=raw.index)
+        report(bad & ~noted, "type", "is not a finite number")
         if col.type == "int":
             fractional = out.notna() & (out % 1 != 0)
             report(fractional, "type", "is not a whole number")
-            out = out.where(~fractional).round().astype("Int64")
+            huge = out.notna() & ~fractional & (out.abs() > MAX_EXACT_INT)
+            report(huge, "type", f"is too large for a whole number (limit {MAX_EXACT_INT:.0f})")
+            out = out.where(~(fractional | huge)).round().astype("Int64")
     elif col.type == "bool":
         out, bad = _parse_bools(raw, missing)
         report(bad, "type", "is not true/false (accepted: true/false, yes/no, 1/0)")
@@ -204,6 +356,36 @@ def _normalize_category(
     return out
 
 
+def _drop_blank_rows(
+    frame: pd.DataFrame, spec: TableSpec, problems: ProblemLog, row_offset: int
+) -> pd.DataFrame:
+    """Remove records whose every cell is missing, with one warning per removed row.
+
+    A blank record is not data (spreadsheets leave them between blocks); it is reported,
+    never dropped silently, and the rows around it keep their source row numbers.
+    """
+    if frame.empty or frame.shape[1] == 0:
+        return frame
+    blank = pd.concat([_is_missing(frame.iloc[:, i]) for i in range(frame.shape[1])], axis=1)
+    blank_rows = blank.all(axis=1)
+    if not blank_rows.any():
+        return frame
+    rows = _source_rows(frame.index[blank_rows.to_numpy()], row_offset)
+    if blank_rows.all():
+        problems.add(spec.name, None, "empty_table", f"the {spec.name} table holds only blank rows")
+    else:
+        problems.add_cells(
+            spec.name,
+            None,
+            "blank_row",
+            "blank row (every cell empty) is not a record and is skipped",
+            rows,
+            [None] * len(rows),
+            severity="warning",
+        )
+    return frame.loc[~blank_rows.to_numpy()]
+
+
 def coerce_table(
     raw: pd.DataFrame,
     spec: TableSpec,
@@ -232,6 +414,7 @@ def coerce_table(
     frame = raw.copy()
     frame.columns = pd.Index(headers)
     frame = frame.loc[:, ~frame.columns.duplicated()]
+    frame = _drop_blank_rows(frame, spec, problems, row_offset)
 
     known = set(spec.names)
     for h in frame.columns:

@@ -23,6 +23,30 @@ KI67_COUNT_TOLERANCE = 1.0
 """Allowed difference (percentage points) between ki67_percent and 100 * positive / counted."""
 
 
+SENTINEL_CODES = frozenset({-9999.0, -999.0, -99.0, -9.0, -1.0, 99.0, 999.0, 9999.0})
+"""Numbers that exports commonly use to mean "missing"; named in range errors."""
+
+
+def _sentinel_hint(value: object) -> str:
+    try:
+        number = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return ""
+    if number in SENTINEL_CODES:
+        return (
+            f"; {_number_text(number)} looks like a missing-value code: leave the cell "
+            "blank (or NA) for a missing value"
+        )
+    return ""
+
+
+def _number_text(value: object) -> object:
+    """Whole floats without a trailing ".0", as the file most likely wrote them."""
+    if isinstance(value, float | np.floating) and np.isfinite(value) and float(value).is_integer():
+        return str(int(value))
+    return value
+
+
 def _range_check(col: Column) -> pa.Check | None:
     lo, hi = col.minimum, col.maximum
     if lo is None and hi is None:
@@ -75,13 +99,14 @@ def check_values(
                     row=row,
                 )
             else:
+                value = case["failure_case"]
                 problems.add(
                     spec.name,
                     column,
                     "range",
-                    f"is outside the allowed range ({col.allowed()})",
+                    f"is outside the allowed range ({col.allowed()}){_sentinel_hint(value)}",
                     row=row,
-                    value=case["failure_case"],
+                    value=value,
                 )
 
 

@@ -150,7 +150,7 @@ def validate_tables(
 
 # A cell that could not be read is missing afterwards; rules that only restate that it is
 # missing would report the same mistake twice.
-_PARSE_RULES = ("date_format", "type", "vocabulary")
+_PARSE_RULES = ("date_format", "type", "vocabulary", "censored_value")
 _CONSEQUENTIAL_RULES = ("required_value", "age_missing")
 
 

@@ -7,15 +7,19 @@ parsing, renaming and validation happen there, against the data model.
 
 from __future__ import annotations
 
+import io
 import os
+import re
 import shutil
 import tempfile
+import warnings
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Literal
 
 import pandas as pd
 
+from netstats._problems import ProblemLog, summarize_problems
 from netstats.cohort import Cohort
 from netstats.exceptions import CohortValidationError
 from netstats.schema import TABLE_NAMES, TABLES
@@ -43,37 +47,152 @@ _CSV_ENCODINGS = ("utf-8-sig", "latin-1")
 _ROW_OFFSET = {"csv": 2, "excel": 2}
 
 
-def _read_csv(path: Path) -> pd.DataFrame:
-    last: Exception | None = None
-    for encoding in _CSV_ENCODINGS:
+def _file_error(
+    path: Path | str,
+    table: str | None,
+    rule: str,
+    message: str,
+    *,
+    row: int | None = None,
+    value: object = None,
+) -> CohortValidationError:
+    """An error about a whole file or source, carrying a one-row problem table like any
+    other validation error."""
+    name = path.name if isinstance(path, Path) else path
+    log = ProblemLog()
+    log.add(table or "", None, rule, f"{name}: {message}", row=row, value=value)
+    problems = log.to_frame()
+    return CohortValidationError(
+        f"cohort ({path}) failed validation\n" + summarize_problems(problems), problems
+    )
+
+
+def _decode(path: Path, data: bytes, table: str | None) -> str:
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        encodings: tuple[str, ...] = ("utf-16",)
+    else:
+        encodings = _CSV_ENCODINGS
+    for encoding in encodings:
         try:
-            return pd.read_csv(
+            text = data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+        if "\x00" in text:
+            break
+        return text
+    raise _file_error(
+        path, table, "encoding", "is not text in UTF-8, UTF-16 or Latin-1 (binary file?)"
+    )
+
+
+_OTHER_DELIMITERS = {";": ";", "\t": "\\t", "|": "|"}
+
+
+def _check_delimiter(path: Path, header: str, table: str | None) -> None:
+    """A header without commas but with another separator is a mis-saved CSV."""
+    if "," in header:
+        return
+    for sep, shown in _OTHER_DELIMITERS.items():
+        if header.count(sep) >= 1:
+            raise _file_error(
                 path,
+                table,
+                "delimiter",
+                f"the header is separated by {shown!r}, not by commas; save the table as "
+                "comma-separated CSV (netstats reads commas only, so that decimal commas "
+                "and separators cannot be confused)",
+                value=shown,
+            )
+
+
+def _read_csv(path: Path, table: str | None = None) -> pd.DataFrame:
+    """Read a CSV as text cells, keeping duplicated headers as they are written."""
+    text = _decode(path, path.read_bytes(), table)
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    if not text.strip():
+        return pd.DataFrame()
+    _check_delimiter(path, text.splitlines()[0] if text.splitlines() else "", table)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            cells = pd.read_csv(
+                io.StringIO(text),
+                header=None,
                 dtype=str,
                 keep_default_na=False,
-                encoding=encoding,
                 skip_blank_lines=False,
+                engine="c",
             )
-        except UnicodeDecodeError as exc:  # try the next encoding
-            last = exc
-        except pd.errors.EmptyDataError:
-            return pd.DataFrame()
-        except pd.errors.ParserError as exc:
-            raise CohortValidationError(f"{path.name}: not a readable CSV file ({exc})") from exc
-    raise CohortValidationError(f"{path.name}: not UTF-8 or Latin-1 text ({last})")
+    except pd.errors.EmptyDataError:
+        return pd.DataFrame()
+    except (pd.errors.ParserError, ValueError, OverflowError) as exc:
+        detail = " ".join(str(exc).split())
+        found = re.search(r"in line (\d+)", detail)
+        raise _file_error(
+            path,
+            table,
+            "csv_format",
+            f"not a readable CSV file ({detail.removeprefix('Error tokenizing data. ')})",
+            row=int(found.group(1)) if found else None,
+        ) from exc
+    header = ["" if pd.isna(h) else str(h) for h in cells.iloc[0]]
+    body = cells.iloc[1:].reset_index(drop=True)
+    body.columns = pd.Index(
+        [h if h.strip() else f"unnamed: {i}" for i, h in enumerate(header)], dtype=object
+    )
+    return body
 
 
-def _read_file(path: Path, kind: str) -> pd.DataFrame:
-    if kind == "csv":
-        frame = _read_csv(path)
-        # Trailing blank lines in CSV exports are not records.
-        blank = frame.apply(lambda c: c.str.strip().eq("")).all(axis=1)
+def _blank(frame: pd.DataFrame) -> pd.Series:
+    """Rows in which every cell is missing or blank text."""
+    if frame.shape[1] == 0:
+        return pd.Series(True, index=frame.index)
+    cells = frame.astype(object)
+    empty = cells.isna() | cells.map(lambda v: isinstance(v, str) and not v.strip())
+    return empty.all(axis=1)
+
+
+_KIND_NAMES = {
+    "csv": "a CSV",
+    "parquet": "a Parquet",
+    "excel": "an Excel",
+    "sas": "a SAS",
+    "spss": "an SPSS",
+    "stata": "a Stata",
+}
+
+
+def _read_file(path: Path, kind: str, table: str | None = None) -> pd.DataFrame:
+    """Read one table file; anything the format's reader cannot read is a validation error."""
+    try:
+        frame = _read_any(path, kind, table)
+    except CohortValidationError:
+        raise
+    except (MemoryError, KeyboardInterrupt):
+        raise
+    except Exception as exc:  # the third-party readers raise anything on a corrupt file
+        detail = " ".join(str(exc).split())[:200] or type(exc).__name__
+        raise _file_error(
+            path, table, "unreadable_file", f"cannot be read as {_KIND_NAMES[kind]} file ({detail})"
+        ) from exc
+    if kind in ("csv", "excel") and len(frame):
+        # Trailing blank lines in CSV and spreadsheet exports are not records.
+        blank = _blank(frame)
         last_data = blank[~blank].index.max() if (~blank).any() else -1
-        return frame.loc[:last_data] if len(frame) else frame
+        frame = frame.loc[:last_data]
+    return frame
+
+
+def _read_any(path: Path, kind: str, table: str | None) -> pd.DataFrame:
+    if kind == "csv":
+        return _read_csv(path, table)
     if kind == "parquet":
         return pd.read_parquet(path)
     if kind == "excel":
-        return pd.read_excel(path, dtype=object)
+        frame = _read_excel(path)
+        assert isinstance(frame, pd.DataFrame)
+        return frame
     if kind == "sas":
         import pyreadstat
 
@@ -100,30 +219,73 @@ def _folder_tables(folder: Path) -> tuple[dict[str, pd.DataFrame], dict[str, int
         ]
         if len(hits) > 1:
             listed = ", ".join(p.name for p in hits)
-            raise CohortValidationError(
-                f"{folder}: table {name!r} is given by several files ({listed}); keep one"
+            raise _file_error(
+                str(folder),
+                name,
+                "several_files",
+                f"table {name!r} is given by several files ({listed}); keep one",
             )
         if hits:
             kind = FILE_FORMATS[hits[0].suffix.lower()]
-            tables[name] = _read_file(hits[0], kind)
+            tables[name] = _read_file(hits[0], kind, name)
             offsets[name] = _ROW_OFFSET.get(kind, 1)
     if not tables:
         known = ", ".join(sorted(FILE_FORMATS))
-        raise CohortValidationError(
-            f"{folder}: no cohort tables found; expected files named "
-            f"{', '.join(TABLE_NAMES)} with one of the endings {known}"
+        raise _file_error(
+            str(folder),
+            None,
+            "no_tables",
+            f"no cohort tables found; expected files named {', '.join(TABLE_NAMES)} with one "
+            f"of the endings {known}",
         )
     return tables, offsets
 
 
+def _with_header(cells: pd.DataFrame) -> pd.DataFrame:
+    """First row as the header, kept as written (duplicates are reported, not renamed)."""
+    if cells.empty:
+        return pd.DataFrame()
+    header = ["" if pd.isna(h) else str(h) for h in cells.iloc[0]]
+    body = cells.iloc[1:].reset_index(drop=True)
+    body.columns = pd.Index(
+        [h if h.strip() else f"unnamed: {i}" for i, h in enumerate(header)], dtype=object
+    )
+    return body
+
+
+def _read_excel(path: Path, sheet_name: str | int | None = 0) -> object:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # openpyxl warns about styles and data validation
+        sheets = pd.read_excel(path, sheet_name=sheet_name, header=None, dtype=object)
+    if isinstance(sheets, dict):
+        return {str(name): _with_header(frame) for name, frame in sheets.items()}
+    return _with_header(sheets)
+
+
 def _excel_tables(path: Path) -> tuple[dict[str, pd.DataFrame], dict[str, int]]:
-    sheets = pd.read_excel(path, sheet_name=None, dtype=object)
+    try:
+        sheets = _read_excel(path, sheet_name=None)
+    except Exception as exc:  # openpyxl/zipfile raise anything on a corrupt workbook
+        detail = " ".join(str(exc).split())[:200] or type(exc).__name__
+        raise _file_error(
+            path, None, "unreadable_file", f"cannot be read as an Excel workbook ({detail})"
+        ) from exc
+    assert isinstance(sheets, dict)
     by_name = {s.strip().lower(): frame for s, frame in sheets.items()}
-    tables = {name: by_name[name] for name in TABLE_NAMES if name in by_name}
+    tables = {}
+    for name in TABLE_NAMES:
+        if name in by_name:
+            frame = by_name[name]
+            blank = _blank(frame)
+            last_data = blank[~blank].index.max() if (~blank).any() else -1
+            tables[name] = frame.loc[:last_data]
     if not tables:
-        raise CohortValidationError(
-            f"{path.name}: no sheet is named after a cohort table ({', '.join(TABLE_NAMES)}); "
-            f"sheets found: {', '.join(sheets)}"
+        raise _file_error(
+            path,
+            None,
+            "no_tables",
+            f"no sheet is named after a cohort table ({', '.join(TABLE_NAMES)}); "
+            f"sheets found: {', '.join(sheets)}",
         )
     return tables, dict.fromkeys(tables, 2)
 
@@ -146,7 +308,9 @@ def _sql_tables(
     finally:
         engine.dispose()
     if not tables:
-        raise CohortValidationError(f"{_redact(source)}: no cohort tables found in the database")
+        raise _file_error(
+            _redact(source), None, "no_tables", "no cohort tables found in the database"
+        )
     return tables, dict.fromkeys(tables, 1)
 
 
@@ -169,7 +333,7 @@ def _duckdb_tables(
     finally:
         con.close()
     if not tables:
-        raise CohortValidationError(f"{path.name}: no cohort tables found in the DuckDB file")
+        raise _file_error(path, None, "no_tables", "no cohort tables found in the DuckDB file")
     return tables, dict.fromkeys(tables, 1)
 
 

@@ -267,6 +267,14 @@ def concordance(
     )
 
     est_g, se_g = _grade_stats(table)
+    if n > 0 and np.isnan(est_g[1]):
+        used = [g for g, count in zip(GRADES, table.sum(0) + table.sum(1), strict=True) if count]
+        warnings.warn(
+            f"kappa is undefined: every pair is graded {', '.join(used)} in both members "
+            "(chance agreement is 1); the observed agreement is still reported",
+            StatisticalWarning,
+            stacklevel=2,
+        )
     conf = float(conf_level)
     ba = bland_altman(np.exp(lx), np.exp(ly), conf_level=conf) if lx.size >= 3 else None
     est_k = _ki67_stats(lx, ly, conf)

@@ -21,7 +21,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
-from netstats.exceptions import NotFittedError
+from netstats.exceptions import ConvergenceError, NotFittedError, SchemaError
 from netstats.sstr._features import CATEGORICAL_FEATURES, NUMERIC_FEATURES
 
 __all__ = ["MODELS", "PARAM_GRIDS", "make_pipeline", "odds_ratios", "permutation_importance"]
@@ -163,6 +163,10 @@ def make_pipeline(
     )
 
 
+_SEPARATION_TOL = 1e-6
+"""Fitted probabilities closer than this to 0 or 1 for every scan mean perfect separation."""
+
+
 def odds_ratios(
     pipeline: Pipeline, X: pd.DataFrame, y: pd.Series | np.ndarray, *, conf_level: float = 0.95
 ) -> pd.DataFrame:
@@ -213,16 +217,29 @@ def odds_ratios(
         n_num = len(scaler.scale_)
         scale[:n_num] = scaler.scale_
         shift[:n_num] = scaler.mean_
+        constant = [names[j] for j in range(n_num) if scaler.var_[j] == 0]
+        if constant:
+            raise SchemaError(
+                f"feature(s) with zero variance in the training data: {', '.join(constant)}; "
+                "their odds ratios are not identifiable, leave them out of the model"
+            )
     Zraw = Z * scale + shift
     coef = coef_std / scale
     intercept = clf.intercept_[0] - float(np.sum(coef_std * shift / scale))
     design = np.column_stack([np.ones(len(Zraw)), Zraw])
     beta = np.concatenate([[intercept], coef])
-    mu = 1 / (1 + np.exp(-(design @ beta)))
+    with np.errstate(over="ignore"):
+        mu = 1 / (1 + np.exp(-(design @ beta)))
+    unpenalised = not np.isfinite(clf.C)
+    if unpenalised and np.all((mu < _SEPARATION_TOL) | (mu > 1 - _SEPARATION_TOL)):
+        raise ConvergenceError(
+            "perfect separation: the features predict SSTR positivity without error, so "
+            "maximum-likelihood odds ratios do not exist (they diverge to 0 or infinity); "
+            "use the penalised model (penalty='l2', the default)"
+        )
     info = design.T @ (design * (mu * (1 - mu))[:, None])
     se = np.sqrt(np.diag(np.linalg.pinv(info)))
     z = stats.norm.ppf(0.5 + conf_level / 2)
-    unpenalised = not np.isfinite(clf.C)
     return pd.DataFrame(
         {
             "term": ["intercept", *names],

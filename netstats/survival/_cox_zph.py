@@ -204,6 +204,13 @@ def cox_zph(
     else:
         ttimes = 1.0 - _km_before(rs, times)
     dr = rs.death_rows
+    if np.ptp(ttimes[dr]) == 0:
+        # g(t) is constant over the event times: the score test has no information (R's
+        # cox.zph stops with "system is exactly singular").
+        raise ValueError(
+            "cox_zph needs events at two or more distinct times; all events occur at "
+            f"time {times[dr][0]:g}, so time-varying coefficients cannot be tested"
+        )
     gtime_rows = ttimes - ttimes[dr].mean()
     gtime = gtime_rows[dr][rs.group_first]
     u, imat = core.zph_information(rs, x, beta, gtime)
