@@ -112,8 +112,6 @@ def run_blocks(
     results: list[Any] = [None] * n
     try:
         if backend == "dask":
-            from distributed import as_completed
-
             cl, own = _dask_client(client)
             try:
                 scattered = {k: cl.scatter(v, broadcast=True) for k, v in shared.items()}
@@ -121,9 +119,7 @@ def run_blocks(
                     cl.submit(func, s, m, pure=False, **scattered)
                     for s, m in zip(seeds, sizes, strict=True)
                 ]
-                index = {f.key: i for i, f in enumerate(futures)}
-                for fut in as_completed(futures):
-                    i = index[fut.key]
+                for i, fut in enumerate(futures):  # block order; the bar advances in order
                     results[i] = fut.result()
                     bar.update(sizes[i])
             finally:
