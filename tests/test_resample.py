@@ -287,3 +287,18 @@ def test_dask_cluster_same_results(dask_cluster, surv: pd.DataFrame) -> None:
     )
     np.testing.assert_array_equal(km.replicates, km_d.replicates)
     np.testing.assert_array_equal(cx.replicates, cx_d.replicates)
+
+
+def test_dask_cluster_simulated_power(dask_cluster) -> None:
+    from distributed import Client
+
+    from netstats.design import ExponentialTrial, simulate_power
+
+    trial = ExponentialTrial(
+        n_patients=80, hazard_ratio=0.6, control_median=12, accrual=12, follow_up=12
+    )
+    local = simulate_power(trial, n_sims=250, random_state=8)
+    with Client(dask_cluster) as client:
+        remote = simulate_power(trial, n_sims=250, random_state=8, client=client)
+    np.testing.assert_array_equal(local.p_values, remote.p_values)
+    assert remote.power == local.power
