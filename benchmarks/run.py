@@ -48,9 +48,16 @@ def make_data(n: int, seed: int = 1) -> pd.DataFrame:
     return df
 
 
-def run(cmd: list[str], timeout: float = 1800) -> float | None:
+def run(cmd: list[str], timeout: float = 180) -> float | None:
+    """Seconds reported by a worker; None when it fails or runs over ``timeout`` in total."""
     env = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}
-    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env, cwd=ROOT)
+    try:
+        proc = subprocess.run(
+            cmd, capture_output=True, text=True, timeout=timeout, env=env, cwd=ROOT
+        )
+    except subprocess.TimeoutExpired:
+        print(f"  over {timeout:.0f} s (warm-up + repeats): {' '.join(cmd)}", file=sys.stderr)
+        return None
     if proc.returncode != 0:
         print(f"  failed: {' '.join(cmd)}\n{proc.stderr[-600:]}", file=sys.stderr)
         return None
