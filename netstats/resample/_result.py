@@ -1,0 +1,100 @@
+"""The result of a bootstrap: point estimates, replicates and percentile intervals."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+__all__ = ["BootstrapResult"]
+
+
+@dataclass(frozen=True)
+class BootstrapResult:
+    """Bootstrap replicates of one or more statistics.
+
+    Attributes
+    ----------
+    statistic : str
+        What was resampled, e.g. "KM median" or "Cox log hazard ratio".
+    terms : tuple of str
+        One name per statistic (column of ``replicates``).
+    estimate : numpy.ndarray
+        The statistics on the original data, one per term.
+    replicates : numpy.ndarray
+        ``n_resamples x len(terms)`` array; NaN where a resample gave no value (median
+        not reached, Cox fit failed).
+    conf_level : float
+        Level of the percentile intervals.
+    unit : str
+        "row" (ordinary bootstrap) or "cluster" (patients resampled with all their rows).
+    random_state : int or None
+        The seed given (None: fresh entropy).
+    """
+
+    statistic: str
+    terms: tuple[str, ...]
+    estimate: npt.NDArray[np.float64]
+    replicates: npt.NDArray[np.float64] = field(repr=False)
+    conf_level: float
+    unit: str
+    random_state: int | None
+
+    @property
+    def method(self) -> str:
+        """One line describing the bootstrap."""
+        return (
+            f"{self.unit}-level bootstrap of the {self.statistic}, "
+            f"{self.replicates.shape[0]} resamples, percentile {self.conf_level:.0%} CI"
+        )
+
+    @property
+    def summary(self) -> pd.DataFrame:
+        """One row per term.
+
+        Columns: ``term``; ``estimate`` (on the original data; months for a median, log
+        hazard ratio for Cox); ``std_err`` (SD of the replicates); ``ci_lower``,
+        ``ci_upper`` (percentile interval); ``conf_level``; ``n_resamples``; ``n_failed``
+        (resamples without a value, left out of the SE and CI).
+        """
+        rep = self.replicates
+        ok = ~np.isnan(rep)
+        tail = (1.0 - self.conf_level) / 2.0
+        lo, hi, se = [], [], []
+        for j in range(rep.shape[1]):
+            r = rep[ok[:, j], j]
+            if r.size < 2:
+                lo.append(np.nan)
+                hi.append(np.nan)
+                se.append(np.nan)
+                continue
+            q = np.quantile(r, [tail, 1.0 - tail])
+            lo.append(float(q[0]))
+            hi.append(float(q[1]))
+            se.append(float(r.std(ddof=1)))
+        return pd.DataFrame(
+            {
+                "term": list(self.terms),
+                "estimate": self.estimate,
+                "std_err": se,
+                "ci_lower": lo,
+                "ci_upper": hi,
+                "conf_level": self.conf_level,
+                "n_resamples": rep.shape[0],
+                "n_failed": (~ok).sum(axis=0),
+            }
+        )
+
+    def to_frame(self) -> pd.DataFrame:
+        """The replicates as a DataFrame (``resample`` then one column per term)."""
+        out = pd.DataFrame(self.replicates, columns=list(self.terms))
+        out.insert(0, "resample", np.arange(len(out)))
+        return out
+
+    def __repr__(self) -> str:
+        return f"BootstrapResult({self.method})"
+
+    def _repr_html_(self) -> str:
+        return f"<p><b>BootstrapResult</b>: {self.method}</p>" + self.summary.to_html(index=False)
