@@ -41,7 +41,7 @@ test-slow: $(VENV)/.stamp-dev
 	$(PY) -m pytest -m slow -p no:cacheprovider
 
 bench: $(VENV)/.stamp-dev
-	$(PY) -m pytest benchmarks --benchmark-only -p no:cacheprovider
+	$(PY) benchmarks/run.py
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache .ruff_cache .mypy_cache

@@ -8,10 +8,12 @@ display: only :mod:`netstats.plots` uses matplotlib, and it imports it lazily.
 from __future__ import annotations
 
 from netstats import (
+    design,
     endpoints,
     grading,
     plots,
     report,
+    resample,
     schema,
     simulate,
     sstr,
@@ -43,11 +45,13 @@ __all__ = [
     "SchemaError",
     "StatisticalWarning",
     "__version__",
+    "design",
     "endpoints",
     "grading",
     "load_cohort",
     "plots",
     "report",
+    "resample",
     "save_cohort",
     "schema",
     "simulate",
