@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from netstats._bundled import bundled_analyses_path, bundled_cohort_path
 from netstats.exceptions import NetstatsError
 from netstats.report._outputs import MANIFEST
 from netstats.report._privacy import DEFAULT_THRESHOLD
@@ -102,9 +103,12 @@ class RenderResult:
 # --------------------------------------------------------------------------------------
 # notebooks and parameters
 # --------------------------------------------------------------------------------------
-def list_notebooks(analyses: str | Path = "analyses") -> list[str]:
-    """Names of the report notebooks (``NN_name.py``) in a folder, sorted."""
-    folder = Path(analyses)
+def list_notebooks(analyses: str | Path | None = None) -> list[str]:
+    """Names of the report notebooks (``NN_name.py``) in a folder, sorted.
+
+    ``None`` means the notebooks shipped with netstats (:func:`netstats.bundled_analyses_path`).
+    """
+    folder = bundled_analyses_path() if analyses is None else Path(analyses)
     if not folder.is_dir():
         raise FileNotFoundError(f"analyses folder {folder} not found")
     return sorted(p.stem for p in folder.glob("[0-9][0-9]_*.py"))
@@ -198,7 +202,7 @@ def coerce_parameter(name: str, value: str, default: Any) -> Any:
 def parse_parameters(
     items: Sequence[str],
     *,
-    analyses: str | Path = "analyses",
+    analyses: str | Path | None = None,
     only: str | Sequence[str] | None = None,
 ) -> dict[str, Any]:
     """Command-line ``key=value`` strings, typed like the notebooks' defaults.
@@ -211,6 +215,7 @@ def parse_parameters(
     >>> parse_parameters(["seed=7", "min_pairs=20"], only="03")
     {'seed': 7, 'min_pairs': 20}
     """
+    analyses = bundled_analyses_path() if analyses is None else analyses
     names = _select(list_notebooks(analyses), only)
     declared: dict[str, Any] = {}
     for name in names:
@@ -498,9 +503,9 @@ def _now() -> str:
 
 
 def render(
-    analyses: str | Path = "analyses",
+    analyses: str | Path | None = None,
     *,
-    data: str | Path,
+    data: str | Path | None = None,
     out: str | Path = "reports",
     only: str | Sequence[str] | None = None,
     parameters: Mapping[str, Any] | None = None,
@@ -513,11 +518,13 @@ def render(
 
     Parameters
     ----------
-    analyses : path, default="analyses"
+    analyses : path, optional
         Folder of notebooks ``NN_name.py`` (jupytext percent format, one cell tagged
-        ``parameters``).
-    data : path or str
-        Cohort location (folder, file or database URL) passed to every notebook.
+        ``parameters``); default the notebooks shipped with netstats
+        (:func:`netstats.bundled_analyses_path`).
+    data : path or str, optional
+        Cohort location (folder, file or database URL) passed to every notebook; default
+        the bundled synthetic cohort (:func:`netstats.bundled_cohort_path`).
     out : path, default="reports"
         Report folder; replaced as a whole only when the render succeeds.
     only : str or sequence of str, optional
@@ -566,7 +573,8 @@ def render(
         raise TypeError("suppression_threshold must be an int (0 disables suppression)")
     if suppression_threshold < 0:
         raise ValueError("suppression_threshold must be >= 0 (0 disables suppression)")
-    analyses = Path(analyses).resolve()
+    analyses = (bundled_analyses_path() if analyses is None else Path(analyses)).resolve()
+    data = bundled_cohort_path() if data is None else data
     names = _select(list_notebooks(analyses), only)
     data_str = str(data) if "://" in str(data) else str(Path(data).resolve())
     cohort = load_cohort(data_str)
