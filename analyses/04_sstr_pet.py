@@ -127,18 +127,13 @@ if enough:
 # %%
 if enough:
     fitted = sstr.fit_classifier(dataset, validation="none", random_state=seed, progress=False)
-    try:
-        ors = sstr.odds_ratios(fitted.pipeline, dataset.X, dataset.y)
-    except ns.SchemaError as exc:  # e.g. a prior-therapy flag that no scan in the data has
-        print(f"odds ratios not shown: {exc}")
-    else:
-        display(
-            out.table(
-                "odds_ratios",
-                ors,
-                caption="Odds ratios of SSTR positivity (penalised logistic regression)",
-            )
+    display(
+        out.table(
+            "odds_ratios",
+            sstr.odds_ratios(fitted.pipeline, dataset.X, dataset.y),
+            caption="Odds ratios of SSTR positivity (penalised logistic regression)",
         )
+    )
 
 # %% [markdown]
 # ## Re-expression on serial scans
