@@ -15,6 +15,7 @@ from __future__ import annotations
 from netstats.report._format import (
     MISSING,
     SUPPRESSED,
+    display_frame,
     fmt_count_percent,
     fmt_estimate_ci,
     fmt_mean_sd,
@@ -61,6 +62,7 @@ __all__ = [
     "NOTEBOOK_REQUIRES",
     "MISSING",
     "SUPPRESSED",
+    "display_frame",
     "FigureOutput",
     "PrivacyError",
     "PrivacyFinding",

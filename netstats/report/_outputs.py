@@ -16,6 +16,8 @@ from typing import Any
 
 import pandas as pd
 
+from netstats.report._format import display_frame
+
 __all__ = ["MANIFEST", "FigureOutput", "ReportOutputs", "TableOutput"]
 
 #: Name of the manifest file each notebook writes into its output folder.
@@ -35,7 +37,9 @@ class TableOutput:
 
     def _repr_html_(self) -> str:
         cap = f"<p><b>{html.escape(self.name)}</b>: {html.escape(self.caption)}</p>"
-        return cap + self.frame.to_html(index=False, escape=True, na_rep="")
+        # Short numbers on screen; the CSV keeps every digit.
+        shown = display_frame(self.frame)
+        return cap + shown.to_html(index=False, escape=True, na_rep="")
 
     def __repr__(self) -> str:
         return f"{self.name}: {self.caption}\n{self.frame.to_string(index=False)}"
