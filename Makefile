@@ -6,7 +6,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 
-.PHONY: install install-dev report test test-slow lint bench check-dist clean data-readme
+.PHONY: install install-dev report test test-slow lint bench check-dist clean data-readme docs
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -18,6 +18,10 @@ $(VENV)/.stamp-run: pyproject.toml | $(PY)
 
 $(VENV)/.stamp-dev: pyproject.toml | $(PY)
 	$(PY) -m pip install -q -e '.[dev]'
+	touch $@ $(VENV)/.stamp-run
+
+$(VENV)/.stamp-docs: pyproject.toml | $(PY)
+	$(PY) -m pip install -q -e '.[docs]'
 	touch $@ $(VENV)/.stamp-run
 
 install: $(VENV)/.stamp-run
@@ -41,6 +45,11 @@ test: $(VENV)/.stamp-dev
 test-slow: $(VENV)/.stamp-dev
 	$(PY) -m pytest -m slow -p no:cacheprovider
 
+# The documentation site: executes every tutorial on the bundled cohort, generates the data
+# dictionary from the schema; any warning fails the build.
+docs: $(VENV)/.stamp-docs
+	NO_MKDOCS_2_WARNING=1 DISABLE_MKDOCS_2_WARNING=true $(VENV)/bin/mkdocs build --strict -d site
+
 bench: $(VENV)/.stamp-dev
 	$(PY) benchmarks/run.py
 
@@ -48,7 +57,7 @@ check-dist: $(VENV)/.stamp-dev
 	BUILD_PYTHON=$(abspath $(PY)) PYTHON=$(PYTHON) scripts/check_wheel.sh
 
 clean:
-	rm -rf $(VENV) build dist *.egg-info .pytest_cache .ruff_cache .mypy_cache
+	rm -rf $(VENV) build dist site *.egg-info .pytest_cache .ruff_cache .mypy_cache
 
 data-readme: $(VENV)/.stamp-run
 	$(PY) -c "import re, pathlib; from netstats.schema import data_dictionary_markdown as d; p = pathlib.Path('data/README.md'); t = p.read_text(); s, e = '<!-- data-dictionary:start -->\n', '<!-- data-dictionary:end -->'; p.write_text(t[: t.index(s) + len(s)] + d() + t[t.index(e):])"

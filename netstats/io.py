@@ -3,6 +3,8 @@
 Readers only read: every cell reaches :meth:`netstats.cohort.Cohort.from_tables` as the
 file gave it (text files are read as text, so identifiers keep their leading zeros), and
 parsing, renaming and validation happen there, against the data model.
+:func:`decode_redcap` turns the codes of a raw REDCap export back into the labels of its
+data dictionary, before the export is split into the cohort tables.
 """
 
 from __future__ import annotations
@@ -20,11 +22,19 @@ from typing import Any, Literal
 import pandas as pd
 
 from netstats._problems import ProblemLog, summarize_problems
+from netstats._redcap import decode_redcap, redcap_choices
 from netstats.cohort import Cohort
 from netstats.exceptions import CohortValidationError
 from netstats.schema import TABLE_NAMES, TABLES
 
-__all__ = ["FILE_FORMATS", "load_cohort", "read_tables", "save_cohort"]
+__all__ = [
+    "FILE_FORMATS",
+    "decode_redcap",
+    "load_cohort",
+    "read_tables",
+    "redcap_choices",
+    "save_cohort",
+]
 
 FILE_FORMATS: dict[str, str] = {
     ".csv": "csv",

@@ -59,7 +59,8 @@ def _expand(requirements: list[str]) -> list[Requirement]:
 # extras
 # --------------------------------------------------------------------------------------
 def test_extras_are_declared():
-    assert {"sql", "dask", "dev"} <= set(EXTRAS)
+    assert {"sql", "dask", "docs", "dev"} <= set(EXTRAS)
+    assert {"mkdocs", "mkdocs-material", "mkdocstrings", "mkdocs-jupyter"} <= _names(EXTRAS["docs"])
     assert _names(EXTRAS["sql"]) == {"sqlalchemy"}
     assert "dask" in _names(EXTRAS["dask"])
     assert "distributed" in Requirement(EXTRAS["dask"][0]).extras
@@ -301,5 +302,5 @@ def test_version_comes_from_one_place(dists):
     with zipfile.ZipFile(wheel) as zf:
         metadata = zf.read(f"netstats-{version}.dist-info/METADATA").decode()
     assert f"\nVersion: {version}\n" in metadata
-    for extra in ("sql", "dask", "dev"):
+    for extra in ("sql", "dask", "docs", "dev"):
         assert f"\nProvides-Extra: {extra}\n" in metadata
