@@ -12,6 +12,7 @@ import numpy.typing as npt
 import pandas as pd
 from scipy.stats import norm
 
+from netstats._display import ResultDisplay, plural
 from netstats.resample._executor import (
     block_seeds,
     block_sizes,
@@ -74,8 +75,8 @@ class ExponentialTrial:
         return float(logrank(data, group="arm").p_value)
 
 
-@dataclass(frozen=True)
-class PowerResult:
+@dataclass(frozen=True, repr=False)
+class PowerResult(ResultDisplay):
     """Monte-Carlo power of a trial (see :func:`simulate_power`).
 
     Attributes
@@ -119,18 +120,19 @@ class PowerResult:
             ]
         )
 
+    @property
+    def method(self) -> str:
+        """One-line description (trials, test level, Monte-Carlo error)."""
+        n_failed = int(np.isnan(self.p_values).sum())
+        failed = f" ({n_failed} without analysable data)" if n_failed else ""
+        return (
+            f"Simulated power: {plural(self.n_sims, 'trial')}{failed} at two-sided "
+            f"{self.sig_level:g}; Monte-Carlo SE, {self.conf_level:.0%} Wilson CI"
+        )
+
     def to_frame(self) -> pd.DataFrame:
         """Same as :attr:`summary`."""
         return self.summary
-
-    def __repr__(self) -> str:
-        return (
-            f"PowerResult(simulated power {self.power:.3f} (MC SE {self.mc_std_err:.3f}), "
-            f"{self.n_sims} trials at two-sided {self.sig_level:g})"
-        )
-
-    def _repr_html_(self) -> str:
-        return f"<p><b>PowerResult</b>: {repr(self)[12:-1]}</p>" + self.summary.to_html(index=False)
 
 
 def _power_block(

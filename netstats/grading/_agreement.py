@@ -10,6 +10,8 @@ import numpy.typing as npt
 import pandas as pd
 from scipy import stats
 
+from netstats._display import ResultDisplay, plural
+
 __all__ = [
     "KappaResult",
     "SquareTableTest",
@@ -72,8 +74,8 @@ def kappa_value(table: np.ndarray, weights: Weights = "unweighted") -> float:
     return _kappa_and_se(table, disagreement_weights(table.shape[0], weights))[0]
 
 
-@dataclass(frozen=True)
-class KappaResult:
+@dataclass(frozen=True, repr=False)
+class KappaResult(ResultDisplay):
     """Cohen's kappa (possibly weighted) with a Wald confidence interval.
 
     Attributes
@@ -105,18 +107,18 @@ class KappaResult:
         """One-row tidy table of the fields."""
         return pd.DataFrame([self.__dict__])
 
+    @property
+    def method(self) -> str:
+        """One-line description (weights, SE, CI, number of pairs)."""
+        weights = "unweighted" if self.weights == "unweighted" else f"{self.weights} weights"
+        return (
+            f"Cohen's kappa ({weights}), Fleiss-Cohen-Everitt SE, "
+            f"{self.conf_level:.0%} Wald CI; {plural(self.n, 'pair')}"
+        )
+
     def to_frame(self) -> pd.DataFrame:
         """Same as :attr:`summary`."""
         return self.summary
-
-    def __repr__(self) -> str:
-        return (
-            f"KappaResult({self.weights} kappa = {self.estimate:.3f}, {self.conf_level:.0%} CI "
-            f"{self.ci_lower:.3f} to {self.ci_upper:.3f}, n = {self.n}; Fleiss-Cohen-Everitt SE)"
-        )
-
-    def _repr_html_(self) -> str:
-        return f"<p>{self.__repr__()}</p>" + self.summary.to_html(index=False)
 
 
 def cohen_kappa(
@@ -180,8 +182,8 @@ def cohen_kappa(
     )
 
 
-@dataclass(frozen=True)
-class SquareTableTest:
+@dataclass(frozen=True, repr=False)
+class SquareTableTest(ResultDisplay):
     """A chi-square test on a square table (Bowker symmetry or Stuart-Maxwell homogeneity).
 
     Attributes
@@ -208,18 +210,19 @@ class SquareTableTest:
         """One-row tidy table."""
         return pd.DataFrame([self.__dict__])
 
+    @property
+    def method(self) -> str:
+        """One-line description (test, pairs, reductions)."""
+        name = {
+            "bowker": "Bowker test of symmetry",
+            "stuart_maxwell": "Stuart-Maxwell test of marginal homogeneity",
+        }.get(self.test, self.test)
+        note = f"; {self.note}" if self.note else ""
+        return f"{name} (chi-square), {plural(self.n, 'pair')}{note}"
+
     def to_frame(self) -> pd.DataFrame:
         """Same as :attr:`summary`."""
         return self.summary
-
-    def __repr__(self) -> str:
-        return (
-            f"SquareTableTest({self.test}: chi2 = {self.statistic:.4g}, df = {self.df:g}, "
-            f"p = {self.p_value:.4g}, n = {self.n})"
-        )
-
-    def _repr_html_(self) -> str:
-        return f"<p>{self.__repr__()}</p>"
 
 
 def bowker_test(table: npt.ArrayLike) -> SquareTableTest:

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from netstats._display import ResultDisplay, plural
 from netstats.exceptions import SchemaError, StatisticalWarning
 from netstats.grading._agreement import (
     Weights,
@@ -44,8 +45,8 @@ _KI67_STATS = ("bias", "loa_lower", "loa_upper", "ccc", *_ICC_FORMS)
 _COLUMNS = ["statistic", "estimate", "se", "ci_lower", "ci_upper", "conf_level", "ci_method", "n"]
 
 
-@dataclass(frozen=True)
-class ConcordanceResult:
+@dataclass(frozen=True, repr=False)
+class ConcordanceResult(ResultDisplay):
     """Agreement between the grades and Ki-67 of paired specimens.
 
     Attributes
@@ -98,21 +99,25 @@ class ConcordanceResult:
         k = self.ki67.assign(analysis="ki67_log")
         return pd.concat([a, k], ignore_index=True)[["analysis", *_COLUMNS]]
 
+    @property
+    def method(self) -> str:
+        """One-line description (members, sizes, statistics, CI method)."""
+        if self.ci_method == "cluster_bootstrap":
+            ci = f"cluster bootstrap CIs ({self.n_bootstrap} resamples of patients)"
+        else:
+            ci = "analytic CIs"
+        return (
+            f"Concordance of {self.first} vs {self.second}: {plural(self.n_pairs, 'pair')} / "
+            f"{plural(self.n_patients, 'patient')}; grade kappas, Bowker and Stuart-Maxwell "
+            f"tests, log Ki-67 Bland-Altman, CCC and ICC; {ci}"
+        )
+
     def to_frame(self) -> pd.DataFrame:
         """Same as :attr:`summary`."""
         return self.summary
 
-    def __repr__(self) -> str:
-        a = self.agreement.set_index("statistic")["estimate"].astype(float)
-        return (
-            f"ConcordanceResult({self.first} vs {self.second}: {self.n_pairs} pairs, "
-            f"{self.n_patients} patients; agreement {a['observed_agreement']:.3f}, "
-            f"kappa {a['kappa']:.3f}, quadratic kappa "
-            f"{a['kappa_quadratic']:.3f}; CIs: {self.ci_method})"
-        )
-
-    def _repr_html_(self) -> str:
-        return f"<p>{self.__repr__()}</p>" + self.summary.to_html(index=False)
+    def _display_frame(self) -> pd.DataFrame:
+        return self.summary[["analysis", "statistic", "estimate", "ci_lower", "ci_upper", "n"]]
 
 
 def _grade_stats(t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -9,6 +9,8 @@ import numpy.typing as npt
 import pandas as pd
 from scipy import stats
 
+from netstats._display import ResultDisplay, plural
+
 __all__ = [
     "BlandAltmanResult",
     "bland_altman",
@@ -35,8 +37,8 @@ def _check_conf(conf_level: float) -> float:
     return float(conf_level)
 
 
-@dataclass(frozen=True)
-class BlandAltmanResult:
+@dataclass(frozen=True, repr=False)
+class BlandAltmanResult(ResultDisplay):
     """Bland-Altman analysis of two paired measurements.
 
     Attributes
@@ -62,20 +64,23 @@ class BlandAltmanResult:
     offset: float
     n: int
 
+    @property
+    def method(self) -> str:
+        """One-line description (scale, difference, limits, pairs)."""
+        conf = float(self.summary["conf_level"].iloc[0])
+        if self.log:
+            offset = f" + {self.offset:g}" if self.offset else ""
+            scale = f"natural-log scale (log(x{offset})), ratios second / first"
+        else:
+            scale = "raw scale, differences second - first"
+        return (
+            f"Bland-Altman on the {scale}; bias and limits of agreement with "
+            f"{conf:.0%} CIs; {plural(self.n, 'pair')}"
+        )
+
     def to_frame(self) -> pd.DataFrame:
         """Same as :attr:`summary`."""
         return self.summary
-
-    def __repr__(self) -> str:
-        s = self.summary.set_index("statistic")["estimate"]
-        scale = "log scale" if self.log else "raw scale"
-        return (
-            f"BlandAltmanResult({scale}, n = {self.n}: bias = {s['bias']:.4g}, limits of agreement "
-            f"{s['loa_lower']:.4g} to {s['loa_upper']:.4g})"
-        )
-
-    def _repr_html_(self) -> str:
-        return f"<p>{self.__repr__()}</p>" + self.summary.to_html(index=False)
 
 
 def bland_altman(

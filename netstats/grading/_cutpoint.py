@@ -9,13 +9,14 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from netstats._display import ResultDisplay, plural
 from netstats.exceptions import SchemaError, StatisticalWarning
 
 __all__ = ["CutpointResult", "ki67_cutpoint"]
 
 
-@dataclass(frozen=True)
-class CutpointResult:
+@dataclass(frozen=True, repr=False)
+class CutpointResult(ResultDisplay):
     """Maximally selected log-rank statistic over cut-points of a marker.
 
     Attributes
@@ -69,19 +70,18 @@ class CutpointResult:
             ]
         )
 
+    @property
+    def method(self) -> str:
+        """One-line description (statistic, p-value correction, search range, sizes)."""
+        return (
+            f"Maximally selected log-rank statistic, Lausen-Schumacher (1992) p corrected for "
+            f"the search over cuts with {self.minprop:.0%}-{self.maxprop:.0%} of patients "
+            f"below; {plural(self.n, 'patient')}, {plural(self.n_events, 'event')}"
+        )
+
     def to_frame(self) -> pd.DataFrame:
         """Same as :attr:`summary`."""
         return self.summary
-
-    def __repr__(self) -> str:
-        return (
-            f"CutpointResult(maximally selected log-rank statistic: cut {self.cutpoint:g}, "
-            f"M = {self.statistic:.3f}, corrected p = {self.p_value:.4g} (Lau92); "
-            f"n = {self.n}, {self.n_events} events)"
-        )
-
-    def _repr_html_(self) -> str:
-        return f"<p>{self.__repr__()}</p>"
 
 
 def _logrank_scores(time: np.ndarray, event: np.ndarray) -> np.ndarray:

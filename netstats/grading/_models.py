@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from netstats._display import ResultDisplay, plural
 from netstats.exceptions import SchemaError, StatisticalWarning
 from netstats.grading._pairs import DAYS_PER_MONTH, PairSet, check_pathology
 from netstats.grading._who import GRADES
@@ -27,8 +28,8 @@ __all__ = [
 MIN_EVENTS_PER_PARAMETER = 10
 
 
-@dataclass(frozen=True)
-class DiscordanceModelResult:
+@dataclass(frozen=True, repr=False)
+class DiscordanceModelResult(ResultDisplay):
     """Logistic GEE of grade discordance between paired specimens.
 
     Attributes
@@ -61,18 +62,19 @@ class DiscordanceModelResult:
     n_events: int
     excluded: pd.DataFrame
 
+    @property
+    def method(self) -> str:
+        """One-line description (model, working correlation, sizes, formula)."""
+        return (
+            f"Logistic GEE of {self.outcome}, {self.cov_struct} working correlation, robust SE "
+            f"clustered on patient_id; {plural(self.n_pairs, 'pair')} / "
+            f"{plural(self.n_patients, 'patient')}, {self.n_events} {self.outcome}: "
+            f"{self.formula}"
+        )
+
     def to_frame(self) -> pd.DataFrame:
         """Same as :attr:`summary`."""
         return self.summary
-
-    def __repr__(self) -> str:
-        return (
-            f"DiscordanceModelResult(logistic GEE, {self.cov_struct} working correlation, robust SE: "
-            f"{self.formula}; {self.n_pairs} pairs, {self.n_patients} patients, {self.n_events} events)"
-        )
-
-    def _repr_html_(self) -> str:
-        return f"<p>{self.__repr__()}</p>" + self.summary.to_html(index=False)
 
 
 _DEFAULT_COVARIATES = (
@@ -279,8 +281,8 @@ def discordance_model(
     )
 
 
-@dataclass(frozen=True)
-class Ki67TrajectoryResult:
+@dataclass(frozen=True, repr=False)
+class Ki67TrajectoryResult(ResultDisplay):
     """Linear mixed model of log Ki-67 over time within patients.
 
     Attributes
@@ -318,22 +320,21 @@ class Ki67TrajectoryResult:
     excluded: pd.DataFrame
     converged: bool
 
+    @property
+    def method(self) -> str:
+        """One-line description (model, random effects, sizes, convergence)."""
+        effects = "intercept and slope" if self.random_slope else "intercept"
+        offset = f" + {self.offset:g}" if self.offset else ""
+        conv = "" if self.converged else "; optimiser did NOT converge"
+        return (
+            f"Linear mixed model (REML) of log(Ki-67{offset}) ~ years, random {effects} per "
+            f"patient; {plural(self.n_specimens, 'specimen')} / "
+            f"{plural(self.n_patients, 'patient')}{conv}"
+        )
+
     def to_frame(self) -> pd.DataFrame:
         """Same as :attr:`summary`."""
         return self.summary
-
-    def __repr__(self) -> str:
-        s = self.summary
-        fold = s.loc[s["term"] == "years", "fold_change"].to_numpy(dtype=float)[0]
-        return (
-            f"Ki67TrajectoryResult(linear mixed model, REML, log Ki-67 ~ years, random "
-            f"{'intercept and slope' if self.random_slope else 'intercept'}: "
-            f"fold change per year {fold:.3f}; "
-            f"{self.n_specimens} specimens, {self.n_patients} patients)"
-        )
-
-    def _repr_html_(self) -> str:
-        return f"<p>{self.__repr__()}</p>" + self.summary.to_html(index=False)
 
 
 def _fit_mixed(model: Any) -> tuple[Any, bool]:

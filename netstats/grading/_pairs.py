@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from netstats import vocab
+from netstats._display import ResultDisplay, plural
 from netstats.exceptions import SchemaError
 from netstats.grading._who import GradingScheme, who_grade_detail
 
@@ -94,8 +95,8 @@ def check_pathology(pathology: pd.DataFrame) -> None:
         )
 
 
-@dataclass(frozen=True)
-class PairSet:
+@dataclass(frozen=True, repr=False)
+class PairSet(ResultDisplay):
     """Paired specimens and the specimens left out.
 
     Attributes
@@ -132,18 +133,22 @@ class PairSet:
         ]
         return pd.DataFrame(rows, columns=["item", "count"])
 
+    @property
+    def method(self) -> str:
+        """One-line description (pair kind, sizes, exclusions)."""
+        n_patients = self.pairs["patient_id"].nunique()
+        return (
+            f"{self.kind} specimen pairs ({self.first} vs {self.second}): "
+            f"{plural(len(self.pairs), 'pair')} from {plural(n_patients, 'patient')}; "
+            f"{plural(len(self.excluded), 'specimen')} excluded"
+        )
+
     def to_frame(self) -> pd.DataFrame:
         """The pairs table."""
         return self.pairs
 
-    def __repr__(self) -> str:
-        return (
-            f"PairSet({self.kind}: {len(self.pairs)} pairs from {self.pairs['patient_id'].nunique()} "
-            f"patients; {len(self.excluded)} specimens excluded)"
-        )
-
-    def _repr_html_(self) -> str:
-        return f"<p>{self.__repr__()}</p>" + self.summary.to_html(index=False)
+    def _display_frame(self) -> pd.DataFrame:
+        return self.summary
 
 
 def _intervening(pairs: pd.DataFrame, therapy_lines: pd.DataFrame, d1: str, d2: str) -> pd.Series:

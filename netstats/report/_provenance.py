@@ -14,6 +14,8 @@ from typing import Any
 
 import pandas as pd
 
+from netstats._display import ResultDisplay, plural
+
 __all__ = ["KEY_PACKAGES", "Provenance", "file_sha256", "git_commit", "input_files", "provenance"]
 
 #: Packages whose versions every report records.
@@ -88,8 +90,8 @@ def _version(package: str) -> str:
         return "not installed"
 
 
-@dataclass(frozen=True)
-class Provenance:
+@dataclass(frozen=True, repr=False)
+class Provenance(ResultDisplay):
     """Where a report's numbers come from.
 
     Attributes
@@ -127,6 +129,16 @@ class Provenance:
     packages: dict[str, str] = field(default_factory=dict)
     rendered_at: str | None = None
 
+    @property
+    def method(self) -> str:
+        """One-line description (code version, inputs, render time)."""
+        commit = (self.git_commit or "unknown")[:12] + (" modified" if self.git_dirty else "")
+        when = f", rendered {self.rendered_at}" if self.rendered_at else ""
+        return (
+            f"netstats {self.netstats_version} (commit {commit}); "
+            f"{plural(len(self.files), 'input file')} from {self.data_source}{when}"
+        )
+
     def to_frame(self) -> pd.DataFrame:
         """Key/value table (``item``, ``value``), files and packages included."""
         rows = [
@@ -145,19 +157,6 @@ class Provenance:
         rows += [("python", self.python), ("platform", self.platform)]
         rows += [(k, v) for k, v in self.packages.items()]
         return pd.DataFrame(rows, columns=["item", "value"])
-
-    def __repr__(self) -> str:
-        commit = (self.git_commit or "unknown")[:12]
-        return (
-            f"<Provenance: netstats {self.netstats_version} ({commit}), "
-            f"{len(self.files)} input file(s) from {self.data_source}>"
-        )
-
-    def _repr_html_(self) -> str:
-        return (
-            "<p>Provenance: code version, input data SHA-256, rules, seeds, environment.</p>"
-            + self.to_frame().to_html(index=False, escape=True)
-        )
 
 
 def _redact(source: str) -> str:

@@ -24,6 +24,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
+
+from netstats._display import ResultDisplay, plural
 from netstats.exceptions import NetstatsError
 from netstats.report._outputs import MANIFEST
 from netstats.report._privacy import DEFAULT_THRESHOLD
@@ -74,8 +77,8 @@ class RenderError(NetstatsError, RuntimeError):
     """A notebook could not be rendered (the message names notebook, cell and error)."""
 
 
-@dataclass(frozen=True)
-class RenderResult:
+@dataclass(frozen=True, repr=False)
+class RenderResult(ResultDisplay):
     """A finished render.
 
     Attributes
@@ -95,8 +98,28 @@ class RenderResult:
     notebooks: list[str]
     rendered_at: str
 
-    def __repr__(self) -> str:
-        return f"<RenderResult: {len(self.notebooks)} notebook(s) in {self.out}>"
+    @property
+    def method(self) -> str:
+        """One-line description (notebooks, folder, time)."""
+        return (
+            f"{plural(len(self.notebooks), 'notebook')} rendered to {self.out} "
+            f"at {self.rendered_at}; open {self.index.name}"
+        )
+
+    def to_frame(self) -> pd.DataFrame:
+        """The rendered notebooks.
+
+        Returns
+        -------
+        DataFrame
+            ``notebook`` and ``html`` (path of its HTML page), in render order.
+        """
+        return pd.DataFrame(
+            {
+                "notebook": self.notebooks,
+                "html": [str(self.out / name / f"{name}.html") for name in self.notebooks],
+            }
+        )
 
 
 # --------------------------------------------------------------------------------------

@@ -27,6 +27,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from netstats._display import ResultDisplay, plural
 from netstats.cohort import Cohort
 from netstats.exceptions import SchemaError
 from netstats.grading._who import who_grade
@@ -85,8 +86,8 @@ _PRIOR_COMPONENTS = {
 ScanSelection = Literal["baseline", "last"]
 
 
-@dataclass(frozen=True)
-class SSTRDataset:
+@dataclass(frozen=True, repr=False)
+class SSTRDataset(ResultDisplay):
     """Features and outcome for SSTR-positivity modelling, one row per scan.
 
     Attributes
@@ -147,15 +148,28 @@ class SSTRDataset:
             ]
         )
 
-    def __repr__(self) -> str:
+    @property
+    def method(self) -> str:
+        """One-line description (outcome rule, scan selection, class sizes)."""
         n_pos = int(self.y.sum())
         return (
-            f"SSTRDataset(rule={self.rule!r}, scan={self.scan_selection!r}, n={self.n}, "
-            f"positive={n_pos}, negative={self.n - n_pos})"
+            f"SSTR-positivity dataset, outcome {self.rule}, {self.scan_selection} scan per "
+            f"patient: {plural(self.n, 'scan')} ({n_pos} positive / {self.n - n_pos} negative), "
+            f"{plural(self.X.shape[1], 'feature')}; {len(self.excluded)} rows excluded"
         )
 
-    def _repr_html_(self) -> str:
-        return f"<p>{self!r}</p>"
+    def to_frame(self) -> pd.DataFrame:
+        """Features and outcome in one table.
+
+        Returns
+        -------
+        DataFrame
+            The columns of :attr:`X` and ``positive`` (:attr:`y`), one row per scan.
+        """
+        return self.X.assign(positive=self.y.to_numpy())
+
+    def _display_frame(self) -> pd.DataFrame:
+        return self.summary
 
 
 def data_sha256(X: pd.DataFrame, y: pd.Series | np.ndarray | None = None) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, fields
+from typing import ClassVar
 
 import numpy as np
 import numpy.typing as npt
@@ -18,6 +19,7 @@ from scipy.special import expit, logit
 from sklearn.metrics import average_precision_score
 from sklearn.metrics import roc_curve as _sk_roc_curve
 
+from netstats._display import ResultDisplay, plural
 from netstats.exceptions import StatisticalWarning
 
 __all__ = [
@@ -78,30 +80,24 @@ def _check_probabilities(p: np.ndarray, name: str = "prob") -> None:
         raise ValueError(f"{name} must be probabilities in [0, 1]")
 
 
-class _Result:
-    """Shared repr for frozen result dataclasses (one line naming the method)."""
+class _Result(ResultDisplay):
+    """Shared one-row table of the fields for the small frozen results below."""
 
-    method: str
+    __slots__ = ()
+
+    #: Short name of the method, the ``method`` column of :meth:`to_frame`.
+    _method_name: ClassVar[str] = ""
 
     def to_frame(self) -> pd.DataFrame:
-        return pd.DataFrame([{f.name: getattr(self, f.name) for f in fields(self)}])  # type: ignore[arg-type]
+        """The result as a one-row DataFrame: one column per field, then ``method``."""
+        row = {f.name: getattr(self, f.name) for f in fields(self)}  # type: ignore[arg-type]
+        row["method"] = self._method_name
+        return pd.DataFrame([row])
 
     @property
     def summary(self) -> pd.DataFrame:
         """The result as a one-row DataFrame."""
         return self.to_frame()
-
-    def __repr__(self) -> str:
-        est = getattr(self, "estimate", float("nan"))
-        lo, hi = getattr(self, "ci_lower", np.nan), getattr(self, "ci_upper", np.nan)
-        cl = getattr(self, "conf_level", np.nan)
-        return (
-            f"{type(self).__name__}({self.method}: estimate={est:.4g}, "
-            f"{cl:.0%} CI {lo:.4g} to {hi:.4g})"
-        )
-
-    def _repr_html_(self) -> str:
-        return f"<p>{self!r}</p>"
 
 
 # --- DeLong ----------------------------------------------------------------------------
@@ -129,7 +125,7 @@ class AUCResult(_Result):
     conf_level : float
         Confidence level of the intervals.
     n_positive, n_negative : int
-    method : str
+        SSTR-positive and negative scans.
     """
 
     estimate: float
@@ -139,7 +135,16 @@ class AUCResult(_Result):
     conf_level: float
     n_positive: int
     n_negative: int
-    method: str = "DeLong"
+
+    _method_name: ClassVar[str] = "DeLong"
+
+    @property
+    def method(self) -> str:
+        """One-line description (SE, CI, class sizes)."""
+        return (
+            f"AUROC with DeLong SE, {self.conf_level:.0%} Wald CI clipped to [0, 1]; "
+            f"{self.n_positive} positive / {self.n_negative} negative"
+        )
 
 
 def auroc_delong(y: npt.ArrayLike, score: npt.ArrayLike, *, conf_level: float = 0.95) -> AUCResult:
@@ -211,7 +216,6 @@ class DeLongTestResult(_Result):
         z statistic.
     p_value : float
         Two-sided p-value.
-    method : str
     """
 
     auc_1: float
@@ -223,13 +227,15 @@ class DeLongTestResult(_Result):
     conf_level: float
     statistic: float
     p_value: float
-    method: str = "paired DeLong test"
 
-    def __repr__(self) -> str:
+    _method_name: ClassVar[str] = "paired DeLong test"
+
+    @property
+    def method(self) -> str:
+        """One-line description (test, CI)."""
         return (
-            f"DeLongTestResult({self.method}: AUROC {self.auc_1:.4g} vs {self.auc_2:.4g}, "
-            f"difference {self.estimate:.4g} ({self.conf_level:.0%} CI {self.ci_lower:.4g} to "
-            f"{self.ci_upper:.4g}), z={self.statistic:.3f}, p={self.p_value:.4g})"
+            f"Paired DeLong test of two AUROCs on the same scans (AUROC {self.auc_1:.3f} vs "
+            f"{self.auc_2:.3f}), {self.conf_level:.0%} Wald CI of the difference"
         )
 
 
@@ -318,7 +324,7 @@ class CalibrationResult(_Result):
     conf_level : float
         Confidence level of the intervals.
     n : int
-    method : str
+        Scans.
     """
 
     estimate: float
@@ -331,13 +337,15 @@ class CalibrationResult(_Result):
     brier: float
     conf_level: float
     n: int
-    method: str = "logistic recalibration (Cox 1958)"
 
-    def __repr__(self) -> str:
+    _method_name: ClassVar[str] = "logistic recalibration (Cox 1958)"
+
+    @property
+    def method(self) -> str:
+        """One-line description (model, CIs, size)."""
         return (
-            f"CalibrationResult({self.method}: slope {self.estimate:.4g} "
-            f"({self.conf_level:.0%} CI {self.ci_lower:.4g} to {self.ci_upper:.4g}), "
-            f"intercept {self.intercept:.4g}, Brier {self.brier:.4g}, n={self.n})"
+            f"Logistic recalibration (Cox 1958): slope and intercept with "
+            f"{self.conf_level:.0%} Wald CIs, Brier score; {plural(self.n, 'scan')}"
         )
 
 
@@ -679,7 +687,7 @@ def classification_metrics(
     _check_both_classes(yf)
     z = float(stats.norm.ppf(0.5 + cl / 2))
     auc = auroc_delong(yf, p, conf_level=cl)
-    rows = [("auroc", auc.estimate, auc.ci_lower, auc.ci_upper, auc.method)]
+    rows = [("auroc", auc.estimate, auc.ci_lower, auc.ci_upper, "DeLong")]
     ap = float(average_precision_score(yf, p))
     rows.append(
         ("auprc", ap, *_auprc_logit_ci(ap, int(yf.sum()), z), "average precision, logit CI")

@@ -21,6 +21,7 @@ import pandas as pd
 import skops.io as sio
 from sklearn.pipeline import Pipeline
 
+from netstats._display import ResultDisplay
 from netstats._version import __version__
 from netstats.exceptions import NetstatsError, SchemaError
 
@@ -66,8 +67,8 @@ def package_versions() -> dict[str, str]:
     return out
 
 
-@dataclass(frozen=True)
-class SSTRModel:
+@dataclass(frozen=True, repr=False)
+class SSTRModel(ResultDisplay):
     """A fitted SSTR-positivity classifier and its model card.
 
     Attributes
@@ -166,15 +167,24 @@ class SSTRModel:
         """The card's metrics as a tidy DataFrame (one row per metric)."""
         return pd.DataFrame(self.card.get("metrics", []))
 
-    def __repr__(self) -> str:
+    @property
+    def method(self) -> str:
+        """One-line description (model, outcome, features, training data)."""
         c = self.card
         return (
-            f"SSTRModel({c.get('model')}, rule={c.get('rule')!r}, n_train={c.get('n_train')}, "
-            f"{len(c.get('features', []))} features)"
+            f"SSTR-positivity classifier {c.get('model')}, outcome {c.get('rule')}, "
+            f"{len(c.get('features', []))} features; trained on {c.get('n_train')} scans "
+            f"({c.get('n_positive')} positive / {c.get('n_negative')} negative)"
         )
 
-    def _repr_html_(self) -> str:
-        return f"<p>{self!r}</p>"
+    def to_frame(self) -> pd.DataFrame:
+        """Same as :attr:`summary`: the validated metrics of the model card."""
+        return self.summary
+
+    def _display_frame(self) -> pd.DataFrame:
+        """The validated metrics, or the expected features of an unvalidated model."""
+        metrics = self.summary
+        return metrics if len(metrics.columns) else pd.DataFrame(self.card.get("features", []))
 
 
 def _json_default(obj: Any) -> Any:

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from netstats._display import ResultDisplay, plural
 from netstats.cohort import Cohort
 from netstats.schema import DAYS_PER_MONTH
 from netstats.sstr._metrics import _check_conf_level, _clopper_pearson
@@ -404,8 +405,8 @@ def time_to_conversion(
     return pd.DataFrame(rows, columns=cols)
 
 
-@dataclass(frozen=True)
-class ScanTrajectory:
+@dataclass(frozen=True, repr=False)
+class ScanTrajectory(ResultDisplay):
     """One patient's SSTR scans and therapy lines, ready to draw.
 
     Attributes
@@ -441,14 +442,19 @@ class ScanTrajectory:
         """
         return self.scans
 
-    def __repr__(self) -> str:
+    @property
+    def method(self) -> str:
+        """One-line description (patient, scans, rule, lines)."""
+        n_pos = int(self.scans["positive"].astype("boolean").fillna(False).sum())
         return (
-            f"ScanTrajectory(patient {self.patient_id}, rule={self.rule!r}: "
-            f"{len(self.scans)} SSTR scans, {len(self.lines)} lines)"
+            f"SSTR scan trajectory of patient {self.patient_id}: "
+            f"{plural(len(self.scans), 'scan')} ({n_pos} positive by {self.rule}), "
+            f"{plural(len(self.lines), 'therapy line')}"
         )
 
-    def _repr_html_(self) -> str:
-        return f"<p>{self!r}</p>"
+    def to_frame(self) -> pd.DataFrame:
+        """Same as :attr:`summary`: the scans table."""
+        return self.scans
 
 
 def scan_trajectory(

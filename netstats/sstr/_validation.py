@@ -23,6 +23,7 @@ from sklearn.pipeline import Pipeline
 from threadpoolctl import threadpool_limits
 from tqdm.auto import tqdm
 
+from netstats._display import ResultDisplay, plural
 from netstats.exceptions import StatisticalWarning
 from netstats.sstr._metrics import (
     _check_both_classes,
@@ -196,8 +197,8 @@ def _outer_fold(
     return fitted.predict_proba(X.iloc[test])[:, 1], best
 
 
-@dataclass(frozen=True)
-class NestedCVResult:
+@dataclass(frozen=True, repr=False)
+class NestedCVResult(ResultDisplay):
     """Repeated nested cross-validation of one modelling procedure.
 
     Attributes
@@ -231,16 +232,15 @@ class NestedCVResult:
     n_inner: int
     n_repeats: int
 
-    def __repr__(self) -> str:
-        auc = self.summary.set_index("metric").loc["auroc"]
+    @property
+    def method(self) -> str:
+        """One-line description (model, CV layout, outcome, size)."""
+        n_scans = len(self.predictions) // max(self.n_repeats, 1)
         return (
-            f"NestedCVResult({self.model}, rule={self.rule!r}: {self.n_repeats} x "
-            f"{self.n_outer}-fold outer / {self.n_inner}-fold inner CV, AUROC "
-            f"{auc['estimate']:.3f} ({auc['ci_lower']:.3f} to {auc['ci_upper']:.3f}))"
+            f"Repeated nested CV of {self.model}: {self.n_repeats} x {self.n_outer}-fold outer, "
+            f"{self.n_inner}-fold inner tuning; outcome {self.rule or 'given'}; "
+            f"{plural(n_scans, 'scan')}; {self.conf_level:.0%} CIs averaged over repeats"
         )
-
-    def _repr_html_(self) -> str:
-        return f"<p>{self!r}</p>"
 
     def to_frame(self) -> pd.DataFrame:
         """Return the summary table.
@@ -251,6 +251,10 @@ class NestedCVResult:
             :attr:`summary`.
         """
         return self.summary
+
+    def _display_frame(self) -> pd.DataFrame:
+        cols = ["metric", "estimate", "ci_lower", "ci_upper", "fold_mean", "fold_sd"]
+        return self.summary[cols]
 
 
 def nested_cv(
@@ -403,8 +407,8 @@ def nested_cv(
     )
 
 
-@dataclass(frozen=True)
-class OptimismResult:
+@dataclass(frozen=True, repr=False)
+class OptimismResult(ResultDisplay):
     """Harrell's bootstrap optimism correction.
 
     Attributes
@@ -428,16 +432,14 @@ class OptimismResult:
     n_boot: int
     n_failed: int
 
-    def __repr__(self) -> str:
-        auc = self.summary.set_index("metric").loc["auroc"]
+    @property
+    def method(self) -> str:
+        """One-line description (model, resamples, outcome)."""
         return (
-            f"OptimismResult({self.model}, rule={self.rule!r}: Harrell bootstrap, "
-            f"B={self.n_boot}, AUROC apparent {auc['apparent']:.3f}, corrected "
-            f"{auc['corrected']:.3f})"
+            f"Harrell bootstrap optimism correction of {self.model}: "
+            f"{plural(self.n_boot, 'resample')} ({self.n_failed} skipped with one class only); "
+            f"outcome {self.rule or 'given'}"
         )
-
-    def _repr_html_(self) -> str:
-        return f"<p>{self!r}</p>"
 
     def to_frame(self) -> pd.DataFrame:
         """Return the summary table.
@@ -448,6 +450,9 @@ class OptimismResult:
             :attr:`summary`.
         """
         return self.summary
+
+    def _display_frame(self) -> pd.DataFrame:
+        return self.summary[["metric", "apparent", "optimism", "corrected"]]
 
 
 def _boot_task(

@@ -17,6 +17,7 @@ import numpy.typing as npt
 import pandas as pd
 from scipy import stats
 
+from netstats._display import ResultDisplay, plural
 from netstats.exceptions import SchemaError
 from netstats.survival._checks import check_survival_data
 from netstats.survival._km import _check_conf
@@ -144,8 +145,8 @@ def _cif_confint(
     return lower, upper
 
 
-@dataclass(frozen=True)
-class CumulativeIncidenceResult:
+@dataclass(frozen=True, repr=False)
+class CumulativeIncidenceResult(ResultDisplay):
     """Cumulative incidence curves, as returned by :func:`cumulative_incidence`.
 
     Attributes
@@ -182,22 +183,28 @@ class CumulativeIncidenceResult:
 
     @property
     def method(self) -> str:
-        """One-line description."""
+        """One-line description (estimator, variance, CI transform, sizes)."""
+        by = f" by {self.group_col}" if self.group_col else ""
         return (
-            f"Aalen-Johansen cumulative incidence ({len(self.causes)} cause(s), "
-            f"{len(self.groups)} group(s); Aalen/delta-method variance as cmprsk::cuminc; "
-            f"{self.conf_level:.0%} CI, {self.conf_type} transform)"
+            f"Aalen-Johansen cumulative incidence, {plural(len(self.causes), 'cause')}, "
+            f"{plural(len(self.groups), 'group')}{by}, delta-method variance as cmprsk::cuminc, "
+            f"{self.conf_level:.0%} CI ({self.conf_type} transform); {sum(self.group_sizes)} rows"
         )
-
-    def __repr__(self) -> str:
-        return f"CumulativeIncidenceResult: {self.method}"
-
-    def _repr_html_(self) -> str:
-        return f"<p><b>CumulativeIncidenceResult</b>: {self.method}</p>"
 
     def to_frame(self) -> pd.DataFrame:
         """Return a copy of :attr:`summary`."""
         return self.summary.copy()
+
+    def _display_frame(self) -> pd.DataFrame:
+        """Events and the cumulative incidence at the last time, per group and cause."""
+        keys = ["group", "cause"]
+        last = self.summary.groupby(keys, sort=False).tail(1).set_index(keys)
+        events = self.summary.groupby(keys, sort=False)["n_events"].sum()
+        out = last[["time", "estimate", "ci_lower", "ci_upper"]].rename(
+            columns={"time": "last_time"}
+        )
+        out.insert(0, "n_events", events.reindex(out.index).astype(int))
+        return out.reset_index()
 
     def at(self, times: npt.ArrayLike) -> pd.DataFrame:
         """Cumulative incidence at chosen times, with risk-table counts.
@@ -445,8 +452,8 @@ def _gray_stratum(
     return score, cov
 
 
-@dataclass(frozen=True)
-class GrayTestResult:
+@dataclass(frozen=True, repr=False)
+class GrayTestResult(ResultDisplay):
     """Result of :func:`gray_test`.
 
     Attributes
@@ -468,15 +475,12 @@ class GrayTestResult:
 
     @property
     def method(self) -> str:
-        """One-line description."""
+        """One-line description (weight exponent, strata, groups)."""
         strat = f", stratified by {self.strata}" if self.strata else ""
-        return f"Gray's test of equal cumulative incidence across {len(self.groups)} groups (rho = {self.rho:g}{strat})"
-
-    def __repr__(self) -> str:
-        return f"GrayTestResult: {self.method}"
-
-    def _repr_html_(self) -> str:
-        return f"<p><b>GrayTestResult</b>: {self.method}</p>" + self.summary.to_html(index=False)
+        return (
+            f"Gray's test of equal cumulative incidence across "
+            f"{plural(len(self.groups), 'group')} (rho = {self.rho:g}{strat}), one test per cause"
+        )
 
     def to_frame(self) -> pd.DataFrame:
         """Return a copy of :attr:`summary`."""

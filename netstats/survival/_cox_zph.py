@@ -11,6 +11,7 @@ import numpy.typing as npt
 import pandas as pd
 from scipy import stats
 
+from netstats._display import ResultDisplay, plural
 from netstats.exceptions import StatisticalWarning
 from netstats.survival import _cox_core as core
 from netstats.survival._cox_design import rcs_basis
@@ -24,8 +25,8 @@ __all__ = ["ZphResult", "cox_zph"]
 PH_WARNING_LEVEL = 0.05
 
 
-@dataclass(frozen=True)
-class ZphResult:
+@dataclass(frozen=True, repr=False)
+class ZphResult(ResultDisplay):
     """Result of :func:`cox_zph`.
 
     Attributes
@@ -55,16 +56,12 @@ class ZphResult:
 
     @property
     def method(self) -> str:
+        """One-line description (test, time transform, events)."""
         return (
-            f"Proportional-hazards score test (Grambsch-Therneau, R cox.zph), "
-            f"transform={self.transform!r}"
+            f"Proportional-hazards score test (Grambsch-Therneau, as R cox.zph), "
+            f"{self.transform} time transform; {plural(len(self.time), 'event')}, "
+            f"{plural(len(self.residuals.columns), 'term')}"
         )
-
-    def __repr__(self) -> str:
-        return f"ZphResult: {self.method}\n{self.summary.to_string(index=False)}"
-
-    def _repr_html_(self) -> str:
-        return f"<p><b>ZphResult</b>: {self.method}</p>" + self.summary.to_html(index=False)
 
     def to_frame(self) -> pd.DataFrame:
         """The test table (a copy)."""

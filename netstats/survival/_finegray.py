@@ -11,6 +11,7 @@ import numpy.typing as npt
 import pandas as pd
 from scipy import stats
 
+from netstats._display import ResultDisplay, plural
 from netstats.exceptions import ConvergenceError, NetstatsError, SchemaError
 from netstats.survival._cox import CoxResult, _numeric, cox
 from netstats.survival._cox_design import build_design
@@ -20,8 +21,8 @@ __all__ = ["FineGrayResult", "cause_specific_cox", "fine_gray"]
 FloatArray = npt.NDArray[np.float64]
 
 
-@dataclass(frozen=True)
-class FineGrayResult:
+@dataclass(frozen=True, repr=False)
+class FineGrayResult(ResultDisplay):
     """A fitted Fine-Gray subdistribution-hazards model.
 
     Attributes
@@ -57,22 +58,20 @@ class FineGrayResult:
 
     @property
     def method(self) -> str:
+        """One-line description (cause, ties, weights, variance, sizes)."""
         return (
-            f"Fine-Gray subdistribution hazards for cause {self.cause!r} (Breslow ties, "
-            f"KM censoring weights, crr sandwich variance); n={self.n}, events={self.n_events}, "
-            f"competing={self.n_competing}"
+            f"Fine-Gray subdistribution hazards for cause {self.cause!r}, Breslow ties, "
+            f"KM censoring weights, crr sandwich SE; {self.n} rows, "
+            f"{plural(self.n_events, 'event')}, {self.n_competing} competing, "
+            f"{self.n_censored} censored; {self.conf_level:.0%} CI"
         )
-
-    def __repr__(self) -> str:
-        cols = ["term", "hr", "ci_lower", "ci_upper", "p_value"]
-        return f"FineGrayResult: {self.method}\n{self.summary[cols].to_string(index=False)}"
-
-    def _repr_html_(self) -> str:
-        return f"<p><b>FineGrayResult</b>: {self.method}</p>" + self.summary.to_html(index=False)
 
     def to_frame(self) -> pd.DataFrame:
         """The per-term summary table (a copy)."""
         return self.summary.copy()
+
+    def _display_frame(self) -> pd.DataFrame:
+        return self.summary[["term", "hr", "ci_lower", "ci_upper", "p_value"]]
 
 
 @dataclass(frozen=True)

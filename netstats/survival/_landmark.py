@@ -7,14 +7,15 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from netstats._display import ResultDisplay
 from netstats.exceptions import SchemaError
 from netstats.survival._checks import check_survival_data
 
 __all__ = ["LandmarkResult", "landmark"]
 
 
-@dataclass(frozen=True)
-class LandmarkResult:
+@dataclass(frozen=True, repr=False)
+class LandmarkResult(ResultDisplay):
     """Result of :func:`landmark`.
 
     Attributes
@@ -37,23 +38,20 @@ class LandmarkResult:
 
     @property
     def method(self) -> str:
-        """One-line description."""
+        """One-line description (landmark time, rows kept and excluded)."""
         kept = int(self.summary["n_rows"].iloc[0])
         total = int(self.summary["n_rows"].sum())
         return (
             f"Landmark at {self.landmark_time:g} months: {kept} of {total} rows at risk kept, "
-            f"{total - kept} excluded"
+            f"{total - kept} excluded; time reset to time since the landmark"
         )
-
-    def __repr__(self) -> str:
-        return f"LandmarkResult: {self.method}"
-
-    def _repr_html_(self) -> str:
-        return f"<p><b>LandmarkResult</b>: {self.method}</p>" + self.summary.to_html(index=False)
 
     def to_frame(self) -> pd.DataFrame:
         """Return a copy of :attr:`data`."""
         return self.data.copy()
+
+    def _display_frame(self) -> pd.DataFrame:
+        return self.summary
 
 
 def landmark(

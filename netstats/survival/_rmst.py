@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from netstats._display import ResultDisplay, plural
 from netstats.exceptions import StatisticalWarning
 from netstats.survival._checks import check_survival_data
 from netstats.survival._km import _check_conf, _km_arrays
@@ -37,8 +38,8 @@ def _rmst_one(time: np.ndarray, event: np.ndarray, tau: float) -> tuple[float, f
     return float(rect.sum()), float(np.sum(area_after**2 * hh))
 
 
-@dataclass(frozen=True)
-class RMSTResult:
+@dataclass(frozen=True, repr=False)
+class RMSTResult(ResultDisplay):
     """Result of :func:`rmst`.
 
     Attributes
@@ -66,17 +67,16 @@ class RMSTResult:
 
     @property
     def method(self) -> str:
-        """One-line description."""
+        """One-line description (horizon, variance, CI, groups)."""
+        n_contrasts = len(self.contrasts)
+        vs = ""
+        if n_contrasts:
+            vs = f"; contrasts vs {self.contrasts['group_b'].iloc[0]}"
         return (
-            f"Restricted mean survival time to tau = {self.tau:g} months "
-            f"({len(self.summary)} group(s); Greenwood-type variance; {self.conf_level:.0%} CI)"
+            f"Restricted mean survival time to tau = {self.tau:g} months, "
+            f"{plural(len(self.summary), 'group')}, Greenwood-type variance, "
+            f"{self.conf_level:.0%} Wald CI{vs}"
         )
-
-    def __repr__(self) -> str:
-        return f"RMSTResult: {self.method}"
-
-    def _repr_html_(self) -> str:
-        return f"<p><b>RMSTResult</b>: {self.method}</p>" + self.summary.to_html(index=False)
 
     def to_frame(self) -> pd.DataFrame:
         """Return a copy of :attr:`summary`."""
