@@ -246,7 +246,12 @@ def report(
         bool,
         typer.Option("--no-privacy-check", help="Do not scan outputs for identifiers and dates."),
     ] = False,
-    progress: Annotated[bool, typer.Option("--progress/--no-progress")] = True,
+    progress: Annotated[
+        bool | None,
+        typer.Option(
+            "--progress/--no-progress", help="Progress bars (default: only on a terminal)."
+        ),
+    ] = None,
 ) -> None:
     """Render the report notebooks to HTML, CSV and figures with an index.html."""
     from netstats.exceptions import CohortValidationError

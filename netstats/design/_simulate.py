@@ -152,7 +152,7 @@ def simulate_power(
     n_jobs: int | None = None,
     backend: str | None = None,
     client: Any = None,
-    progress: bool = False,
+    progress: bool | None = None,
 ) -> PowerResult:
     """Estimate the power of a trial by simulation, with its Monte-Carlo error.
 

@@ -11,6 +11,7 @@ import pandas as pd
 from scipy import stats
 
 from netstats._display import ResultDisplay, plural
+from netstats._progress import progress_bar
 from netstats.exceptions import SchemaError, StatisticalWarning
 from netstats.grading._agreement import (
     Weights,
@@ -176,7 +177,7 @@ def concordance(
     log_offset: float = 0.0,
     conf_level: float = 0.95,
     random_state: int | np.random.Generator | None = None,
-    progress: bool = False,
+    progress: bool | None = None,
 ) -> ConcordanceResult:
     """Concordance of WHO grade and Ki-67 between the two members of specimen pairs.
 
@@ -204,8 +205,9 @@ def concordance(
         Confidence level.
     random_state : int or numpy.random.Generator, optional
         Seed of the bootstrap.
-    progress : bool, default=False
-        Show a tqdm progress bar during the bootstrap.
+    progress : bool or None, default=None
+        Show a progress bar during the bootstrap; ``None`` shows it in interactive use only
+        (Jupyter or a terminal), and ``TQDM_DISABLE`` turns it off.
 
     Returns
     -------
@@ -506,10 +508,8 @@ def _cluster_bootstrap(
     conf: float,
     n_boot: int,
     random_state: int | np.random.Generator | None,
-    progress: bool,
+    progress: bool | None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    from tqdm import tqdm
-
     rng = np.random.default_rng(random_state)
     patients = pd.unique(np.concatenate([cl_g, cl_k]))
     pos = {p: i for i, p in enumerate(patients)}
@@ -521,7 +521,8 @@ def _cluster_bootstrap(
     out_g = np.full((n_boot, len(_GRADE_STATS)), np.nan)
     out_k = np.full((n_boot, len(_KI67_STATS)), np.nan)
     with np.errstate(divide="ignore", invalid="ignore"):
-        for r in tqdm(range(n_boot), disable=not progress, desc="cluster bootstrap", unit="rep"):
+        bar = progress_bar(range(n_boot), progress=progress, desc="cluster bootstrap", unit="rep")
+        for r in bar:
             draw = rng.integers(0, patients.size, patients.size)
             sel = np.concatenate([rows_g[i] for i in draw])
             t = np.zeros((k, k))

@@ -27,6 +27,7 @@ from typing import Any
 import pandas as pd
 
 from netstats._display import ResultDisplay, plural
+from netstats._progress import progress_bar, show_progress
 from netstats.exceptions import NetstatsError
 from netstats.report._outputs import MANIFEST
 from netstats.report._privacy import DEFAULT_THRESHOLD
@@ -350,7 +351,13 @@ def _clean_metadata(nb: Any) -> None:
 
 
 def _execute(
-    src: Path, dest: Path, params: dict[str, Any], *, spec_dir: Path, progress: bool, timeout: int
+    src: Path,
+    dest: Path,
+    params: dict[str, Any],
+    *,
+    spec_dir: Path,
+    progress: bool | None,
+    timeout: int,
 ) -> Any:
     import nbformat
     import papermill
@@ -366,7 +373,7 @@ def _execute(
             kernel_name=_KERNEL_NAME,
             language="python",
             cwd=str(dest.parent),
-            progress_bar=progress,
+            progress_bar=show_progress(progress),
             kernel_manager_class=_kernel_manager_class(spec_dir),
             execution_timeout=timeout,
             log_output=False,
@@ -529,7 +536,7 @@ def render(
     parameters: Mapping[str, Any] | None = None,
     suppression_threshold: int = DEFAULT_THRESHOLD,
     check_privacy: bool = True,
-    progress: bool = True,
+    progress: bool | None = None,
     timeout: int = 1200,
 ) -> RenderResult:
     """Execute the report notebooks on a cohort and write the HTML reports.
@@ -555,8 +562,9 @@ def render(
     check_privacy : bool, default=True
         Scan every output for patient identifiers and full dates and fail on any.  Turn off
         only for published data (the case series).
-    progress : bool, default=True
-        Progress bars over notebooks and cells.
+    progress : bool or None, default=None
+        Progress bars over notebooks and cells; ``None`` shows them in interactive use
+        only (Jupyter or a terminal), and ``TQDM_DISABLE`` turns them off.
     timeout : int, default=1200
         Seconds allowed per cell.
 
@@ -580,7 +588,6 @@ def render(
     folder as working directory.  Executed notebooks are stripped of timings, so two
     renders of the same data, parameters and versions differ only in the timestamp.
     """
-    from tqdm.auto import tqdm
 
     from netstats.io import load_cohort
     from netstats.report._provenance import provenance
@@ -618,7 +625,7 @@ def render(
                     f"no selected notebook has parameter(s) {unknown}; "
                     f"they declare {sorted(set().union(*declared_by.values()))}"
                 )
-            for name in tqdm(names, desc="notebooks", unit="nb", disable=not progress):
+            for name in progress_bar(names, progress=progress, desc="notebooks", unit="nb"):
                 src = analyses / f"{name}.py"
                 declared = declared_by[name]
                 # each notebook gets the parameters it declares

@@ -37,7 +37,7 @@ def train_command(
     n_boot: int = 200,
     random_state: int = 0,
     n_jobs: int | None = 1,
-    progress: bool = True,
+    progress: bool | None = None,
 ) -> SSTRModel:
     """Fit, validate and save a model (``netstats sstr train COHORT --out model.skops``).
 
@@ -67,8 +67,9 @@ def train_command(
         Seed; every random step derives from it.
     n_jobs : int or None, default=1
         Parallel jobs (joblib); results do not depend on it.
-    progress : bool, default=True
-        Show a progress bar (tqdm) on stderr.
+    progress : bool or None, default=None
+        Show a progress bar; ``None`` shows it in interactive use only (Jupyter or a
+        terminal), and ``TQDM_DISABLE`` turns it off.
 
     Returns
     -------

@@ -41,7 +41,7 @@ def fit_classifier(
     conf_level: float = 0.95,
     random_state: int = 0,
     n_jobs: int | None = 1,
-    progress: bool = True,
+    progress: bool | None = None,
 ) -> SSTRModel:
     """Build the dataset, validate the modelling procedure and fit the final model.
 
@@ -71,8 +71,9 @@ def fit_classifier(
         Seed; every random step derives from it.
     n_jobs : int or None, default=1
         Parallel jobs (joblib); results do not depend on it.
-    progress : bool, default=True
-        Show a progress bar (tqdm) on stderr.
+    progress : bool or None, default=None
+        Show a progress bar; ``None`` shows it in interactive use only (Jupyter or a
+        terminal), and ``TQDM_DISABLE`` turns it off.
 
     Returns
     -------

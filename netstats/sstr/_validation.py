@@ -21,9 +21,9 @@ from sklearn.metrics import average_precision_score
 from sklearn.model_selection import GridSearchCV, RepeatedStratifiedKFold, StratifiedKFold
 from sklearn.pipeline import Pipeline
 from threadpoolctl import threadpool_limits
-from tqdm.auto import tqdm
 
 from netstats._display import ResultDisplay, plural
+from netstats._progress import progress_bar
 from netstats.exceptions import StatisticalWarning
 from netstats.sstr._metrics import (
     _check_both_classes,
@@ -163,10 +163,10 @@ def _seeds(random_state: int, n: int) -> list[int]:
     return [int(c.generate_state(1)[0]) for c in children]
 
 
-def _run(tasks: list[Any], n_jobs: int | None, progress: bool, desc: str) -> list[Any]:
+def _run(tasks: list[Any], n_jobs: int | None, progress: bool | None, desc: str) -> list[Any]:
     parallel = Parallel(n_jobs=n_jobs, return_as="generator")
     out = []
-    with tqdm(total=len(tasks), desc=desc, disable=not progress) as bar:
+    with progress_bar(total=len(tasks), progress=progress, desc=desc) as bar:
         for res in parallel(tasks):
             out.append(res)
             bar.update(1)
@@ -271,7 +271,7 @@ def nested_cv(
     rule: str | None = None,
     random_state: int = 0,
     n_jobs: int | None = 1,
-    progress: bool = True,
+    progress: bool | None = None,
 ) -> NestedCVResult:
     """Repeated stratified nested cross-validation (tuning inside, estimate outside).
 
@@ -300,8 +300,9 @@ def nested_cv(
         Seed; every random step derives from it.
     n_jobs : int or None, default=1
         Outer folds run in parallel; results do not depend on it.
-    progress : bool, default=True
-        Show a progress bar.
+    progress : bool or None, default=None
+        Show a progress bar; ``None`` shows it in interactive use only (Jupyter or a
+        terminal), and ``TQDM_DISABLE`` turns it off.
 
     Returns
     -------
@@ -496,7 +497,7 @@ def bootstrap_optimism(
     rule: str | None = None,
     random_state: int = 0,
     n_jobs: int | None = 1,
-    progress: bool = True,
+    progress: bool | None = None,
 ) -> OptimismResult:
     """Estimate performance corrected for optimism by Harrell's bootstrap.
 
@@ -524,8 +525,9 @@ def bootstrap_optimism(
         Seed; every random step derives from it.
     n_jobs : int or None, default=1
         Parallel jobs (joblib); results do not depend on it.
-    progress : bool, default=True
-        Show a progress bar (tqdm) on stderr.
+    progress : bool or None, default=None
+        Show a progress bar; ``None`` shows it in interactive use only (Jupyter or a
+        terminal), and ``TQDM_DISABLE`` turns it off.
 
     Returns
     -------
