@@ -60,6 +60,23 @@ class TableOneResult(ResultDisplay):
         The grouping column.
     groups : list
         Group labels in table order (without ``"Overall"``).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from netstats.tables import table_one
+    >>> df = pd.DataFrame({"age": [50.0, 60, 70, 65], "grade": ["G1", "G1", "G2", "G2"],
+    ...                    "arm": ["<65", "<65", ">=65", ">=65"]})
+    >>> table_one(df, columns=["age", "grade"], group="arm")
+    Table 1
+    2 variables by arm (<65, >=65), 4 subjects: n (% of non-missing), mean (SD) or median [Q1, Q3]; SMD of Yang & Dalton (2012)
+    group                Overall           <65        >=65
+    variable level
+    n                          4             2           2
+    age             61.25 (8.54)  55 (7.071)  67.5 (3.536)
+    grade    G1        2 (50.0%)    2 (100.0%)    0 (0.0%)
+             G2        2 (50.0%)      0 (0.0%)   2 (100.0%)
+             Missing           0             0           0
     """
 
     summary: pd.DataFrame
@@ -402,6 +419,17 @@ def patient_characteristics(cohort: Any) -> pd.DataFrame:
           by ``sample_id``; missing when the patient has none;
         - ``first_line_regimen`` and ``first_line_class`` (drug class,
           :func:`netstats.vocab.drug_class`): line 1; ``"none"`` without a recorded line.
+
+    Examples
+    --------
+    >>> import netstats
+    >>> from netstats.tables import patient_characteristics, table_one
+    >>> chars = patient_characteristics(netstats.simulate_cohort(n_patients=60, seed=1))
+    >>> len(chars)
+    60
+    >>> t1 = table_one(chars, columns=["age_at_diagnosis", "who_grade"], group="sex")
+    >>> t1.groups
+    ['female', 'male']
     """
     from netstats.grading import grade_specimens
     from netstats.vocab import drug_class

@@ -63,6 +63,15 @@ class Vocabulary:
         Alternative spellings (matched case-insensitively) to canonical labels.
     descriptions : mapping of str to str, default={}
         One-line meaning of each canonical label, for the data dictionary.
+
+    Examples
+    --------
+    >>> from netstats.vocab import SEX, Vocabulary
+    >>> SEX.normalize("F"), SEX.normalize("unknown")
+    ('female', None)
+    >>> units = Vocabulary("unit", ("months", "days"), {"mo": "months"})
+    >>> units.normalize("MO"), units.suggest("mnths")
+    ('months', 'months')
     """
 
     name: str
@@ -455,5 +464,12 @@ def drug_class(regimen: str) -> str:
 
 
 def regimen_components(regimen: str) -> Iterable[str]:
-    """Split a canonical regimen into its components."""
+    """Split a canonical regimen into its components.
+
+    Examples
+    --------
+    >>> from netstats.vocab import regimen_components
+    >>> list(regimen_components("octreotide LAR + everolimus"))
+    ['octreotide LAR', 'everolimus']
+    """
     return str(regimen).split(COMBINATION_SEPARATOR)

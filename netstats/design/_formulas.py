@@ -137,6 +137,23 @@ class SampleSizeResult(ResultDisplay):
 
     ``formula`` is ``"schoenfeld"`` or ``"freedman"`` (the ``method`` argument);
     :attr:`method` is the one-line description.
+
+    Examples
+    --------
+    >>> from netstats.design import sample_size_survival
+    >>> sample_size_survival(0.5, power=0.9, control_median=12, accrual=24, follow_up=12)
+    SampleSizeResult
+    Schoenfeld formula, two-sided log-rank test at 0.05, power 0.9, HR 0.5, 50% experimental: 88 events, 145 patients
+                       value
+    formula       schoenfeld
+    hazard_ratio         0.5
+    power                0.9
+    sig_level           0.05
+    allocation           0.5
+    events_exact       87.48
+    n_events              88
+    p_event           0.6097
+    n_patients           145
     """
 
     formula: str

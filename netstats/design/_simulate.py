@@ -43,6 +43,18 @@ class ExponentialTrial:
         Accrual period (uniform entry) and minimum follow-up after the last entry (months).
     allocation : float, default=0.5
         Share of patients in the experimental arm.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from netstats.design import ExponentialTrial
+    >>> trial = ExponentialTrial(n_patients=60, hazard_ratio=0.5, control_median=12,
+    ...                          accrual=12, follow_up=12)
+    >>> data = trial.draw(np.random.default_rng(1))
+    >>> data.shape, sorted(data["arm"].unique())
+    ((60, 3), ['control', 'experimental'])
+    >>> 0 <= trial(np.random.default_rng(1)) <= 1  # the log-rank p-value of one trial
+    True
     """
 
     n_patients: int
@@ -89,6 +101,16 @@ class PowerResult(ResultDisplay):
         Wilson score interval for the power at ``conf_level``.
     p_values : numpy.ndarray
         One p-value per simulated trial (NaN where the trial had no analysable data).
+
+    Examples
+    --------
+    >>> from netstats.design import ExponentialTrial, simulate_power
+    >>> trial = ExponentialTrial(60, hazard_ratio=0.5, control_median=12, accrual=12, follow_up=12)
+    >>> res = simulate_power(trial, n_sims=20, random_state=1)
+    >>> print(res.method)
+    Simulated power: 20 trials at two-sided 0.05; Monte-Carlo SE, 95% Wilson CI
+    >>> res.ci_lower <= res.power <= res.ci_upper
+    True
     """
 
     power: float

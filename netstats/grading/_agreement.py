@@ -90,6 +90,23 @@ class KappaResult(ResultDisplay):
         Weighted observed and chance agreement.
     n : int
         Number of rated pairs.
+
+    Examples
+    --------
+    >>> from netstats.grading import cohen_kappa
+    >>> cohen_kappa([[88, 14, 18], [10, 40, 10], [2, 6, 12]], weights="quadratic")
+    KappaResult
+    Cohen's kappa (quadratic weights), Fleiss-Cohen-Everitt SE, 95% Wald CI; 200 pairs
+                            value
+    weights             quadratic
+    estimate               0.4545
+    se                    0.06645
+    ci_lower               0.3243
+    ci_upper               0.5848
+    conf_level               0.95
+    observed_agreement       0.85
+    expected_agreement      0.725
+    n                         200
     """
 
     weights: str
@@ -196,6 +213,15 @@ class SquareTableTest(ResultDisplay):
         Number of pairs.
     note : str
         Any reduction applied (empty pairs or categories dropped).
+
+    Examples
+    --------
+    >>> from netstats.grading import bowker_test
+    >>> bowker_test([[10, 3, 1], [5, 12, 2], [0, 4, 9]])
+    SquareTableTest
+    Bowker test of symmetry (chi-square), 46 pairs
+      test  statistic  df  p_value  n note
+    bowker      2.167   3   0.5385 46
     """
 
     test: str

@@ -78,6 +78,25 @@ class ConcordanceResult(ResultDisplay):
         ``analytic`` or ``cluster_bootstrap``.
     n_bootstrap : int
         Bootstrap replicates (0 when analytic).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> pairs = pd.DataFrame({
+    ...     "patient_id": ["P1", "P2", "P3", "P4"],
+    ...     "primary_who_grade": ["G1", "G2", "G2", "G1"],
+    ...     "metastasis_who_grade": ["G1", "G2", "G3", "G2"],
+    ...     "primary_ki67_percent": [1.0, 5.0, 12.0, 2.0],
+    ...     "metastasis_ki67_percent": [1.5, 6.0, 25.0, 4.0]})
+    >>> import warnings
+    >>> from netstats.grading import concordance
+    >>> with warnings.catch_warnings():
+    ...     warnings.simplefilter("ignore")  # four pairs are far too few; this only shows the API
+    ...     res = concordance(pairs)
+    >>> print(res.method)
+    Concordance of primary vs metastasis: 4 pairs / 4 patients; grade kappas, Bowker and Stuart-Maxwell tests, log Ki-67 Bland-Altman, CCC and ICC; analytic CIs
+    >>> int(res.cross_table.loc["G2", "G3"])
+    1
     """
 
     first: str

@@ -56,6 +56,17 @@ class BlandAltmanResult(ResultDisplay):
         Constant added before taking logs.
     n : int
         Number of pairs.
+
+    Examples
+    --------
+    >>> from netstats.grading import bland_altman
+    >>> bland_altman([2.0, 5.0, 10.0, 1.5], [3.0, 6.0, 9.0, 2.5])
+    BlandAltmanResult
+    Bland-Altman on the natural-log scale (log(x)), ratios second / first; bias and limits of agreement with 95% CIs; 4 pairs
+    statistic  estimate     se  ci_lower  ci_upper  conf_level  ratio  ratio_ci_lower  ratio_ci_upper
+         bias    0.2483 0.1363   -0.1856    0.6822        0.95  1.282          0.8306           1.978
+    loa_lower   -0.2861 0.2573    -1.105    0.5326        0.95 0.7512          0.3313           1.703
+    loa_upper    0.7827 0.2573  -0.03602     1.601        0.95  2.187          0.9646            4.96
     """
 
     summary: pd.DataFrame

@@ -50,6 +50,23 @@ class DiscordanceModelResult(ResultDisplay):
         Pairs and patients used, pairs with the outcome.
     excluded : pandas.DataFrame
         ``reason``, ``n_pairs``.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> import numpy as np, pandas as pd
+    >>> from netstats.grading import discordance_model
+    >>> rng = np.random.default_rng(0)
+    >>> pairs = pd.DataFrame({
+    ...     "patient_id": np.repeat(np.arange(30), 2),
+    ...     "primary_who_grade": rng.choice(["G1", "G2"], 60),
+    ...     "metastasis_who_grade": rng.choice(["G1", "G2"], 60),
+    ...     "months_between": rng.uniform(0, 24, 60)})
+    >>> with warnings.catch_warnings():
+    ...     warnings.simplefilter("ignore")
+    ...     fit = discordance_model(pairs, covariates=["months_between"])
+    >>> print(fit.method)  # doctest: +ELLIPSIS
+    Logistic GEE of discordant, exchangeable working correlation, robust SE clustered on patient_id; 60 pairs / 30 patients, ... discordant: discordant ~ months_between
     """
 
     summary: pd.DataFrame
@@ -308,6 +325,23 @@ class Ki67TrajectoryResult(ResultDisplay):
         ``reason``, ``n_specimens``.
     converged : bool
         Optimiser convergence.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from netstats.grading import ki67_trajectory_model
+    >>> path = pd.DataFrame({
+    ...     "patient_id": ["A", "A", "A", "B", "B", "C", "C"],
+    ...     "sample_id": list("1234567"),
+    ...     "sample_date": pd.to_datetime(["2018-01-01", "2019-01-01", "2020-01-01",
+    ...                                    "2018-06-01", "2020-06-01", "2019-01-01", "2021-01-01"]),
+    ...     "site": "liver", "specimen_type": "core_biopsy",
+    ...     "ki67_percent": [2.0, 3.5, 6.0, 10.0, 14.0, 1.0, 2.2]})
+    >>> fit = ki67_trajectory_model(path, random_slope=False)
+    >>> print(fit.method)
+    Linear mixed model (REML) of log(Ki-67) ~ years, random intercept per patient; 7 specimens / 3 patients
+    >>> bool(fit.summary.set_index("term").loc["years", "fold_change"] > 1)
+    True
     """
 
     summary: pd.DataFrame

@@ -56,6 +56,15 @@ def check_pathology(pathology: pd.DataFrame) -> None:
     SchemaError
         Missing columns, unknown ``site``/``specimen_type`` labels, Ki-67 outside [0, 100],
         duplicated ``sample_id``, or unparseable ``sample_date``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from netstats.grading import check_pathology
+    >>> check_pathology(pd.DataFrame({"patient_id": ["P1"], "ki67_percent": [12.0]}))
+    Traceback (most recent call last):
+    ...
+    netstats.exceptions.SchemaError: pathology table lacks required column(s): sample_id, sample_date, site, specimen_type
     """
     if not isinstance(pathology, pd.DataFrame):
         raise TypeError(f"pathology must be a pandas DataFrame, got {type(pathology).__name__}")
@@ -109,6 +118,27 @@ class PairSet(ResultDisplay):
         Pair kind.
     first, second : str
         Column prefixes of the two members (pass them to ``concordance``).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from netstats.grading import build_pairs
+    >>> path = pd.DataFrame({
+    ...     "patient_id": ["P1", "P1", "P2", "P2", "P3"],
+    ...     "sample_id": ["S1", "S2", "S3", "S4", "S5"],
+    ...     "sample_date": pd.to_datetime(["2020-01-01", "2020-02-01", "2019-03-01",
+    ...                                    "2021-06-01", "2020-01-01"]),
+    ...     "site": ["primary", "liver", "primary", "lymph_node", "liver"],
+    ...     "specimen_type": ["resection", "core_biopsy", "resection", "core_biopsy",
+    ...                       "core_biopsy"],
+    ...     "ki67_percent": [2.0, 8.0, 15.0, 30.0, 4.0]})
+    >>> ps = build_pairs(path)
+    >>> print(ps.method)
+    primary_metastasis specimen pairs (primary vs metastasis): 2 pairs from 2 patients; 1 specimen excluded
+    >>> ps.pairs[["patient_id", "primary_who_grade", "metastasis_who_grade", "timing"]]
+      patient_id primary_who_grade metastasis_who_grade        timing
+    0         P1                G1                   G2   synchronous
+    1         P2                G2                   G3  metachronous
     """
 
     pairs: pd.DataFrame

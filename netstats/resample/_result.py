@@ -34,6 +34,17 @@ class BootstrapResult(ResultDisplay):
         "row" (ordinary bootstrap) or "cluster" (patients resampled with all their rows).
     random_state : int or None
         The seed given (None: fresh entropy).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from netstats.resample import bootstrap_km_median
+    >>> df = pd.DataFrame({"time": [1, 2, 3, 4, 5, 6, 7, 8.0], "event": [1, 1, 0, 1, 1, 0, 1, 1]})
+    >>> res = bootstrap_km_median(df, n_resamples=200, random_state=1)
+    >>> print(res.method)
+    row-level bootstrap of the KM median: 200 resamples, percentile 95% CI, random_state=1
+    >>> res.to_frame().shape  # the replicates
+    (200, 2)
     """
 
     statistic: str

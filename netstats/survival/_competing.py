@@ -169,6 +169,18 @@ class CumulativeIncidenceResult(ResultDisplay):
         Rows per group.
     time_col, event_col, group_col : str or None
         Input column names.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from netstats.survival import cumulative_incidence
+    >>> df = pd.DataFrame({"time": [1.0, 2, 3, 4, 5, 6], "event": [1, 2, 0, 1, 1, 2]})
+    >>> cumulative_incidence(df)  # the cumulative incidence at the last time
+    CumulativeIncidenceResult
+    Aalen-Johansen cumulative incidence, 2 causes, 1 group, delta-method variance as cmprsk::cuminc, 95% CI (log-log transform); 6 rows
+    group  cause  n_events  last_time  estimate  ci_lower  ci_upper
+      all      1         3          6    0.6111   0.04453     0.925
+      all      2         2          6    0.3889  0.001589    0.8707
     """
 
     summary: pd.DataFrame = field(repr=False)
@@ -466,6 +478,19 @@ class GrayTestResult(ResultDisplay):
         Stratification column.
     groups : tuple
         Groups compared.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> rng = np.random.default_rng(3)
+    >>> df = pd.DataFrame({"x": rng.binomial(1, 0.5, 300), "time": rng.exponential(10, 300),
+    ...                    "status": rng.choice([0, 1, 2], 300, p=[0.3, 0.4, 0.3])})
+    >>> from netstats.survival import gray_test
+    >>> res = gray_test(df, event="status", group="x")
+    >>> print(res.method)
+    Gray's test of equal cumulative incidence across 2 groups (rho = 0), one test per cause
+    >>> res.summary["cause"].tolist()
+    [1, 2]
     """
 
     summary: pd.DataFrame = field(repr=False)

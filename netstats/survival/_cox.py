@@ -66,6 +66,23 @@ class CoxResult(ResultDisplay):
     row_label : str
         What a row is, for display: ``"lines"`` when the data have a ``line`` column
         (patient x therapy-line rows), ``"rows"`` otherwise.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> rng = np.random.default_rng(1)
+    >>> df = pd.DataFrame({"ki67": rng.uniform(1, 30, 200)})
+    >>> df["time"] = rng.exponential(24 / np.exp(0.05 * df["ki67"]))
+    >>> df["event"] = (rng.uniform(size=200) < 0.8).astype(int)
+    >>> from netstats.survival import cox
+    >>> fit = cox(df, "ki67", time="time", event="event")
+    >>> fit
+    CoxResult
+    Cox PH, Efron ties, model-based SE, 200 rows, 160 events; 95% CI
+    term    hr  ci_lower  ci_upper     z   p_value
+    ki67 1.047     1.025     1.069 4.302 1.693e-05
+    >>> round(float(fit.concordance), 3)
+    0.602
     """
 
     summary: pd.DataFrame

@@ -45,6 +45,20 @@ class ZphResult(ResultDisplay):
         stratum).
     var : numpy.ndarray
         Covariance used for the confidence band of the smooth (R's ``cox.zph()$var``).
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> rng = np.random.default_rng(1)
+    >>> df = pd.DataFrame({"ki67": rng.uniform(1, 30, 200)})
+    >>> df["time"] = rng.exponential(24 / np.exp(0.05 * df["ki67"]))
+    >>> df["event"] = (rng.uniform(size=200) < 0.8).astype(int)
+    >>> from netstats.survival import cox
+    >>> zph = cox(df, "ki67", time="time", event="event").check_ph()
+    >>> print(zph.method)
+    Proportional-hazards score test (Grambsch-Therneau, as R cox.zph), km time transform; 160 events, 1 term
+    >>> zph.summary["term"].tolist()
+    ['ki67', 'GLOBAL']
     """
 
     summary: pd.DataFrame

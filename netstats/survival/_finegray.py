@@ -40,6 +40,19 @@ class FineGrayResult(ResultDisplay):
     n, n_events, n_competing, n_censored : int
     conf_level : float
     iterations : int
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> rng = np.random.default_rng(3)
+    >>> df = pd.DataFrame({"x": rng.binomial(1, 0.5, 300), "time": rng.exponential(10, 300),
+    ...                    "status": rng.choice([0, 1, 2], 300, p=[0.3, 0.4, 0.3])})
+    >>> from netstats.survival import fine_gray
+    >>> fine_gray(df, "x", time="time", event="status", cause=1)
+    FineGrayResult
+    Fine-Gray subdistribution hazards for cause 1, Breslow ties, KM censoring weights, crr sandwich SE; 300 rows, 127 events, 79 competing, 94 censored; 95% CI
+    term    hr  ci_lower  ci_upper  p_value
+       x 0.977    0.6935     1.377   0.8943
     """
 
     summary: pd.DataFrame

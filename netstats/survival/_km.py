@@ -359,6 +359,25 @@ class KaplanMeierResult(ResultDisplay):
         Number of rows per group, in the order of ``groups``.
     time_col, event_col, group_col, entry_col : str or None
         The input column names, kept for labels.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> df = pd.DataFrame({"time": [2.0, 4, 6, 9, 12, 3, 5, 7, 8, 15],
+    ...                    "event": [1, 1, 0, 1, 0, 1, 1, 1, 0, 1],
+    ...                    "arm": ["<a>"] * 5 + ["b"] * 5})
+    >>> from netstats.survival import kaplan_meier
+    >>> fit = kaplan_meier(df, group="arm")
+    >>> fit  # medians per group; NaN: upper limit not reached
+    KaplanMeierResult
+    Kaplan-Meier, 2 groups by arm, Greenwood SE, 95% CI (log transform); 10 rows, 7 events
+    group  n  n_events  median  ci_lower  ci_upper
+      <a>  5         3       9         4       NaN
+        b  5         4       7         5       NaN
+    >>> fit.at([6.0])[["group", "n_at_risk", "survival"]].round(3)
+      group  n_at_risk  survival
+    0   <a>          3       0.6
+    1     b          3       0.6
     """
 
     summary: pd.DataFrame = field(repr=False)

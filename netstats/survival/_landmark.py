@@ -30,6 +30,24 @@ class LandmarkResult(ResultDisplay):
         "excluded: event at or before landmark", "excluded: censored at or before landmark".
     landmark_time : float
         Landmark in months.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> df = pd.DataFrame({"time": [2.0, 4, 6, 9, 12, 3, 5, 7, 8, 15],
+    ...                    "event": [1, 1, 0, 1, 0, 1, 1, 1, 0, 1],
+    ...                    "arm": ["<a>"] * 5 + ["b"] * 5})
+    >>> from netstats.survival import landmark
+    >>> lm = landmark(df, landmark_time=4.0)
+    >>> lm
+    LandmarkResult
+    Landmark at 4 months: 7 of 10 rows at risk kept, 3 excluded; time reset to time since the landmark
+                                      reason  n_rows
+                  kept (at risk at landmark)       7
+       excluded: event at or before landmark       3
+    excluded: censored at or before landmark       0
+    >>> float(lm.to_frame()["time"].min())  # months since the landmark
+    1.0
     """
 
     data: pd.DataFrame = field(repr=False)

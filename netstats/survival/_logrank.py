@@ -117,6 +117,20 @@ class LogrankResult(ResultDisplay):
         One row per group: ``group``, ``n``, ``n_events``, ``observed`` and ``expected``
         (weighted sums, as R ``survdiff`` reports them; plain counts for the log-rank
         weights), ``variance`` (diagonal of the covariance of O - E).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> df = pd.DataFrame({"time": [2.0, 4, 6, 9, 12, 3, 5, 7, 8, 15],
+    ...                    "event": [1, 1, 0, 1, 0, 1, 1, 1, 0, 1],
+    ...                    "arm": ["<a>"] * 5 + ["b"] * 5})
+    >>> from netstats.survival import logrank
+    >>> logrank(df, group="arm")
+    LogrankResult
+    log-rank test (equal weights), 2 groups, 10 rows, 7 events: chi2 = 0.002502 on 1 df, p = 0.9601
+    group  n  n_events  observed  expected  variance
+      <a>  5         3         3      2.94     1.454
+        b  5         4         4      4.06     1.454
     """
 
     statistic: float

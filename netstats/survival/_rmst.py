@@ -58,6 +58,23 @@ class RMSTResult(ResultDisplay):
         ``std_err`` (months for the difference; of the log ratio for the ratio),
         ``ci_lower``, ``ci_upper``, ``p_value`` (Wald, H0: difference 0 / ratio 1),
         ``conf_level``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> df = pd.DataFrame({"time": [2.0, 4, 6, 9, 12, 3, 5, 7, 8, 15],
+    ...                    "event": [1, 1, 0, 1, 0, 1, 1, 1, 0, 1],
+    ...                    "arm": ["<a>"] * 5 + ["b"] * 5})
+    >>> from netstats.survival import rmst
+    >>> res = rmst(df, group="arm", tau=8.0)
+    >>> res
+    RMSTResult
+    Restricted mean survival time to tau = 8 months, 2 groups, Greenwood-type variance, 95% Wald CI; contrasts vs <a>
+    group  tau  estimate  std_err  ci_lower  ci_upper  conf_level
+      <a>    8         6    1.131     3.783     8.217        0.95
+        b    8       6.2   0.8672       4.5       7.9        0.95
+    >>> res.contrasts["contrast"].tolist()
+    ['difference', 'ratio']
     """
 
     tau: float

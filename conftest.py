@@ -1,0 +1,34 @@
+"""Doctest set-up for the package's docstring Examples (``pytest`` collects ``netstats/``).
+
+Examples run headless (matplotlib's Agg backend, figures closed after each) and without
+progress bars, whatever the terminal.
+"""
+
+from __future__ import annotations
+
+import os
+
+import matplotlib
+import pytest
+
+matplotlib.use("Agg")
+
+
+@pytest.fixture(autouse=True)
+def _doctest_environment(request: pytest.FixtureRequest) -> object:
+    """Close figures after each doctest and keep its output free of progress bars."""
+    if not isinstance(request.node, pytest.DoctestItem):
+        yield None
+        return
+    import matplotlib.pyplot as plt
+
+    old = os.environ.get("TQDM_DISABLE")
+    os.environ["TQDM_DISABLE"] = "1"
+    try:
+        yield None
+    finally:
+        plt.close("all")
+        if old is None:
+            os.environ.pop("TQDM_DISABLE", None)
+        else:
+            os.environ["TQDM_DISABLE"] = old
