@@ -428,7 +428,13 @@ def load_cohort(
 
     Examples
     --------
-    >>> cohort = load_cohort("data/synthetic")  # doctest: +SKIP
+    >>> import tempfile
+    >>> import netstats
+    >>> folder = netstats.save_cohort(netstats.simulate_cohort(n_patients=60, seed=1),
+    ...                               tempfile.mkdtemp() + "/cohort")
+    >>> cohort = load_cohort(folder)
+    >>> cohort.n_patients, cohort.source == str(folder)
+    (60, True)
     """
     tables, offsets = read_tables(source, table_names=table_names)
     label = _redact(os.fspath(source)) if "://" in os.fspath(source) else os.fspath(source)

@@ -75,6 +75,19 @@ def train_command(
     -------
     SSTRModel
         The saved model (its card holds the validation metrics).
+
+    Examples
+    --------
+    >>> import netstats
+    >>> from netstats import sstr
+    >>> cohort = netstats.simulate_cohort(n_patients=60, seed=1)
+    >>> import tempfile
+    >>> folder = tempfile.mkdtemp()
+    >>> source = netstats.save_cohort(cohort, folder + "/cohort")
+    >>> model = sstr.train_command(source, folder + "/model.skops", validation="none",
+    ...                            n_inner=2)
+    >>> model.card["n_train"]
+    55
     """
     fitted = fit_classifier(
         _cohort(cohort),
@@ -125,6 +138,18 @@ def predict_command(
     DataFrame
         One row per scan: ``patient_id``, ``scan_id``, ``scan_date``, ``rule`` (positivity
         rule the model predicts), ``predicted_probability`` (0-1).
+
+    Examples
+    --------
+    >>> import netstats
+    >>> from netstats import sstr
+    >>> cohort = netstats.simulate_cohort(n_patients=60, seed=1)
+    >>> import tempfile
+    >>> folder = tempfile.mkdtemp()
+    >>> path = sstr.save_model(sstr.fit_classifier(cohort, validation="none", param_grid={}), folder + "/m.skops")
+    >>> pred = sstr.predict_command(path, cohort)
+    >>> pred.columns.tolist()
+    ['patient_id', 'scan_id', 'scan_date', 'rule', 'predicted_probability']
     """
     model = load_model(model_file)
     data = _cohort(cohort)

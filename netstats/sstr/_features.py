@@ -107,6 +107,20 @@ class SSTRDataset(ResultDisplay):
         Which scan of each patient was used (``"baseline"``, ``"last"`` or ``"given"``).
     excluded : DataFrame
         Rows left out, with the attrition-log columns.
+
+    Examples
+    --------
+    >>> import netstats
+    >>> from netstats import sstr
+    >>> cohort = netstats.simulate_cohort(n_patients=60, seed=1)
+    >>> ds = sstr.sstr_dataset(cohort)
+    >>> ds
+    SSTRDataset
+    SSTR-positivity dataset, outcome krenning>=3, baseline scan per patient: 55 scans (45 positive / 10 negative), 16 features; 2 rows excluded
+           rule scan_selection  n  n_positive  n_negative
+    krenning>=3       baseline 55          45          10
+    >>> ds.X.shape, int(ds.y.sum())
+    ((55, 16), 45)
     """
 
     X: pd.DataFrame
@@ -191,6 +205,16 @@ def data_sha256(X: pd.DataFrame, y: pd.Series | np.ndarray | None = None) -> str
     -----
     The columns are written as CSV in their given order with 17 significant digits, so the
     hash changes when any value, column or row order changes.
+
+    Examples
+    --------
+    >>> import netstats
+    >>> from netstats import sstr
+    >>> cohort = netstats.simulate_cohort(n_patients=60, seed=1)
+    >>> ds = sstr.sstr_dataset(cohort)
+    >>> digest = sstr.data_sha256(ds.X, ds.y)
+    >>> len(digest), digest == sstr.data_sha256(ds.X.copy(), ds.y.copy())
+    (64, True)
     """
     frame = X.copy()
     if y is not None:
@@ -216,6 +240,15 @@ def select_scans(
     -------
     DataFrame
         Rows of ``cohort.imaging``, sorted by ``patient_id`` and ``scan_date``.
+
+    Examples
+    --------
+    >>> import netstats
+    >>> from netstats import sstr
+    >>> cohort = netstats.simulate_cohort(n_patients=60, seed=1)
+    >>> scans = sstr.select_scans(cohort, scan="baseline")
+    >>> len(scans), scans["patient_id"].is_unique
+    (55, True)
     """
     scans = sstr_scans(cohort.imaging)
     if isinstance(scan, str):
@@ -338,6 +371,17 @@ def assemble_features(
     Notes
     -----
     See the module docstring for the rule per feature.
+
+    Examples
+    --------
+    >>> import netstats
+    >>> from netstats import sstr
+    >>> cohort = netstats.simulate_cohort(n_patients=60, seed=1)
+    >>> X, provenance = sstr.assemble_features(cohort, sstr.select_scans(cohort))
+    >>> X.shape
+    (55, 16)
+    >>> provenance.columns.tolist()
+    ['patient_id', 'scan_id', 'scan_date', 'tracer', 'sample_id', 'sample_date', 'fdg_scan_id']
     """
     if not isinstance(fdg_window_days, (int, np.integer)) or fdg_window_days < 0:
         raise ValueError(f"fdg_window_days must be a non-negative integer, got {fdg_window_days!r}")
@@ -427,8 +471,11 @@ def sstr_dataset(
 
     Examples
     --------
-    >>> from netstats.io import load_cohort
-    >>> ds = sstr_dataset(load_cohort("tests/data/minimal"))  # doctest: +SKIP
+    >>> import netstats
+    >>> cohort = netstats.simulate_cohort(n_patients=60, seed=1)
+    >>> ds = sstr_dataset(cohort, rule="suvmax>liver", scan="last")
+    >>> ds.rule, ds.scan_selection, ds.n
+    ('suvmax>liver', 'last', 54)
     """
     if not isinstance(cohort, Cohort):
         raise TypeError(f"cohort must be a netstats Cohort, got {type(cohort).__name__}")

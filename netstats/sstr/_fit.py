@@ -90,8 +90,16 @@ def fit_classifier(
 
     Examples
     --------
-    >>> model = fit_classifier(cohort, model="logistic")  # doctest: +SKIP
-    >>> model.validation.summary  # doctest: +SKIP
+    >>> import warnings
+    >>> import netstats
+    >>> cohort = netstats.simulate_cohort(n_patients=60, seed=1)
+    >>> with warnings.catch_warnings():
+    ...     warnings.simplefilter("ignore")  # 10 SSTR-negative scans: too few for stable folds
+    ...     model = fit_classifier(cohort, n_outer=3, n_repeats=1, param_grid={})
+    >>> model.validation.summary["metric"].tolist()[:2]
+    ['auroc', 'auprc']
+    >>> [m["metric"] for m in model.card["metrics"]][:2]
+    ['auroc', 'auprc']
     """
     if isinstance(data, Cohort):
         dataset = sstr_dataset(data, rule=rule, scan=scan, fdg_window_days=fdg_window_days)

@@ -126,6 +126,24 @@ class AUCResult(_Result):
         Confidence level of the intervals.
     n_positive, n_negative : int
         SSTR-positive and negative scans.
+
+    Examples
+    --------
+    >>> from netstats import sstr
+    >>> y = [0, 0, 1, 1, 0, 1, 1, 0]
+    >>> prob = [0.1, 0.4, 0.35, 0.8, 0.2, 0.9, 0.6, 0.5]
+    >>> sstr.auroc_delong(y, prob)
+    AUCResult
+    AUROC with DeLong SE, 95% Wald CI clipped to [0, 1]; 4 positive / 4 negative
+                 value
+    estimate     0.875
+    se          0.1443
+    ci_lower    0.5921
+    ci_upper         1
+    conf_level    0.95
+    n_positive       4
+    n_negative       4
+    method      DeLong
     """
 
     estimate: float
@@ -216,6 +234,17 @@ class DeLongTestResult(_Result):
         z statistic.
     p_value : float
         Two-sided p-value.
+
+    Examples
+    --------
+    >>> from netstats import sstr
+    >>> y = [0, 0, 1, 1, 0, 1, 1, 0]
+    >>> prob = [0.1, 0.4, 0.35, 0.8, 0.2, 0.9, 0.6, 0.5]
+    >>> res = sstr.delong_test(y, prob, [0.2, 0.3, 0.5, 0.6, 0.4, 0.7, 0.5, 0.45])
+    >>> print(res.method)
+    Paired DeLong test of two AUROCs on the same scans (AUROC 0.875 vs 1.000), 95% Wald CI of the difference
+    >>> round(res.estimate, 3), round(res.p_value, 4)
+    (-0.125, 0.3865)
     """
 
     auc_1: float
@@ -270,6 +299,15 @@ def delong_test(
     References
     ----------
     DeLong ER, DeLong DM, Clarke-Pearson DL. Biometrics 1988;44:837-45.
+
+    Examples
+    --------
+    >>> from netstats import sstr
+    >>> y = [0, 0, 1, 1, 0, 1, 1, 0]
+    >>> prob = [0.1, 0.4, 0.35, 0.8, 0.2, 0.9, 0.6, 0.5]
+    >>> res = sstr.delong_test(y, prob, [0.2, 0.3, 0.5, 0.6, 0.4, 0.7, 0.5, 0.45])
+    >>> round(res.auc_1, 3), round(res.auc_2, 3), round(res.p_value, 4)
+    (0.875, 1.0, 0.3865)
     """
     cl = _check_conf_level(conf_level)
     yf, s1, s2 = _check_outcome(y, score_1, score_2)
@@ -325,6 +363,17 @@ class CalibrationResult(_Result):
         Confidence level of the intervals.
     n : int
         Scans.
+
+    Examples
+    --------
+    >>> from netstats import sstr
+    >>> y = [0, 0, 1, 1, 0, 1, 1, 0]
+    >>> prob = [0.1, 0.4, 0.35, 0.8, 0.2, 0.9, 0.6, 0.5]
+    >>> res = sstr.calibration(y, prob)
+    >>> print(res.method)
+    Logistic recalibration (Cox 1958): slope and intercept with 95% Wald CIs, Brier score; 8 scans
+    >>> round(res.estimate, 3), round(res.brier, 4)
+    (2.065, 0.1366)
     """
 
     estimate: float
@@ -402,6 +451,15 @@ def calibration(
     Cox DR. Biometrika 1958;45:562-5.
     Van Calster B et al. J Clin Epidemiol 2016;74:167-76.
     Harrell FE. rms: Regression Modeling Strategies, ``val.prob``.
+
+    Examples
+    --------
+    >>> from netstats import sstr
+    >>> y = [0, 0, 1, 1, 0, 1, 1, 0]
+    >>> prob = [0.1, 0.4, 0.35, 0.8, 0.2, 0.9, 0.6, 0.5]
+    >>> res = sstr.calibration(y, prob)
+    >>> round(res.estimate, 3), round(res.intercept, 3)
+    (2.065, 0.103)
     """
     cl = _check_conf_level(conf_level)
     yf, p = _check_outcome(y, prob)
@@ -465,6 +523,16 @@ def calibration_curve(
         One row per group: ``bin`` (1..n_bins), ``n``, ``mean_predicted`` (probability),
         ``observed`` (fraction positive), ``ci_lower``, ``ci_upper`` (Clopper-Pearson CI of
         ``observed``), ``conf_level``, ``method``.
+
+    Examples
+    --------
+    >>> from netstats import sstr
+    >>> y = [0, 0, 1, 1, 0, 1, 1, 0]
+    >>> prob = [0.1, 0.4, 0.35, 0.8, 0.2, 0.9, 0.6, 0.5]
+    >>> sstr.calibration_curve(y, prob, n_bins=2)[["bin", "n", "mean_predicted", "observed"]]
+       bin  n  mean_predicted  observed
+    0    1  4          0.2625      0.25
+    1    2  4          0.7000      0.75
     """
     cl = _check_conf_level(conf_level)
     yf, p = _check_outcome(y, prob)
@@ -530,6 +598,17 @@ def decision_curve(
     References
     ----------
     Vickers AJ, Elkin EB. Med Decis Making 2006;26:565-74.
+
+    Examples
+    --------
+    >>> from netstats import sstr
+    >>> y = [0, 0, 1, 1, 0, 1, 1, 0]
+    >>> prob = [0.1, 0.4, 0.35, 0.8, 0.2, 0.9, 0.6, 0.5]
+    >>> dc = sstr.decision_curve(y, prob, thresholds=[0.3, 0.5])
+    >>> dc.query("strategy == 'model'")[["threshold", "net_benefit"]].round(3)
+       threshold  net_benefit
+    0        0.3        0.393
+    1        0.5        0.250
     """
     yf, p = _check_outcome(y, prob)
     _check_probabilities(p)
@@ -609,6 +688,18 @@ def threshold_metrics(
     References
     ----------
     Clopper CJ, Pearson ES. Biometrika 1934;26:404-13.
+
+    Examples
+    --------
+    >>> from netstats import sstr
+    >>> y = [0, 0, 1, 1, 0, 1, 1, 0]
+    >>> prob = [0.1, 0.4, 0.35, 0.8, 0.2, 0.9, 0.6, 0.5]
+    >>> sstr.threshold_metrics(y, prob, threshold=0.5)[["measure", "numerator", "denominator"]]
+           measure  numerator  denominator
+    0  sensitivity          3            4
+    1  specificity          3            4
+    2          ppv          3            4
+    3          npv          3            4
     """
     cl = _check_conf_level(conf_level)
     yf, p = _check_outcome(y, prob)
@@ -680,6 +771,20 @@ def classification_metrics(
     References
     ----------
     Boyd K, Eng KH, Page CD. ECML PKDD 2013: 451-66 (logit interval for the AUPRC).
+
+    Examples
+    --------
+    >>> from netstats import sstr
+    >>> y = [0, 0, 1, 1, 0, 1, 1, 0]
+    >>> prob = [0.1, 0.4, 0.35, 0.8, 0.2, 0.9, 0.6, 0.5]
+    >>> sstr.classification_metrics(y, prob)[["metric", "estimate"]].round(3)
+                      metric  estimate
+    0                  auroc     0.875
+    1                  auprc     0.917
+    2         auprc_negative     0.888
+    3                  brier     0.137
+    4  calibration_intercept     0.103
+    5      calibration_slope     2.065
     """
     cl = _check_conf_level(conf_level)
     yf, p = _check_outcome(y, prob)
@@ -741,6 +846,17 @@ def roc_curve(y: npt.ArrayLike, prob: npt.ArrayLike) -> pd.DataFrame:
         One row per distinct threshold (plus the (0, 0) corner): ``threshold`` (scan called
         positive when ``prob >= threshold``; ``inf`` at the corner),
         ``false_positive_rate`` and ``true_positive_rate`` (proportions).
+
+    Examples
+    --------
+    >>> from netstats import sstr
+    >>> y = [0, 0, 1, 1, 0, 1, 1, 0]
+    >>> prob = [0.1, 0.4, 0.35, 0.8, 0.2, 0.9, 0.6, 0.5]
+    >>> sstr.roc_curve(y, prob).head(3)
+       threshold  false_positive_rate  true_positive_rate
+    0        inf                  0.0                0.00
+    1        0.9                  0.0                0.25
+    2        0.8                  0.0                0.50
     """
     yf, p = _check_outcome(y, prob)
     _check_both_classes(yf)

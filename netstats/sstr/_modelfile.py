@@ -47,7 +47,15 @@ CARD_VERSION = 1
 
 
 class UntrustedModelError(NetstatsError, ValueError):
-    """A model file would create types netstats does not trust; it was not loaded."""
+    """A model file would create types netstats does not trust; it was not loaded.
+
+    Examples
+    --------
+    >>> from netstats import NetstatsError
+    >>> from netstats.sstr import UntrustedModelError
+    >>> issubclass(UntrustedModelError, NetstatsError) and issubclass(UntrustedModelError, ValueError)
+    True
+    """
 
 
 def package_versions() -> dict[str, str]:
@@ -84,6 +92,18 @@ class SSTRModel(ResultDisplay):
         The full validation result when the model was just fitted by
         :func:`netstats.sstr.fit_classifier`; not stored in model files (its metrics are
         in the card).
+
+    Examples
+    --------
+    >>> import netstats
+    >>> from netstats import sstr
+    >>> cohort = netstats.simulate_cohort(n_patients=60, seed=1)
+    >>> ds = sstr.sstr_dataset(cohort)
+    >>> model = sstr.fit_classifier(ds, validation="none", param_grid={})
+    >>> print(model.method)
+    SSTR-positivity classifier logistic, outcome krenning>=3, 16 features; trained on 55 scans (45 positive / 10 negative)
+    >>> model.predict_proba(ds.X).shape
+    (55,)
     """
 
     pipeline: Pipeline
@@ -211,6 +231,18 @@ def save_model(model: SSTRModel, path: str | os.PathLike[str]) -> Path:
     -------
     pathlib.Path
         The path written.
+
+    Examples
+    --------
+    >>> import netstats
+    >>> from netstats import sstr
+    >>> cohort = netstats.simulate_cohort(n_patients=60, seed=1)
+    >>> ds = sstr.sstr_dataset(cohort)
+    >>> import tempfile
+    >>> model = sstr.fit_classifier(ds, validation="none", param_grid={})
+    >>> path = sstr.save_model(model, tempfile.mkdtemp() + "/model.skops")
+    >>> path.name
+    'model.skops'
     """
     if not isinstance(model, SSTRModel):
         raise TypeError(f"model must be an SSTRModel, got {type(model).__name__}")
@@ -244,6 +276,19 @@ def load_model(path: str | os.PathLike[str]) -> SSTRModel:
     Notes
     -----
     Never load model files with :mod:`pickle` or :mod:`joblib`: unpickling runs code.
+
+    Examples
+    --------
+    >>> import netstats
+    >>> from netstats import sstr
+    >>> cohort = netstats.simulate_cohort(n_patients=60, seed=1)
+    >>> ds = sstr.sstr_dataset(cohort)
+    >>> import tempfile
+    >>> path = sstr.save_model(sstr.fit_classifier(ds, validation="none", param_grid={}),
+    ...                        tempfile.mkdtemp() + "/model.skops")
+    >>> model = sstr.load_model(path)
+    >>> model.rule, model.feature_names[:2]
+    ('krenning>=3', ['age_at_scan', 'log_ki67'])
     """
     file = Path(path)
     if not file.is_file():

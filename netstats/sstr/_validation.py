@@ -145,6 +145,17 @@ def fit_tuned(
         The fitted pipeline.
     best_params : dict
         Chosen hyper-parameters (empty when there was nothing to tune).
+
+    Examples
+    --------
+    >>> import netstats
+    >>> from netstats import sstr
+    >>> cohort = netstats.simulate_cohort(n_patients=60, seed=1)
+    >>> ds = sstr.sstr_dataset(cohort)
+    >>> grid = {"model__C": [0.1, 1.0]}
+    >>> pipe, best = sstr.fit_tuned(ds.X, ds.y.to_numpy(), param_grid=grid, n_inner=2)
+    >>> sorted(best)
+    ['model__C']
     """
     est = _resolve(model, random_state)
     grid = _grid_for(model, param_grid)
@@ -220,6 +231,21 @@ class NestedCVResult(ResultDisplay):
         :func:`classification_metrics`, averaged over repeats), ``fold_mean``, ``fold_sd``
         (over all outer folds), ``n_repeats``, ``n_folds``, ``conf_level``, ``rule``,
         ``method``.
+
+    Examples
+    --------
+    >>> import netstats
+    >>> from netstats import sstr
+    >>> cohort = netstats.simulate_cohort(n_patients=60, seed=1)
+    >>> ds = sstr.sstr_dataset(cohort)
+    >>> import warnings
+    >>> warnings.simplefilter("ignore")  # 55 scans, 10 negative: far too few, only the API shows
+    >>> cv = sstr.nested_cv(ds.X, ds.y, n_outer=3, n_inner=2, n_repeats=1, rule=ds.rule,
+    ...                     param_grid={"model__C": [0.1, 1.0]})
+    >>> print(cv.method)
+    Repeated nested CV of logistic: 1 x 3-fold outer, 2-fold inner tuning; outcome krenning>=3; 55 scans; 95% CIs averaged over repeats
+    >>> cv.summary["metric"].tolist()[:2]
+    ['auroc', 'auprc']
     """
 
     model: str
@@ -319,6 +345,18 @@ def nested_cv(
     ----------
     Varma S, Simon R. BMC Bioinformatics 2006;7:91.
     Bates S, Hastie T, Tibshirani R. J Am Stat Assoc 2024;119:1434-45.
+
+    Examples
+    --------
+    >>> import netstats
+    >>> from netstats import sstr
+    >>> cohort = netstats.simulate_cohort(n_patients=60, seed=1)
+    >>> ds = sstr.sstr_dataset(cohort)
+    >>> import warnings
+    >>> warnings.simplefilter("ignore")  # 55 scans, 10 negative: far too few, only the API shows
+    >>> cv = sstr.nested_cv(ds.X, ds.y, n_outer=3, n_repeats=1, param_grid={})
+    >>> cv.folds["fold"].nunique(), len(cv.predictions)
+    (3, 55)
     """
     cl = _check_conf_level(conf_level)
     yy = _check_xy(X, y)
@@ -424,6 +462,20 @@ class OptimismResult(ResultDisplay):
         (on its own sample), ``test`` (on the original scans).
     n_failed : int
         Bootstrap samples skipped because they held one class only.
+
+    Examples
+    --------
+    >>> import netstats
+    >>> from netstats import sstr
+    >>> cohort = netstats.simulate_cohort(n_patients=60, seed=1)
+    >>> ds = sstr.sstr_dataset(cohort)
+    >>> import warnings
+    >>> warnings.simplefilter("ignore")  # 55 scans, 10 negative: far too few, only the API shows
+    >>> pipe = sstr.make_pipeline(numeric=["age_at_scan", "log_ki67"], categorical=["who_grade"])
+    >>> opt = sstr.bootstrap_optimism(ds.X, ds.y, model=pipe, n_boot=10, rule=ds.rule,
+    ...                           param_grid={})
+    >>> print(opt.method)
+    Harrell bootstrap optimism correction of LogisticRegression: 10 resamples (0 skipped with one class only); outcome krenning>=3
     """
 
     model: str
@@ -545,6 +597,19 @@ def bootstrap_optimism(
     ----------
     Harrell FE, Lee KL, Mark DB. Stat Med 1996;15:361-87.
     Efron B, Tibshirani R. An Introduction to the Bootstrap. 1993, ch. 17.
+
+    Examples
+    --------
+    >>> import netstats
+    >>> from netstats import sstr
+    >>> cohort = netstats.simulate_cohort(n_patients=60, seed=1)
+    >>> ds = sstr.sstr_dataset(cohort)
+    >>> import warnings
+    >>> warnings.simplefilter("ignore")  # 55 scans, 10 negative: far too few, only the API shows
+    >>> pipe = sstr.make_pipeline(numeric=["age_at_scan", "log_ki67"], categorical=["who_grade"])
+    >>> opt = sstr.bootstrap_optimism(ds.X, ds.y, model=pipe, n_boot=10, param_grid={})
+    >>> opt.summary.columns.tolist()[:4]
+    ['metric', 'apparent', 'optimism', 'corrected']
     """
     yy = _check_xy(X, y)
     if not isinstance(n_boot, (int, np.integer)) or n_boot < 1:
@@ -625,6 +690,21 @@ def compare_models(
     :func:`delong_test`.  The repeats reuse the same scans, so their p-values are not
     independent: report one repeat (the first) or their spread, never combine them as
     independent tests.
+
+    Examples
+    --------
+    >>> import netstats
+    >>> from netstats import sstr
+    >>> cohort = netstats.simulate_cohort(n_patients=60, seed=1)
+    >>> ds = sstr.sstr_dataset(cohort)
+    >>> import warnings
+    >>> warnings.simplefilter("ignore")  # 55 scans, 10 negative: far too few, only the API shows
+    >>> small = sstr.make_pipeline(numeric=["age_at_scan", "log_ki67"], categorical=["who_grade"])
+    >>> a = sstr.nested_cv(ds.X, ds.y, n_outer=3, n_repeats=1, param_grid={})
+    >>> b = sstr.nested_cv(ds.X, ds.y, model=small, n_outer=3, n_repeats=1, param_grid={})
+    >>> sstr.compare_models(a, b)[["model_1", "model_2"]]
+        model_1             model_2
+    0  logistic  LogisticRegression
     """
     cl = _check_conf_level(conf_level)
     a, b = first.predictions, second.predictions
