@@ -13,6 +13,16 @@ import pytest
 
 matplotlib.use("Agg")
 
+#: Examples that run longer than the quick suite allows (they start a Jupyter kernel);
+#: they run with the slow tests (``make test-slow``).
+SLOW_DOCTESTS = {"netstats.report._render.render"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if isinstance(item, pytest.DoctestItem) and item.name in SLOW_DOCTESTS:
+            item.add_marker(pytest.mark.slow)
+
 
 @pytest.fixture(autouse=True)
 def _doctest_environment(request: pytest.FixtureRequest) -> object:

@@ -18,6 +18,7 @@ __all__ = ["app"]
 _MAX_ROWS_SHOWN = 20
 """Warnings beyond this many are summarised one line per rule instead of one row each."""
 
+#: The ``netstats`` command line (a Typer application): validate, report, sstr.
 app = typer.Typer(
     name="netstats",
     help="Survival, Ki-67/grade and SSTR-PET statistics for neuroendocrine-tumour cohorts.",

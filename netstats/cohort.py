@@ -24,6 +24,7 @@ from netstats.vocab import drug_class
 
 __all__ = ["ATTRITION_COLUMNS", "AttritionLog", "Cohort", "validate_tables"]
 
+#: Columns of :meth:`AttritionLog.to_frame`.
 ATTRITION_COLUMNS = ["analysis", "step", "table", "n_before", "n_excluded", "n_after", "reason"]
 
 REQUIRED_TABLES = ("patients",)

@@ -33,6 +33,7 @@ __all__ = [
 DAYS_PER_MONTH = 30.4375
 """Average Gregorian month length (365.25 / 12) used to report times in months."""
 
+#: Logical type of a column (the ``type`` of :class:`Column`).
 ColumnType = Literal["string", "date", "float", "int", "bool", "category"]
 
 PANDAS_DTYPES: dict[str, str] = {
@@ -335,7 +336,9 @@ IMAGING = TableSpec(
     ),
 )
 
+#: The four cohort tables by name, each with its columns, key and meaning.
 TABLES: dict[str, TableSpec] = {t.name: t for t in (PATIENTS, PATHOLOGY, THERAPY_LINES, IMAGING)}
+#: Names of the cohort tables, in canonical order.
 TABLE_NAMES: tuple[str, ...] = tuple(TABLES)
 
 

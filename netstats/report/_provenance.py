@@ -34,7 +34,18 @@ _TABLE_SUFFIXES = (".csv", ".parquet", ".xlsx", ".xls", ".sas7bdat", ".sav", ".d
 
 
 def file_sha256(path: str | Path, *, chunk_size: int = 1 << 20) -> str:
-    """SHA-256 hex digest of a file's bytes."""
+    """SHA-256 hex digest of a file's bytes.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> from netstats.report import file_sha256
+    >>> path = Path(tempfile.mkdtemp()) / "t.csv"
+    >>> _ = path.write_text("a,b\\n1,2\\n")
+    >>> file_sha256(path)
+    '492d5ea496056f1a6a6592241032fab764c321596317930b4fa0e1e8bc3b7470'
+    """
     digest = hashlib.sha256()
     with Path(path).open("rb") as fh:
         while chunk := fh.read(chunk_size):
@@ -114,6 +125,15 @@ class Provenance(ResultDisplay):
         Versions of :data:`KEY_PACKAGES`.
     rendered_at : str or None
         Render timestamp (UTC, ISO 8601), set by the renderer.
+
+    Examples
+    --------
+    >>> from netstats.report import provenance
+    >>> prov = provenance(None, seeds={"bootstrap": 1})
+    >>> print(prov.method)  # doctest: +ELLIPSIS
+    netstats ... (commit ...); 0 input files from not given
+    >>> prov.to_frame().set_index("item").loc["seed bootstrap", "value"]
+    '1'
     """
 
     netstats_version: str

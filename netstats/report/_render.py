@@ -75,7 +75,15 @@ _KERNEL_TMP_RE = re.compile(r"ipykernel_\d+")
 
 
 class RenderError(NetstatsError, RuntimeError):
-    """A notebook could not be rendered (the message names notebook, cell and error)."""
+    """A notebook could not be rendered (the message names notebook, cell and error).
+
+    Examples
+    --------
+    >>> from netstats import NetstatsError
+    >>> from netstats.report import RenderError
+    >>> issubclass(RenderError, NetstatsError) and issubclass(RenderError, RuntimeError)
+    True
+    """
 
 
 @dataclass(frozen=True, repr=False)
@@ -92,6 +100,18 @@ class RenderResult(ResultDisplay):
         Notebooks rendered, in order.
     rendered_at : str
         Timestamp written into the reports (UTC, ISO 8601).
+
+    Examples
+    --------
+    >>> from pathlib import Path
+    >>> from netstats.report import RenderResult
+    >>> done = RenderResult(out=Path("reports"), index=Path("reports/index.html"),
+    ...                     notebooks=["01_cohort_overview"], rendered_at="2026-01-01T00:00:00Z")
+    >>> done
+    RenderResult
+    1 notebook rendered to reports at 2026-01-01T00:00:00Z; open index.html
+              notebook                                        html
+    01_cohort_overview  reports/01_cohort_overview/01_cohort_overview.html
     """
 
     out: Path
@@ -127,7 +147,24 @@ class RenderResult(ResultDisplay):
 # notebooks and parameters
 # --------------------------------------------------------------------------------------
 def list_notebooks(analyses: str | Path = "analyses") -> list[str]:
-    """Names of the report notebooks (``NN_name.py``) in a folder, sorted."""
+    """Names of the report notebooks (``NN_name.py``) in a folder, sorted.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> analyses = Path(tempfile.mkdtemp()) / "analyses"
+    >>> analyses.mkdir()
+    >>> _ = (analyses / "01_counts.py").write_text(
+    ...     '# %% tags=["parameters"]\\n'
+    ...     'data = ""\\noutput_dir = "."\\nseed = 1\\nsuppression_threshold = 5\\n'
+    ...     'endpoint_rules = ""\\nrendered_at = ""\\n\\n'
+    ...     "# %%\\nimport netstats\\nprint(netstats.load_cohort(data).n_patients)\\n")
+    >>> from netstats.report import list_notebooks
+    >>> _ = (analyses / "helpers.py").write_text("")  # not NN_name.py: not a notebook
+    >>> list_notebooks(analyses)
+    ['01_counts']
+    """
     folder = Path(analyses)
     if not folder.is_dir():
         raise FileNotFoundError(f"analyses folder {folder} not found")
@@ -153,6 +190,21 @@ def notebook_parameters(path: str | Path) -> dict[str, Any]:
     """The parameters a notebook declares (names and literal default values).
 
     The ``parameters`` cell must hold only assignments of literals (``name = value``).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> analyses = Path(tempfile.mkdtemp()) / "analyses"
+    >>> analyses.mkdir()
+    >>> _ = (analyses / "01_counts.py").write_text(
+    ...     '# %% tags=["parameters"]\\n'
+    ...     'data = ""\\noutput_dir = "."\\nseed = 1\\nsuppression_threshold = 5\\n'
+    ...     'endpoint_rules = ""\\nrendered_at = ""\\n\\n'
+    ...     "# %%\\nimport netstats\\nprint(netstats.load_cohort(data).n_patients)\\n")
+    >>> from netstats.report import notebook_parameters
+    >>> notebook_parameters(analyses / "01_counts.py")["seed"]
+    1
     """
     path = Path(path)
     cell = _parameters_cell(_read_notebook(path), path.stem)
@@ -484,7 +536,14 @@ def _index_html(entries: list[dict[str, Any]], *, rendered_at: str, prov: Any) -
 # render
 # --------------------------------------------------------------------------------------
 def missing_requirements(name: str) -> list[str]:
-    """Modules a notebook needs that cannot be imported here (empty when it can run)."""
+    """Modules a notebook needs that cannot be imported here (empty when it can run).
+
+    Examples
+    --------
+    >>> from netstats.report import missing_requirements
+    >>> missing_requirements("02_survival_by_line")  # netstats.endpoints is importable
+    []
+    """
     import importlib.util
 
     missing = []
@@ -499,7 +558,16 @@ def missing_requirements(name: str) -> list[str]:
 
 
 def default_notebooks(available: Sequence[str] | None = None) -> list[str]:
-    """The default notebooks whose modules exist (and that are in ``available``)."""
+    """The default notebooks whose modules exist (and that are in ``available``).
+
+    Examples
+    --------
+    >>> from netstats.report import DEFAULT_NOTEBOOKS, default_notebooks
+    >>> DEFAULT_NOTEBOOKS[:2]
+    ('01_cohort_overview', '02_survival_by_line')
+    >>> default_notebooks(["01_cohort_overview", "05_case_series"])
+    ['01_cohort_overview']
+    """
     return [
         n
         for n in DEFAULT_NOTEBOOKS
@@ -587,6 +655,25 @@ def render(
     kernel of the current interpreter (``PYTHONHASHSEED=0``, Agg backend) with its output
     folder as working directory.  Executed notebooks are stripped of timings, so two
     renders of the same data, parameters and versions differ only in the timestamp.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> analyses = Path(tempfile.mkdtemp()) / "analyses"
+    >>> analyses.mkdir()
+    >>> _ = (analyses / "01_counts.py").write_text(
+    ...     '# %% tags=["parameters"]\\n'
+    ...     'data = ""\\noutput_dir = "."\\nseed = 1\\nsuppression_threshold = 5\\n'
+    ...     'endpoint_rules = ""\\nrendered_at = ""\\n\\n'
+    ...     "# %%\\nimport netstats\\nprint(netstats.load_cohort(data).n_patients)\\n")
+    >>> import netstats
+    >>> from netstats.report import render
+    >>> data = netstats.save_cohort(netstats.simulate_cohort(n_patients=60, seed=1),
+    ...                             analyses.parent / "cohort")
+    >>> done = render(analyses, data=data, out=analyses.parent / "reports", only="01")
+    >>> done.notebooks, done.index.name
+    (['01_counts'], 'index.html')
     """
 
     from netstats.io import load_cohort

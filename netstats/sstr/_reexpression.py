@@ -32,6 +32,7 @@ __all__ = [
     "time_to_conversion",
 ]
 
+#: Columns of :func:`reexpression_pairs`.
 PAIR_COLUMNS = [
     "patient_id",
     "scan_id_before",
