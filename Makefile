@@ -1,11 +1,12 @@
 # netstats developer tasks. Two commands set everything up on a fresh machine:
 #   make report   create .venv, install netstats, run the main job on the bundled cohort
 #   make test     create .venv, install netstats[dev], run linters and the test suite
+#   make check-dist   build wheel and sdist, install the wheel in an empty venv, run it there
 PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 
-.PHONY: install install-dev report test test-slow lint bench clean data-readme api-docs
+.PHONY: install install-dev report test test-slow lint bench check-dist clean data-readme api-docs
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -42,6 +43,9 @@ test-slow: $(VENV)/.stamp-dev
 
 bench: $(VENV)/.stamp-dev
 	$(PY) benchmarks/run.py
+
+check-dist: $(VENV)/.stamp-dev
+	BUILD_PYTHON=$(abspath $(PY)) PYTHON=$(PYTHON) scripts/check_wheel.sh
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache .ruff_cache .mypy_cache

@@ -7,6 +7,7 @@ progress bars, whatever the terminal.
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import matplotlib
 import pytest
@@ -16,6 +17,23 @@ matplotlib.use("Agg")
 #: Examples that run longer than the quick suite allows (they start a Jupyter kernel);
 #: they run with the slow tests (``make test-slow``).
 SLOW_DOCTESTS = {"netstats.report._render.render"}
+
+
+_TESTS = Path(__file__).resolve().parent / "tests"
+
+
+def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
+    """Under tests/, collect test files only.
+
+    ``--doctest-modules`` (meant for ``netstats/``) would otherwise import every ``.py`` file
+    under ``tests/`` too, among them report notebooks and generator scripts kept as test
+    data, which run when imported.
+    """
+    path = Path(collection_path)
+    is_test = path.name.startswith("test_") or path.name == "conftest.py"
+    if path.suffix == ".py" and not is_test and _TESTS in path.resolve().parents:
+        return True
+    return None
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

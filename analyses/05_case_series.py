@@ -99,7 +99,7 @@ for pid in patients:
     if len(trajectory.scans):
         display(
             out.figure(
-                f"scans_{pid.lower()}",
+                report.output_name("scans", pid),
                 plots.scan_trajectory(trajectory),
                 caption=f"SSTR scans and therapy lines of case {pid}",
             )

@@ -21,6 +21,7 @@ from netstats import (
     tables,
     vocab,
 )
+from netstats._bundled import bundled_analyses_path, bundled_cohort_path, load_bundled
 from netstats._version import __version__
 from netstats.cohort import AttritionLog, Cohort
 from netstats.exceptions import (
@@ -45,9 +46,12 @@ __all__ = [
     "SchemaError",
     "StatisticalWarning",
     "__version__",
+    "bundled_analyses_path",
+    "bundled_cohort_path",
     "design",
     "endpoints",
     "grading",
+    "load_bundled",
     "load_cohort",
     "plots",
     "report",

@@ -97,7 +97,7 @@ def validate(
                 problems, title=f"{path}: {n_err} error(s), {len(problems) - n_err} warning(s)"
             )
         raise typer.Exit(1) from None
-    except (FileNotFoundError, ValueError) as exc:
+    except (FileNotFoundError, ValueError, ImportError) as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(1) from None
     summary = cohort.summary()
@@ -188,7 +188,7 @@ def sstr_train(
             random_state=random_state,
             n_jobs=n_jobs,
         )
-    except (NetstatsError, ValueError, FileNotFoundError) as exc:
+    except (NetstatsError, ValueError, FileNotFoundError, ImportError) as exc:
         _fail(exc)
     typer.echo(f"wrote {out} ({model}, rule {rule})")
     for m in fitted.card.get("metrics", []):
@@ -212,7 +212,7 @@ def sstr_predict(
 
     try:
         result = predict_command(model_file, cohort, out=out)
-    except (NetstatsError, ValueError, FileNotFoundError) as exc:
+    except (NetstatsError, ValueError, FileNotFoundError, ImportError) as exc:
         _fail(exc)
     if out is None:
         typer.echo(result.to_csv(index=False), nl=False)
@@ -223,8 +223,13 @@ def sstr_predict(
 @app.command()
 def report(
     data: Annotated[
-        str, typer.Option("--data", help="Cohort folder, file or database URL.")
-    ] = "data/synthetic",
+        str | None,
+        typer.Option(
+            "--data",
+            help="Cohort folder, file or database URL (default: the bundled synthetic cohort).",
+            show_default=False,
+        ),
+    ] = None,
     out: Annotated[str, typer.Option("--out", help="Report folder (replaced).")] = "reports",
     only: Annotated[
         list[str] | None,
@@ -235,8 +240,13 @@ def report(
         typer.Option("-p", "--parameter", help="Notebook parameter key=value; repeatable."),
     ] = None,
     analyses: Annotated[
-        str, typer.Option("--analyses", help="Folder of the report notebooks.")
-    ] = "analyses",
+        str | None,
+        typer.Option(
+            "--analyses",
+            help="Folder of the report notebooks (default: those shipped with netstats).",
+            show_default=False,
+        ),
+    ] = None,
     suppression_threshold: Annotated[
         int,
         typer.Option(
@@ -272,10 +282,19 @@ def report(
         )
     except CohortValidationError as exc:
         typer.echo(
-            f"error: {data}: the cohort failed validation; run `netstats validate`", err=True
+            f"error: {data or 'the bundled cohort'}: the cohort failed validation; "
+            "run `netstats validate`",
+            err=True,
         )
         raise typer.Exit(1) from exc
-    except (RenderError, PrivacyError, FileNotFoundError, ValueError, TypeError) as exc:
+    except (
+        RenderError,
+        PrivacyError,
+        FileNotFoundError,
+        ValueError,
+        TypeError,
+        ImportError,
+    ) as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(1) from None
     typer.echo(f"rendered {len(result.notebooks)} report(s): {result.index}")

@@ -15,7 +15,7 @@ import tempfile
 import warnings
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import pandas as pd
 
@@ -290,10 +290,26 @@ def _excel_tables(path: Path) -> tuple[dict[str, pd.DataFrame], dict[str, int]]:
     return tables, dict.fromkeys(tables, 2)
 
 
+SQL_EXTRA_MESSAGE = (
+    "reading an SQL database (SQLite file or SQLAlchemy URL) needs SQLAlchemy, which comes "
+    "with the 'sql' extra: pip install 'netstats[sql]' (DuckDB files and folders of table "
+    "files need nothing extra)"
+)
+
+
+def _import_sqlalchemy() -> Any:
+    """SQLAlchemy, or an ImportError naming the extra that installs it."""
+    try:
+        import sqlalchemy
+    except ImportError as exc:
+        raise ImportError(SQL_EXTRA_MESSAGE, name="sqlalchemy") from exc
+    return sqlalchemy
+
+
 def _sql_tables(
     source: str, names: Mapping[str, str]
 ) -> tuple[dict[str, pd.DataFrame], dict[str, int]]:
-    import sqlalchemy as sa
+    sa = _import_sqlalchemy()
 
     engine = sa.create_engine(source)
     try:
@@ -407,7 +423,8 @@ def load_cohort(
     source : str or path-like
         A folder with one file per table (``patients.csv``, ``pathology.parquet``, ...;
         CSV, Parquet, Excel, SAS, SPSS or Stata), an Excel workbook with one sheet per
-        table, a DuckDB file (``.duckdb``), an SQLite file, or any SQLAlchemy URL.
+        table, a DuckDB file (``.duckdb``), or, with the ``sql`` extra, an SQLite file or any
+        SQLAlchemy URL.
     date_format : str or None, default=None
         ``strftime`` format of dates stored as text; ``None`` means ISO 8601.
     table_names : mapping of str to str, default=None

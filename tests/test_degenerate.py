@@ -242,13 +242,22 @@ def test_logistic_perfect_separation_penalised_is_finite():
     assert table.set_index("term").loc["ki67", "coef"] < 0  # positivity falls with Ki-67
 
 
-def test_logistic_zero_variance_feature_is_named():
+def test_logistic_zero_variance_feature_is_reported_not_identifiable():
     X = SEPARATED_X.assign(ki67=5.0)
     y = np.array([1, 0, 1, 0, 1, 0, 1, 1])
     pipe = sstr.make_pipeline("logistic", numeric=["ki67"], categorical=["site"])
     pipe.fit(X, y)
-    with pytest.raises(SchemaError, match="zero variance.*ki67"):
-        sstr.odds_ratios(pipe, X, y)
+    table = sstr.odds_ratios(pipe, X, y).set_index("term")
+    assert table.loc["ki67", ["coef", "se", "estimate", "ci_lower", "ci_upper"]].isna().all()
+    assert table.loc["ki67", "method"].startswith("not identifiable")
+    rest = table.drop(index="ki67")
+    assert np.isfinite(rest[["coef", "se", "ci_lower", "ci_upper"]]).all(axis=None)
+    assert not rest["method"].str.startswith("not identifiable").any()
+    # The other terms are those of the model fitted without the constant column.
+    alone = sstr.make_pipeline("logistic", numeric=[], categorical=["site"])
+    alone.fit(X[["site"]], y)
+    ref = sstr.odds_ratios(alone, X[["site"]], y).set_index("term")
+    np.testing.assert_allclose(rest.loc[ref.index, ["coef", "se"]], ref[["coef", "se"]], rtol=1e-6)
 
 
 def test_logistic_with_one_class_is_a_value_error():

@@ -86,3 +86,39 @@ def test_provenance_hashes_every_table_file():
 def test_provenance_redacts_database_password():
     prov = provenance("postgresql://ana:secret@db.example/net")
     assert "secret" not in prov.data_source and prov.files.empty
+
+
+def test_display_frame_shortens_numbers_and_keeps_the_data():
+    import numpy as np
+    import pandas as pd
+
+    from netstats.report import display_frame
+
+    t = pd.DataFrame(
+        {
+            "term": ["age", "prior_prrt", "n_prior_lines"],
+            "estimate": [1.00160466, np.nan, 36.0359],
+            "ci_lower": [0.98734622, np.nan, 1.9497e-06],
+            "ci_upper": [1.01606901, np.nan, 572571.49],
+            "p_value": [0.0432, np.nan, 2e-9],
+            "n": [719, 719, 719],
+        }
+    )
+    before = t.copy()
+    shown = display_frame(t)
+    pd.testing.assert_frame_equal(t, before)  # the input is not changed
+    assert shown["estimate"].tolist() == ["1.00", "", "36.0"]
+    assert shown["ci_lower"].tolist() == ["0.987", "", "1.95e-06"]
+    assert shown["ci_upper"].tolist() == ["1.02", "", "5.73e+05"]
+    assert shown["p_value"].tolist() == ["0.043", "", "<0.001"]
+    assert shown["n"].tolist() == [719, 719, 719]
+
+
+@given(st.floats(allow_nan=False, allow_infinity=False, min_value=-1e12, max_value=1e12))
+def test_display_frame_keeps_three_significant_digits(x):
+    import pandas as pd
+
+    from netstats.report import display_frame
+
+    text = display_frame(pd.DataFrame({"v": [x]}))["v"].iloc[0]
+    assert float(text) == pytest.approx(x, rel=5e-3, abs=0)

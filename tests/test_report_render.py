@@ -24,27 +24,12 @@ from netstats.report import (
     notebook_parameters,
     parse_parameters,
     render,
+    verify_report,
 )
 from tests._cohorts import MINIMAL
+from tests._report_notebooks import previous_report, write_notebook
 
 ANALYSES = Path(__file__).resolve().parents[1] / "analyses"
-
-HEADER = """# %% tags=["parameters"]
-data = ""
-output_dir = "."
-seed = 1
-suppression_threshold = 5
-endpoint_rules = ""
-rendered_at = ""
-{extra}
-"""
-
-
-def _notebook(folder: Path, name: str, body: str, extra: str = "") -> Path:
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{name}.py"
-    path.write_text("# %% [markdown]\n# # Test\n\n" + HEADER.format(extra=extra) + body)
-    return path
 
 
 class _Links(HTMLParser):
@@ -100,7 +85,8 @@ def test_layout_and_links(minimal_report):
     assert len(parser.links) >= 3 * len(default_notebooks())
     for link in parser.links:
         assert (minimal_report / link).is_file(), link
-    assert not list(minimal_report.parent.glob(".netstats-report-*"))  # staging removed
+    assert [p.name for p in minimal_report.parent.iterdir()] == ["reports"]  # no staging
+    assert verify_report(minimal_report) == []
 
 
 def test_executed_notebooks_are_clean_and_parameters_injected(minimal_report):
@@ -145,26 +131,25 @@ def test_outputs_suppressed_and_free_of_identifiers(minimal_report):
 
 def test_failing_cell_names_notebook_cell_and_error(tmp_path):
     analyses = tmp_path / "analyses"
-    _notebook(analyses, "01_broken", "# %%\nx = 1\n\n# %%\ny = 1 / 0\n")
-    out = tmp_path / "reports"
-    out.mkdir()
-    (out / "keep.txt").write_text("previous render")
+    write_notebook(analyses, "01_broken", "# %%\nx = 1\n\n# %%\ny = 1 / 0\n")
+    out = previous_report(tmp_path / "reports")
     with pytest.raises(RenderError, match=r"01_broken: cell \d+ .*'y = 1 / 0'.*ZeroDivisionError"):
         render(analyses, data=MINIMAL, out=out, only="01_broken", progress=False)
     assert (out / "keep.txt").read_text() == "previous render"  # old report untouched
-    assert not list(tmp_path.glob(".netstats-report-*"))
+    assert verify_report(out) == []
+    assert not list(tmp_path.glob(".reports.*"))
 
 
 def test_dead_kernel_is_a_render_error(tmp_path):
     analyses = tmp_path / "analyses"
-    _notebook(analyses, "01_crash", "# %%\nimport os\nos._exit(3)\n")
+    write_notebook(analyses, "01_crash", "# %%\nimport os\nos._exit(3)\n")
     with pytest.raises(RenderError, match="01_crash: the kernel stopped"):
         render(analyses, data=MINIMAL, out=tmp_path / "r", only="01", progress=False)
 
 
 def test_failing_render_through_cli_exits_1(tmp_path):
     analyses = tmp_path / "analyses"
-    _notebook(analyses, "01_broken", "# %%\nraise KeyError('ki67')\n")
+    write_notebook(analyses, "01_broken", "# %%\nraise KeyError('ki67')\n")
     result = CliRunner().invoke(
         app,
         [
@@ -188,7 +173,7 @@ def test_parameters_are_passed_as_data_never_code(tmp_path):
     analyses = tmp_path / "analyses"
     marker = tmp_path / "pwned"
     body = "# %%\nfrom pathlib import Path\nPath('label.txt').write_text(label)\n"
-    _notebook(analyses, "01_echo", body, extra='label = ""')
+    write_notebook(analyses, "01_echo", body, extra='label = ""')
     nasty = (
         f'"; import pathlib; pathlib.Path(r"{marker}").touch(); x = "\n'
         f"__import__('pathlib').Path(r'{marker}').touch()\\\" ' \\n {{label}}"
@@ -201,7 +186,7 @@ def test_parameters_are_passed_as_data_never_code(tmp_path):
 
 def test_parameter_validation(tmp_path):
     analyses = tmp_path / "analyses"
-    _notebook(analyses, "01_echo", "# %%\n", extra="label = ''\nflag = True\nratio = 0.5")
+    write_notebook(analyses, "01_echo", "# %%\n", extra="label = ''\nflag = True\nratio = 0.5")
     assert notebook_parameters(analyses / "01_echo.py")["ratio"] == 0.5
     assert parse_parameters(["flag=no", "ratio=2", "label=a=b"], analyses=analyses, only="01") == {
         "flag": False,
@@ -230,22 +215,20 @@ def test_parameter_validation(tmp_path):
             only="01",
             progress=False,
         )
-    bad = _notebook(tmp_path / "bad", "01_bad", "", extra="x = len('a')")
+    bad = write_notebook(tmp_path / "bad", "01_bad", "", extra="x = len('a')")
     with pytest.raises(RenderError, match="'x' must be a literal"):
         notebook_parameters(bad)
 
 
 def test_disclosure_fails_render_and_keeps_previous_output(tmp_path):
     analyses = tmp_path / "analyses"
-    _notebook(analyses, "01_leak", "# %%\nprint('last contact 2025-05-30 for 003')\n")
-    out = tmp_path / "reports"
-    out.mkdir()
-    (out / "keep.txt").write_text("previous render")
+    write_notebook(analyses, "01_leak", "# %%\nprint('last contact 2025-05-30 for 003')\n")
+    out = previous_report(tmp_path / "reports")
     with pytest.raises(PrivacyError, match=r"01_leak/01_leak\.html: date '2025-05-30'") as info:
         render(analyses, data=MINIMAL, out=out, only="01_leak", progress=False)
     kinds = {(f.kind, f.match) for f in info.value.findings}
     assert ("identifier", "003") in kinds
-    assert (out / "keep.txt").exists()
+    assert (out / "keep.txt").exists() and verify_report(out) == []
     # published data (the case series) may switch the scan off explicitly
     render(analyses, data=MINIMAL, out=out, only="01_leak", progress=False, check_privacy=False)
     assert (out / "01_leak" / "01_leak.html").exists() and not (out / "keep.txt").exists()

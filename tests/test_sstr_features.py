@@ -218,9 +218,62 @@ def test_fdg_window_and_stage_before_diagnosis(minimal):
     assert pd.isna(narrow.X.loc[2, "fdg_status"])  # FDG 5 days earlier is outside 4 days
     patients = minimal.patients.copy()
     patients.loc[patients["patient_id"] == "002", "diagnosis_date"] = pd.Timestamp("2016-03-01")
+    # Diagnosed 29 days after the scan: part of its work-up by default, not when strict.
     ds = sstr_dataset(_fresh(minimal, patients=patients))
-    assert pd.isna(ds.X.loc[1, "stage_at_diagnosis"])
-    assert pd.isna(ds.X.loc[1, "primary_site"])
-    assert ds.X.loc[1, "sex"] == "female"
+    assert ds.X.loc[1, "stage_at_diagnosis"] == "III"
+    strict = sstr_dataset(_fresh(minimal, patients=patients), workup_window_days=0)
+    assert pd.isna(strict.X.loc[1, "stage_at_diagnosis"])
+    assert pd.isna(strict.X.loc[1, "primary_site"])
+    assert strict.X.loc[1, "sex"] == "female"
+    # Diagnosed 120 days after the scan: outside the default 90-day work-up.
+    patients.loc[patients["patient_id"] == "002", "diagnosis_date"] = pd.Timestamp("2016-05-31")
+    late = sstr_dataset(_fresh(minimal, patients=patients))
+    assert pd.isna(late.X.loc[1, "stage_at_diagnosis"])
+    assert pd.isna(late.X.loc[1, "primary_site"])
     with pytest.raises(ValueError, match="fdg_window_days"):
         sstr_dataset(minimal, fdg_window_days=-1)
+    with pytest.raises(ValueError, match="workup_window_days"):
+        sstr_dataset(minimal, workup_window_days=-1)
+
+
+def _move_specimen(minimal: Cohort, sample_id: str, when: str) -> Cohort:
+    path = minimal.pathology.copy()
+    path.loc[path["sample_id"] == sample_id, "sample_date"] = pd.Timestamp(when)
+    return _fresh(minimal, pathology=path)
+
+
+def test_workup_specimen_after_the_scan(minimal):
+    """Patient 002 is scanned on 2016-02-01; their only specimen moves after the scan."""
+    within = sstr_dataset(_move_specimen(minimal, "S002A", "2016-02-21"))
+    assert within.X.loc[1, "log_ki67"] == pytest.approx(np.log(12.0))
+    assert within.X.loc[1, "who_grade"] == "G2"
+    assert within.scans.loc[1, "sample_id"] == "S002A"
+    assert pd.isna(
+        sstr_dataset(_move_specimen(minimal, "S002A", "2016-02-21"), workup_window_days=0).X.loc[
+            1, "log_ki67"
+        ]
+    )
+    # On the window's last day it counts; one day later it does not.
+    edge = sstr_dataset(_move_specimen(minimal, "S002A", "2016-05-01"))  # 90 days
+    assert edge.X.loc[1, "log_ki67"] == pytest.approx(np.log(12.0))
+    beyond = sstr_dataset(_move_specimen(minimal, "S002A", "2016-05-02"))  # 91 days
+    assert pd.isna(beyond.X.loc[1, "log_ki67"])
+    assert pd.isna(beyond.scans.loc[1, "sample_id"])
+
+
+def test_specimen_before_the_scan_wins_over_the_workup(minimal):
+    extra = pd.DataFrame(
+        {
+            "patient_id": ["002"],
+            "sample_id": ["S002W"],
+            "sample_date": [pd.Timestamp("2016-02-10")],
+            "site": ["liver"],
+            "specimen_type": ["core_biopsy"],
+            "differentiation": ["poor"],
+            "ki67_percent": [60.0],
+        }
+    )
+    path = pd.concat([minimal.pathology, extra], ignore_index=True)
+    ds = sstr_dataset(_fresh(minimal, pathology=path))
+    assert ds.scans.loc[1, "sample_id"] == "S002A"  # 2016-01-20, before the scan
+    assert ds.X.loc[1, "log_ki67"] == pytest.approx(np.log(12.0))

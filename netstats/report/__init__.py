@@ -2,7 +2,9 @@
 
 - :func:`render` executes the notebooks of ``analyses/`` and writes HTML, CSV and figures
   with an ``index.html`` (the ``netstats report`` command).
-- :class:`ReportOutputs`: what a notebook uses to export its tables and figures.
+- :class:`ReportOutputs`: what a notebook uses to export its tables and figures;
+  :func:`output_name` makes safe output names from data values.
+- :func:`verify_report`: check a report folder against its ``report.json``.
 - :func:`provenance`: code version, input hashes, rules, seeds and package versions.
 - :func:`suppress_counts`, :func:`suppress_table_one`, :func:`suppress_proportions`,
   :func:`suppress_small`: small-cell suppression; :func:`check_outputs`: the scan of
@@ -15,6 +17,7 @@ from __future__ import annotations
 from netstats.report._format import (
     MISSING,
     SUPPRESSED,
+    display_frame,
     fmt_count_percent,
     fmt_estimate_ci,
     fmt_mean_sd,
@@ -24,7 +27,7 @@ from netstats.report._format import (
     format_table_one,
     round_half_up,
 )
-from netstats.report._outputs import FigureOutput, ReportOutputs, TableOutput
+from netstats.report._outputs import FigureOutput, ReportOutputs, TableOutput, output_name
 from netstats.report._privacy import (
     DEFAULT_THRESHOLD,
     PrivacyError,
@@ -34,6 +37,7 @@ from netstats.report._privacy import (
     suppress_table_one,
 )
 from netstats.report._provenance import Provenance, file_sha256, provenance
+from netstats.report._publish import REPORT_MANIFEST, DestinationError, is_report, verify_report
 from netstats.report._render import (
     DEFAULT_NOTEBOOKS,
     NOTEBOOK_REQUIRES,
@@ -59,8 +63,11 @@ __all__ = [
     "DEFAULT_NOTEBOOKS",
     "DEFAULT_THRESHOLD",
     "NOTEBOOK_REQUIRES",
+    "REPORT_MANIFEST",
     "MISSING",
     "SUPPRESSED",
+    "display_frame",
+    "DestinationError",
     "FigureOutput",
     "PrivacyError",
     "PrivacyFinding",
@@ -83,9 +90,11 @@ __all__ = [
     "fmt_number",
     "fmt_p",
     "format_table_one",
+    "is_report",
     "list_notebooks",
     "missing_requirements",
     "notebook_parameters",
+    "output_name",
     "parse_parameters",
     "provenance",
     "render",
@@ -94,4 +103,5 @@ __all__ = [
     "suppress_proportions",
     "suppress_small",
     "suppress_table_one",
+    "verify_report",
 ]

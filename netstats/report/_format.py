@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 __all__ = [
     "MISSING",
     "SUPPRESSED",
+    "display_frame",
     "fmt_count_percent",
     "fmt_estimate_ci",
     "fmt_mean_sd",
@@ -133,6 +134,62 @@ def fmt_p(p: Any, digits: int = 3, *, threshold: float | None = None) -> str:
     if rounded >= 1.0:
         return f">{1 - smallest:.{digits}f}"
     return f"{rounded:.{digits}f}"
+
+
+_P_COLUMNS = ("p_value", "p_adjusted")
+
+
+def _fmt_significant(x: Any, significant: int) -> str:
+    if _is_missing(x):
+        return ""
+    x = float(x)
+    if not math.isfinite(x):
+        return "inf" if x > 0 else ("-inf" if x < 0 else "")
+    if x == int(x) and abs(x) < 10**significant:
+        return str(int(x))
+    text = f"{x:#.{significant}g}"  # '#' keeps trailing zeros: 1.00, 36.0
+    return text[:-1] if text.endswith(".") else text
+
+
+def display_frame(frame: pd.DataFrame, *, significant: int = 3) -> pd.DataFrame:
+    """A copy of a result table for reading on screen: numbers as short strings.
+
+    Float columns keep ``significant`` significant digits (whole numbers print without a
+    decimal point), p-value columns (``p_value``, ``p_adjusted``) go through :func:`fmt_p`,
+    missing values print empty.  Only the displayed copy changes: the CSV a report writes
+    keeps every digit.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        A tidy result table.
+    significant : int, default=3
+        Significant digits of float columns.
+
+    Returns
+    -------
+    DataFrame
+        Same rows and columns; float columns as strings.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"term": ["age"], "hr": [1.0123456], "ci_upper": [132.3229],
+    ...                   "p_value": [0.00002], "n": [12]})
+    >>> display_frame(t).iloc[0, :4].tolist()
+    ['age', '1.01', '132', '<0.001']
+    """
+    out = frame.copy()
+    for col in out.columns:
+        values = out[col]
+        if not pd.api.types.is_float_dtype(values):
+            continue
+        if col in _P_COLUMNS:
+            out[col] = [
+                "" if _is_missing(v) else fmt_p(min(max(float(v), 0.0), 1.0)) for v in values
+            ]
+        else:
+            out[col] = [_fmt_significant(v, significant) for v in values]
+    return out
 
 
 def fmt_count_percent(n: Any, total: Any, digits: int = 1) -> str:

@@ -7,6 +7,7 @@ Files are written deterministically (no timestamps in PNG/SVG metadata, fixed SV
 
 from __future__ import annotations
 
+import hashlib
 import html
 import json
 import re
@@ -16,11 +17,22 @@ from typing import Any
 
 import pandas as pd
 
-__all__ = ["MANIFEST", "FigureOutput", "ReportOutputs", "TableOutput"]
+from netstats.report._format import display_frame
+
+__all__ = [
+    "MANIFEST",
+    "MAX_NAME_LENGTH",
+    "FigureOutput",
+    "ReportOutputs",
+    "TableOutput",
+    "output_name",
+]
 
 #: Name of the manifest file each notebook writes into its output folder.
 MANIFEST = "manifest.json"
-_NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_\-]*$")
+_NAME_RE = re.compile(r"[a-z0-9][a-z0-9_\-]*")
+#: Longest output name (file names stay well below filesystem limits).
+MAX_NAME_LENGTH = 80
 #: Resolution of PNG figures.
 PNG_DPI = 150
 
@@ -50,7 +62,9 @@ class TableOutput:
 
     def _repr_html_(self) -> str:
         cap = f"<p><b>{html.escape(self.name)}</b>: {html.escape(self.caption)}</p>"
-        return cap + self.frame.to_html(index=False, escape=True, na_rep="")
+        # Short numbers on screen; the CSV keeps every digit.
+        shown = display_frame(self.frame)
+        return cap + shown.to_html(index=False, escape=True, na_rep="")
 
     def __repr__(self) -> str:
         return f"{self.name}: {self.caption}\n{self.frame.to_string(index=False)}"
@@ -81,6 +95,41 @@ class FigureOutput:
         return {"image/png": self.png, "text/plain": f"{self.name}: {self.caption}"}
 
 
+def output_name(*parts: object) -> str:
+    """A safe output name from parts that may come from the data (group labels, ids).
+
+    Each part is lower-cased and every run of characters other than ``a-z``, ``0-9``,
+    ``_`` and ``-`` becomes ``-``; a part that had to be changed beyond lower-casing gets a short hash of
+    its original text, so different values keep different names.  Parts are joined with
+    ``_``.  The result always passes :meth:`ReportOutputs.table`'s name check: it can
+    never climb out of the output folder (``../``) or name a hidden file.
+
+    Examples
+    --------
+    >>> output_name("scans", "CS01")
+    'scans_cs01'
+    >>> output_name("km", "../../evil")
+    'km_evil-0fbfd372'
+    >>> output_name("line", 2, "octreotide LAR")
+    'line_2_octreotide-lar-996eff40'
+    """
+    if not parts:
+        raise ValueError("output_name needs at least one part")
+    pieces = []
+    for part in parts:
+        text = str(part)
+        clean = re.sub(r"[^a-z0-9_\-]+", "-", text.lower()).strip("-_")
+        if clean != text.lower() or not clean:
+            digest = hashlib.sha256(text.encode("utf-8")).hexdigest()[:8]
+            clean = f"{clean[:40]}-{digest}" if clean else digest
+        pieces.append(clean)
+    name = "_".join(pieces)
+    if len(name) > MAX_NAME_LENGTH:
+        digest = hashlib.sha256(name.encode("utf-8")).hexdigest()[:8]
+        name = f"{name[: MAX_NAME_LENGTH - 9]}-{digest}"
+    return name
+
+
 class ReportOutputs:
     """Collects a notebook's result tables and figures in its output folder.
 
@@ -108,8 +157,13 @@ class ReportOutputs:
         self._write_manifest()
 
     def _check_name(self, name: str) -> None:
-        if not isinstance(name, str) or not _NAME_RE.match(name):
-            raise ValueError(f"output name {name!r} must be lower-case letters, digits, '_' or '-'")
+        if not isinstance(name, str) or not _NAME_RE.fullmatch(name):
+            raise ValueError(
+                f"output name {name!r} must be lower-case letters, digits, '_' or '-' (it "
+                "becomes a file name); make names from data values with report.output_name()"
+            )
+        if len(name) > MAX_NAME_LENGTH:
+            raise ValueError(f"output name {name!r} is longer than {MAX_NAME_LENGTH} characters")
         if any(e["name"] == name for e in self.entries):
             raise ValueError(f"output name {name!r} is already used in this notebook")
 

@@ -19,6 +19,7 @@ import re
 import shutil
 import sys
 import tempfile
+import urllib.parse
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,11 +27,19 @@ from typing import Any
 
 import pandas as pd
 
+from netstats._bundled import bundled_analyses_path, bundled_cohort_path
 from netstats._display import ResultDisplay, plural
 from netstats._progress import progress_bar, show_progress
 from netstats.exceptions import NetstatsError
 from netstats.report._outputs import MANIFEST
 from netstats.report._privacy import DEFAULT_THRESHOLD
+from netstats.report._publish import (
+    check_confined,
+    check_destination,
+    publish,
+    start_staging,
+    write_report_manifest,
+)
 from netstats.report._scan import check_outputs, cohort_identifiers
 
 __all__ = [
@@ -146,8 +155,10 @@ class RenderResult(ResultDisplay):
 # --------------------------------------------------------------------------------------
 # notebooks and parameters
 # --------------------------------------------------------------------------------------
-def list_notebooks(analyses: str | Path = "analyses") -> list[str]:
+def list_notebooks(analyses: str | Path | None = None) -> list[str]:
     """Names of the report notebooks (``NN_name.py``) in a folder, sorted.
+
+    ``None`` means the notebooks shipped with netstats (:func:`netstats.bundled_analyses_path`).
 
     Examples
     --------
@@ -165,7 +176,7 @@ def list_notebooks(analyses: str | Path = "analyses") -> list[str]:
     >>> list_notebooks(analyses)
     ['01_counts']
     """
-    folder = Path(analyses)
+    folder = bundled_analyses_path() if analyses is None else Path(analyses)
     if not folder.is_dir():
         raise FileNotFoundError(f"analyses folder {folder} not found")
     return sorted(p.stem for p in folder.glob("[0-9][0-9]_*.py"))
@@ -274,7 +285,7 @@ def coerce_parameter(name: str, value: str, default: Any) -> Any:
 def parse_parameters(
     items: Sequence[str],
     *,
-    analyses: str | Path = "analyses",
+    analyses: str | Path | None = None,
     only: str | Sequence[str] | None = None,
 ) -> dict[str, Any]:
     """Command-line ``key=value`` strings, typed like the notebooks' defaults.
@@ -287,6 +298,7 @@ def parse_parameters(
     >>> parse_parameters(["seed=7", "min_pairs=20"], only="03")
     {'seed': 7, 'min_pairs': 20}
     """
+    analyses = bundled_analyses_path() if analyses is None else analyses
     names = _select(list_notebooks(analyses), only)
     declared: dict[str, Any] = {}
     for name in names:
@@ -420,7 +432,7 @@ def _execute(
     try:
         papermill.execute_notebook(
             nb,
-            str(dest),
+            _literal_path(dest),
             parameters=params,
             kernel_name=_KERNEL_NAME,
             language="python",
@@ -446,6 +458,12 @@ def _execute(
     _clean_metadata(executed)
     nbformat.write(executed, dest)
     return executed
+
+
+def _literal_path(path: Path) -> str:
+    """``path`` for papermill, which formats output paths with the parameters
+    (``str.format``): braces are doubled so that the path is used as given."""
+    return str(path).replace("{", "{{").replace("}", "}}")
 
 
 def _export_html(nb: Any, dest: Path, *, code: bool, title: str) -> None:
@@ -482,6 +500,10 @@ _INDEX_CSS = (
 
 def _index_html(entries: list[dict[str, Any]], *, rendered_at: str, prov: Any) -> str:
     esc = html.escape
+
+    def href(*parts: str) -> str:
+        return esc(urllib.parse.quote("/".join(parts)))
+
     parts = [
         "<!DOCTYPE html>",
         '<html lang="en"><head><meta charset="utf-8">',
@@ -504,9 +526,9 @@ def _index_html(entries: list[dict[str, Any]], *, rendered_at: str, prov: Any) -
         name = entry["name"]
         parts.append(f'<h2 id="{esc(name)}">{esc(entry["title"] or name)}</h2>')
         parts.append(
-            f'<p><a href="{name}/{name}.html">report with code</a> · '
-            f'<a href="{name}/{name}_nocode.html">report without code</a> · '
-            f'<a href="{name}/{name}.ipynb">executed notebook</a></p>'
+            f'<p><a href="{href(name, name + ".html")}">report with code</a> · '
+            f'<a href="{href(name, name + "_nocode.html")}">report without code</a> · '
+            f'<a href="{href(name, name + ".ipynb")}">executed notebook</a></p>'
         )
         tables = [o for o in entry["outputs"] if o["kind"] == "table"]
         figures = [o for o in entry["outputs"] if o["kind"] == "figure"]
@@ -514,7 +536,7 @@ def _index_html(entries: list[dict[str, Any]], *, rendered_at: str, prov: Any) -
             parts.append("<h3>Tables (CSV)</h3><ul>")
             for t in tables:
                 parts.append(
-                    f'<li><a href="{name}/{t["files"][0]}">{esc(t["name"])}</a>'
+                    f'<li><a href="{href(name, t["files"][0])}">{esc(t["name"])}</a>'
                     f" {esc(t['caption'])}</li>"
                 )
             parts.append("</ul>")
@@ -523,9 +545,9 @@ def _index_html(entries: list[dict[str, Any]], *, rendered_at: str, prov: Any) -
             for f in figures:
                 png, svg = f["files"]
                 parts.append(
-                    f'<figure><img src="{name}/{png}" alt="{esc(f["name"])}">'
+                    f'<figure><img src="{href(name, png)}" alt="{esc(f["name"])}">'
                     f"<figcaption>{esc(f['name'])}: {esc(f['caption'])} "
-                    f'(<a href="{name}/{png}">PNG</a>, <a href="{name}/{svg}">SVG</a>)'
+                    f'(<a href="{href(name, png)}">PNG</a>, <a href="{href(name, svg)}">SVG</a>)'
                     "</figcaption></figure>"
                 )
     parts.append("</body></html>")
@@ -596,9 +618,9 @@ def _now() -> str:
 
 
 def render(
-    analyses: str | Path = "analyses",
+    analyses: str | Path | None = None,
     *,
-    data: str | Path,
+    data: str | Path | None = None,
     out: str | Path = "reports",
     only: str | Sequence[str] | None = None,
     parameters: Mapping[str, Any] | None = None,
@@ -611,13 +633,17 @@ def render(
 
     Parameters
     ----------
-    analyses : path, default="analyses"
+    analyses : path, optional
         Folder of notebooks ``NN_name.py`` (jupytext percent format, one cell tagged
-        ``parameters``).
-    data : path or str
-        Cohort location (folder, file or database URL) passed to every notebook.
+        ``parameters``); default the notebooks shipped with netstats
+        (:func:`netstats.bundled_analyses_path`).
+    data : path or str, optional
+        Cohort location (folder, file or database URL) passed to every notebook; default
+        the bundled synthetic cohort (:func:`netstats.bundled_cohort_path`).
     out : path, default="reports"
-        Report folder; replaced as a whole only when the render succeeds.
+        Report folder; replaced as a whole only when the render succeeds.  It must be new,
+        empty or an earlier report: a folder holding other files, the notebooks, the data
+        or the working directory is refused.
     only : str or sequence of str, optional
         Notebooks to run, by full name (``"03_ki67_grade"``), name (``"ki67_grade"``) or
         number (``"03"``); default :func:`default_notebooks` (those of
@@ -646,12 +672,20 @@ def render(
         A notebook failed (notebook, cell and error named).
     PrivacyError
         An output contains an identifier or a full date (file and match named).
+    DestinationError
+        ``out`` cannot be replaced (see ``out``), or a notebook left a symbolic link in
+        its output folder.
 
     Notes
     -----
     Layout of ``out``: ``index.html``; per notebook ``<name>/<name>.ipynb``,
     ``<name>.html`` (with code), ``<name>_nocode.html``, ``tables/*.csv``,
-    ``figures/*.png`` and ``*.svg`` and ``manifest.json``.  Each notebook runs in a fresh
+    ``figures/*.png`` and ``*.svg`` and ``manifest.json``; ``report.json`` (every file
+    with its SHA-256, see :func:`verify_report`).  The report is built in a hidden folder
+    next to ``out`` (``.NAME.partial-PID-XXXX``); ``report.json`` is written last and the
+    folder then swapped into place, so an interrupted render (error, Ctrl-C, killed
+    process) leaves the previous report as it was and no folder that looks finished; the
+    next render removes what a killed one left behind.  Each notebook runs in a fresh
     kernel of the current interpreter (``PYTHONHASHSEED=0``, Agg backend) with its output
     folder as working directory.  Executed notebooks are stripped of timings, so two
     renders of the same data, parameters and versions differ only in the timestamp.
@@ -683,8 +717,10 @@ def render(
         raise TypeError("suppression_threshold must be an int (0 disables suppression)")
     if suppression_threshold < 0:
         raise ValueError("suppression_threshold must be >= 0 (0 disables suppression)")
-    analyses = Path(analyses).resolve()
+    analyses = (bundled_analyses_path() if analyses is None else Path(analyses)).resolve()
+    data = bundled_cohort_path() if data is None else data
     names = _select(list_notebooks(analyses), only)
+    _check_notebook_names(names)
     data_str = str(data) if "://" in str(data) else str(Path(data).resolve())
     cohort = load_cohort(data_str)
     rendered_at = _now()
@@ -699,9 +735,10 @@ def render(
     if clash:
         raise ValueError(f"set {sorted(clash)} with the render arguments, not as parameters")
 
-    out = Path(out).resolve()
-    out.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=".netstats-report-", dir=out.parent))
+    out = check_destination(
+        out, inputs=[analyses, *([] if "://" in data_str else [Path(data_str)])]
+    )
+    staging = start_staging(out)
     try:
         with tempfile.TemporaryDirectory(prefix="netstats-kernel-") as spec_dir:
             entries = []
@@ -731,20 +768,20 @@ def render(
                 title = _title(nb, name)
                 _export_html(nb, folder / f"{name}.html", code=True, title=title)
                 _export_html(nb, folder / f"{name}_nocode.html", code=False, title=title)
-                manifest = folder / MANIFEST
-                outputs = (
-                    json.loads(manifest.read_text(encoding="utf-8"))["outputs"]
-                    if manifest.exists()
-                    else []
-                )
+                outputs = _read_outputs(folder, name)
                 entries.append({"name": name, "title": title, "outputs": outputs})
         prov = provenance(data_str, rendered_at=rendered_at)
         (staging / "index.html").write_text(
             _index_html(entries, rendered_at=rendered_at, prov=prov), encoding="utf-8"
         )
+        check_confined(staging)
         if check_privacy:
             check_outputs(staging, identifiers=cohort_identifiers(cohort), allowed=[rendered_at])
-        _move_into_place(staging, out)
+        # the manifest is written last: a folder with it is a finished report
+        write_report_manifest(
+            staging, notebooks=names, rendered_at=rendered_at, parameters={**base, **extra}
+        )
+        publish(staging, out)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
@@ -760,17 +797,36 @@ def _title(nb: Any, name: str) -> str:
     return name
 
 
-def _move_into_place(staging: Path, out: Path) -> None:
-    """Replace ``out`` by ``staging`` (renames on one filesystem; old copy removed last)."""
-    old = None
-    if out.exists():
-        old = out.with_name(f".{out.name}.old-{os.getpid()}")
-        out.rename(old)
+_NOTEBOOK_NAME_RE = re.compile(r"[0-9][0-9]_[A-Za-z0-9][A-Za-z0-9_\-]*")
+
+
+def _check_notebook_names(names: Sequence[str]) -> None:
+    """Notebook names become folder and file names of the report: letters, digits, _ -."""
+    for name in names:
+        if not _NOTEBOOK_NAME_RE.fullmatch(name) or len(name) > 80:
+            raise RenderError(
+                f"notebook {name!r}: report notebook names are NN_name with letters, digits, "
+                "'_' or '-' only (at most 80 characters); rename the file"
+            )
+
+
+def _read_outputs(folder: Path, name: str) -> list[dict[str, Any]]:
+    """The outputs listed in a notebook's manifest, each file checked to lie in ``folder``."""
+    manifest = folder / MANIFEST
+    if not manifest.exists():
+        return []
     try:
-        staging.rename(out)
-    except OSError:
-        if old is not None:
-            old.rename(out)
-        raise
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
+        outputs = json.loads(manifest.read_text(encoding="utf-8"))["outputs"]
+        files = [rel for o in outputs for rel in o["files"]]
+    except (ValueError, KeyError, TypeError) as exc:
+        raise RenderError(f"notebook {name}: {MANIFEST} is not a valid output list") from exc
+    for rel in files:
+        inside = (
+            isinstance(rel, str) and not Path(rel).is_absolute() and ".." not in Path(rel).parts
+        )
+        if not inside or not (folder / rel).is_file():
+            raise RenderError(
+                f"notebook {name}: output file {rel!r} in {MANIFEST} is not a file inside "
+                "the notebook's output folder"
+            )
+    return list(outputs)

@@ -1,13 +1,14 @@
 """Scan rendered outputs for patient identifiers and full calendar dates.
 
 :func:`check_outputs` searches every file of a rendered report (HTML, CSV, JSON, executed
-notebooks, SVG text and PNG metadata) and raises :class:`PrivacyError` naming the file and
-the match.
+notebooks, SVG text and PNG metadata) and every file name, and raises
+:class:`PrivacyError` naming the file and the match.
 """
 
 from __future__ import annotations
 
 import base64
+import html
 import json
 import re
 import struct
@@ -15,6 +16,7 @@ import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from netstats.report._privacy import PrivacyError
 
@@ -130,8 +132,9 @@ def _identifier_re(identifiers: Iterable[str]) -> re.Pattern[str] | None:
     if not ids:
         return None
     alt = "|".join(re.escape(i) for i in ids)
-    # whole tokens only: "001" must not match inside "0.001" or "P0012"
-    return re.compile(rf"(?<![\w.]){'(?:' + alt + ')'}(?![\w]|\.\d)")
+    # whole tokens only: "001" must not match inside "0.001" or "P0012"; any case, since
+    # file names are lower-cased ("scans_p0042.png")
+    return re.compile(rf"(?<![\w.]){'(?:' + alt + ')'}(?![\w]|\.\d)", re.IGNORECASE)
 
 
 def _context(text: str, start: int, end: int) -> str:
@@ -170,8 +173,23 @@ def check_text(
     return findings
 
 
+def _inflate(data: bytes) -> bytes:
+    try:
+        return zlib.decompress(data)
+    except zlib.error as exc:
+        raise PrivacyError(
+            f"a compressed PNG text chunk cannot be read ({exc}); cannot check it"
+        ) from None
+
+
 def png_text_chunks(data: bytes) -> list[str]:
-    """The text metadata (tEXt, zTXt, iTXt chunks) of a PNG file."""
+    """The text metadata (tEXt, zTXt, iTXt chunks) of a PNG file.
+
+    Raises
+    ------
+    PrivacyError
+        A compressed chunk cannot be decompressed (it cannot be checked).
+    """
     if not data.startswith(b"\x89PNG\r\n\x1a\n"):
         return []
     out: list[str] = []
@@ -185,14 +203,14 @@ def png_text_chunks(data: bytes) -> list[str]:
             out.append(body.replace(b"\x00", b" ").decode("latin-1"))
         elif kind == b"zTXt":
             key, _, rest = body.partition(b"\x00")
-            out.append(key.decode("latin-1") + " " + zlib.decompress(rest[1:]).decode("latin-1"))
+            out.append(key.decode("latin-1") + " " + _inflate(rest[1:]).decode("latin-1"))
         elif kind == b"iTXt":
             key, _, rest = body.partition(b"\x00")
-            compressed, rest = rest[0], rest[2:]
+            compressed, rest = rest[:1] == b"\x01", rest[2:]
             _lang, _, rest = rest.partition(b"\x00")
             _tkey, _, text = rest.partition(b"\x00")
             if compressed:
-                text = zlib.decompress(text)
+                text = _inflate(text)
             out.append(key.decode("latin-1") + " " + text.decode("utf-8", "replace"))
         elif kind == b"IEND":
             break
@@ -214,29 +232,80 @@ def _strip_data_uris(text: str) -> tuple[str, list[str]]:
     return _DATA_URI_RE.sub(repl, text), extra
 
 
-def _notebook_texts(text: str) -> list[str]:
-    """Searchable text of an executed notebook: sources, text outputs, image metadata."""
-    nb = json.loads(text)
-    texts = [json.dumps(nb.get("metadata", {}))]
-    for cell in nb.get("cells", []):
-        src = cell.get("source", "")
-        texts.append("".join(src) if isinstance(src, list) else src)
-        texts.append(json.dumps(cell.get("metadata", {})))
-        for output in cell.get("outputs", []):
-            for key in ("text", "traceback", "evalue", "ename"):
-                if key in output:
-                    value = output[key]
-                    texts.append("\n".join(value) if isinstance(value, list) else str(value))
-            for mime, value in output.get("data", {}).items():
-                joined = "".join(value) if isinstance(value, list) else value
-                if mime == "image/png":
-                    texts.extend(png_text_chunks(base64.b64decode(joined)))
-                elif isinstance(joined, str):
-                    stripped, extra = _strip_data_uris(joined)
-                    texts.extend([stripped, *extra])
-                else:
-                    texts.append(json.dumps(joined))
+_UNCHECKABLE_MIMES = ("image/jpeg", "image/gif", "image/bmp", "image/tiff", "application/pdf")
+
+
+def _json_strings(value: object) -> list[str]:
+    """Every key and scalar of a parsed JSON document, as text (escapes undone)."""
+    if isinstance(value, dict):
+        return [t for k, v in value.items() for t in [str(k), *_json_strings(v)]]
+    if isinstance(value, list):
+        return [t for v in value for t in _json_strings(v)]
+    return [] if value is None else [str(value)]
+
+
+def _joined(value: object) -> object:
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return "".join(value)
+    return value
+
+
+def _markup_texts(text: str) -> list[str]:
+    """HTML or SVG text with embedded images decoded and character references undone."""
+    stripped, extra = _strip_data_uris(text)
+    return [html.unescape(stripped), *extra]
+
+
+def _bundle_texts(bundle: object, where: str) -> list[str]:
+    """Searchable text of a MIME bundle (output data or cell attachment)."""
+    if not isinstance(bundle, dict):
+        return _json_strings(bundle)
+    texts: list[str] = []
+    for mime, value in bundle.items():
+        joined = _joined(value)
+        if mime == "image/png" and isinstance(joined, str):
+            texts.extend(png_text_chunks(base64.b64decode(joined)))
+        elif mime in _UNCHECKABLE_MIMES:
+            raise PrivacyError(f"{where}: cannot check {mime} output for identifiers; use PNG")
+        elif isinstance(joined, str):
+            texts.extend(_markup_texts(joined) if "html" in mime or "svg" in mime else [joined])
+        else:
+            texts.extend(_json_strings(joined))
     return texts
+
+
+def _notebook_texts(nb: Any, where: str = "notebook") -> list[str]:
+    """Searchable text of an executed notebook: metadata, sources, attachments, outputs
+    (text, tracebacks, data by MIME type, output metadata) and PNG metadata."""
+    if not isinstance(nb, dict):
+        return _json_strings(nb)
+    texts = _json_strings(nb.get("metadata", {}))
+    for cell in nb.get("cells", []):
+        if not isinstance(cell, dict):
+            texts.extend(_json_strings(cell))
+            continue
+        cell = dict(cell)
+        source = _joined(cell.pop("source", ""))
+        texts.extend([source] if isinstance(source, str) else _json_strings(source))
+        attachments = cell.pop("attachments", None) or {}
+        for bundle in attachments.values() if isinstance(attachments, dict) else []:
+            texts.extend(_bundle_texts(bundle, where))
+        for output in cell.pop("outputs", None) or []:
+            output = dict(output) if isinstance(output, dict) else {"other": output}
+            texts.extend(_bundle_texts(output.pop("data", {}), where))
+            for value in output.values():  # text, traceback, ename, evalue, metadata
+                value = _joined(value)
+                if isinstance(value, list) and all(isinstance(v, str) for v in value):
+                    value = "\n".join(value)  # traceback lines
+                texts.extend([value] if isinstance(value, str) else _json_strings(value))
+        texts.extend(_json_strings(cell))  # metadata and anything else
+    return texts
+
+
+def _name_text(rel: str) -> str:
+    """A file's path as text to scan: its name parts as separate words."""
+    stem = rel[: -len(Path(rel).suffix)] if Path(rel).suffix else rel
+    return "file name " + re.sub(r"[_/\\]+", " ", stem)
 
 
 def _file_texts(path: Path) -> list[str]:
@@ -248,11 +317,17 @@ def _file_texts(path: Path) -> list[str]:
             f"{path}: cannot check {suffix} files for identifiers; reports write PNG and SVG"
         )
     text = path.read_text(encoding="utf-8", errors="replace")
-    if suffix == ".ipynb":
-        return _notebook_texts(text)
+    if suffix in {".ipynb", ".json"}:
+        try:
+            doc = json.loads(text)
+        except ValueError:
+            raise PrivacyError(f"{path}: not valid JSON; cannot check it") from None
+        return _notebook_texts(doc, str(path)) if suffix == ".ipynb" else _json_strings(doc)
     if suffix in {".html", ".htm"}:
         # the exporter's style sheets (icons drawn as SVG paths) hold no data
         text = _STYLE_RE.sub("<style></style>", text)
+    if suffix in {".html", ".htm", ".svg", ".xml"}:
+        return _markup_texts(text)
     stripped, extra = _strip_data_uris(text)
     return [stripped, *extra]
 
@@ -287,16 +362,21 @@ def check_outputs(
 
     Notes
     -----
-    Text files (HTML, CSV, JSON, SVG, Markdown) are searched whole; images embedded as
-    ``data:`` URIs are decoded and their metadata searched instead of their base64 text;
-    ``<style>`` blocks of HTML files (the exporter's style sheets) are left out;
-    executed notebooks are searched cell by cell (sources, text outputs, PNG metadata);
-    PNG files by their tEXt/zTXt/iTXt chunks (pixels are not read).  Dates count when day,
-    month and year are all present: ISO ``2021-03-14``, ``14/03/2021``, ``03/14/2021``,
-    ``14.03.2021``, ``14-Mar-2021``, ``14 March 2021`` and ``March 14, 2021``.  Year-month
-    values (``2021-03``) are not flagged, nor numeric dates inside a URL path (preceded by
-    ``/``, as in the RDF namespace ``http://www.w3.org/1999/02/22-rdf-syntax-ns`` of
-    every SVG file).
+    File names are searched too (``_`` and ``/`` read as spaces), and identifiers are
+    matched in any case.  Text files (HTML, CSV, JSON, SVG, Markdown) are searched whole;
+    images embedded as ``data:`` URIs are decoded and their metadata searched instead of
+    their base64 text; ``<style>`` blocks of HTML files (the exporter's style sheets) are
+    left out; HTML and SVG character references (``&quot;``) are undone and JSON files
+    read as documents, so escaped values are found as written.  Executed notebooks are
+    searched part by part: notebook and cell metadata, sources, attachments, text
+    outputs, tracebacks, output data and metadata, PNG metadata.  PNG files are searched
+    by their tEXt/zTXt/iTXt chunks (pixels are not read).  Formats whose metadata is not
+    read (JPEG, GIF, PDF) are refused, as are unreadable compressed PNG chunks and
+    invalid JSON.  Dates count when day, month and year are all present: ISO
+    ``2021-03-14``, ``14/03/2021``, ``03/14/2021``, ``14.03.2021``, ``14-Mar-2021``,
+    ``14 March 2021`` and ``March 14, 2021``.  Year-month values (``2021-03``) are not
+    flagged, nor numeric dates inside a URL path (preceded by ``/``, as in the RDF
+    namespace ``http://www.w3.org/1999/02/22-rdf-syntax-ns`` of every SVG file).
 
     Examples
     --------
@@ -318,8 +398,8 @@ def check_outputs(
     allowed = list(allowed)
     findings: list[PrivacyFinding] = []
     for path in files:
-        rel = str(path.relative_to(root)) if root.is_dir() else path.name
-        for text in _file_texts(path):
+        rel = path.relative_to(root).as_posix() if root.is_dir() else path.name
+        for text in [_name_text(rel), *_file_texts(path)]:
             findings.extend(check_text(text, file=rel, identifiers=identifiers, allowed=allowed))
     if findings and raise_on_finding:
         shown = "\n".join(f"  - {f}" for f in findings[:20])

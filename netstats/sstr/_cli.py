@@ -170,7 +170,11 @@ def predict_command(
             data, scan=selection if selection in ("baseline", "last") else "baseline"
         )
     X, provenance = assemble_features(
-        data, scans, fdg_window_days=int(model.card.get("fdg_window_days", 90))
+        data,
+        scans,
+        fdg_window_days=int(model.card.get("fdg_window_days", 90)),
+        # Model files written before the work-up window existed used none.
+        workup_window_days=int(model.card.get("workup_window_days", 0)),
     )
     result = provenance[["patient_id", "scan_id", "scan_date"]].copy()
     result["rule"] = model.rule

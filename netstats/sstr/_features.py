@@ -2,19 +2,24 @@
 
 The rules (each one tested):
 
-* pathology: the latest specimen taken on or before the scan date; among specimens of that
-  date, the one with the highest Ki-67 (then mitoses, then ``sample_id``), following the WHO
-  rule that the higher grade counts.  Its Ki-67, mitoses, differentiation and SSTR2A IHC
-  are used together, never mixed across specimens;
+* pathology: the latest specimen taken on or before the scan date or, when there is none,
+  the first specimen of the diagnostic work-up the scan belongs to (taken at most
+  ``workup_window_days`` after it: staging SSTR-PET commonly precedes the diagnostic biopsy
+  by days to weeks, and the biopsy result does not depend on the scan); among specimens of
+  one date, the one with the highest Ki-67 (then mitoses, then ``sample_id``), following
+  the WHO rule that the higher grade counts.  Its Ki-67, mitoses, differentiation and
+  SSTR2A IHC are used together, never mixed across specimens;
 * FDG avidity: the latest 18F-FDG scan with a recorded ``fdg_avid`` on or before the scan
   date and at most ``fdg_window_days`` earlier;
 * liver tumour burden: the latest recorded value on or before the scan date (any tracer);
 * therapy: lines that *started* strictly before the scan date;
 * patient attributes established at diagnosis (primary site, functional status, stage)
-  only when ``diagnosis_date`` is on or before the scan date; sex always; age at the scan.
+  only when ``diagnosis_date`` is at most ``workup_window_days`` after the scan date; sex
+  always; age at the scan.
 
-Nothing recorded after the scan date (later specimens, scans, lines, death or follow-up)
-ever enters a feature.
+Apart from the work-up's pathology and diagnosis, nothing recorded after the scan date
+(later scans, lines, death or follow-up) ever enters a feature; ``workup_window_days=0``
+admits nothing after the scan at all.
 """
 
 from __future__ import annotations
@@ -39,11 +44,17 @@ __all__ = [
     "KI67_FLOOR_PERCENT",
     "NUMERIC_FEATURES",
     "SSTRDataset",
+    "WORKUP_WINDOW_DAYS",
     "assemble_features",
     "data_sha256",
     "select_scans",
     "sstr_dataset",
 ]
+
+WORKUP_WINDOW_DAYS: int = 90
+"""Default diagnostic work-up window: a specimen or diagnosis up to 90 days after a scan (when
+no specimen precedes it) describes the scanned tumour.  Staging imaging commonly precedes the
+diagnostic biopsy by days to weeks."""
 
 NUMERIC_FEATURES: tuple[str, ...] = (
     "age_at_scan",
@@ -264,7 +275,9 @@ def select_scans(
     return scans.loc[scans["scan_id"].isin(wanted)]
 
 
-def _latest_pathology(scans: pd.DataFrame, pathology: pd.DataFrame) -> pd.DataFrame:
+def _latest_pathology(
+    scans: pd.DataFrame, pathology: pd.DataFrame, workup_window_days: int
+) -> pd.DataFrame:
     cols = ["patient_id", "sample_id", "sample_date", "differentiation", "ki67_percent"]
     cols += ["mitoses_per_2mm2", "sstr2a_ihc"]
     path = pathology[cols].copy()
@@ -278,16 +291,30 @@ def _latest_pathology(scans: pd.DataFrame, pathology: pd.DataFrame) -> pd.DataFr
     )
     path = path.drop_duplicates(["patient_id", "sample_date"], keep="last")
     left = scans[["_row", "patient_id", "scan_date"]].sort_values("scan_date")
+    path = path.sort_values("sample_date", kind="mergesort")
     merged = pd.merge_asof(
         left,
-        path.sort_values("sample_date", kind="mergesort"),
+        path,
         left_on="scan_date",
         right_on="sample_date",
         by="patient_id",
         direction="backward",
         allow_exact_matches=True,
-    )
-    return merged.set_index("_row").sort_index()
+    ).set_index("_row")
+    unmatched = merged.index[merged["sample_date"].isna()]
+    if workup_window_days > 0 and len(unmatched):
+        workup = pd.merge_asof(
+            left.loc[left["_row"].isin(unmatched)],
+            path,
+            left_on="scan_date",
+            right_on="sample_date",
+            by="patient_id",
+            direction="forward",
+            allow_exact_matches=False,
+            tolerance=pd.Timedelta(days=int(workup_window_days)),
+        ).set_index("_row")
+        merged.loc[workup.index, workup.columns] = workup
+    return merged.sort_index()
 
 
 def _latest_value(
@@ -347,7 +374,11 @@ def _as_object(series: pd.Series) -> np.ndarray:
 
 
 def assemble_features(
-    cohort: Cohort, scans: pd.DataFrame, *, fdg_window_days: int = 90
+    cohort: Cohort,
+    scans: pd.DataFrame,
+    *,
+    fdg_window_days: int = 90,
+    workup_window_days: int = WORKUP_WINDOW_DAYS,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Assemble the features of each scan from what was known on its date.
 
@@ -359,6 +390,10 @@ def assemble_features(
         Rows of ``cohort.imaging`` (at least ``patient_id``, ``scan_id``, ``scan_date``).
     fdg_window_days : int, default=90
         How many days before the scan an FDG scan may be and still count.
+    workup_window_days : int, default=:data:`WORKUP_WINDOW_DAYS`
+        How many days after the scan the diagnostic work-up's specimen and diagnosis may be
+        and still describe the scanned tumour (used only when no specimen precedes the
+        scan); 0 admits nothing recorded after the scan.
 
     Returns
     -------
@@ -383,12 +418,16 @@ def assemble_features(
     >>> provenance.columns.tolist()
     ['patient_id', 'scan_id', 'scan_date', 'tracer', 'sample_id', 'sample_date', 'fdg_scan_id']
     """
-    if not isinstance(fdg_window_days, (int, np.integer)) or fdg_window_days < 0:
-        raise ValueError(f"fdg_window_days must be a non-negative integer, got {fdg_window_days!r}")
+    for name, value in (
+        ("fdg_window_days", fdg_window_days),
+        ("workup_window_days", workup_window_days),
+    ):
+        if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 0:
+            raise ValueError(f"{name} must be a non-negative integer, got {value!r}")
     base = scans[["patient_id", "scan_id", "scan_date", "tracer"]].reset_index(drop=True)
     base["patient_id"] = base["patient_id"].astype("string")
     base.insert(0, "_row", np.arange(len(base)))
-    path = _latest_pathology(base, cohort.pathology)
+    path = _latest_pathology(base, cohort.pathology, int(workup_window_days))
     imaging = cohort.imaging
     fdg = imaging.loc[imaging["tracer"] == "18F-FDG"].copy()
     fdg["_avid"] = fdg["fdg_avid"].astype("float64")
@@ -408,7 +447,8 @@ def assemble_features(
     days_from_birth = (scan_date - pat["birth_date"]).dt.days / 365.25
     days_from_dx = (scan_date - pat["diagnosis_date"]).dt.days / 365.25
     age = days_from_birth.where(pat["birth_date"].notna(), pat["age_at_diagnosis"] + days_from_dx)
-    diagnosed = (pat["diagnosis_date"] <= scan_date).to_numpy()
+    workup_end = scan_date + pd.Timedelta(days=int(workup_window_days))
+    diagnosed = (pat["diagnosis_date"] <= workup_end).to_numpy()
 
     ki67 = path["ki67_percent"].astype("float64")
     X = pd.DataFrame(index=pd.RangeIndex(len(base)))
@@ -448,6 +488,7 @@ def sstr_dataset(
     rule: str | PositivityRule = "krenning>=3",
     scan: ScanSelection | Sequence[str] = "baseline",
     fdg_window_days: int = 90,
+    workup_window_days: int = WORKUP_WINDOW_DAYS,
 ) -> SSTRDataset:
     """Build the modelling table: one SSTR scan per row, leakage-free features, outcome.
 
@@ -461,6 +502,8 @@ def sstr_dataset(
         Which scan of each patient (see :func:`select_scans`).
     fdg_window_days : int, default=90
         FDG look-back window in days.
+    workup_window_days : int, default=:data:`WORKUP_WINDOW_DAYS`
+        Diagnostic work-up window in days after the scan (see :func:`assemble_features`).
 
     Returns
     -------
@@ -519,7 +562,9 @@ def sstr_dataset(
     chosen = chosen.loc[known]
     if len(chosen) == 0:
         raise SchemaError(f"no SSTR scan with a known outcome by rule {positivity.name!r}")
-    X, provenance = assemble_features(cohort, chosen, fdg_window_days=fdg_window_days)
+    X, provenance = assemble_features(
+        cohort, chosen, fdg_window_days=fdg_window_days, workup_window_days=workup_window_days
+    )
     y = pd.Series(
         outcome[known].astype(bool).to_numpy().astype(np.int64),
         name=f"sstr_positive[{positivity.name}]",

@@ -12,6 +12,7 @@ import pandas as pd
 from netstats.cohort import Cohort
 from netstats.sstr._features import (
     CATEGORICAL_FEATURES,
+    WORKUP_WINDOW_DAYS,
     SSTRDataset,
     data_sha256,
     sstr_dataset,
@@ -31,6 +32,7 @@ def fit_classifier(
     rule: str = "krenning>=3",
     scan: Literal["baseline", "last"] | Sequence[str] = "baseline",
     fdg_window_days: int = 90,
+    workup_window_days: int = WORKUP_WINDOW_DAYS,
     class_weight: Literal["balanced"] | None = None,
     param_grid: Mapping[str, Any] | None = None,
     validation: Literal["nested_cv", "bootstrap", "none"] = "nested_cv",
@@ -57,6 +59,9 @@ def fit_classifier(
     scan : {"baseline", "last"} or sequence of str, default="baseline"
     fdg_window_days : int, default=90
         FDG look-back window in days.
+    workup_window_days : int, default=:data:`~netstats.sstr.WORKUP_WINDOW_DAYS`
+        Diagnostic work-up window in days after the scan (see
+        :func:`~netstats.sstr.assemble_features`).
     class_weight : {"balanced"} or None, default=None
     param_grid : mapping or None, default=None
         Tuning grid (default :data:`PARAM_GRIDS` for ``model``).
@@ -102,7 +107,13 @@ def fit_classifier(
     ['auroc', 'auprc']
     """
     if isinstance(data, Cohort):
-        dataset = sstr_dataset(data, rule=rule, scan=scan, fdg_window_days=fdg_window_days)
+        dataset = sstr_dataset(
+            data,
+            rule=rule,
+            scan=scan,
+            fdg_window_days=fdg_window_days,
+            workup_window_days=workup_window_days,
+        )
     elif isinstance(data, SSTRDataset):
         dataset = data
     else:
@@ -162,6 +173,7 @@ def fit_classifier(
         "rule_description": positivity.description,
         "scan_selection": dataset.scan_selection,
         "fdg_window_days": fdg_window_days,
+        "workup_window_days": workup_window_days,
         "features": [
             {
                 "name": c,

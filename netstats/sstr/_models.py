@@ -21,7 +21,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
-from netstats.exceptions import ConvergenceError, NotFittedError, SchemaError
+from netstats.exceptions import ConvergenceError, NotFittedError
 from netstats.sstr._features import CATEGORICAL_FEATURES, NUMERIC_FEATURES
 
 __all__ = ["MODELS", "PARAM_GRIDS", "make_pipeline", "odds_ratios", "permutation_importance"]
@@ -193,7 +193,9 @@ def odds_ratios(
     DataFrame
         One row per encoded term (``intercept`` first): ``term``, ``coef`` (log odds per
         unit), ``se``, ``estimate`` (odds ratio per unit), ``ci_lower``, ``ci_upper``,
-        ``conf_level``, ``method``.
+        ``conf_level``, ``method``.  A term without variation in ``X`` (for instance a
+        prior-therapy flag that no scan has) is not identifiable: its numbers are missing
+        and its ``method`` says why.
 
     Notes
     -----
@@ -235,13 +237,11 @@ def odds_ratios(
         n_num = len(scaler.scale_)
         scale[:n_num] = scaler.scale_
         shift[:n_num] = scaler.mean_
-        constant = [names[j] for j in range(n_num) if scaler.var_[j] == 0]
-        if constant:
-            raise SchemaError(
-                f"feature(s) with zero variance in the training data: {', '.join(constant)}; "
-                "their odds ratios are not identifiable, leave them out of the model"
-            )
     Zraw = Z * scale + shift
+    # A term without variation in the training data (e.g. a prior-therapy flag no scan has)
+    # carries no information: its odds ratio is not identifiable and is reported as missing
+    # with the reason, rather than as the penalty's arbitrary zero.
+    constant = np.ptp(Zraw, axis=0) == 0
     coef = coef_std / scale
     intercept = clf.intercept_[0] - float(np.sum(coef_std * shift / scale))
     design = np.column_stack([np.ones(len(Zraw)), Zraw])
@@ -255,9 +255,17 @@ def odds_ratios(
             "maximum-likelihood odds ratios do not exist (they diverge to 0 or infinity); "
             "use the penalised model (penalty='l2', the default)"
         )
-    info = design.T @ (design * (mu * (1 - mu))[:, None])
-    se = np.sqrt(np.diag(np.linalg.pinv(info)))
+    keep = np.concatenate([[True], ~constant])
+    se = np.full(len(beta), np.nan)
+    info = design[:, keep].T @ (design[:, keep] * (mu * (1 - mu))[:, None])
+    se[keep] = np.sqrt(np.diag(np.linalg.pinv(info)))
+    beta = np.where(keep, beta, np.nan)
     z = stats.norm.ppf(0.5 + conf_level / 2)
+    method = (
+        "Wald, maximum likelihood"
+        if unpenalised
+        else "Wald at the penalised estimate (approximate)"
+    )
     return pd.DataFrame(
         {
             "term": ["intercept", *names],
@@ -267,9 +275,7 @@ def odds_ratios(
             "ci_lower": np.exp(beta - z * se),
             "ci_upper": np.exp(beta + z * se),
             "conf_level": conf_level,
-            "method": "Wald, maximum likelihood"
-            if unpenalised
-            else "Wald at the penalised estimate (approximate)",
+            "method": np.where(keep, method, "not identifiable: no variation in the training data"),
         }
     )
 
