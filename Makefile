@@ -6,7 +6,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 
-.PHONY: install install-dev report test test-slow lint bench check-dist clean data-readme docs
+.PHONY: install install-dev report test test-slow lint bench check-dist clean data-readme api-docs docs
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -61,3 +61,6 @@ clean:
 
 data-readme: $(VENV)/.stamp-run
 	$(PY) -c "import re, pathlib; from netstats.schema import data_dictionary_markdown as d; p = pathlib.Path('data/README.md'); t = p.read_text(); s, e = '<!-- data-dictionary:start -->\n', '<!-- data-dictionary:end -->'; p.write_text(t[: t.index(s) + len(s)] + d() + t[t.index(e):])"
+
+api-docs: $(VENV)/.stamp-run
+	$(PY) -m netstats._api > docs/api.md

@@ -18,6 +18,7 @@ __all__ = ["app"]
 _MAX_ROWS_SHOWN = 20
 """Warnings beyond this many are summarised one line per rule instead of one row each."""
 
+#: The ``netstats`` command line (a Typer application): validate, report, sstr.
 app = typer.Typer(
     name="netstats",
     help="Survival, Ki-67/grade and SSTR-PET statistics for neuroendocrine-tumour cohorts.",
@@ -256,7 +257,12 @@ def report(
         bool,
         typer.Option("--no-privacy-check", help="Do not scan outputs for identifiers and dates."),
     ] = False,
-    progress: Annotated[bool, typer.Option("--progress/--no-progress")] = True,
+    progress: Annotated[
+        bool | None,
+        typer.Option(
+            "--progress/--no-progress", help="Progress bars (default: only on a terminal)."
+        ),
+    ] = None,
 ) -> None:
     """Render the report notebooks to HTML, CSV and figures with an index.html."""
     from netstats.exceptions import CohortValidationError

@@ -24,6 +24,7 @@ from netstats.vocab import drug_class
 
 __all__ = ["ATTRITION_COLUMNS", "AttritionLog", "Cohort", "validate_tables"]
 
+#: Columns of :meth:`AttritionLog.to_frame`.
 ATTRITION_COLUMNS = ["analysis", "step", "table", "n_before", "n_excluded", "n_after", "reason"]
 
 REQUIRED_TABLES = ("patients",)
@@ -35,6 +36,15 @@ class AttritionLog:
 
     The log is append-only; reports print :meth:`to_frame`.  Functions that leave rows out
     record them here, so nothing is dropped silently.
+
+    Examples
+    --------
+    >>> from netstats import AttritionLog
+    >>> log = AttritionLog()
+    >>> log.record("km_pfs", "no start date", n_before=120, n_excluded=3, table="therapy_lines")
+    >>> log.to_frame()[["analysis", "n_before", "n_excluded", "n_after", "reason"]]
+      analysis  n_before  n_excluded  n_after         reason
+    0   km_pfs       120           3      117  no start date
     """
 
     entries: list[dict[str, Any]] = field(default_factory=list)
@@ -100,6 +110,18 @@ def validate_tables(
     problems : DataFrame
         Columns ``table``, ``row``, ``column``, ``value``, ``rule``, ``severity``,
         ``message``; empty when everything is valid.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from netstats.cohort import validate_tables
+    >>> raw = {"patients": pd.DataFrame({"patient_id": ["001", "002"],
+    ...                                  "diagnosis_date": ["2019-05-02", "2020-13-01"],
+    ...                                  "last_contact_date": ["2024-01-10", "2024-02-01"]})}
+    >>> tables, problems = validate_tables(raw)
+    >>> problems[["table", "row", "column", "severity"]].query("severity == 'error'")
+          table  row          column severity
+    0  patients    3  diagnosis_date    error
     """
     unknown = set(tables) - set(TABLE_NAMES)
     if unknown:
@@ -193,6 +215,19 @@ class Cohort:
         Where the cohort came from (path, URL or ``"simulated"``).
     truth : mapping or None
         Ground truth for simulated cohorts; ``None`` for real data.
+
+    Examples
+    --------
+    >>> import netstats
+    >>> cohort = netstats.simulate_cohort(n_patients=60, seed=1)
+    >>> cohort
+    <Cohort from simulated: 60 patients, 81 pathology, 78 therapy_lines, 81 imaging>
+    >>> cohort.summary()[["table", "n_rows", "n_patients"]]
+               table  n_rows  n_patients
+    0       patients      60          60
+    1      pathology      81          60
+    2  therapy_lines      78          36
+    3        imaging      81          57
     """
 
     patients: pd.DataFrame

@@ -382,6 +382,19 @@ def read_tables(
 
     Returns the raw tables by canonical name and the row offset that turns each table's
     0-based index into the row number a user sees in that source.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> import netstats
+    >>> from netstats.io import read_tables
+    >>> folder = netstats.save_cohort(netstats.simulate_cohort(n_patients=60, seed=1),
+    ...                               tempfile.mkdtemp() + "/cohort")
+    >>> tables, row_offsets = read_tables(folder)
+    >>> sorted(tables), row_offsets["patients"]
+    (['imaging', 'pathology', 'patients', 'therapy_lines'], 2)
+    >>> tables["patients"]["diagnosis_date"].dtype  # raw text, not parsed yet
+    dtype('O')
     """
     names = dict(table_names or {})
     text = os.fspath(source)
@@ -442,7 +455,13 @@ def load_cohort(
 
     Examples
     --------
-    >>> cohort = load_cohort("data/synthetic")  # doctest: +SKIP
+    >>> import tempfile
+    >>> import netstats
+    >>> folder = netstats.save_cohort(netstats.simulate_cohort(n_patients=60, seed=1),
+    ...                               tempfile.mkdtemp() + "/cohort")
+    >>> cohort = load_cohort(folder)
+    >>> cohort.n_patients, cohort.source == str(folder)
+    (60, True)
     """
     tables, offsets = read_tables(source, table_names=table_names)
     label = _redact(os.fspath(source)) if "://" in os.fspath(source) else os.fspath(source)
@@ -523,6 +542,17 @@ def save_cohort(
     -------
     pathlib.Path
         The path written.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> import netstats
+    >>> cohort = netstats.simulate_cohort(n_patients=60, seed=1)
+    >>> folder = netstats.save_cohort(cohort, tempfile.mkdtemp() + "/cohort")
+    >>> sorted(p.name for p in folder.iterdir())
+    ['imaging.csv', 'pathology.csv', 'patients.csv', 'therapy_lines.csv']
+    >>> netstats.load_cohort(folder).n_patients
+    60
     """
     path = Path(dest)
     fmt = format or ("duckdb" if path.suffix.lower() in _DUCKDB_ENDINGS else "csv")

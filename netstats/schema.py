@@ -33,6 +33,7 @@ __all__ = [
 DAYS_PER_MONTH = 30.4375
 """Average Gregorian month length (365.25 / 12) used to report times in months."""
 
+#: Logical type of a column (the ``type`` of :class:`Column`).
 ColumnType = Literal["string", "date", "float", "int", "bool", "category"]
 
 PANDAS_DTYPES: dict[str, str] = {
@@ -71,6 +72,13 @@ class Column:
     derived : bool, default=False
         Computed by netstats from other columns during validation (any input value is
         replaced); never entered by hand.
+
+    Examples
+    --------
+    >>> from netstats.schema import TABLES
+    >>> col = TABLES["pathology"].column("ki67_percent")
+    >>> col.type, col.unit, col.minimum, col.maximum
+    ('float', '%', 0, 100)
     """
 
     name: str
@@ -113,7 +121,15 @@ class Column:
 
 @dataclass(frozen=True)
 class TableSpec:
-    """A cohort table: its columns, primary key and meaning."""
+    """A cohort table: its columns, primary key and meaning.
+
+    Examples
+    --------
+    >>> from netstats.schema import TABLES
+    >>> spec = TABLES["patients"]
+    >>> spec.key, spec.required[:3]
+    (('patient_id',), ['patient_id', 'diagnosis_date', 'last_contact_date'])
+    """
 
     name: str
     description: str
@@ -320,12 +336,22 @@ IMAGING = TableSpec(
     ),
 )
 
+#: The four cohort tables by name, each with its columns, key and meaning.
 TABLES: dict[str, TableSpec] = {t.name: t for t in (PATIENTS, PATHOLOGY, THERAPY_LINES, IMAGING)}
+#: Names of the cohort tables, in canonical order.
 TABLE_NAMES: tuple[str, ...] = tuple(TABLES)
 
 
 def empty_table(name: str) -> pd.DataFrame:
-    """Return an empty table with every column of ``name`` in its canonical dtype."""
+    """Return an empty table with every column of ``name`` in its canonical dtype.
+
+    Examples
+    --------
+    >>> from netstats.schema import empty_table
+    >>> t = empty_table("therapy_lines")
+    >>> len(t), t["start_date"].dtype
+    (0, dtype('<M8[ns]'))
+    """
     spec = TABLES[name]
     return pd.DataFrame({c.name: pd.Series(dtype=c.dtype) for c in spec.columns})
 
@@ -362,7 +388,14 @@ def data_dictionary() -> pd.DataFrame:
 
 
 def data_dictionary_markdown() -> str:
-    """Render the data dictionary as Markdown (the text embedded in ``data/README.md``)."""
+    """Render the data dictionary as Markdown (the text embedded in ``data/README.md``).
+
+    Examples
+    --------
+    >>> from netstats.schema import data_dictionary_markdown
+    >>> print(data_dictionary_markdown().splitlines()[0])
+    ### `patients`
+    """
     out: list[str] = []
     for spec in TABLES.values():
         key = ", ".join(spec.key)

@@ -10,10 +10,12 @@ from __future__ import annotations
 import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
+
+from netstats._display import ResultDisplay, plural
 
 __all__ = [
     "TABLE_ONE_COLUMNS",
@@ -43,8 +45,8 @@ TABLE_ONE_COLUMNS = [
 OVERALL = "Overall"
 
 
-@dataclass(frozen=True)
-class TableOneResult:
+@dataclass(frozen=True, repr=False)
+class TableOneResult(ResultDisplay):
     """Table 1: descriptive statistics by group, missing counts and SMDs.
 
     Attributes
@@ -58,6 +60,23 @@ class TableOneResult:
         The grouping column.
     groups : list
         Group labels in table order (without ``"Overall"``).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from netstats.tables import table_one
+    >>> df = pd.DataFrame({"age": [50.0, 60, 70, 65], "grade": ["G1", "G1", "G2", "G2"],
+    ...                    "arm": ["<65", "<65", ">=65", ">=65"]})
+    >>> table_one(df, columns=["age", "grade"], group="arm")
+    Table 1
+    2 variables by arm (<65, >=65), 4 subjects: n (% of non-missing), mean (SD) or median [Q1, Q3]; SMD of Yang & Dalton (2012)
+    group                Overall           <65        >=65
+    variable level
+    n                          4             2           2
+    age             61.25 (8.54)  55 (7.071)  67.5 (3.536)
+    grade    G1        2 (50.0%)    2 (100.0%)    0 (0.0%)
+             G2        2 (50.0%)      0 (0.0%)   2 (100.0%)
+             Missing           0             0           0
     """
 
     summary: pd.DataFrame
@@ -65,21 +84,43 @@ class TableOneResult:
     group: str | None
     groups: list[str]
 
+    _display_title: ClassVar[str | None] = "Table 1"
+    _display_max_rows: ClassVar[int] = 60
+
+    @property
+    def method(self) -> str:
+        """One-line description (grouping, sizes, statistics shown)."""
+        by = f" by {self.group} ({', '.join(map(str, self.groups))})" if self.group else ""
+        n_row = self.summary[(self.summary["variable"] == "n") & (self.summary["group"] == OVERALL)]
+        n = int(n_row["n"].iloc[0]) if len(n_row) else 0
+        nvar = self.summary["variable"].nunique() - 1
+        return (
+            f"{plural(nvar, 'variable')}{by}, {plural(n, 'subject')}: n (% of non-missing), "
+            f"mean (SD) or median [Q1, Q3]; SMD of Yang & Dalton (2012)"
+        )
+
     def to_frame(self) -> pd.DataFrame:
         """The long summary table."""
         return self.summary.copy()
 
-    def __repr__(self) -> str:
-        by = f" by {self.group}" if self.group else ""
-        nvar = self.summary["variable"].nunique() - 1
-        return f"<TableOneResult: {nvar} variables{by}, groups {self.groups}>"
+    def _display_frame(self) -> pd.DataFrame:
+        """A wide view: one row per variable and level, one text column per group."""
 
-    def _repr_html_(self) -> str:
-        by = f" by <code>{self.group}</code>" if self.group else ""
-        return (
-            f"<p>Table 1{by}: counts (% of non-missing), mean (SD) or median [Q1, Q3]; "
-            "SMD of Yang &amp; Dalton (2012).</p>"
+        def cell(r: Any) -> str:
+            if r.kind in ("n", "categorical"):
+                pct = "" if r.kind == "n" or pd.isna(r.percent) else f" ({r.percent:.1f}%)"
+                return f"{r.n}{pct}"
+            if r.kind == "continuous":
+                return f"{r.mean:.4g} ({r.sd:.4g})"
+            return f"{r.median:.4g} [{r.q1:.4g}, {r.q3:.4g}]"
+
+        s = self.summary
+        text = s.assign(cell=[cell(r) for r in s.itertuples(index=False)])
+        order = [OVERALL, *[str(g) for g in self.groups]] if self.group else [OVERALL]
+        wide = text.pivot_table(
+            index=["variable", "level"], columns="group", values="cell", aggfunc="first", sort=False
         )
+        return wide.reindex(columns=[c for c in order if c in wide.columns])
 
 
 def _categories(series: pd.Series) -> list[str]:
@@ -378,6 +419,17 @@ def patient_characteristics(cohort: Any) -> pd.DataFrame:
           by ``sample_id``; missing when the patient has none;
         - ``first_line_regimen`` and ``first_line_class`` (drug class,
           :func:`netstats.vocab.drug_class`): line 1; ``"none"`` without a recorded line.
+
+    Examples
+    --------
+    >>> import netstats
+    >>> from netstats.tables import patient_characteristics, table_one
+    >>> chars = patient_characteristics(netstats.simulate_cohort(n_patients=60, seed=1))
+    >>> len(chars)
+    60
+    >>> t1 = table_one(chars, columns=["age_at_diagnosis", "who_grade"], group="sex")
+    >>> t1.groups
+    ['female', 'male']
     """
     from netstats.grading import grade_specimens
     from netstats.vocab import drug_class

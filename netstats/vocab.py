@@ -63,6 +63,15 @@ class Vocabulary:
         Alternative spellings (matched case-insensitively) to canonical labels.
     descriptions : mapping of str to str, default={}
         One-line meaning of each canonical label, for the data dictionary.
+
+    Examples
+    --------
+    >>> from netstats.vocab import SEX, Vocabulary
+    >>> SEX.normalize("F"), SEX.normalize("unknown")
+    ('female', None)
+    >>> units = Vocabulary("unit", ("months", "days"), {"mo": "months"})
+    >>> units.normalize("MO"), units.suggest("mnths")
+    ('months', 'months')
     """
 
     name: str
@@ -102,12 +111,14 @@ class Vocabulary:
 
 # --- patients ---------------------------------------------------------------------------
 
+#: Sex as recorded: ``female``, ``male``.
 SEX = Vocabulary(
     "sex",
     ("female", "male"),
     {"f": "female", "woman": "female", "m": "male", "man": "male"},
 )
 
+#: Site of the primary tumour (pancreas, small intestine, ... unknown primary).
 PRIMARY_SITES = Vocabulary(
     "primary_site",
     (
@@ -138,6 +149,7 @@ PRIMARY_SITES = Vocabulary(
     },
 )
 
+#: Hormonal syndrome of the tumour: non-functioning or the hormone it secretes.
 FUNCTIONAL_STATUS = Vocabulary(
     "functional_status",
     ("non_functional", "insulinoma", "gastrinoma", "glucagonoma", "vipoma", "other_functional"),
@@ -151,6 +163,7 @@ FUNCTIONAL_STATUS = Vocabulary(
     },
 )
 
+#: Hereditary tumour syndrome (MEN1, VHL, NF1, TSC) or none.
 HEREDITARY_SYNDROMES = Vocabulary(
     "hereditary_syndrome",
     ("none", "MEN1", "VHL", "NF1", "TSC", "other"),
@@ -164,6 +177,7 @@ HEREDITARY_SYNDROMES = Vocabulary(
     },
 )
 
+#: Stage at diagnosis (ENETS/AJCC I-IV).
 STAGES = Vocabulary(
     "stage",
     ("I", "II", "III", "IV"),
@@ -173,6 +187,7 @@ STAGES = Vocabulary(
 
 # --- pathology ---------------------------------------------------------------------------
 
+#: Where a pathology specimen was taken: the primary or a metastatic site.
 SAMPLE_SITES = Vocabulary(
     "site",
     ("primary", "liver", "lymph_node", "bone", "peritoneum", "other"),
@@ -189,6 +204,7 @@ SAMPLE_SITES = Vocabulary(
     },
 )
 
+#: How a specimen was obtained (resection, core biopsy, fine-needle aspiration ...).
 SPECIMEN_TYPES = Vocabulary(
     "specimen_type",
     ("resection", "core_biopsy", "fna_cell_block"),
@@ -204,6 +220,7 @@ SPECIMEN_TYPES = Vocabulary(
     },
 )
 
+#: Tumour differentiation: well (NET) or poorly differentiated (NEC).
 DIFFERENTIATION = Vocabulary(
     "differentiation",
     ("well", "poor"),
@@ -220,6 +237,7 @@ DIFFERENTIATION = Vocabulary(
 
 # --- therapy lines -----------------------------------------------------------------------
 
+#: Drug classes of the regimens, in report order (SSA, mTOR inhibitor, PRRT ...).
 DRUG_CLASSES = (
     "SSA",
     "mTOR inhibitor",
@@ -250,6 +268,7 @@ _REGIMEN_CLASSES: dict[str, str] = {
     "watch-and-wait": "observation",
 }
 
+#: Canonical single-agent regimens; combinations join them with `` + ``.
 REGIMENS = Vocabulary(
     "regimen",
     tuple(_REGIMEN_CLASSES),
@@ -300,6 +319,7 @@ REGIMENS = Vocabulary(
     {k: f"drug class: {v}" for k, v in _REGIMEN_CLASSES.items()},
 )
 
+#: Why a line of therapy ended (progression, toxicity, completed, death ...).
 END_REASONS = Vocabulary(
     "end_reason",
     ("progression", "toxicity", "completed", "death", "patient_choice", "ongoing", "other"),
@@ -319,6 +339,7 @@ END_REASONS = Vocabulary(
     },
 )
 
+#: Best response by RECIST: CR, PR, SD, PD, NE.
 RESPONSES = Vocabulary(
     "best_response",
     ("CR", "PR", "SD", "PD", "NE"),
@@ -343,6 +364,7 @@ RESPONSES = Vocabulary(
 
 # --- imaging -----------------------------------------------------------------------------
 
+#: Imaging tracers that show somatostatin-receptor (SSTR) expression.
 SSTR_TRACERS = (
     "68Ga-DOTATATE",
     "68Ga-DOTATOC",
@@ -351,6 +373,7 @@ SSTR_TRACERS = (
     "111In-pentetreotide",
 )
 
+#: Imaging tracers: the SSTR tracers and 18F-FDG.
 TRACERS = Vocabulary(
     "tracer",
     (*SSTR_TRACERS, "18F-FDG"),
@@ -375,6 +398,7 @@ TRACERS = Vocabulary(
     {"111In-pentetreotide": "SSTR scintigraphy (older, less sensitive than SSTR-PET)"},
 )
 
+#: Every vocabulary by the name the schema uses for it.
 VOCABULARIES: dict[str, Vocabulary] = {
     v.name: v
     for v in (
@@ -455,5 +479,12 @@ def drug_class(regimen: str) -> str:
 
 
 def regimen_components(regimen: str) -> Iterable[str]:
-    """Split a canonical regimen into its components."""
+    """Split a canonical regimen into its components.
+
+    Examples
+    --------
+    >>> from netstats.vocab import regimen_components
+    >>> list(regimen_components("octreotide LAR + everolimus"))
+    ['octreotide LAR', 'everolimus']
+    """
     return str(regimen).split(COMBINATION_SEPARATOR)

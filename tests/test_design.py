@@ -100,7 +100,7 @@ def test_patients_hand_worked() -> None:
     assert s.loc[0, "n_patients"] == 145 and s.loc[0, "n_events"] == 88
     assert "88 events, 145 patients" in repr(res)
     assert isinstance(res, SampleSizeResult)
-    assert "<b>SampleSizeResult</b>" in res._repr_html_()
+    assert "<strong>SampleSizeResult</strong>" in res._repr_html_()
 
 
 @pytest.mark.parametrize("method", ["schoenfeld", "freedman"])

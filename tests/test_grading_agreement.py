@@ -96,7 +96,7 @@ def test_ci_is_wald():
     assert res.ci_lower == pytest.approx(res.estimate - 1.6448536269514722 * res.se, rel=1e-12)
     assert res.ci_upper == pytest.approx(res.estimate + 1.6448536269514722 * res.se, rel=1e-12)
     assert list(res.summary.columns)[:5] == ["weights", "estimate", "se", "ci_lower", "ci_upper"]
-    assert "linear kappa" in repr(res)
+    assert "kappa (linear weights)" in repr(res)
 
 
 @given(

@@ -51,7 +51,7 @@ def test_corrected_p_larger_than_naive(cdata):
     res = _cut(cdata)
     assert res.p_value > res.p_value_naive
     assert res.summary.loc[0, "cutpoint"] == res.cutpoint
-    assert "Lau92" in repr(res)
+    assert "Lausen-Schumacher (1992)" in repr(res)
 
 
 def test_row_order_invariant_and_missing_rows_counted(cdata):

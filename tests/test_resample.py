@@ -207,8 +207,8 @@ def test_summary_and_frames(surv: pd.DataFrame) -> None:
     )
     assert (s["ci_lower"] < s["estimate"]).all() and (s["estimate"] < s["ci_upper"]).all()
     assert res.to_frame().shape == (60, 3)
-    assert "row-level bootstrap of the Cox log hazard ratio, 60 resamples" in repr(res)
-    assert "<b>BootstrapResult</b>" in res._repr_html_()
+    assert "row-level bootstrap of the Cox log hazard ratio: 60 resamples" in repr(res)
+    assert "<strong>BootstrapResult</strong>" in res._repr_html_()
 
 
 def test_failed_medians_are_counted() -> None:

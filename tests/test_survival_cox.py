@@ -73,7 +73,7 @@ def test_summary_columns_ci_and_p_value() -> None:
     assert_allclose(s["z"], s["coef"] / s["robust_se"])
     assert_allclose(s["ci_lower"], np.exp(s["coef"] - 1.959963984540054 * s["robust_se"]))
     assert (s["variance"] == "robust").all()
-    assert "robust sandwich variance (clusters: inst" in repr(fit)
+    assert "robust SE clustered on inst" in repr(fit)
     # sex is 1/2 coded: not an indicator, so n is all rows.
     assert (s["n"] == fit.n).all()
 
@@ -91,7 +91,7 @@ def test_robust_auto_only_with_repeated_clusters() -> None:
     lung = lung.assign(row_id=np.arange(len(lung)))
     fit = cox(lung, "age + sex", time="time", event="status", cluster="row_id")
     assert fit.variance == "model"
-    assert "model-based variance" in repr(fit)
+    assert "model-based SE" in repr(fit)
     forced = cox(lung, "age + sex", time="time", event="status", robust=True)
     assert forced.variance == "robust"
     off = cox(lung, "age + sex", time="time", event="status", cluster="inst", robust=False)

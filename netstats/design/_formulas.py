@@ -10,6 +10,8 @@ import numpy as np
 import pandas as pd
 from scipy.stats import norm
 
+from netstats._display import ResultDisplay, plural
+
 __all__ = ["SampleSizeResult", "event_probability", "power_survival", "sample_size_survival"]
 
 Method = Literal["schoenfeld", "freedman"]
@@ -129,11 +131,32 @@ def power_survival(
     return float(norm.cdf(drift - norm.ppf(1 - sig_level / 2)))
 
 
-@dataclass(frozen=True)
-class SampleSizeResult:
-    """Events and patients for a two-arm survival comparison (see :func:`sample_size_survival`)."""
+@dataclass(frozen=True, repr=False)
+class SampleSizeResult(ResultDisplay):
+    """Events and patients for a two-arm survival comparison (see :func:`sample_size_survival`).
 
-    method: str
+    ``formula`` is ``"schoenfeld"`` or ``"freedman"`` (the ``method`` argument);
+    :attr:`method` is the one-line description.
+
+    Examples
+    --------
+    >>> from netstats.design import sample_size_survival
+    >>> sample_size_survival(0.5, power=0.9, control_median=12, accrual=24, follow_up=12)
+    SampleSizeResult
+    Schoenfeld formula, two-sided log-rank test at 0.05, power 0.9, HR 0.5, 50% experimental: 88 events, 145 patients
+                       value
+    formula       schoenfeld
+    hazard_ratio         0.5
+    power                0.9
+    sig_level           0.05
+    allocation           0.5
+    events_exact       87.48
+    n_events              88
+    p_event           0.6097
+    n_patients           145
+    """
+
+    formula: str
     hazard_ratio: float
     power: float
     sig_level: float
@@ -145,7 +168,7 @@ class SampleSizeResult:
 
     @property
     def summary(self) -> pd.DataFrame:
-        """One row: ``method``, ``hazard_ratio``, ``power``, ``sig_level``, ``allocation``,
+        """One row: ``formula``, ``hazard_ratio``, ``power``, ``sig_level``, ``allocation``,
         ``events_exact`` (unrounded), ``n_events``, ``p_event`` (NaN without accrual
         assumptions), ``n_patients`` (missing without accrual assumptions)."""
         row = {k: getattr(self, k) for k in self.__dataclass_fields__}
@@ -153,21 +176,19 @@ class SampleSizeResult:
         out["n_patients"] = out["n_patients"].astype("Int64")
         return out
 
+    @property
+    def method(self) -> str:
+        """One-line description (formula, design parameters, events and patients)."""
+        pts = "" if self.n_patients is None else f", {plural(self.n_patients, 'patient')}"
+        return (
+            f"{self.formula.capitalize()} formula, two-sided log-rank test at {self.sig_level:g}, "
+            f"power {self.power:g}, HR {self.hazard_ratio:g}, {self.allocation:.0%} "
+            f"experimental: {plural(self.n_events, 'event')}{pts}"
+        )
+
     def to_frame(self) -> pd.DataFrame:
         """Same as :attr:`summary`."""
         return self.summary
-
-    def __repr__(self) -> str:
-        pts = "" if self.n_patients is None else f", {self.n_patients} patients"
-        return (
-            f"SampleSizeResult({self.method}: HR {self.hazard_ratio:g}, power {self.power:g}, "
-            f"two-sided {self.sig_level:g}: {self.n_events} events{pts})"
-        )
-
-    def _repr_html_(self) -> str:
-        return f"<p><b>SampleSizeResult</b>: {repr(self)[17:-1]}</p>" + self.summary.to_html(
-            index=False
-        )
 
 
 def sample_size_survival(
@@ -247,7 +268,7 @@ def sample_size_survival(
         p_event = (1 - allocation) * p_c + allocation * p_e
         n_patients = math.ceil(n_events / p_event - 1e-9)
     return SampleSizeResult(
-        method=method,
+        formula=method,
         hazard_ratio=hazard_ratio,
         power=power,
         sig_level=sig_level,

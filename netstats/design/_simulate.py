@@ -12,6 +12,7 @@ import numpy.typing as npt
 import pandas as pd
 from scipy.stats import norm
 
+from netstats._display import ResultDisplay, plural
 from netstats.resample._executor import (
     block_seeds,
     block_sizes,
@@ -42,6 +43,18 @@ class ExponentialTrial:
         Accrual period (uniform entry) and minimum follow-up after the last entry (months).
     allocation : float, default=0.5
         Share of patients in the experimental arm.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from netstats.design import ExponentialTrial
+    >>> trial = ExponentialTrial(n_patients=60, hazard_ratio=0.5, control_median=12,
+    ...                          accrual=12, follow_up=12)
+    >>> data = trial.draw(np.random.default_rng(1))
+    >>> data.shape, sorted(data["arm"].unique())
+    ((60, 3), ['control', 'experimental'])
+    >>> 0 <= trial(np.random.default_rng(1)) <= 1  # the log-rank p-value of one trial
+    True
     """
 
     n_patients: int
@@ -74,8 +87,8 @@ class ExponentialTrial:
         return float(logrank(data, group="arm").p_value)
 
 
-@dataclass(frozen=True)
-class PowerResult:
+@dataclass(frozen=True, repr=False)
+class PowerResult(ResultDisplay):
     """Monte-Carlo power of a trial (see :func:`simulate_power`).
 
     Attributes
@@ -88,6 +101,16 @@ class PowerResult:
         Wilson score interval for the power at ``conf_level``.
     p_values : numpy.ndarray
         One p-value per simulated trial (NaN where the trial had no analysable data).
+
+    Examples
+    --------
+    >>> from netstats.design import ExponentialTrial, simulate_power
+    >>> trial = ExponentialTrial(60, hazard_ratio=0.5, control_median=12, accrual=12, follow_up=12)
+    >>> res = simulate_power(trial, n_sims=20, random_state=1)
+    >>> print(res.method)
+    Simulated power: 20 trials at two-sided 0.05; Monte-Carlo SE, 95% Wilson CI
+    >>> res.ci_lower <= res.power <= res.ci_upper
+    True
     """
 
     power: float
@@ -119,18 +142,19 @@ class PowerResult:
             ]
         )
 
+    @property
+    def method(self) -> str:
+        """One-line description (trials, test level, Monte-Carlo error)."""
+        n_failed = int(np.isnan(self.p_values).sum())
+        failed = f" ({n_failed} without analysable data)" if n_failed else ""
+        return (
+            f"Simulated power: {plural(self.n_sims, 'trial')}{failed} at two-sided "
+            f"{self.sig_level:g}; Monte-Carlo SE, {self.conf_level:.0%} Wilson CI"
+        )
+
     def to_frame(self) -> pd.DataFrame:
         """Same as :attr:`summary`."""
         return self.summary
-
-    def __repr__(self) -> str:
-        return (
-            f"PowerResult(simulated power {self.power:.3f} (MC SE {self.mc_std_err:.3f}), "
-            f"{self.n_sims} trials at two-sided {self.sig_level:g})"
-        )
-
-    def _repr_html_(self) -> str:
-        return f"<p><b>PowerResult</b>: {repr(self)[12:-1]}</p>" + self.summary.to_html(index=False)
 
 
 def _power_block(
@@ -150,7 +174,7 @@ def simulate_power(
     n_jobs: int | None = None,
     backend: str | None = None,
     client: Any = None,
-    progress: bool = False,
+    progress: bool | None = None,
 ) -> PowerResult:
     """Estimate the power of a trial by simulation, with its Monte-Carlo error.
 

@@ -10,6 +10,8 @@ import numpy.typing as npt
 import pandas as pd
 from scipy import stats
 
+from netstats._display import ResultDisplay, plural
+
 __all__ = [
     "KappaResult",
     "SquareTableTest",
@@ -72,8 +74,8 @@ def kappa_value(table: np.ndarray, weights: Weights = "unweighted") -> float:
     return _kappa_and_se(table, disagreement_weights(table.shape[0], weights))[0]
 
 
-@dataclass(frozen=True)
-class KappaResult:
+@dataclass(frozen=True, repr=False)
+class KappaResult(ResultDisplay):
     """Cohen's kappa (possibly weighted) with a Wald confidence interval.
 
     Attributes
@@ -88,6 +90,23 @@ class KappaResult:
         Weighted observed and chance agreement.
     n : int
         Number of rated pairs.
+
+    Examples
+    --------
+    >>> from netstats.grading import cohen_kappa
+    >>> cohen_kappa([[88, 14, 18], [10, 40, 10], [2, 6, 12]], weights="quadratic")
+    KappaResult
+    Cohen's kappa (quadratic weights), Fleiss-Cohen-Everitt SE, 95% Wald CI; 200 pairs
+                            value
+    weights             quadratic
+    estimate               0.4545
+    se                    0.06645
+    ci_lower               0.3243
+    ci_upper               0.5848
+    conf_level               0.95
+    observed_agreement       0.85
+    expected_agreement      0.725
+    n                         200
     """
 
     weights: str
@@ -105,18 +124,18 @@ class KappaResult:
         """One-row tidy table of the fields."""
         return pd.DataFrame([self.__dict__])
 
+    @property
+    def method(self) -> str:
+        """One-line description (weights, SE, CI, number of pairs)."""
+        weights = "unweighted" if self.weights == "unweighted" else f"{self.weights} weights"
+        return (
+            f"Cohen's kappa ({weights}), Fleiss-Cohen-Everitt SE, "
+            f"{self.conf_level:.0%} Wald CI; {plural(self.n, 'pair')}"
+        )
+
     def to_frame(self) -> pd.DataFrame:
         """Same as :attr:`summary`."""
         return self.summary
-
-    def __repr__(self) -> str:
-        return (
-            f"KappaResult({self.weights} kappa = {self.estimate:.3f}, {self.conf_level:.0%} CI "
-            f"{self.ci_lower:.3f} to {self.ci_upper:.3f}, n = {self.n}; Fleiss-Cohen-Everitt SE)"
-        )
-
-    def _repr_html_(self) -> str:
-        return f"<p>{self.__repr__()}</p>" + self.summary.to_html(index=False)
 
 
 def cohen_kappa(
@@ -180,8 +199,8 @@ def cohen_kappa(
     )
 
 
-@dataclass(frozen=True)
-class SquareTableTest:
+@dataclass(frozen=True, repr=False)
+class SquareTableTest(ResultDisplay):
     """A chi-square test on a square table (Bowker symmetry or Stuart-Maxwell homogeneity).
 
     Attributes
@@ -194,6 +213,15 @@ class SquareTableTest:
         Number of pairs.
     note : str
         Any reduction applied (empty pairs or categories dropped).
+
+    Examples
+    --------
+    >>> from netstats.grading import bowker_test
+    >>> bowker_test([[10, 3, 1], [5, 12, 2], [0, 4, 9]])
+    SquareTableTest
+    Bowker test of symmetry (chi-square), 46 pairs
+      test  statistic  df  p_value  n note
+    bowker      2.167   3   0.5385 46
     """
 
     test: str
@@ -208,18 +236,19 @@ class SquareTableTest:
         """One-row tidy table."""
         return pd.DataFrame([self.__dict__])
 
+    @property
+    def method(self) -> str:
+        """One-line description (test, pairs, reductions)."""
+        name = {
+            "bowker": "Bowker test of symmetry",
+            "stuart_maxwell": "Stuart-Maxwell test of marginal homogeneity",
+        }.get(self.test, self.test)
+        note = f"; {self.note}" if self.note else ""
+        return f"{name} (chi-square), {plural(self.n, 'pair')}{note}"
+
     def to_frame(self) -> pd.DataFrame:
         """Same as :attr:`summary`."""
         return self.summary
-
-    def __repr__(self) -> str:
-        return (
-            f"SquareTableTest({self.test}: chi2 = {self.statistic:.4g}, df = {self.df:g}, "
-            f"p = {self.p_value:.4g}, n = {self.n})"
-        )
-
-    def _repr_html_(self) -> str:
-        return f"<p>{self.__repr__()}</p>"
 
 
 def bowker_test(table: npt.ArrayLike) -> SquareTableTest:

@@ -10,6 +10,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from netstats._display import ResultDisplay, plural
+from netstats._progress import progress_bar
 from netstats.exceptions import SchemaError, StatisticalWarning
 from netstats.grading._agreement import (
     Weights,
@@ -44,8 +46,8 @@ _KI67_STATS = ("bias", "loa_lower", "loa_upper", "ccc", *_ICC_FORMS)
 _COLUMNS = ["statistic", "estimate", "se", "ci_lower", "ci_upper", "conf_level", "ci_method", "n"]
 
 
-@dataclass(frozen=True)
-class ConcordanceResult:
+@dataclass(frozen=True, repr=False)
+class ConcordanceResult(ResultDisplay):
     """Agreement between the grades and Ki-67 of paired specimens.
 
     Attributes
@@ -76,6 +78,25 @@ class ConcordanceResult:
         ``analytic`` or ``cluster_bootstrap``.
     n_bootstrap : int
         Bootstrap replicates (0 when analytic).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> pairs = pd.DataFrame({
+    ...     "patient_id": ["P1", "P2", "P3", "P4"],
+    ...     "primary_who_grade": ["G1", "G2", "G2", "G1"],
+    ...     "metastasis_who_grade": ["G1", "G2", "G3", "G2"],
+    ...     "primary_ki67_percent": [1.0, 5.0, 12.0, 2.0],
+    ...     "metastasis_ki67_percent": [1.5, 6.0, 25.0, 4.0]})
+    >>> import warnings
+    >>> from netstats.grading import concordance
+    >>> with warnings.catch_warnings():
+    ...     warnings.simplefilter("ignore")  # four pairs are far too few; this only shows the API
+    ...     res = concordance(pairs)
+    >>> print(res.method)
+    Concordance of primary vs metastasis: 4 pairs / 4 patients; grade kappas, Bowker and Stuart-Maxwell tests, log Ki-67 Bland-Altman, CCC and ICC; analytic CIs
+    >>> int(res.cross_table.loc["G2", "G3"])
+    1
     """
 
     first: str
@@ -98,21 +119,25 @@ class ConcordanceResult:
         k = self.ki67.assign(analysis="ki67_log")
         return pd.concat([a, k], ignore_index=True)[["analysis", *_COLUMNS]]
 
+    @property
+    def method(self) -> str:
+        """One-line description (members, sizes, statistics, CI method)."""
+        if self.ci_method == "cluster_bootstrap":
+            ci = f"cluster bootstrap CIs ({self.n_bootstrap} resamples of patients)"
+        else:
+            ci = "analytic CIs"
+        return (
+            f"Concordance of {self.first} vs {self.second}: {plural(self.n_pairs, 'pair')} / "
+            f"{plural(self.n_patients, 'patient')}; grade kappas, Bowker and Stuart-Maxwell "
+            f"tests, log Ki-67 Bland-Altman, CCC and ICC; {ci}"
+        )
+
     def to_frame(self) -> pd.DataFrame:
         """Same as :attr:`summary`."""
         return self.summary
 
-    def __repr__(self) -> str:
-        a = self.agreement.set_index("statistic")["estimate"].astype(float)
-        return (
-            f"ConcordanceResult({self.first} vs {self.second}: {self.n_pairs} pairs, "
-            f"{self.n_patients} patients; agreement {a['observed_agreement']:.3f}, "
-            f"kappa {a['kappa']:.3f}, quadratic kappa "
-            f"{a['kappa_quadratic']:.3f}; CIs: {self.ci_method})"
-        )
-
-    def _repr_html_(self) -> str:
-        return f"<p>{self.__repr__()}</p>" + self.summary.to_html(index=False)
+    def _display_frame(self) -> pd.DataFrame:
+        return self.summary[["analysis", "statistic", "estimate", "ci_lower", "ci_upper", "n"]]
 
 
 def _grade_stats(t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -171,7 +196,7 @@ def concordance(
     log_offset: float = 0.0,
     conf_level: float = 0.95,
     random_state: int | np.random.Generator | None = None,
-    progress: bool = False,
+    progress: bool | None = None,
 ) -> ConcordanceResult:
     """Concordance of WHO grade and Ki-67 between the two members of specimen pairs.
 
@@ -199,8 +224,9 @@ def concordance(
         Confidence level.
     random_state : int or numpy.random.Generator, optional
         Seed of the bootstrap.
-    progress : bool, default=False
-        Show a tqdm progress bar during the bootstrap.
+    progress : bool or None, default=None
+        Show a progress bar during the bootstrap; ``None`` shows it in interactive use only
+        (Jupyter or a terminal), and ``TQDM_DISABLE`` turns it off.
 
     Returns
     -------
@@ -501,10 +527,8 @@ def _cluster_bootstrap(
     conf: float,
     n_boot: int,
     random_state: int | np.random.Generator | None,
-    progress: bool,
+    progress: bool | None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    from tqdm import tqdm
-
     rng = np.random.default_rng(random_state)
     patients = pd.unique(np.concatenate([cl_g, cl_k]))
     pos = {p: i for i, p in enumerate(patients)}
@@ -516,7 +540,8 @@ def _cluster_bootstrap(
     out_g = np.full((n_boot, len(_GRADE_STATS)), np.nan)
     out_k = np.full((n_boot, len(_KI67_STATS)), np.nan)
     with np.errstate(divide="ignore", invalid="ignore"):
-        for r in tqdm(range(n_boot), disable=not progress, desc="cluster bootstrap", unit="rep"):
+        bar = progress_bar(range(n_boot), progress=progress, desc="cluster bootstrap", unit="rep")
+        for r in bar:
             draw = rng.integers(0, patients.size, patients.size)
             sel = np.concatenate([rows_g[i] for i in draw])
             t = np.zeros((k, k))

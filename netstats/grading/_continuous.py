@@ -9,6 +9,8 @@ import numpy.typing as npt
 import pandas as pd
 from scipy import stats
 
+from netstats._display import ResultDisplay, plural
+
 __all__ = [
     "BlandAltmanResult",
     "bland_altman",
@@ -35,8 +37,8 @@ def _check_conf(conf_level: float) -> float:
     return float(conf_level)
 
 
-@dataclass(frozen=True)
-class BlandAltmanResult:
+@dataclass(frozen=True, repr=False)
+class BlandAltmanResult(ResultDisplay):
     """Bland-Altman analysis of two paired measurements.
 
     Attributes
@@ -54,6 +56,17 @@ class BlandAltmanResult:
         Constant added before taking logs.
     n : int
         Number of pairs.
+
+    Examples
+    --------
+    >>> from netstats.grading import bland_altman
+    >>> bland_altman([2.0, 5.0, 10.0, 1.5], [3.0, 6.0, 9.0, 2.5])
+    BlandAltmanResult
+    Bland-Altman on the natural-log scale (log(x)), ratios second / first; bias and limits of agreement with 95% CIs; 4 pairs
+    statistic  estimate     se  ci_lower  ci_upper  conf_level  ratio  ratio_ci_lower  ratio_ci_upper
+         bias    0.2483 0.1363   -0.1856    0.6822        0.95  1.282          0.8306           1.978
+    loa_lower   -0.2861 0.2573    -1.105    0.5326        0.95 0.7512          0.3313           1.703
+    loa_upper    0.7827 0.2573  -0.03602     1.601        0.95  2.187          0.9646            4.96
     """
 
     summary: pd.DataFrame
@@ -62,20 +75,23 @@ class BlandAltmanResult:
     offset: float
     n: int
 
+    @property
+    def method(self) -> str:
+        """One-line description (scale, difference, limits, pairs)."""
+        conf = float(self.summary["conf_level"].iloc[0])
+        if self.log:
+            offset = f" + {self.offset:g}" if self.offset else ""
+            scale = f"natural-log scale (log(x{offset})), ratios second / first"
+        else:
+            scale = "raw scale, differences second - first"
+        return (
+            f"Bland-Altman on the {scale}; bias and limits of agreement with "
+            f"{conf:.0%} CIs; {plural(self.n, 'pair')}"
+        )
+
     def to_frame(self) -> pd.DataFrame:
         """Same as :attr:`summary`."""
         return self.summary
-
-    def __repr__(self) -> str:
-        s = self.summary.set_index("statistic")["estimate"]
-        scale = "log scale" if self.log else "raw scale"
-        return (
-            f"BlandAltmanResult({scale}, n = {self.n}: bias = {s['bias']:.4g}, limits of agreement "
-            f"{s['loa_lower']:.4g} to {s['loa_upper']:.4g})"
-        )
-
-    def _repr_html_(self) -> str:
-        return f"<p>{self.__repr__()}</p>" + self.summary.to_html(index=False)
 
 
 def bland_altman(

@@ -9,13 +9,14 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from netstats._display import ResultDisplay, plural
 from netstats.exceptions import SchemaError, StatisticalWarning
 
 __all__ = ["CutpointResult", "ki67_cutpoint"]
 
 
-@dataclass(frozen=True)
-class CutpointResult:
+@dataclass(frozen=True, repr=False)
+class CutpointResult(ResultDisplay):
     """Maximally selected log-rank statistic over cut-points of a marker.
 
     Attributes
@@ -37,6 +38,23 @@ class CutpointResult:
         One row per candidate cut: ``cut``, ``n_below`` (marker <= cut), ``statistic``.
     excluded : pandas.DataFrame
         ``reason``, ``n_rows``.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> import numpy as np, pandas as pd
+    >>> from netstats.grading import ki67_cutpoint
+    >>> rng = np.random.default_rng(1)
+    >>> ki = rng.uniform(1, 40, 80)
+    >>> d = pd.DataFrame({"months": rng.exponential(30 / (1 + (ki > 10)), 80),
+    ...                   "death": 1, "ki67_percent": ki.round()})
+    >>> with warnings.catch_warnings():
+    ...     warnings.simplefilter("ignore")  # the optimism warning every selected cut carries
+    ...     res = ki67_cutpoint(d, time="months", event="death")
+    >>> print(res.method)
+    Maximally selected log-rank statistic, Lausen-Schumacher (1992) p corrected for the search over cuts with 10%-90% of patients below; 80 patients, 80 events
+    >>> bool(res.p_value > res.p_value_naive)
+    True
     """
 
     cutpoint: float
@@ -69,19 +87,18 @@ class CutpointResult:
             ]
         )
 
+    @property
+    def method(self) -> str:
+        """One-line description (statistic, p-value correction, search range, sizes)."""
+        return (
+            f"Maximally selected log-rank statistic, Lausen-Schumacher (1992) p corrected for "
+            f"the search over cuts with {self.minprop:.0%}-{self.maxprop:.0%} of patients "
+            f"below; {plural(self.n, 'patient')}, {plural(self.n_events, 'event')}"
+        )
+
     def to_frame(self) -> pd.DataFrame:
         """Same as :attr:`summary`."""
         return self.summary
-
-    def __repr__(self) -> str:
-        return (
-            f"CutpointResult(maximally selected log-rank statistic: cut {self.cutpoint:g}, "
-            f"M = {self.statistic:.3f}, corrected p = {self.p_value:.4g} (Lau92); "
-            f"n = {self.n}, {self.n_events} events)"
-        )
-
-    def _repr_html_(self) -> str:
-        return f"<p>{self.__repr__()}</p>"
 
 
 def _logrank_scores(time: np.ndarray, event: np.ndarray) -> np.ndarray:

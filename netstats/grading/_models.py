@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from netstats._display import ResultDisplay, plural
 from netstats.exceptions import SchemaError, StatisticalWarning
 from netstats.grading._pairs import DAYS_PER_MONTH, PairSet, check_pathology
 from netstats.grading._who import GRADES
@@ -27,8 +28,8 @@ __all__ = [
 MIN_EVENTS_PER_PARAMETER = 10
 
 
-@dataclass(frozen=True)
-class DiscordanceModelResult:
+@dataclass(frozen=True, repr=False)
+class DiscordanceModelResult(ResultDisplay):
     """Logistic GEE of grade discordance between paired specimens.
 
     Attributes
@@ -49,6 +50,23 @@ class DiscordanceModelResult:
         Pairs and patients used, pairs with the outcome.
     excluded : pandas.DataFrame
         ``reason``, ``n_pairs``.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> import numpy as np, pandas as pd
+    >>> from netstats.grading import discordance_model
+    >>> rng = np.random.default_rng(0)
+    >>> pairs = pd.DataFrame({
+    ...     "patient_id": np.repeat(np.arange(30), 2),
+    ...     "primary_who_grade": rng.choice(["G1", "G2"], 60),
+    ...     "metastasis_who_grade": rng.choice(["G1", "G2"], 60),
+    ...     "months_between": rng.uniform(0, 24, 60)})
+    >>> with warnings.catch_warnings():
+    ...     warnings.simplefilter("ignore")
+    ...     fit = discordance_model(pairs, covariates=["months_between"])
+    >>> print(fit.method)  # doctest: +ELLIPSIS
+    Logistic GEE of discordant, exchangeable working correlation, robust SE clustered on patient_id; 60 pairs / 30 patients, ... discordant: discordant ~ months_between
     """
 
     summary: pd.DataFrame
@@ -61,18 +79,19 @@ class DiscordanceModelResult:
     n_events: int
     excluded: pd.DataFrame
 
+    @property
+    def method(self) -> str:
+        """One-line description (model, working correlation, sizes, formula)."""
+        return (
+            f"Logistic GEE of {self.outcome}, {self.cov_struct} working correlation, robust SE "
+            f"clustered on patient_id; {plural(self.n_pairs, 'pair')} / "
+            f"{plural(self.n_patients, 'patient')}, {self.n_events} {self.outcome}: "
+            f"{self.formula}"
+        )
+
     def to_frame(self) -> pd.DataFrame:
         """Same as :attr:`summary`."""
         return self.summary
-
-    def __repr__(self) -> str:
-        return (
-            f"DiscordanceModelResult(logistic GEE, {self.cov_struct} working correlation, robust SE: "
-            f"{self.formula}; {self.n_pairs} pairs, {self.n_patients} patients, {self.n_events} events)"
-        )
-
-    def _repr_html_(self) -> str:
-        return f"<p>{self.__repr__()}</p>" + self.summary.to_html(index=False)
 
 
 _DEFAULT_COVARIATES = (
@@ -279,8 +298,8 @@ def discordance_model(
     )
 
 
-@dataclass(frozen=True)
-class Ki67TrajectoryResult:
+@dataclass(frozen=True, repr=False)
+class Ki67TrajectoryResult(ResultDisplay):
     """Linear mixed model of log Ki-67 over time within patients.
 
     Attributes
@@ -306,6 +325,23 @@ class Ki67TrajectoryResult:
         ``reason``, ``n_specimens``.
     converged : bool
         Optimiser convergence.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from netstats.grading import ki67_trajectory_model
+    >>> path = pd.DataFrame({
+    ...     "patient_id": ["A", "A", "A", "B", "B", "C", "C"],
+    ...     "sample_id": list("1234567"),
+    ...     "sample_date": pd.to_datetime(["2018-01-01", "2019-01-01", "2020-01-01",
+    ...                                    "2018-06-01", "2020-06-01", "2019-01-01", "2021-01-01"]),
+    ...     "site": "liver", "specimen_type": "core_biopsy",
+    ...     "ki67_percent": [2.0, 3.5, 6.0, 10.0, 14.0, 1.0, 2.2]})
+    >>> fit = ki67_trajectory_model(path, random_slope=False)
+    >>> print(fit.method)
+    Linear mixed model (REML) of log(Ki-67) ~ years, random intercept per patient; 7 specimens / 3 patients
+    >>> bool(fit.summary.set_index("term").loc["years", "fold_change"] > 1)
+    True
     """
 
     summary: pd.DataFrame
@@ -318,22 +354,21 @@ class Ki67TrajectoryResult:
     excluded: pd.DataFrame
     converged: bool
 
+    @property
+    def method(self) -> str:
+        """One-line description (model, random effects, sizes, convergence)."""
+        effects = "intercept and slope" if self.random_slope else "intercept"
+        offset = f" + {self.offset:g}" if self.offset else ""
+        conv = "" if self.converged else "; optimiser did NOT converge"
+        return (
+            f"Linear mixed model (REML) of log(Ki-67{offset}) ~ years, random {effects} per "
+            f"patient; {plural(self.n_specimens, 'specimen')} / "
+            f"{plural(self.n_patients, 'patient')}{conv}"
+        )
+
     def to_frame(self) -> pd.DataFrame:
         """Same as :attr:`summary`."""
         return self.summary
-
-    def __repr__(self) -> str:
-        s = self.summary
-        fold = s.loc[s["term"] == "years", "fold_change"].to_numpy(dtype=float)[0]
-        return (
-            f"Ki67TrajectoryResult(linear mixed model, REML, log Ki-67 ~ years, random "
-            f"{'intercept and slope' if self.random_slope else 'intercept'}: "
-            f"fold change per year {fold:.3f}; "
-            f"{self.n_specimens} specimens, {self.n_patients} patients)"
-        )
-
-    def _repr_html_(self) -> str:
-        return f"<p>{self.__repr__()}</p>" + self.summary.to_html(index=False)
 
 
 def _fit_mixed(model: Any) -> tuple[Any, bool]:

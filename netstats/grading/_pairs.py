@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from netstats import vocab
+from netstats._display import ResultDisplay, plural
 from netstats.exceptions import SchemaError
 from netstats.grading._who import GradingScheme, who_grade_detail
 
@@ -55,6 +56,15 @@ def check_pathology(pathology: pd.DataFrame) -> None:
     SchemaError
         Missing columns, unknown ``site``/``specimen_type`` labels, Ki-67 outside [0, 100],
         duplicated ``sample_id``, or unparseable ``sample_date``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from netstats.grading import check_pathology
+    >>> check_pathology(pd.DataFrame({"patient_id": ["P1"], "ki67_percent": [12.0]}))
+    Traceback (most recent call last):
+    ...
+    netstats.exceptions.SchemaError: pathology table lacks required column(s): sample_id, sample_date, site, specimen_type
     """
     if not isinstance(pathology, pd.DataFrame):
         raise TypeError(f"pathology must be a pandas DataFrame, got {type(pathology).__name__}")
@@ -94,8 +104,8 @@ def check_pathology(pathology: pd.DataFrame) -> None:
         )
 
 
-@dataclass(frozen=True)
-class PairSet:
+@dataclass(frozen=True, repr=False)
+class PairSet(ResultDisplay):
     """Paired specimens and the specimens left out.
 
     Attributes
@@ -108,6 +118,27 @@ class PairSet:
         Pair kind.
     first, second : str
         Column prefixes of the two members (pass them to ``concordance``).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from netstats.grading import build_pairs
+    >>> path = pd.DataFrame({
+    ...     "patient_id": ["P1", "P1", "P2", "P2", "P3"],
+    ...     "sample_id": ["S1", "S2", "S3", "S4", "S5"],
+    ...     "sample_date": pd.to_datetime(["2020-01-01", "2020-02-01", "2019-03-01",
+    ...                                    "2021-06-01", "2020-01-01"]),
+    ...     "site": ["primary", "liver", "primary", "lymph_node", "liver"],
+    ...     "specimen_type": ["resection", "core_biopsy", "resection", "core_biopsy",
+    ...                       "core_biopsy"],
+    ...     "ki67_percent": [2.0, 8.0, 15.0, 30.0, 4.0]})
+    >>> ps = build_pairs(path)
+    >>> print(ps.method)
+    primary_metastasis specimen pairs (primary vs metastasis): 2 pairs from 2 patients; 1 specimen excluded
+    >>> ps.pairs[["patient_id", "primary_who_grade", "metastasis_who_grade", "timing"]]
+      patient_id primary_who_grade metastasis_who_grade        timing
+    0         P1                G1                   G2   synchronous
+    1         P2                G2                   G3  metachronous
     """
 
     pairs: pd.DataFrame
@@ -132,18 +163,22 @@ class PairSet:
         ]
         return pd.DataFrame(rows, columns=["item", "count"])
 
+    @property
+    def method(self) -> str:
+        """One-line description (pair kind, sizes, exclusions)."""
+        n_patients = self.pairs["patient_id"].nunique()
+        return (
+            f"{self.kind} specimen pairs ({self.first} vs {self.second}): "
+            f"{plural(len(self.pairs), 'pair')} from {plural(n_patients, 'patient')}; "
+            f"{plural(len(self.excluded), 'specimen')} excluded"
+        )
+
     def to_frame(self) -> pd.DataFrame:
         """The pairs table."""
         return self.pairs
 
-    def __repr__(self) -> str:
-        return (
-            f"PairSet({self.kind}: {len(self.pairs)} pairs from {self.pairs['patient_id'].nunique()} "
-            f"patients; {len(self.excluded)} specimens excluded)"
-        )
-
-    def _repr_html_(self) -> str:
-        return f"<p>{self.__repr__()}</p>" + self.summary.to_html(index=False)
+    def _display_frame(self) -> pd.DataFrame:
+        return self.summary
 
 
 def _intervening(pairs: pd.DataFrame, therapy_lines: pd.DataFrame, d1: str, d2: str) -> pd.Series:

@@ -11,6 +11,7 @@ import numpy.typing as npt
 import pandas as pd
 from scipy import stats
 
+from netstats._display import ResultDisplay, plural
 from netstats.exceptions import SchemaError, StatisticalWarning
 from netstats.survival._cox import cox
 from netstats.survival._cox_design import rcs_basis as _rcs_basis
@@ -46,6 +47,15 @@ def rcs_basis(x: npt.ArrayLike, knots: npt.ArrayLike) -> np.ndarray:
     References
     ----------
     Harrell FE. Regression Modeling Strategies, 2nd ed. Springer 2015, section 2.4.5.
+
+    Examples
+    --------
+    >>> from netstats.grading import rcs_basis
+    >>> rcs_basis([1.0, 2.0, 3.0, 4.0], [1.0, 2.5, 4.0]).round(3)
+    array([[1.   , 0.   ],
+           [2.   , 0.111],
+           [3.   , 0.861],
+           [4.   , 2.25 ]])
     """
     t = np.asarray(knots, dtype=float)
     if t.size < 3 or np.any(np.diff(t) <= 0):
@@ -53,8 +63,8 @@ def rcs_basis(x: npt.ArrayLike, knots: npt.ArrayLike) -> np.ndarray:
     return _rcs_basis(x, t)
 
 
-@dataclass(frozen=True)
-class Ki67HazardResult:
+@dataclass(frozen=True, repr=False)
+class Ki67HazardResult(ResultDisplay):
     """Cox models of Ki-67: log-linear (per doubling) and restricted cubic spline.
 
     Attributes
@@ -78,6 +88,19 @@ class Ki67HazardResult:
         Patients and events used.
     excluded : pandas.DataFrame
         ``reason``, ``n_rows``.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> from netstats.grading import ki67_hazard
+    >>> rng = np.random.default_rng(3)
+    >>> ki = rng.lognormal(1.6, 0.9, 150)
+    >>> d = pd.DataFrame({"months": rng.exponential(40 / ki**0.4), "death": 1, "ki67_percent": ki})
+    >>> res = ki67_hazard(d, time="months", event="death")
+    >>> print(res.method)  # doctest: +ELLIPSIS
+    Cox PH (Efron ties) of Ki-67: HR per doubling (log-linear) and restricted cubic spline of log2 Ki-67 (3 knots, HR 1 at ...%); 150 patients, 150 events
+    >>> res.curve.columns.tolist()
+    ['ki67_percent', 'hazard_ratio', 'ci_lower', 'ci_upper', 'conf_level']
     """
 
     per_doubling: pd.DataFrame
@@ -97,22 +120,18 @@ class Ki67HazardResult:
         out["p_nonlinear"] = float(self.nonlinearity["p_value"].iloc[0])
         return out
 
+    @property
+    def method(self) -> str:
+        """One-line description (models, spline, sizes)."""
+        return (
+            f"Cox PH (Efron ties) of Ki-67: HR per doubling (log-linear) and restricted cubic "
+            f"spline of log2 Ki-67 ({len(self.knots)} knots, HR 1 at {self.reference:g}%); "
+            f"{plural(self.n, 'patient')}, {plural(self.n_events, 'event')}"
+        )
+
     def to_frame(self) -> pd.DataFrame:
         """Same as :attr:`summary`."""
         return self.summary
-
-    def __repr__(self) -> str:
-        hr = self.per_doubling.iloc[0]
-        return (
-            f"Ki67HazardResult(Cox, Efron ties; HR per doubling of Ki-67 "
-            f"{hr['hazard_ratio']:.3f} ({hr['ci_lower']:.3f}-{hr['ci_upper']:.3f}); "
-            f"restricted cubic spline with {len(self.knots)} knots, p non-linear "
-            f"{float(self.nonlinearity['p_value'].iloc[0]):.3g}; n = {self.n}, "
-            f"{self.n_events} events)"
-        )
-
-    def _repr_html_(self) -> str:
-        return f"<p>{self.__repr__()}</p>" + self.summary.to_html(index=False)
 
 
 def _fit_cox(df: pd.DataFrame, cols: list[str]) -> tuple[np.ndarray, np.ndarray]:

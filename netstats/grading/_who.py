@@ -65,6 +65,15 @@ class GradingScheme:
         Mitotic-count cut-offs per 2 mm^2.
     reference : str
         Source of the cut-offs.
+
+    Examples
+    --------
+    >>> from netstats.grading import WHO2019, GradingScheme, who_grade
+    >>> WHO2019.ki67_g2_lower, WHO2019.ki67_g3_above
+    (3.0, 20.0)
+    >>> strict = GradingScheme("strict", 2.0, 20.0, 2.0, 20.0, reference="illustration only")
+    >>> who_grade([2.5], scheme=strict).tolist()
+    ['G2']
     """
 
     name: str
@@ -110,6 +119,12 @@ def get_scheme(scheme: str | GradingScheme) -> GradingScheme:
         If the name is unknown.
     TypeError
         If ``scheme`` is neither a string nor a GradingScheme.
+
+    Examples
+    --------
+    >>> from netstats.grading import get_scheme
+    >>> get_scheme("who2019").name
+    'who2019'
     """
     if isinstance(scheme, GradingScheme):
         return scheme

@@ -77,6 +77,24 @@ def grade_heatmap(
     matplotlib.axes.Axes
         Rows (y) are the first member's grade, columns (x) the second's; the diagonal is
         agreement.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> import pandas as pd
+    >>> from netstats import grading, plots
+    >>> pairs = pd.DataFrame({
+    ...     "patient_id": ["P1", "P2", "P3", "P4", "P5", "P6"],
+    ...     "primary_who_grade": ["G1", "G2", "G2", "G1", "G1", "G3"],
+    ...     "metastasis_who_grade": ["G1", "G2", "G3", "G2", "G1", "G3"],
+    ...     "primary_ki67_percent": [1.0, 5.0, 12.0, 2.0, 1.5, 30.0],
+    ...     "metastasis_ki67_percent": [1.5, 6.0, 25.0, 4.0, 2.0, 35.0]})
+    >>> with warnings.catch_warnings():
+    ...     warnings.simplefilter("ignore")  # six pairs: far too few, this only shows the API
+    ...     res = grading.concordance(pairs)
+    >>> ax = plots.grade_heatmap(res, normalize=True)
+    >>> ax.get_xlabel(), ax.get_ylabel()
+    ('metastasis grade', 'primary grade')
     """
     _check(result, ConcordanceResult, "result")
     ax = _axes(ax)
@@ -113,6 +131,24 @@ def grade_migration(result: ConcordanceResult, *, ax: Axes | None = None) -> Axe
         Grades on two vertical axes (x = 0 first member, x = 1 second); one line per non-empty
         cell of the cross-table, width proportional to its count and coloured by the first
         grade; line labels give the counts.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> import pandas as pd
+    >>> from netstats import grading, plots
+    >>> pairs = pd.DataFrame({
+    ...     "patient_id": ["P1", "P2", "P3", "P4", "P5", "P6"],
+    ...     "primary_who_grade": ["G1", "G2", "G2", "G1", "G1", "G3"],
+    ...     "metastasis_who_grade": ["G1", "G2", "G3", "G2", "G1", "G3"],
+    ...     "primary_ki67_percent": [1.0, 5.0, 12.0, 2.0, 1.5, 30.0],
+    ...     "metastasis_ki67_percent": [1.5, 6.0, 25.0, 4.0, 2.0, 35.0]})
+    >>> with warnings.catch_warnings():
+    ...     warnings.simplefilter("ignore")  # six pairs: far too few, this only shows the API
+    ...     res = grading.concordance(pairs)
+    >>> ax = plots.grade_migration(res)
+    >>> [t.get_text() for t in ax.get_xticklabels()]
+    ['primary', 'metastasis']
     """
     _check(result, ConcordanceResult, "result")
     ax = _axes(ax)
@@ -174,6 +210,13 @@ def bland_altman_plot(
     -------
     matplotlib.axes.Axes
         On the log scale the right-hand labels give the ratios second / first.
+
+    Examples
+    --------
+    >>> from netstats import grading, plots
+    >>> ax = plots.bland_altman_plot(grading.bland_altman([2.0, 5, 10, 1.5], [3.0, 6, 9, 2.5]))
+    >>> ax.get_xlabel()
+    'mean of log Ki-67'
     """
     if isinstance(result, ConcordanceResult):
         if result.bland_altman is None:
@@ -226,6 +269,21 @@ def ki67_trajectories(
     -------
     matplotlib.axes.Axes
         Log-scaled y axis in Ki-67 %; x in years since the patient's first specimen.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from netstats import grading, plots
+    >>> path = pd.DataFrame({
+    ...     "patient_id": ["A", "A", "A", "B", "B", "C", "C"],
+    ...     "sample_id": list("1234567"),
+    ...     "sample_date": pd.to_datetime(["2018-01-01", "2019-01-01", "2020-01-01",
+    ...                                    "2018-06-01", "2020-06-01", "2019-01-01", "2021-01-01"]),
+    ...     "site": "liver", "specimen_type": "core_biopsy",
+    ...     "ki67_percent": [2.0, 3.5, 6.0, 10.0, 14.0, 1.0, 2.2]})
+    >>> ax = plots.ki67_trajectories(grading.ki67_trajectory_model(path, random_slope=False))
+    >>> ax.get_yscale(), ax.get_xlabel()
+    ('log', 'years since first specimen')
     """
     _check(result, Ki67TrajectoryResult, "result")
     ax = _axes(ax)
@@ -284,6 +342,13 @@ def grade_probability_plot(
     -------
     matplotlib.axes.Axes
         Probability (0-1) against observed Ki-67 (%), coloured by grade.
+
+    Examples
+    --------
+    >>> from netstats import grading, plots
+    >>> ax = plots.grade_probability_plot(grading.grade_probability_curve([200, 500]))
+    >>> ax.get_xlabel(), ax.get_ylabel()
+    ('observed Ki-67 (%)', 'P(true grade)')
     """
     need = {"cells_counted", "ki67_percent", "grade", "probability"}
     if not isinstance(curve, pd.DataFrame) or not need <= set(curve.columns):
@@ -325,6 +390,19 @@ def ki67_hazard_plot(result: Ki67HazardResult, *, ax: Axes | None = None) -> Axe
     -------
     matplotlib.axes.Axes
         Log-log axes; a dotted line at HR 1 and a marker at the reference Ki-67.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> import numpy as np, pandas as pd
+    >>> from netstats import grading, plots
+    >>> rng = np.random.default_rng(1)
+    >>> ki = rng.uniform(1, 40, 80)
+    >>> d = pd.DataFrame({"months": rng.exponential(30 / (1 + (ki > 10)), 80),
+    ...                   "death": 1, "ki67_percent": ki.round()})
+    >>> ax = plots.ki67_hazard_plot(grading.ki67_hazard(d, time="months", event="death"))
+    >>> ax.get_xscale(), ax.get_xlabel()
+    ('log', 'Ki-67 (%)')
     """
     _check(result, Ki67HazardResult, "result")
     ax = _axes(ax)
@@ -359,6 +437,22 @@ def cutpoint_plot(result: CutpointResult, *, ax: Axes | None = None) -> Axes:
     -------
     matplotlib.axes.Axes
         Step plot of the statistic with a vertical line at the selected cut.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> import numpy as np, pandas as pd
+    >>> from netstats import grading, plots
+    >>> rng = np.random.default_rng(1)
+    >>> ki = rng.uniform(1, 40, 80)
+    >>> d = pd.DataFrame({"months": rng.exponential(30 / (1 + (ki > 10)), 80),
+    ...                   "death": 1, "ki67_percent": ki.round()})
+    >>> with warnings.catch_warnings():
+    ...     warnings.simplefilter("ignore")  # the optimism warning of a selected cut
+    ...     cut = grading.ki67_cutpoint(d, time="months", event="death")
+    >>> ax = plots.cutpoint_plot(cut)
+    >>> ax.get_ylabel()
+    'standardised log-rank statistic'
     """
     _check(result, CutpointResult, "result")
     ax = _axes(ax)

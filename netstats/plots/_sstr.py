@@ -53,6 +53,15 @@ def calibration(curve: pd.DataFrame, *, ax: Axes | None = None, label: str | Non
     -------
     matplotlib.axes.Axes
         The axes drawn on.
+
+    Examples
+    --------
+    >>> from netstats import plots, sstr
+    >>> y = [0, 0, 1, 1, 0, 1, 1, 0]
+    >>> prob = [0.1, 0.4, 0.35, 0.8, 0.2, 0.9, 0.6, 0.5]
+    >>> ax = plots.calibration(sstr.calibration_curve(y, prob, n_bins=2))
+    >>> ax.get_xlabel()
+    'Predicted probability of SSTR positivity'
     """
     _require(curve, ["mean_predicted", "observed", "ci_lower", "ci_upper"], "calibration_curve")
     ax = _axes(ax)
@@ -86,6 +95,15 @@ def decision_curve(dc: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
     matplotlib.axes.Axes
         One line per strategy; the y-axis is floored just below zero so that the
         treat-all line's steep negative tail does not hide the others.
+
+    Examples
+    --------
+    >>> from netstats import plots, sstr
+    >>> y = [0, 0, 1, 1, 0, 1, 1, 0]
+    >>> prob = [0.1, 0.4, 0.35, 0.8, 0.2, 0.9, 0.6, 0.5]
+    >>> ax = plots.decision_curve(sstr.decision_curve(y, prob))
+    >>> ax.get_xlabel(), ax.get_ylabel()
+    ('Threshold probability', 'Net benefit')
     """
     _require(dc, ["threshold", "strategy", "net_benefit"], "decision_curve")
     ax = _axes(ax)
@@ -130,6 +148,15 @@ def roc(
     -------
     matplotlib.axes.Axes
         The axes drawn on.
+
+    Examples
+    --------
+    >>> from netstats import plots, sstr
+    >>> y = [0, 0, 1, 1, 0, 1, 1, 0]
+    >>> prob = [0.1, 0.4, 0.35, 0.8, 0.2, 0.9, 0.6, 0.5]
+    >>> ax = plots.roc(sstr.roc_curve(y, prob), auc=sstr.auroc_delong(y, prob), label="model")
+    >>> [t.get_text() for t in ax.get_legend().get_texts()]
+    ['model (AUROC 0.875, 95% CI 0.592-1.000)']
     """
     _require(curve, ["false_positive_rate", "true_positive_rate"], "roc_curve")
     ax = _axes(ax)
@@ -169,6 +196,15 @@ def scan_trajectory(
     matplotlib.axes.Axes
         The Krenning-score axes: filled markers are positive scans, open markers
         negative, by the trajectory's rule; therapy lines are horizontal bars below 0.
+
+    Examples
+    --------
+    >>> import netstats
+    >>> from netstats import plots, sstr
+    >>> cohort = netstats.simulate_cohort(n_patients=150, seed=1)
+    >>> ax = plots.scan_trajectory(sstr.scan_trajectory(cohort, "P000013"))
+    >>> ax.get_ylabel()
+    'Krenning score'
     """
     from matplotlib.dates import date2num
 

@@ -262,6 +262,23 @@ def format_table_one(
         ``"SMD g1 vs g2"`` column per pair of groups (3 decimals).  Cells read
         ``"n (%)"``, ``"mean (SD)"`` or ``"median [Q1, Q3]"``; ``"*"`` marks a withheld
         value.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from netstats.report import format_table_one
+    >>> from netstats.tables import table_one
+    >>> df = pd.DataFrame({"age": [50.0, 60, 70, 65, 55, 61, 72],
+    ...                    "grade": ["G1", "G1", "G2", "G2", "G1", "G1", "G3"]})
+    >>> format_table_one(table_one(df, columns=["age", "grade"]), threshold=3)
+             variable    level     Overall
+    0               n                    7
+    1  age, mean (SD)           61.9 (7.9)
+    2  age, mean (SD)  Missing           0
+    3    grade, n (%)       G1           *
+    4    grade, n (%)       G2           *
+    5    grade, n (%)       G3           *
+    6    grade, n (%)  Missing           0
     """
     from netstats.report._privacy import suppress_table_one
 

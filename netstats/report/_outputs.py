@@ -39,7 +39,22 @@ PNG_DPI = 150
 
 @dataclass(frozen=True)
 class TableOutput:
-    """A table written to CSV; displays as an HTML table with its caption."""
+    """A table written to CSV; displays as an HTML table with its caption.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> import pandas as pd
+    >>> from netstats.report import ReportOutputs
+    >>> out = ReportOutputs(tempfile.mkdtemp())
+    >>> shown = out.table("grades", pd.DataFrame({"grade": ["G1", "G2"], "n": [12, 7]}),
+    ...                   caption="Grades at diagnosis")
+    >>> print(repr(shown))
+    grades: Grades at diagnosis
+    grade  n
+       G1 12
+       G2  7
+    """
 
     name: str
     frame: pd.DataFrame
@@ -57,7 +72,20 @@ class TableOutput:
 
 @dataclass(frozen=True)
 class FigureOutput:
-    """A figure written to PNG and SVG; displays as the PNG."""
+    """A figure written to PNG and SVG; displays as the PNG.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> import matplotlib.pyplot as plt
+    >>> from netstats.report import ReportOutputs
+    >>> out = ReportOutputs(tempfile.mkdtemp())
+    >>> fig, ax = plt.subplots()
+    >>> _ = ax.plot([0, 1], [1, 0])
+    >>> shown = out.figure("line", fig, caption="A line")
+    >>> shown.png[:4], sorted(p.suffix for p in (out.root / "figures").iterdir())
+    (b'\\x89PNG', ['.png', '.svg'])
+    """
 
     name: str
     png: bytes

@@ -36,7 +36,21 @@ DEFAULT_THRESHOLD = 5
 
 
 class PrivacyError(NetstatsError, ValueError):
-    """A rendered output holds a patient identifier or a full date."""
+    """A rendered output holds a patient identifier or a full date.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> from netstats.report import PrivacyError, check_outputs
+    >>> folder = Path(tempfile.mkdtemp())
+    >>> _ = (folder / "table.csv").write_text("patient,grade\\nP000001,G2\\n")
+    >>> try:
+    ...     check_outputs(folder, identifiers=["P000001"])
+    ... except PrivacyError as exc:
+    ...     print(len(exc.findings), exc.findings[0].kind)
+    1 identifier
+    """
 
     def __init__(self, message: str, findings: Sequence[Any] = ()) -> None:
         super().__init__(message)
@@ -342,6 +356,20 @@ def suppress_table_one(
     ------
     PrivacyError
         When a withheld count could still be derived from a published total.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from netstats.report import suppress_table_one
+    >>> from netstats.tables import table_one
+    >>> df = pd.DataFrame({"grade": ["G1", "G1", "G1", "G1", "G2", "G2", "G3"]})
+    >>> shown = suppress_table_one(table_one(df, columns=["grade"]), threshold=3)
+    >>> shown.summary[["level", "n", "suppressed"]].iloc[1:]
+         level     n     suppressed
+    1       G1  <NA>  complementary
+    2       G2  <NA>        primary
+    3       G3  <NA>        primary
+    4  Missing     0
     """
     from netstats.tables import OVERALL, TableOneResult
 

@@ -14,6 +14,8 @@ from typing import Any
 
 import pandas as pd
 
+from netstats._display import ResultDisplay, plural
+
 __all__ = ["KEY_PACKAGES", "Provenance", "file_sha256", "git_commit", "input_files", "provenance"]
 
 #: Packages whose versions every report records.
@@ -32,7 +34,18 @@ _TABLE_SUFFIXES = (".csv", ".parquet", ".xlsx", ".xls", ".sas7bdat", ".sav", ".d
 
 
 def file_sha256(path: str | Path, *, chunk_size: int = 1 << 20) -> str:
-    """SHA-256 hex digest of a file's bytes."""
+    """SHA-256 hex digest of a file's bytes.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> from netstats.report import file_sha256
+    >>> path = Path(tempfile.mkdtemp()) / "t.csv"
+    >>> _ = path.write_text("a,b\\n1,2\\n")
+    >>> file_sha256(path)
+    '492d5ea496056f1a6a6592241032fab764c321596317930b4fa0e1e8bc3b7470'
+    """
     digest = hashlib.sha256()
     with Path(path).open("rb") as fh:
         while chunk := fh.read(chunk_size):
@@ -88,8 +101,8 @@ def _version(package: str) -> str:
         return "not installed"
 
 
-@dataclass(frozen=True)
-class Provenance:
+@dataclass(frozen=True, repr=False)
+class Provenance(ResultDisplay):
     """Where a report's numbers come from.
 
     Attributes
@@ -112,6 +125,15 @@ class Provenance:
         Versions of :data:`KEY_PACKAGES`.
     rendered_at : str or None
         Render timestamp (UTC, ISO 8601), set by the renderer.
+
+    Examples
+    --------
+    >>> from netstats.report import provenance
+    >>> prov = provenance(None, seeds={"bootstrap": 1})
+    >>> print(prov.method)  # doctest: +ELLIPSIS
+    netstats ... (commit ...); 0 input files from not given
+    >>> prov.to_frame().set_index("item").loc["seed bootstrap", "value"]
+    '1'
     """
 
     netstats_version: str
@@ -126,6 +148,16 @@ class Provenance:
     platform: str = ""
     packages: dict[str, str] = field(default_factory=dict)
     rendered_at: str | None = None
+
+    @property
+    def method(self) -> str:
+        """One-line description (code version, inputs, render time)."""
+        commit = (self.git_commit or "unknown")[:12] + (" modified" if self.git_dirty else "")
+        when = f", rendered {self.rendered_at}" if self.rendered_at else ""
+        return (
+            f"netstats {self.netstats_version} (commit {commit}); "
+            f"{plural(len(self.files), 'input file')} from {self.data_source}{when}"
+        )
 
     def to_frame(self) -> pd.DataFrame:
         """Key/value table (``item``, ``value``), files and packages included."""
@@ -145,19 +177,6 @@ class Provenance:
         rows += [("python", self.python), ("platform", self.platform)]
         rows += [(k, v) for k, v in self.packages.items()]
         return pd.DataFrame(rows, columns=["item", "value"])
-
-    def __repr__(self) -> str:
-        commit = (self.git_commit or "unknown")[:12]
-        return (
-            f"<Provenance: netstats {self.netstats_version} ({commit}), "
-            f"{len(self.files)} input file(s) from {self.data_source}>"
-        )
-
-    def _repr_html_(self) -> str:
-        return (
-            "<p>Provenance: code version, input data SHA-256, rules, seeds, environment.</p>"
-            + self.to_frame().to_html(index=False, escape=True)
-        )
 
 
 def _redact(source: str) -> str:

@@ -57,7 +57,22 @@ _PARTIAL, _OLD = "partial", "old"
 
 
 class DestinationError(NetstatsError, ValueError):
-    """The report folder cannot be written (replacing it would delete other files)."""
+    """The report folder cannot be written (replacing it would delete other files).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> from netstats.report import DestinationError
+    >>> from netstats.report._publish import check_destination
+    >>> out = Path(tempfile.mkdtemp())
+    >>> _ = (out / "thesis.docx").write_text("not a report")
+    >>> try:
+    ...     check_destination(out)
+    ... except DestinationError as exc:
+    ...     print("is not a netstats report" in str(exc))
+    True
+    """
 
 
 # --------------------------------------------------------------------------------------
@@ -67,6 +82,19 @@ def is_report(folder: str | Path) -> bool:
     """Whether ``folder`` holds a netstats report (it has ``report.json``).
 
     Reports rendered before the manifest existed are recognised by their ``index.html``.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> from netstats.report._publish import write_report_manifest
+    >>> folder = Path(tempfile.mkdtemp())
+    >>> _ = (folder / "index.html").write_text("<h1>report</h1>")
+    >>> _ = write_report_manifest(folder, notebooks=["01_counts"], rendered_at="2026-01-01",
+    ...                           parameters={})
+    >>> from netstats.report import is_report
+    >>> is_report(folder), is_report(tempfile.mkdtemp())
+    (True, False)
     """
     folder = Path(folder)
     manifest = folder / REPORT_MANIFEST
@@ -292,6 +320,22 @@ def verify_report(folder: str | Path) -> list[str]:
     list of str
         Problems found (missing manifest, missing, changed or unlisted files); empty when
         the report is complete and unchanged.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> from netstats.report._publish import write_report_manifest
+    >>> folder = Path(tempfile.mkdtemp())
+    >>> _ = (folder / "index.html").write_text("<h1>report</h1>")
+    >>> _ = write_report_manifest(folder, notebooks=["01_counts"], rendered_at="2026-01-01",
+    ...                           parameters={})
+    >>> from netstats.report import verify_report
+    >>> verify_report(folder)
+    []
+    >>> _ = (folder / "index.html").write_text("<h1>edited</h1>")
+    >>> verify_report(folder)
+    ['index.html: changed since the render']
     """
     from netstats.report._provenance import file_sha256
 

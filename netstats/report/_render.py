@@ -25,7 +25,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
+
 from netstats._bundled import bundled_analyses_path, bundled_cohort_path
+from netstats._display import ResultDisplay, plural
+from netstats._progress import progress_bar, show_progress
 from netstats.exceptions import NetstatsError
 from netstats.report._outputs import MANIFEST
 from netstats.report._privacy import DEFAULT_THRESHOLD
@@ -80,11 +84,19 @@ _KERNEL_TMP_RE = re.compile(r"ipykernel_\d+")
 
 
 class RenderError(NetstatsError, RuntimeError):
-    """A notebook could not be rendered (the message names notebook, cell and error)."""
+    """A notebook could not be rendered (the message names notebook, cell and error).
+
+    Examples
+    --------
+    >>> from netstats import NetstatsError
+    >>> from netstats.report import RenderError
+    >>> issubclass(RenderError, NetstatsError) and issubclass(RenderError, RuntimeError)
+    True
+    """
 
 
-@dataclass(frozen=True)
-class RenderResult:
+@dataclass(frozen=True, repr=False)
+class RenderResult(ResultDisplay):
     """A finished render.
 
     Attributes
@@ -97,6 +109,18 @@ class RenderResult:
         Notebooks rendered, in order.
     rendered_at : str
         Timestamp written into the reports (UTC, ISO 8601).
+
+    Examples
+    --------
+    >>> from pathlib import Path
+    >>> from netstats.report import RenderResult
+    >>> done = RenderResult(out=Path("reports"), index=Path("reports/index.html"),
+    ...                     notebooks=["01_cohort_overview"], rendered_at="2026-01-01T00:00:00Z")
+    >>> done
+    RenderResult
+    1 notebook rendered to reports at 2026-01-01T00:00:00Z; open index.html
+              notebook                                        html
+    01_cohort_overview  reports/01_cohort_overview/01_cohort_overview.html
     """
 
     out: Path
@@ -104,8 +128,28 @@ class RenderResult:
     notebooks: list[str]
     rendered_at: str
 
-    def __repr__(self) -> str:
-        return f"<RenderResult: {len(self.notebooks)} notebook(s) in {self.out}>"
+    @property
+    def method(self) -> str:
+        """One-line description (notebooks, folder, time)."""
+        return (
+            f"{plural(len(self.notebooks), 'notebook')} rendered to {self.out} "
+            f"at {self.rendered_at}; open {self.index.name}"
+        )
+
+    def to_frame(self) -> pd.DataFrame:
+        """The rendered notebooks.
+
+        Returns
+        -------
+        DataFrame
+            ``notebook`` and ``html`` (path of its HTML page), in render order.
+        """
+        return pd.DataFrame(
+            {
+                "notebook": self.notebooks,
+                "html": [str(self.out / name / f"{name}.html") for name in self.notebooks],
+            }
+        )
 
 
 # --------------------------------------------------------------------------------------
@@ -115,6 +159,22 @@ def list_notebooks(analyses: str | Path | None = None) -> list[str]:
     """Names of the report notebooks (``NN_name.py``) in a folder, sorted.
 
     ``None`` means the notebooks shipped with netstats (:func:`netstats.bundled_analyses_path`).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> analyses = Path(tempfile.mkdtemp()) / "analyses"
+    >>> analyses.mkdir()
+    >>> _ = (analyses / "01_counts.py").write_text(
+    ...     '# %% tags=["parameters"]\\n'
+    ...     'data = ""\\noutput_dir = "."\\nseed = 1\\nsuppression_threshold = 5\\n'
+    ...     'endpoint_rules = ""\\nrendered_at = ""\\n\\n'
+    ...     "# %%\\nimport netstats\\nprint(netstats.load_cohort(data).n_patients)\\n")
+    >>> from netstats.report import list_notebooks
+    >>> _ = (analyses / "helpers.py").write_text("")  # not NN_name.py: not a notebook
+    >>> list_notebooks(analyses)
+    ['01_counts']
     """
     folder = bundled_analyses_path() if analyses is None else Path(analyses)
     if not folder.is_dir():
@@ -141,6 +201,21 @@ def notebook_parameters(path: str | Path) -> dict[str, Any]:
     """The parameters a notebook declares (names and literal default values).
 
     The ``parameters`` cell must hold only assignments of literals (``name = value``).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> analyses = Path(tempfile.mkdtemp()) / "analyses"
+    >>> analyses.mkdir()
+    >>> _ = (analyses / "01_counts.py").write_text(
+    ...     '# %% tags=["parameters"]\\n'
+    ...     'data = ""\\noutput_dir = "."\\nseed = 1\\nsuppression_threshold = 5\\n'
+    ...     'endpoint_rules = ""\\nrendered_at = ""\\n\\n'
+    ...     "# %%\\nimport netstats\\nprint(netstats.load_cohort(data).n_patients)\\n")
+    >>> from netstats.report import notebook_parameters
+    >>> notebook_parameters(analyses / "01_counts.py")["seed"]
+    1
     """
     path = Path(path)
     cell = _parameters_cell(_read_notebook(path), path.stem)
@@ -340,7 +415,13 @@ def _clean_metadata(nb: Any) -> None:
 
 
 def _execute(
-    src: Path, dest: Path, params: dict[str, Any], *, spec_dir: Path, progress: bool, timeout: int
+    src: Path,
+    dest: Path,
+    params: dict[str, Any],
+    *,
+    spec_dir: Path,
+    progress: bool | None,
+    timeout: int,
 ) -> Any:
     import nbformat
     import papermill
@@ -356,7 +437,7 @@ def _execute(
             kernel_name=_KERNEL_NAME,
             language="python",
             cwd=str(dest.parent),
-            progress_bar=progress,
+            progress_bar=show_progress(progress),
             kernel_manager_class=_kernel_manager_class(spec_dir),
             execution_timeout=timeout,
             log_output=False,
@@ -477,7 +558,14 @@ def _index_html(entries: list[dict[str, Any]], *, rendered_at: str, prov: Any) -
 # render
 # --------------------------------------------------------------------------------------
 def missing_requirements(name: str) -> list[str]:
-    """Modules a notebook needs that cannot be imported here (empty when it can run)."""
+    """Modules a notebook needs that cannot be imported here (empty when it can run).
+
+    Examples
+    --------
+    >>> from netstats.report import missing_requirements
+    >>> missing_requirements("02_survival_by_line")  # netstats.endpoints is importable
+    []
+    """
     import importlib.util
 
     missing = []
@@ -492,7 +580,16 @@ def missing_requirements(name: str) -> list[str]:
 
 
 def default_notebooks(available: Sequence[str] | None = None) -> list[str]:
-    """The default notebooks whose modules exist (and that are in ``available``)."""
+    """The default notebooks whose modules exist (and that are in ``available``).
+
+    Examples
+    --------
+    >>> from netstats.report import DEFAULT_NOTEBOOKS, default_notebooks
+    >>> DEFAULT_NOTEBOOKS[:2]
+    ('01_cohort_overview', '02_survival_by_line')
+    >>> default_notebooks(["01_cohort_overview", "05_case_series"])
+    ['01_cohort_overview']
+    """
     return [
         n
         for n in DEFAULT_NOTEBOOKS
@@ -529,7 +626,7 @@ def render(
     parameters: Mapping[str, Any] | None = None,
     suppression_threshold: int = DEFAULT_THRESHOLD,
     check_privacy: bool = True,
-    progress: bool = True,
+    progress: bool | None = None,
     timeout: int = 1200,
 ) -> RenderResult:
     """Execute the report notebooks on a cohort and write the HTML reports.
@@ -559,8 +656,9 @@ def render(
     check_privacy : bool, default=True
         Scan every output for patient identifiers and full dates and fail on any.  Turn off
         only for published data (the case series).
-    progress : bool, default=True
-        Progress bars over notebooks and cells.
+    progress : bool or None, default=None
+        Progress bars over notebooks and cells; ``None`` shows them in interactive use
+        only (Jupyter or a terminal), and ``TQDM_DISABLE`` turns them off.
     timeout : int, default=1200
         Seconds allowed per cell.
 
@@ -591,8 +689,26 @@ def render(
     kernel of the current interpreter (``PYTHONHASHSEED=0``, Agg backend) with its output
     folder as working directory.  Executed notebooks are stripped of timings, so two
     renders of the same data, parameters and versions differ only in the timestamp.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> analyses = Path(tempfile.mkdtemp()) / "analyses"
+    >>> analyses.mkdir()
+    >>> _ = (analyses / "01_counts.py").write_text(
+    ...     '# %% tags=["parameters"]\\n'
+    ...     'data = ""\\noutput_dir = "."\\nseed = 1\\nsuppression_threshold = 5\\n'
+    ...     'endpoint_rules = ""\\nrendered_at = ""\\n\\n'
+    ...     "# %%\\nimport netstats\\nprint(netstats.load_cohort(data).n_patients)\\n")
+    >>> import netstats
+    >>> from netstats.report import render
+    >>> data = netstats.save_cohort(netstats.simulate_cohort(n_patients=60, seed=1),
+    ...                             analyses.parent / "cohort")
+    >>> done = render(analyses, data=data, out=analyses.parent / "reports", only="01")
+    >>> done.notebooks, done.index.name
+    (['01_counts'], 'index.html')
     """
-    from tqdm.auto import tqdm
 
     from netstats.io import load_cohort
     from netstats.report._provenance import provenance
@@ -633,7 +749,7 @@ def render(
                     f"no selected notebook has parameter(s) {unknown}; "
                     f"they declare {sorted(set().union(*declared_by.values()))}"
                 )
-            for name in tqdm(names, desc="notebooks", unit="nb", disable=not progress):
+            for name in progress_bar(names, progress=progress, desc="notebooks", unit="nb"):
                 src = analyses / f"{name}.py"
                 declared = declared_by[name]
                 # each notebook gets the parameters it declares

@@ -33,7 +33,15 @@ __all__ = [
 
 @dataclass(frozen=True)
 class PrivacyFinding:
-    """One disclosure found in an output file."""
+    """One disclosure found in an output file.
+
+    Examples
+    --------
+    >>> from netstats.report import check_text
+    >>> finding = check_text("seen on 2021-03-14")[0]
+    >>> finding.kind, finding.match
+    ('date', '2021-03-14')
+    """
 
     file: str
     kind: str  # "identifier" or "date"
@@ -89,6 +97,14 @@ def cohort_identifiers(cohort: object) -> list[str]:
     -------
     list of str
         Distinct identifiers, sorted.
+
+    Examples
+    --------
+    >>> import netstats
+    >>> from netstats.report import cohort_identifiers
+    >>> ids = cohort_identifiers(netstats.simulate_cohort(n_patients=60, seed=1))
+    >>> ids[:2]
+    ['P000001', 'P000001-I1']
     """
     ids: set[str] = set()
     for table, cols in {
@@ -132,7 +148,16 @@ def check_text(
     identifiers: Iterable[str] = (),
     allowed: Iterable[str] = (),
 ) -> list[PrivacyFinding]:
-    """Identifiers and full dates in a text (see :func:`check_outputs`)."""
+    """Identifiers and full dates in a text (see :func:`check_outputs`).
+
+    Examples
+    --------
+    >>> from netstats.report import check_text
+    >>> [(f.kind, f.match) for f in check_text("P000123 seen 2021-03-14", identifiers=["P000123"])]
+    [('identifier', 'P000123'), ('date', '2021-03-14')]
+    >>> check_text("median PFS 14.2 months (2019 cohort)")
+    []
+    """
     allowed = [a for a in allowed if a]
     for token in allowed:
         text = text.replace(token, " ")
@@ -352,6 +377,20 @@ def check_outputs(
     ``14 March 2021`` and ``March 14, 2021``.  Year-month values (``2021-03``) are not
     flagged, nor numeric dates inside a URL path (preceded by ``/``, as in the RDF
     namespace ``http://www.w3.org/1999/02/22-rdf-syntax-ns`` of every SVG file).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> from netstats.report import check_outputs
+    >>> folder = Path(tempfile.mkdtemp())
+    >>> _ = (folder / "km.csv").write_text("group,median\\nG1,31.2\\n")
+    >>> check_outputs(folder, identifiers=["P000001"])
+    []
+    >>> _ = (folder / "notes.txt").write_text("P000001 progressed")
+    >>> findings = check_outputs(folder, identifiers=["P000001"], raise_on_finding=False)
+    >>> [(f.file, f.kind) for f in findings]
+    [('notes.txt', 'identifier')]
     """
     root = Path(root)
     files = [root] if root.is_file() else sorted(p for p in root.rglob("*") if p.is_file())

@@ -86,7 +86,7 @@ def bootstrap_cox(
     n_jobs: int | None = None,
     backend: str | None = None,
     client: Any = None,
-    progress: bool = False,
+    progress: bool | None = None,
 ) -> BootstrapResult:
     """Bootstrap the coefficients (log hazard ratios) of a Cox model.
 
@@ -116,8 +116,9 @@ def bootstrap_cox(
         joblib backend, or "dask" to run on ``client``.
     client : dask.distributed.Client or str or None, default=None
         A Dask client or scheduler address; implies the Dask backend.
-    progress : bool, default=False
-        Show a tqdm progress bar.
+    progress : bool or None, default=None
+        Show a progress bar; ``None`` shows it in interactive use only (Jupyter or a
+        terminal), and ``TQDM_DISABLE`` turns it off.
 
     Returns
     -------

@@ -14,7 +14,8 @@ from typing import Any, Literal
 
 import numpy as np
 from joblib import Parallel, delayed
-from tqdm.auto import tqdm
+
+from netstats._progress import progress_bar
 
 __all__: list[str] = []
 
@@ -103,12 +104,12 @@ def run_blocks(
     n_jobs: int | None,
     backend: str,
     client: Any,
-    progress: bool,
+    progress: bool | None,
     desc: str,
 ) -> list[Any]:
     """``[func(seed_k, size_k, **shared) for k]`` in block order, in parallel."""
     n = len(seeds)
-    bar = tqdm(total=int(sum(sizes)), desc=desc, unit="resample", disable=not progress)
+    bar = progress_bar(total=int(sum(sizes)), progress=progress, desc=desc, unit="resample")
     results: list[Any] = [None] * n
     try:
         if backend == "dask":

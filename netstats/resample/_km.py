@@ -90,7 +90,7 @@ def bootstrap_km_median(
     n_jobs: int | None = None,
     backend: str | None = None,
     client: Any = None,
-    progress: bool = False,
+    progress: bool | None = None,
 ) -> BootstrapResult:
     """Bootstrap the Kaplan-Meier median survival time.
 
@@ -115,8 +115,9 @@ def bootstrap_km_median(
         joblib backend, or "dask" to run on ``client``.
     client : dask.distributed.Client or str or None, default=None
         A Dask client or scheduler address (``"tcp://host:8786"``); implies the Dask backend.
-    progress : bool, default=False
-        Show a tqdm progress bar.
+    progress : bool or None, default=None
+        Show a progress bar; ``None`` shows it in interactive use only (Jupyter or a
+        terminal), and ``TQDM_DISABLE`` turns it off.
 
     Returns
     -------

@@ -8,11 +8,13 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from netstats._display import ResultDisplay, plural
+
 __all__ = ["BootstrapResult"]
 
 
-@dataclass(frozen=True)
-class BootstrapResult:
+@dataclass(frozen=True, repr=False)
+class BootstrapResult(ResultDisplay):
     """Bootstrap replicates of one or more statistics.
 
     Attributes
@@ -32,6 +34,17 @@ class BootstrapResult:
         "row" (ordinary bootstrap) or "cluster" (patients resampled with all their rows).
     random_state : int or None
         The seed given (None: fresh entropy).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from netstats.resample import bootstrap_km_median
+    >>> df = pd.DataFrame({"time": [1, 2, 3, 4, 5, 6, 7, 8.0], "event": [1, 1, 0, 1, 1, 0, 1, 1]})
+    >>> res = bootstrap_km_median(df, n_resamples=200, random_state=1)
+    >>> print(res.method)
+    row-level bootstrap of the KM median: 200 resamples, percentile 95% CI, random_state=1
+    >>> res.to_frame().shape  # the replicates
+    (200, 2)
     """
 
     statistic: str
@@ -44,10 +57,12 @@ class BootstrapResult:
 
     @property
     def method(self) -> str:
-        """One line describing the bootstrap."""
+        """One line describing the bootstrap (unit, resamples, interval, seed)."""
+        seed = "" if self.random_state is None else f", random_state={self.random_state}"
         return (
-            f"{self.unit}-level bootstrap of the {self.statistic}, "
-            f"{self.replicates.shape[0]} resamples, percentile {self.conf_level:.0%} CI"
+            f"{self.unit}-level bootstrap of the {self.statistic}: "
+            f"{plural(self.replicates.shape[0], 'resample')}, percentile {self.conf_level:.0%} "
+            f"CI{seed}"
         )
 
     @property
@@ -93,8 +108,5 @@ class BootstrapResult:
         out.insert(0, "resample", np.arange(len(out)))
         return out
 
-    def __repr__(self) -> str:
-        return f"BootstrapResult({self.method})"
-
-    def _repr_html_(self) -> str:
-        return f"<p><b>BootstrapResult</b>: {self.method}</p>" + self.summary.to_html(index=False)
+    def _display_frame(self) -> pd.DataFrame:
+        return self.summary

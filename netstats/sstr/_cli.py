@@ -37,7 +37,7 @@ def train_command(
     n_boot: int = 200,
     random_state: int = 0,
     n_jobs: int | None = 1,
-    progress: bool = True,
+    progress: bool | None = None,
 ) -> SSTRModel:
     """Fit, validate and save a model (``netstats sstr train COHORT --out model.skops``).
 
@@ -67,13 +67,27 @@ def train_command(
         Seed; every random step derives from it.
     n_jobs : int or None, default=1
         Parallel jobs (joblib); results do not depend on it.
-    progress : bool, default=True
-        Show a progress bar (tqdm) on stderr.
+    progress : bool or None, default=None
+        Show a progress bar; ``None`` shows it in interactive use only (Jupyter or a
+        terminal), and ``TQDM_DISABLE`` turns it off.
 
     Returns
     -------
     SSTRModel
         The saved model (its card holds the validation metrics).
+
+    Examples
+    --------
+    >>> import netstats
+    >>> from netstats import sstr
+    >>> cohort = netstats.simulate_cohort(n_patients=60, seed=1)
+    >>> import tempfile
+    >>> folder = tempfile.mkdtemp()
+    >>> source = netstats.save_cohort(cohort, folder + "/cohort")
+    >>> model = sstr.train_command(source, folder + "/model.skops", validation="none",
+    ...                            n_inner=2)
+    >>> model.card["n_train"]
+    55
     """
     fitted = fit_classifier(
         _cohort(cohort),
@@ -124,6 +138,18 @@ def predict_command(
     DataFrame
         One row per scan: ``patient_id``, ``scan_id``, ``scan_date``, ``rule`` (positivity
         rule the model predicts), ``predicted_probability`` (0-1).
+
+    Examples
+    --------
+    >>> import netstats
+    >>> from netstats import sstr
+    >>> cohort = netstats.simulate_cohort(n_patients=60, seed=1)
+    >>> import tempfile
+    >>> folder = tempfile.mkdtemp()
+    >>> path = sstr.save_model(sstr.fit_classifier(cohort, validation="none", param_grid={}), folder + "/m.skops")
+    >>> pred = sstr.predict_command(path, cohort)
+    >>> pred.columns.tolist()
+    ['patient_id', 'scan_id', 'scan_date', 'rule', 'predicted_probability']
     """
     model = load_model(model_file)
     data = _cohort(cohort)

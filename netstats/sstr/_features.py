@@ -32,6 +32,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from netstats._display import ResultDisplay, plural
 from netstats.cohort import Cohort
 from netstats.exceptions import SchemaError
 from netstats.grading._who import who_grade
@@ -96,8 +97,8 @@ _PRIOR_COMPONENTS = {
 ScanSelection = Literal["baseline", "last"]
 
 
-@dataclass(frozen=True)
-class SSTRDataset:
+@dataclass(frozen=True, repr=False)
+class SSTRDataset(ResultDisplay):
     """Features and outcome for SSTR-positivity modelling, one row per scan.
 
     Attributes
@@ -117,6 +118,20 @@ class SSTRDataset:
         Which scan of each patient was used (``"baseline"``, ``"last"`` or ``"given"``).
     excluded : DataFrame
         Rows left out, with the attrition-log columns.
+
+    Examples
+    --------
+    >>> import netstats
+    >>> from netstats import sstr
+    >>> cohort = netstats.simulate_cohort(n_patients=60, seed=1)
+    >>> ds = sstr.sstr_dataset(cohort)
+    >>> ds
+    SSTRDataset
+    SSTR-positivity dataset, outcome krenning>=3, baseline scan per patient: 55 scans (45 positive / 10 negative), 16 features; 2 rows excluded
+           rule scan_selection  n  n_positive  n_negative
+    krenning>=3       baseline 55          45          10
+    >>> ds.X.shape, int(ds.y.sum())
+    ((55, 16), 45)
     """
 
     X: pd.DataFrame
@@ -158,15 +173,28 @@ class SSTRDataset:
             ]
         )
 
-    def __repr__(self) -> str:
+    @property
+    def method(self) -> str:
+        """One-line description (outcome rule, scan selection, class sizes)."""
         n_pos = int(self.y.sum())
         return (
-            f"SSTRDataset(rule={self.rule!r}, scan={self.scan_selection!r}, n={self.n}, "
-            f"positive={n_pos}, negative={self.n - n_pos})"
+            f"SSTR-positivity dataset, outcome {self.rule}, {self.scan_selection} scan per "
+            f"patient: {plural(self.n, 'scan')} ({n_pos} positive / {self.n - n_pos} negative), "
+            f"{plural(self.X.shape[1], 'feature')}; {len(self.excluded)} rows excluded"
         )
 
-    def _repr_html_(self) -> str:
-        return f"<p>{self!r}</p>"
+    def to_frame(self) -> pd.DataFrame:
+        """Features and outcome in one table.
+
+        Returns
+        -------
+        DataFrame
+            The columns of :attr:`X` and ``positive`` (:attr:`y`), one row per scan.
+        """
+        return self.X.assign(positive=self.y.to_numpy())
+
+    def _display_frame(self) -> pd.DataFrame:
+        return self.summary
 
 
 def data_sha256(X: pd.DataFrame, y: pd.Series | np.ndarray | None = None) -> str:
@@ -188,6 +216,16 @@ def data_sha256(X: pd.DataFrame, y: pd.Series | np.ndarray | None = None) -> str
     -----
     The columns are written as CSV in their given order with 17 significant digits, so the
     hash changes when any value, column or row order changes.
+
+    Examples
+    --------
+    >>> import netstats
+    >>> from netstats import sstr
+    >>> cohort = netstats.simulate_cohort(n_patients=60, seed=1)
+    >>> ds = sstr.sstr_dataset(cohort)
+    >>> digest = sstr.data_sha256(ds.X, ds.y)
+    >>> len(digest), digest == sstr.data_sha256(ds.X.copy(), ds.y.copy())
+    (64, True)
     """
     frame = X.copy()
     if y is not None:
@@ -213,6 +251,15 @@ def select_scans(
     -------
     DataFrame
         Rows of ``cohort.imaging``, sorted by ``patient_id`` and ``scan_date``.
+
+    Examples
+    --------
+    >>> import netstats
+    >>> from netstats import sstr
+    >>> cohort = netstats.simulate_cohort(n_patients=60, seed=1)
+    >>> scans = sstr.select_scans(cohort, scan="baseline")
+    >>> len(scans), scans["patient_id"].is_unique
+    (55, True)
     """
     scans = sstr_scans(cohort.imaging)
     if isinstance(scan, str):
@@ -359,6 +406,17 @@ def assemble_features(
     Notes
     -----
     See the module docstring for the rule per feature.
+
+    Examples
+    --------
+    >>> import netstats
+    >>> from netstats import sstr
+    >>> cohort = netstats.simulate_cohort(n_patients=60, seed=1)
+    >>> X, provenance = sstr.assemble_features(cohort, sstr.select_scans(cohort))
+    >>> X.shape
+    (55, 16)
+    >>> provenance.columns.tolist()
+    ['patient_id', 'scan_id', 'scan_date', 'tracer', 'sample_id', 'sample_date', 'fdg_scan_id']
     """
     for name, value in (
         ("fdg_window_days", fdg_window_days),
@@ -456,8 +514,11 @@ def sstr_dataset(
 
     Examples
     --------
-    >>> from netstats.io import load_cohort
-    >>> ds = sstr_dataset(load_cohort("tests/data/minimal"))  # doctest: +SKIP
+    >>> import netstats
+    >>> cohort = netstats.simulate_cohort(n_patients=60, seed=1)
+    >>> ds = sstr_dataset(cohort, rule="suvmax>liver", scan="last")
+    >>> ds.rule, ds.scan_selection, ds.n
+    ('suvmax>liver', 'last', 54)
     """
     if not isinstance(cohort, Cohort):
         raise TypeError(f"cohort must be a netstats Cohort, got {type(cohort).__name__}")

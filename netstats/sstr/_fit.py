@@ -43,7 +43,7 @@ def fit_classifier(
     conf_level: float = 0.95,
     random_state: int = 0,
     n_jobs: int | None = 1,
-    progress: bool = True,
+    progress: bool | None = None,
 ) -> SSTRModel:
     """Build the dataset, validate the modelling procedure and fit the final model.
 
@@ -76,8 +76,9 @@ def fit_classifier(
         Seed; every random step derives from it.
     n_jobs : int or None, default=1
         Parallel jobs (joblib); results do not depend on it.
-    progress : bool, default=True
-        Show a progress bar (tqdm) on stderr.
+    progress : bool or None, default=None
+        Show a progress bar; ``None`` shows it in interactive use only (Jupyter or a
+        terminal), and ``TQDM_DISABLE`` turns it off.
 
     Returns
     -------
@@ -94,8 +95,16 @@ def fit_classifier(
 
     Examples
     --------
-    >>> model = fit_classifier(cohort, model="logistic")  # doctest: +SKIP
-    >>> model.validation.summary  # doctest: +SKIP
+    >>> import warnings
+    >>> import netstats
+    >>> cohort = netstats.simulate_cohort(n_patients=60, seed=1)
+    >>> with warnings.catch_warnings():
+    ...     warnings.simplefilter("ignore")  # 10 SSTR-negative scans: too few for stable folds
+    ...     model = fit_classifier(cohort, n_outer=3, n_repeats=1, param_grid={})
+    >>> model.validation.summary["metric"].tolist()[:2]
+    ['auroc', 'auprc']
+    >>> [m["metric"] for m in model.card["metrics"]][:2]
+    ['auroc', 'auprc']
     """
     if isinstance(data, Cohort):
         dataset = sstr_dataset(

@@ -9,6 +9,7 @@ from __future__ import annotations
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, fields
+from typing import ClassVar
 
 import numpy as np
 import numpy.typing as npt
@@ -18,6 +19,7 @@ from scipy.special import expit, logit
 from sklearn.metrics import average_precision_score
 from sklearn.metrics import roc_curve as _sk_roc_curve
 
+from netstats._display import ResultDisplay, plural
 from netstats.exceptions import StatisticalWarning
 
 __all__ = [
@@ -78,30 +80,24 @@ def _check_probabilities(p: np.ndarray, name: str = "prob") -> None:
         raise ValueError(f"{name} must be probabilities in [0, 1]")
 
 
-class _Result:
-    """Shared repr for frozen result dataclasses (one line naming the method)."""
+class _Result(ResultDisplay):
+    """Shared one-row table of the fields for the small frozen results below."""
 
-    method: str
+    __slots__ = ()
+
+    #: Short name of the method, the ``method`` column of :meth:`to_frame`.
+    _method_name: ClassVar[str] = ""
 
     def to_frame(self) -> pd.DataFrame:
-        return pd.DataFrame([{f.name: getattr(self, f.name) for f in fields(self)}])  # type: ignore[arg-type]
+        """The result as a one-row DataFrame: one column per field, then ``method``."""
+        row = {f.name: getattr(self, f.name) for f in fields(self)}  # type: ignore[arg-type]
+        row["method"] = self._method_name
+        return pd.DataFrame([row])
 
     @property
     def summary(self) -> pd.DataFrame:
         """The result as a one-row DataFrame."""
         return self.to_frame()
-
-    def __repr__(self) -> str:
-        est = getattr(self, "estimate", float("nan"))
-        lo, hi = getattr(self, "ci_lower", np.nan), getattr(self, "ci_upper", np.nan)
-        cl = getattr(self, "conf_level", np.nan)
-        return (
-            f"{type(self).__name__}({self.method}: estimate={est:.4g}, "
-            f"{cl:.0%} CI {lo:.4g} to {hi:.4g})"
-        )
-
-    def _repr_html_(self) -> str:
-        return f"<p>{self!r}</p>"
 
 
 # --- DeLong ----------------------------------------------------------------------------
@@ -129,7 +125,25 @@ class AUCResult(_Result):
     conf_level : float
         Confidence level of the intervals.
     n_positive, n_negative : int
-    method : str
+        SSTR-positive and negative scans.
+
+    Examples
+    --------
+    >>> from netstats import sstr
+    >>> y = [0, 0, 1, 1, 0, 1, 1, 0]
+    >>> prob = [0.1, 0.4, 0.35, 0.8, 0.2, 0.9, 0.6, 0.5]
+    >>> sstr.auroc_delong(y, prob)
+    AUCResult
+    AUROC with DeLong SE, 95% Wald CI clipped to [0, 1]; 4 positive / 4 negative
+                 value
+    estimate     0.875
+    se          0.1443
+    ci_lower    0.5921
+    ci_upper         1
+    conf_level    0.95
+    n_positive       4
+    n_negative       4
+    method      DeLong
     """
 
     estimate: float
@@ -139,7 +153,16 @@ class AUCResult(_Result):
     conf_level: float
     n_positive: int
     n_negative: int
-    method: str = "DeLong"
+
+    _method_name: ClassVar[str] = "DeLong"
+
+    @property
+    def method(self) -> str:
+        """One-line description (SE, CI, class sizes)."""
+        return (
+            f"AUROC with DeLong SE, {self.conf_level:.0%} Wald CI clipped to [0, 1]; "
+            f"{self.n_positive} positive / {self.n_negative} negative"
+        )
 
 
 def auroc_delong(y: npt.ArrayLike, score: npt.ArrayLike, *, conf_level: float = 0.95) -> AUCResult:
@@ -211,7 +234,17 @@ class DeLongTestResult(_Result):
         z statistic.
     p_value : float
         Two-sided p-value.
-    method : str
+
+    Examples
+    --------
+    >>> from netstats import sstr
+    >>> y = [0, 0, 1, 1, 0, 1, 1, 0]
+    >>> prob = [0.1, 0.4, 0.35, 0.8, 0.2, 0.9, 0.6, 0.5]
+    >>> res = sstr.delong_test(y, prob, [0.2, 0.3, 0.5, 0.6, 0.4, 0.7, 0.5, 0.45])
+    >>> print(res.method)
+    Paired DeLong test of two AUROCs on the same scans (AUROC 0.875 vs 1.000), 95% Wald CI of the difference
+    >>> round(res.estimate, 3), round(res.p_value, 4)
+    (-0.125, 0.3865)
     """
 
     auc_1: float
@@ -223,13 +256,15 @@ class DeLongTestResult(_Result):
     conf_level: float
     statistic: float
     p_value: float
-    method: str = "paired DeLong test"
 
-    def __repr__(self) -> str:
+    _method_name: ClassVar[str] = "paired DeLong test"
+
+    @property
+    def method(self) -> str:
+        """One-line description (test, CI)."""
         return (
-            f"DeLongTestResult({self.method}: AUROC {self.auc_1:.4g} vs {self.auc_2:.4g}, "
-            f"difference {self.estimate:.4g} ({self.conf_level:.0%} CI {self.ci_lower:.4g} to "
-            f"{self.ci_upper:.4g}), z={self.statistic:.3f}, p={self.p_value:.4g})"
+            f"Paired DeLong test of two AUROCs on the same scans (AUROC {self.auc_1:.3f} vs "
+            f"{self.auc_2:.3f}), {self.conf_level:.0%} Wald CI of the difference"
         )
 
 
@@ -264,6 +299,15 @@ def delong_test(
     References
     ----------
     DeLong ER, DeLong DM, Clarke-Pearson DL. Biometrics 1988;44:837-45.
+
+    Examples
+    --------
+    >>> from netstats import sstr
+    >>> y = [0, 0, 1, 1, 0, 1, 1, 0]
+    >>> prob = [0.1, 0.4, 0.35, 0.8, 0.2, 0.9, 0.6, 0.5]
+    >>> res = sstr.delong_test(y, prob, [0.2, 0.3, 0.5, 0.6, 0.4, 0.7, 0.5, 0.45])
+    >>> round(res.auc_1, 3), round(res.auc_2, 3), round(res.p_value, 4)
+    (0.875, 1.0, 0.3865)
     """
     cl = _check_conf_level(conf_level)
     yf, s1, s2 = _check_outcome(y, score_1, score_2)
@@ -318,7 +362,18 @@ class CalibrationResult(_Result):
     conf_level : float
         Confidence level of the intervals.
     n : int
-    method : str
+        Scans.
+
+    Examples
+    --------
+    >>> from netstats import sstr
+    >>> y = [0, 0, 1, 1, 0, 1, 1, 0]
+    >>> prob = [0.1, 0.4, 0.35, 0.8, 0.2, 0.9, 0.6, 0.5]
+    >>> res = sstr.calibration(y, prob)
+    >>> print(res.method)
+    Logistic recalibration (Cox 1958): slope and intercept with 95% Wald CIs, Brier score; 8 scans
+    >>> round(res.estimate, 3), round(res.brier, 4)
+    (2.065, 0.1366)
     """
 
     estimate: float
@@ -331,13 +386,15 @@ class CalibrationResult(_Result):
     brier: float
     conf_level: float
     n: int
-    method: str = "logistic recalibration (Cox 1958)"
 
-    def __repr__(self) -> str:
+    _method_name: ClassVar[str] = "logistic recalibration (Cox 1958)"
+
+    @property
+    def method(self) -> str:
+        """One-line description (model, CIs, size)."""
         return (
-            f"CalibrationResult({self.method}: slope {self.estimate:.4g} "
-            f"({self.conf_level:.0%} CI {self.ci_lower:.4g} to {self.ci_upper:.4g}), "
-            f"intercept {self.intercept:.4g}, Brier {self.brier:.4g}, n={self.n})"
+            f"Logistic recalibration (Cox 1958): slope and intercept with "
+            f"{self.conf_level:.0%} Wald CIs, Brier score; {plural(self.n, 'scan')}"
         )
 
 
@@ -394,6 +451,15 @@ def calibration(
     Cox DR. Biometrika 1958;45:562-5.
     Van Calster B et al. J Clin Epidemiol 2016;74:167-76.
     Harrell FE. rms: Regression Modeling Strategies, ``val.prob``.
+
+    Examples
+    --------
+    >>> from netstats import sstr
+    >>> y = [0, 0, 1, 1, 0, 1, 1, 0]
+    >>> prob = [0.1, 0.4, 0.35, 0.8, 0.2, 0.9, 0.6, 0.5]
+    >>> res = sstr.calibration(y, prob)
+    >>> round(res.estimate, 3), round(res.intercept, 3)
+    (2.065, 0.103)
     """
     cl = _check_conf_level(conf_level)
     yf, p = _check_outcome(y, prob)
@@ -457,6 +523,16 @@ def calibration_curve(
         One row per group: ``bin`` (1..n_bins), ``n``, ``mean_predicted`` (probability),
         ``observed`` (fraction positive), ``ci_lower``, ``ci_upper`` (Clopper-Pearson CI of
         ``observed``), ``conf_level``, ``method``.
+
+    Examples
+    --------
+    >>> from netstats import sstr
+    >>> y = [0, 0, 1, 1, 0, 1, 1, 0]
+    >>> prob = [0.1, 0.4, 0.35, 0.8, 0.2, 0.9, 0.6, 0.5]
+    >>> sstr.calibration_curve(y, prob, n_bins=2)[["bin", "n", "mean_predicted", "observed"]]
+       bin  n  mean_predicted  observed
+    0    1  4          0.2625      0.25
+    1    2  4          0.7000      0.75
     """
     cl = _check_conf_level(conf_level)
     yf, p = _check_outcome(y, prob)
@@ -522,6 +598,17 @@ def decision_curve(
     References
     ----------
     Vickers AJ, Elkin EB. Med Decis Making 2006;26:565-74.
+
+    Examples
+    --------
+    >>> from netstats import sstr
+    >>> y = [0, 0, 1, 1, 0, 1, 1, 0]
+    >>> prob = [0.1, 0.4, 0.35, 0.8, 0.2, 0.9, 0.6, 0.5]
+    >>> dc = sstr.decision_curve(y, prob, thresholds=[0.3, 0.5])
+    >>> dc.query("strategy == 'model'")[["threshold", "net_benefit"]].round(3)
+       threshold  net_benefit
+    0        0.3        0.393
+    1        0.5        0.250
     """
     yf, p = _check_outcome(y, prob)
     _check_probabilities(p)
@@ -601,6 +688,18 @@ def threshold_metrics(
     References
     ----------
     Clopper CJ, Pearson ES. Biometrika 1934;26:404-13.
+
+    Examples
+    --------
+    >>> from netstats import sstr
+    >>> y = [0, 0, 1, 1, 0, 1, 1, 0]
+    >>> prob = [0.1, 0.4, 0.35, 0.8, 0.2, 0.9, 0.6, 0.5]
+    >>> sstr.threshold_metrics(y, prob, threshold=0.5)[["measure", "numerator", "denominator"]]
+           measure  numerator  denominator
+    0  sensitivity          3            4
+    1  specificity          3            4
+    2          ppv          3            4
+    3          npv          3            4
     """
     cl = _check_conf_level(conf_level)
     yf, p = _check_outcome(y, prob)
@@ -672,6 +771,20 @@ def classification_metrics(
     References
     ----------
     Boyd K, Eng KH, Page CD. ECML PKDD 2013: 451-66 (logit interval for the AUPRC).
+
+    Examples
+    --------
+    >>> from netstats import sstr
+    >>> y = [0, 0, 1, 1, 0, 1, 1, 0]
+    >>> prob = [0.1, 0.4, 0.35, 0.8, 0.2, 0.9, 0.6, 0.5]
+    >>> sstr.classification_metrics(y, prob)[["metric", "estimate"]].round(3)
+                      metric  estimate
+    0                  auroc     0.875
+    1                  auprc     0.917
+    2         auprc_negative     0.888
+    3                  brier     0.137
+    4  calibration_intercept     0.103
+    5      calibration_slope     2.065
     """
     cl = _check_conf_level(conf_level)
     yf, p = _check_outcome(y, prob)
@@ -679,7 +792,7 @@ def classification_metrics(
     _check_both_classes(yf)
     z = float(stats.norm.ppf(0.5 + cl / 2))
     auc = auroc_delong(yf, p, conf_level=cl)
-    rows = [("auroc", auc.estimate, auc.ci_lower, auc.ci_upper, auc.method)]
+    rows = [("auroc", auc.estimate, auc.ci_lower, auc.ci_upper, "DeLong")]
     ap = float(average_precision_score(yf, p))
     rows.append(
         ("auprc", ap, *_auprc_logit_ci(ap, int(yf.sum()), z), "average precision, logit CI")
@@ -733,6 +846,17 @@ def roc_curve(y: npt.ArrayLike, prob: npt.ArrayLike) -> pd.DataFrame:
         One row per distinct threshold (plus the (0, 0) corner): ``threshold`` (scan called
         positive when ``prob >= threshold``; ``inf`` at the corner),
         ``false_positive_rate`` and ``true_positive_rate`` (proportions).
+
+    Examples
+    --------
+    >>> from netstats import sstr
+    >>> y = [0, 0, 1, 1, 0, 1, 1, 0]
+    >>> prob = [0.1, 0.4, 0.35, 0.8, 0.2, 0.9, 0.6, 0.5]
+    >>> sstr.roc_curve(y, prob).head(3)
+       threshold  false_positive_rate  true_positive_rate
+    0        inf                  0.0                0.00
+    1        0.9                  0.0                0.25
+    2        0.8                  0.0                0.50
     """
     yf, p = _check_outcome(y, prob)
     _check_both_classes(yf)

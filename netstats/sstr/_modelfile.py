@@ -21,6 +21,7 @@ import pandas as pd
 import skops.io as sio
 from sklearn.pipeline import Pipeline
 
+from netstats._display import ResultDisplay
 from netstats._version import __version__
 from netstats.exceptions import NetstatsError, SchemaError
 
@@ -46,7 +47,15 @@ CARD_VERSION = 1
 
 
 class UntrustedModelError(NetstatsError, ValueError):
-    """A model file would create types netstats does not trust; it was not loaded."""
+    """A model file would create types netstats does not trust; it was not loaded.
+
+    Examples
+    --------
+    >>> from netstats import NetstatsError
+    >>> from netstats.sstr import UntrustedModelError
+    >>> issubclass(UntrustedModelError, NetstatsError) and issubclass(UntrustedModelError, ValueError)
+    True
+    """
 
 
 def package_versions() -> dict[str, str]:
@@ -66,8 +75,8 @@ def package_versions() -> dict[str, str]:
     return out
 
 
-@dataclass(frozen=True)
-class SSTRModel:
+@dataclass(frozen=True, repr=False)
+class SSTRModel(ResultDisplay):
     """A fitted SSTR-positivity classifier and its model card.
 
     Attributes
@@ -83,6 +92,18 @@ class SSTRModel:
         The full validation result when the model was just fitted by
         :func:`netstats.sstr.fit_classifier`; not stored in model files (its metrics are
         in the card).
+
+    Examples
+    --------
+    >>> import netstats
+    >>> from netstats import sstr
+    >>> cohort = netstats.simulate_cohort(n_patients=60, seed=1)
+    >>> ds = sstr.sstr_dataset(cohort)
+    >>> model = sstr.fit_classifier(ds, validation="none", param_grid={})
+    >>> print(model.method)
+    SSTR-positivity classifier logistic, outcome krenning>=3, 16 features; trained on 55 scans (45 positive / 10 negative)
+    >>> model.predict_proba(ds.X).shape
+    (55,)
     """
 
     pipeline: Pipeline
@@ -166,15 +187,24 @@ class SSTRModel:
         """The card's metrics as a tidy DataFrame (one row per metric)."""
         return pd.DataFrame(self.card.get("metrics", []))
 
-    def __repr__(self) -> str:
+    @property
+    def method(self) -> str:
+        """One-line description (model, outcome, features, training data)."""
         c = self.card
         return (
-            f"SSTRModel({c.get('model')}, rule={c.get('rule')!r}, n_train={c.get('n_train')}, "
-            f"{len(c.get('features', []))} features)"
+            f"SSTR-positivity classifier {c.get('model')}, outcome {c.get('rule')}, "
+            f"{len(c.get('features', []))} features; trained on {c.get('n_train')} scans "
+            f"({c.get('n_positive')} positive / {c.get('n_negative')} negative)"
         )
 
-    def _repr_html_(self) -> str:
-        return f"<p>{self!r}</p>"
+    def to_frame(self) -> pd.DataFrame:
+        """Same as :attr:`summary`: the validated metrics of the model card."""
+        return self.summary
+
+    def _display_frame(self) -> pd.DataFrame:
+        """The validated metrics, or the expected features of an unvalidated model."""
+        metrics = self.summary
+        return metrics if len(metrics.columns) else pd.DataFrame(self.card.get("features", []))
 
 
 def _json_default(obj: Any) -> Any:
@@ -201,6 +231,18 @@ def save_model(model: SSTRModel, path: str | os.PathLike[str]) -> Path:
     -------
     pathlib.Path
         The path written.
+
+    Examples
+    --------
+    >>> import netstats
+    >>> from netstats import sstr
+    >>> cohort = netstats.simulate_cohort(n_patients=60, seed=1)
+    >>> ds = sstr.sstr_dataset(cohort)
+    >>> import tempfile
+    >>> model = sstr.fit_classifier(ds, validation="none", param_grid={})
+    >>> path = sstr.save_model(model, tempfile.mkdtemp() + "/model.skops")
+    >>> path.name
+    'model.skops'
     """
     if not isinstance(model, SSTRModel):
         raise TypeError(f"model must be an SSTRModel, got {type(model).__name__}")
@@ -234,6 +276,19 @@ def load_model(path: str | os.PathLike[str]) -> SSTRModel:
     Notes
     -----
     Never load model files with :mod:`pickle` or :mod:`joblib`: unpickling runs code.
+
+    Examples
+    --------
+    >>> import netstats
+    >>> from netstats import sstr
+    >>> cohort = netstats.simulate_cohort(n_patients=60, seed=1)
+    >>> ds = sstr.sstr_dataset(cohort)
+    >>> import tempfile
+    >>> path = sstr.save_model(sstr.fit_classifier(ds, validation="none", param_grid={}),
+    ...                        tempfile.mkdtemp() + "/model.skops")
+    >>> model = sstr.load_model(path)
+    >>> model.rule, model.feature_names[:2]
+    ('krenning>=3', ['age_at_scan', 'log_ki67'])
     """
     file = Path(path)
     if not file.is_file():

@@ -123,6 +123,13 @@ def make_pipeline(
     ----------
     van den Goorbergh R et al. J Am Med Inform Assoc 2022;29:1525-34 (class weighting
     harms calibration).
+
+    Examples
+    --------
+    >>> from netstats.sstr import make_pipeline
+    >>> pipe = make_pipeline("logistic", numeric=["age_at_scan", "log_ki67"], categorical=["who_grade"])
+    >>> [name for name, _ in pipe.steps]
+    ['prepare', 'model']
     """
     if model not in MODELS:
         raise ValueError(f"unknown model {model!r}; expected one of {list(MODELS)}")
@@ -197,6 +204,17 @@ def odds_ratios(
     observed information of the *unpenalised* likelihood at the fitted coefficients: exact
     for ``penalty="none"``, an approximation ignoring the shrinkage otherwise (the method
     column says which).
+
+    Examples
+    --------
+    >>> import netstats
+    >>> from netstats import sstr
+    >>> cohort = netstats.simulate_cohort(n_patients=60, seed=1)
+    >>> ds = sstr.sstr_dataset(cohort)
+    >>> pipe = sstr.make_pipeline(numeric=["age_at_scan", "log_ki67"], categorical=["who_grade"])
+    >>> ors = sstr.odds_ratios(pipe.fit(ds.X, ds.y), ds.X, ds.y)
+    >>> ors["term"].tolist()[:3]
+    ['intercept', 'age_at_scan', 'log_ki67']
     """
     if not (0 < conf_level < 1):
         raise ValueError(f"conf_level must lie strictly between 0 and 1, got {conf_level!r}")
@@ -304,6 +322,17 @@ def permutation_importance(
     References
     ----------
     Breiman L. Mach Learn 2001;45:5-32.
+
+    Examples
+    --------
+    >>> import netstats
+    >>> from netstats import sstr
+    >>> cohort = netstats.simulate_cohort(n_patients=60, seed=1)
+    >>> ds = sstr.sstr_dataset(cohort)
+    >>> pipe = sstr.make_pipeline(numeric=["age_at_scan", "log_ki67"], categorical=["who_grade"])
+    >>> imp = sstr.permutation_importance(pipe.fit(ds.X, ds.y), ds.X, ds.y, n_repeats=2)
+    >>> len(imp), imp.columns.tolist()[:3]  # one row per raw feature, most important first
+    (16, ['feature', 'estimate', 'sd'])
     """
     if not (0 < conf_level < 1):
         raise ValueError(f"conf_level must lie strictly between 0 and 1, got {conf_level!r}")

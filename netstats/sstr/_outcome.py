@@ -29,6 +29,17 @@ class PositivityRule:
         One-line meaning with its source.
     columns : tuple of str
         Imaging columns the rule reads; a scan missing any of them has no outcome.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from netstats.sstr import get_rule
+    >>> rule = get_rule("suvmax>liver")
+    >>> rule.columns
+    ('suvmax_lesion', 'suvmax_liver')
+    >>> scans = pd.DataFrame({"suvmax_lesion": [12.0, 5.0, None], "suvmax_liver": [6.0, 7.0, 6.5]})
+    >>> rule(scans).tolist()
+    [True, False, <NA>]
     """
 
     name: str
@@ -112,6 +123,14 @@ def get_rule(rule: str | PositivityRule) -> PositivityRule:
     -------
     PositivityRule
         The rule.
+
+    Examples
+    --------
+    >>> from netstats.sstr import POSITIVITY_RULES, get_rule
+    >>> sorted(POSITIVITY_RULES)
+    ['krenning>=2', 'krenning>=3', 'suvmax>liver', 'suvmax>spleen']
+    >>> print(get_rule("krenning>=3").description)
+    Krenning score >= 3 (uptake above normal liver): the usual PRRT threshold
     """
     if isinstance(rule, PositivityRule):
         return rule
@@ -138,6 +157,16 @@ def sstr_scans(imaging: pd.DataFrame) -> pd.DataFrame:
     DataFrame
         Rows with a tracer in :data:`netstats.vocab.SSTR_TRACERS`, sorted by patient, date
         and scan id.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from netstats.sstr import sstr_scans
+    >>> imaging = pd.DataFrame({"patient_id": ["P1", "P1"], "scan_id": ["I2", "I1"],
+    ...                         "scan_date": pd.to_datetime(["2021-01-01", "2020-01-01"]),
+    ...                         "tracer": ["18F-FDG", "68Ga-DOTATATE"]})
+    >>> sstr_scans(imaging)["scan_id"].tolist()  # the FDG scan is not an SSTR scan
+    ['I1']
     """
     out = imaging.loc[imaging["tracer"].isin(SSTR_TRACERS)]
     return out.sort_values(["patient_id", "scan_date", "scan_id"], kind="mergesort")

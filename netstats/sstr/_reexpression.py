@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from netstats._display import ResultDisplay, plural
 from netstats.cohort import Cohort
 from netstats.schema import DAYS_PER_MONTH
 from netstats.sstr._metrics import _check_conf_level, _clopper_pearson
@@ -31,6 +32,7 @@ __all__ = [
     "time_to_conversion",
 ]
 
+#: Columns of :func:`reexpression_pairs`.
 PAIR_COLUMNS = [
     "patient_id",
     "scan_id_before",
@@ -112,6 +114,19 @@ def reexpression_pairs(
     A negative scan that is the patient's last SSTR scan has no pair.  A patient with
     several negative scans contributes several pairs (not independent).  Scans whose
     outcome the rule cannot decide are left out and recorded in ``cohort.attrition``.
+
+    Examples
+    --------
+    >>> import netstats
+    >>> from netstats import sstr
+    >>> cohort = netstats.simulate_cohort(n_patients=150, seed=1)
+    >>> pairs = sstr.reexpression_pairs(cohort)
+    >>> pairs[["patient_id", "converted", "regimens_between"]]
+      patient_id  converted            regimens_between
+    0    P000013       True  CAPTEM; everolimus; FOLFOX
+    1    P000059       True     surufatinib; everolimus
+    2    P000120      False                      CAPTEM
+    3    P000124      False    everolimus; CAPTEM; TARE
     """
     positivity = get_rule(rule)
     if exposure not in ("started", "overlap"):
@@ -188,6 +203,18 @@ def conversion_rates(
     References
     ----------
     Clopper CJ, Pearson ES. Biometrika 1934;26:404-13.
+
+    Examples
+    --------
+    >>> import netstats
+    >>> from netstats import sstr
+    >>> cohort = netstats.simulate_cohort(n_patients=150, seed=1)
+    >>> rates = sstr.conversion_rates(sstr.reexpression_pairs(cohort), by="drug_class")
+    >>> rates[["group", "n_pairs", "n_converted"]].head(3)
+              group  n_pairs  n_converted
+    0           any        4            2
+    1    no therapy        0            0
+    2  chemotherapy        3            1
     """
     cl = _check_conf_level(conf_level)
     if by not in ("regimen", "drug_class"):
@@ -260,6 +287,15 @@ def paired_change(pairs: pd.DataFrame, *, conf_level: float = 0.95) -> pd.DataFr
     References
     ----------
     Wilcoxon F. Biometrics Bull 1945;1:80-3.
+
+    Examples
+    --------
+    >>> import netstats
+    >>> from netstats import sstr
+    >>> cohort = netstats.simulate_cohort(n_patients=150, seed=1)
+    >>> change = sstr.paired_change(sstr.reexpression_pairs(cohort))
+    >>> change["measure"].tolist()
+    ['krenning', 'log_suvmax', 'suvmax_ratio']
     """
     cl = _check_conf_level(conf_level)
     kb = pairs["krenning_before"].astype("float64")
@@ -363,6 +399,15 @@ def time_to_conversion(
     Notes
     -----
     Patients whose only negative scan is their last SSTR scan have time 0 and are censored.
+
+    Examples
+    --------
+    >>> import netstats
+    >>> from netstats import sstr
+    >>> cohort = netstats.simulate_cohort(n_patients=150, seed=1)
+    >>> ttc = sstr.time_to_conversion(cohort)
+    >>> len(ttc), int(ttc["converted"].sum())
+    (43, 2)
     """
     positivity = get_rule(rule)
     scans = _scored_scans(cohort, positivity, f"time_to_conversion[{positivity.name}]")
@@ -404,8 +449,8 @@ def time_to_conversion(
     return pd.DataFrame(rows, columns=cols)
 
 
-@dataclass(frozen=True)
-class ScanTrajectory:
+@dataclass(frozen=True, repr=False)
+class ScanTrajectory(ResultDisplay):
     """One patient's SSTR scans and therapy lines, ready to draw.
 
     Attributes
@@ -422,6 +467,17 @@ class ScanTrajectory:
         ongoing), ``end_reason``.
     last_date : pandas.Timestamp
         Last contact (end of the timeline).
+
+    Examples
+    --------
+    >>> import netstats
+    >>> from netstats import sstr
+    >>> cohort = netstats.simulate_cohort(n_patients=150, seed=1)
+    >>> traj = sstr.scan_trajectory(cohort, "P000013")
+    >>> print(traj.method)
+    SSTR scan trajectory of patient P000013: 2 scans (1 positive by krenning>=3), 4 therapy lines
+    >>> traj.scans["krenning_score"].tolist()
+    [1, 3]
     """
 
     patient_id: str
@@ -441,14 +497,19 @@ class ScanTrajectory:
         """
         return self.scans
 
-    def __repr__(self) -> str:
+    @property
+    def method(self) -> str:
+        """One-line description (patient, scans, rule, lines)."""
+        n_pos = int(self.scans["positive"].astype("boolean").fillna(False).sum())
         return (
-            f"ScanTrajectory(patient {self.patient_id}, rule={self.rule!r}: "
-            f"{len(self.scans)} SSTR scans, {len(self.lines)} lines)"
+            f"SSTR scan trajectory of patient {self.patient_id}: "
+            f"{plural(len(self.scans), 'scan')} ({n_pos} positive by {self.rule}), "
+            f"{plural(len(self.lines), 'therapy line')}"
         )
 
-    def _repr_html_(self) -> str:
-        return f"<p>{self!r}</p>"
+    def to_frame(self) -> pd.DataFrame:
+        """Same as :attr:`summary`: the scans table."""
+        return self.scans
 
 
 def scan_trajectory(
@@ -469,6 +530,15 @@ def scan_trajectory(
     -------
     ScanTrajectory
         Draw it with :func:`netstats.plots.scan_trajectory`.
+
+    Examples
+    --------
+    >>> import netstats
+    >>> from netstats import sstr
+    >>> cohort = netstats.simulate_cohort(n_patients=150, seed=1)
+    >>> traj = sstr.scan_trajectory(cohort, "P000013", rule="krenning>=2")
+    >>> traj.rule, len(traj.lines)
+    ('krenning>=2', 4)
     """
     positivity = get_rule(rule)
     pid = str(patient_id)

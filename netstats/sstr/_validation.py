@@ -21,8 +21,9 @@ from sklearn.metrics import average_precision_score
 from sklearn.model_selection import GridSearchCV, RepeatedStratifiedKFold, StratifiedKFold
 from sklearn.pipeline import Pipeline
 from threadpoolctl import threadpool_limits
-from tqdm.auto import tqdm
 
+from netstats._display import ResultDisplay, plural
+from netstats._progress import progress_bar
 from netstats.exceptions import StatisticalWarning
 from netstats.sstr._metrics import (
     _check_both_classes,
@@ -144,6 +145,17 @@ def fit_tuned(
         The fitted pipeline.
     best_params : dict
         Chosen hyper-parameters (empty when there was nothing to tune).
+
+    Examples
+    --------
+    >>> import netstats
+    >>> from netstats import sstr
+    >>> cohort = netstats.simulate_cohort(n_patients=60, seed=1)
+    >>> ds = sstr.sstr_dataset(cohort)
+    >>> grid = {"model__C": [0.1, 1.0]}
+    >>> pipe, best = sstr.fit_tuned(ds.X, ds.y.to_numpy(), param_grid=grid, n_inner=2)
+    >>> sorted(best)
+    ['model__C']
     """
     est = _resolve(model, random_state)
     grid = _grid_for(model, param_grid)
@@ -162,10 +174,10 @@ def _seeds(random_state: int, n: int) -> list[int]:
     return [int(c.generate_state(1)[0]) for c in children]
 
 
-def _run(tasks: list[Any], n_jobs: int | None, progress: bool, desc: str) -> list[Any]:
+def _run(tasks: list[Any], n_jobs: int | None, progress: bool | None, desc: str) -> list[Any]:
     parallel = Parallel(n_jobs=n_jobs, return_as="generator")
     out = []
-    with tqdm(total=len(tasks), desc=desc, disable=not progress) as bar:
+    with progress_bar(total=len(tasks), progress=progress, desc=desc) as bar:
         for res in parallel(tasks):
             out.append(res)
             bar.update(1)
@@ -196,8 +208,8 @@ def _outer_fold(
     return fitted.predict_proba(X.iloc[test])[:, 1], best
 
 
-@dataclass(frozen=True)
-class NestedCVResult:
+@dataclass(frozen=True, repr=False)
+class NestedCVResult(ResultDisplay):
     """Repeated nested cross-validation of one modelling procedure.
 
     Attributes
@@ -219,6 +231,21 @@ class NestedCVResult:
         :func:`classification_metrics`, averaged over repeats), ``fold_mean``, ``fold_sd``
         (over all outer folds), ``n_repeats``, ``n_folds``, ``conf_level``, ``rule``,
         ``method``.
+
+    Examples
+    --------
+    >>> import netstats
+    >>> from netstats import sstr
+    >>> cohort = netstats.simulate_cohort(n_patients=60, seed=1)
+    >>> ds = sstr.sstr_dataset(cohort)
+    >>> import warnings
+    >>> warnings.simplefilter("ignore")  # 55 scans, 10 negative: far too few, only the API shows
+    >>> cv = sstr.nested_cv(ds.X, ds.y, n_outer=3, n_inner=2, n_repeats=1, rule=ds.rule,
+    ...                     param_grid={"model__C": [0.1, 1.0]})
+    >>> print(cv.method)
+    Repeated nested CV of logistic: 1 x 3-fold outer, 2-fold inner tuning; outcome krenning>=3; 55 scans; 95% CIs averaged over repeats
+    >>> cv.summary["metric"].tolist()[:2]
+    ['auroc', 'auprc']
     """
 
     model: str
@@ -231,16 +258,15 @@ class NestedCVResult:
     n_inner: int
     n_repeats: int
 
-    def __repr__(self) -> str:
-        auc = self.summary.set_index("metric").loc["auroc"]
+    @property
+    def method(self) -> str:
+        """One-line description (model, CV layout, outcome, size)."""
+        n_scans = len(self.predictions) // max(self.n_repeats, 1)
         return (
-            f"NestedCVResult({self.model}, rule={self.rule!r}: {self.n_repeats} x "
-            f"{self.n_outer}-fold outer / {self.n_inner}-fold inner CV, AUROC "
-            f"{auc['estimate']:.3f} ({auc['ci_lower']:.3f} to {auc['ci_upper']:.3f}))"
+            f"Repeated nested CV of {self.model}: {self.n_repeats} x {self.n_outer}-fold outer, "
+            f"{self.n_inner}-fold inner tuning; outcome {self.rule or 'given'}; "
+            f"{plural(n_scans, 'scan')}; {self.conf_level:.0%} CIs averaged over repeats"
         )
-
-    def _repr_html_(self) -> str:
-        return f"<p>{self!r}</p>"
 
     def to_frame(self) -> pd.DataFrame:
         """Return the summary table.
@@ -251,6 +277,10 @@ class NestedCVResult:
             :attr:`summary`.
         """
         return self.summary
+
+    def _display_frame(self) -> pd.DataFrame:
+        cols = ["metric", "estimate", "ci_lower", "ci_upper", "fold_mean", "fold_sd"]
+        return self.summary[cols]
 
 
 def nested_cv(
@@ -267,7 +297,7 @@ def nested_cv(
     rule: str | None = None,
     random_state: int = 0,
     n_jobs: int | None = 1,
-    progress: bool = True,
+    progress: bool | None = None,
 ) -> NestedCVResult:
     """Repeated stratified nested cross-validation (tuning inside, estimate outside).
 
@@ -296,8 +326,9 @@ def nested_cv(
         Seed; every random step derives from it.
     n_jobs : int or None, default=1
         Outer folds run in parallel; results do not depend on it.
-    progress : bool, default=True
-        Show a progress bar.
+    progress : bool or None, default=None
+        Show a progress bar; ``None`` shows it in interactive use only (Jupyter or a
+        terminal), and ``TQDM_DISABLE`` turns it off.
 
     Returns
     -------
@@ -314,6 +345,18 @@ def nested_cv(
     ----------
     Varma S, Simon R. BMC Bioinformatics 2006;7:91.
     Bates S, Hastie T, Tibshirani R. J Am Stat Assoc 2024;119:1434-45.
+
+    Examples
+    --------
+    >>> import netstats
+    >>> from netstats import sstr
+    >>> cohort = netstats.simulate_cohort(n_patients=60, seed=1)
+    >>> ds = sstr.sstr_dataset(cohort)
+    >>> import warnings
+    >>> warnings.simplefilter("ignore")  # 55 scans, 10 negative: far too few, only the API shows
+    >>> cv = sstr.nested_cv(ds.X, ds.y, n_outer=3, n_repeats=1, param_grid={})
+    >>> cv.folds["fold"].nunique(), len(cv.predictions)
+    (3, 55)
     """
     cl = _check_conf_level(conf_level)
     yy = _check_xy(X, y)
@@ -403,8 +446,8 @@ def nested_cv(
     )
 
 
-@dataclass(frozen=True)
-class OptimismResult:
+@dataclass(frozen=True, repr=False)
+class OptimismResult(ResultDisplay):
     """Harrell's bootstrap optimism correction.
 
     Attributes
@@ -419,6 +462,20 @@ class OptimismResult:
         (on its own sample), ``test`` (on the original scans).
     n_failed : int
         Bootstrap samples skipped because they held one class only.
+
+    Examples
+    --------
+    >>> import netstats
+    >>> from netstats import sstr
+    >>> cohort = netstats.simulate_cohort(n_patients=60, seed=1)
+    >>> ds = sstr.sstr_dataset(cohort)
+    >>> import warnings
+    >>> warnings.simplefilter("ignore")  # 55 scans, 10 negative: far too few, only the API shows
+    >>> pipe = sstr.make_pipeline(numeric=["age_at_scan", "log_ki67"], categorical=["who_grade"])
+    >>> opt = sstr.bootstrap_optimism(ds.X, ds.y, model=pipe, n_boot=10, rule=ds.rule,
+    ...                           param_grid={})
+    >>> print(opt.method)
+    Harrell bootstrap optimism correction of LogisticRegression: 10 resamples (0 skipped with one class only); outcome krenning>=3
     """
 
     model: str
@@ -428,16 +485,14 @@ class OptimismResult:
     n_boot: int
     n_failed: int
 
-    def __repr__(self) -> str:
-        auc = self.summary.set_index("metric").loc["auroc"]
+    @property
+    def method(self) -> str:
+        """One-line description (model, resamples, outcome)."""
         return (
-            f"OptimismResult({self.model}, rule={self.rule!r}: Harrell bootstrap, "
-            f"B={self.n_boot}, AUROC apparent {auc['apparent']:.3f}, corrected "
-            f"{auc['corrected']:.3f})"
+            f"Harrell bootstrap optimism correction of {self.model}: "
+            f"{plural(self.n_boot, 'resample')} ({self.n_failed} skipped with one class only); "
+            f"outcome {self.rule or 'given'}"
         )
-
-    def _repr_html_(self) -> str:
-        return f"<p>{self!r}</p>"
 
     def to_frame(self) -> pd.DataFrame:
         """Return the summary table.
@@ -448,6 +503,9 @@ class OptimismResult:
             :attr:`summary`.
         """
         return self.summary
+
+    def _display_frame(self) -> pd.DataFrame:
+        return self.summary[["metric", "apparent", "optimism", "corrected"]]
 
 
 def _boot_task(
@@ -491,7 +549,7 @@ def bootstrap_optimism(
     rule: str | None = None,
     random_state: int = 0,
     n_jobs: int | None = 1,
-    progress: bool = True,
+    progress: bool | None = None,
 ) -> OptimismResult:
     """Estimate performance corrected for optimism by Harrell's bootstrap.
 
@@ -519,8 +577,9 @@ def bootstrap_optimism(
         Seed; every random step derives from it.
     n_jobs : int or None, default=1
         Parallel jobs (joblib); results do not depend on it.
-    progress : bool, default=True
-        Show a progress bar (tqdm) on stderr.
+    progress : bool or None, default=None
+        Show a progress bar; ``None`` shows it in interactive use only (Jupyter or a
+        terminal), and ``TQDM_DISABLE`` turns it off.
 
     Returns
     -------
@@ -538,6 +597,19 @@ def bootstrap_optimism(
     ----------
     Harrell FE, Lee KL, Mark DB. Stat Med 1996;15:361-87.
     Efron B, Tibshirani R. An Introduction to the Bootstrap. 1993, ch. 17.
+
+    Examples
+    --------
+    >>> import netstats
+    >>> from netstats import sstr
+    >>> cohort = netstats.simulate_cohort(n_patients=60, seed=1)
+    >>> ds = sstr.sstr_dataset(cohort)
+    >>> import warnings
+    >>> warnings.simplefilter("ignore")  # 55 scans, 10 negative: far too few, only the API shows
+    >>> pipe = sstr.make_pipeline(numeric=["age_at_scan", "log_ki67"], categorical=["who_grade"])
+    >>> opt = sstr.bootstrap_optimism(ds.X, ds.y, model=pipe, n_boot=10, param_grid={})
+    >>> opt.summary.columns.tolist()[:4]
+    ['metric', 'apparent', 'optimism', 'corrected']
     """
     yy = _check_xy(X, y)
     if not isinstance(n_boot, (int, np.integer)) or n_boot < 1:
@@ -618,6 +690,21 @@ def compare_models(
     :func:`delong_test`.  The repeats reuse the same scans, so their p-values are not
     independent: report one repeat (the first) or their spread, never combine them as
     independent tests.
+
+    Examples
+    --------
+    >>> import netstats
+    >>> from netstats import sstr
+    >>> cohort = netstats.simulate_cohort(n_patients=60, seed=1)
+    >>> ds = sstr.sstr_dataset(cohort)
+    >>> import warnings
+    >>> warnings.simplefilter("ignore")  # 55 scans, 10 negative: far too few, only the API shows
+    >>> small = sstr.make_pipeline(numeric=["age_at_scan", "log_ki67"], categorical=["who_grade"])
+    >>> a = sstr.nested_cv(ds.X, ds.y, n_outer=3, n_repeats=1, param_grid={})
+    >>> b = sstr.nested_cv(ds.X, ds.y, model=small, n_outer=3, n_repeats=1, param_grid={})
+    >>> sstr.compare_models(a, b)[["model_1", "model_2"]]
+        model_1             model_2
+    0  logistic  LogisticRegression
     """
     cl = _check_conf_level(conf_level)
     a, b = first.predictions, second.predictions

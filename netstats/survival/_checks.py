@@ -39,6 +39,15 @@ class SurvivalData:
         Stratum codes, or None.
     strata_levels : tuple
         Stratum labels (empty without a strata column).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from netstats.survival import check_survival_data
+    >>> d = check_survival_data(pd.DataFrame({"time": [1.0, 2.5, 4.0], "event": [1, 0, 1],
+    ...                                       "arm": ["b", "a", "b"]}), group="arm")
+    >>> d.group.tolist(), d.group_levels
+    ([1, 0, 1], ('a', 'b'))
     """
 
     time: np.ndarray

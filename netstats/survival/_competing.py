@@ -17,6 +17,7 @@ import numpy.typing as npt
 import pandas as pd
 from scipy import stats
 
+from netstats._display import ResultDisplay, plural
 from netstats.exceptions import SchemaError
 from netstats.survival._checks import check_survival_data
 from netstats.survival._km import _check_conf
@@ -144,8 +145,8 @@ def _cif_confint(
     return lower, upper
 
 
-@dataclass(frozen=True)
-class CumulativeIncidenceResult:
+@dataclass(frozen=True, repr=False)
+class CumulativeIncidenceResult(ResultDisplay):
     """Cumulative incidence curves, as returned by :func:`cumulative_incidence`.
 
     Attributes
@@ -168,6 +169,18 @@ class CumulativeIncidenceResult:
         Rows per group.
     time_col, event_col, group_col : str or None
         Input column names.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from netstats.survival import cumulative_incidence
+    >>> df = pd.DataFrame({"time": [1.0, 2, 3, 4, 5, 6], "event": [1, 2, 0, 1, 1, 2]})
+    >>> cumulative_incidence(df)  # the cumulative incidence at the last time
+    CumulativeIncidenceResult
+    Aalen-Johansen cumulative incidence, 2 causes, 1 group, delta-method variance as cmprsk::cuminc, 95% CI (log-log transform); 6 rows
+    group  cause  n_events  last_time  estimate  ci_lower  ci_upper
+      all      1         3          6    0.6111   0.04453     0.925
+      all      2         2          6    0.3889  0.001589    0.8707
     """
 
     summary: pd.DataFrame = field(repr=False)
@@ -182,22 +195,28 @@ class CumulativeIncidenceResult:
 
     @property
     def method(self) -> str:
-        """One-line description."""
+        """One-line description (estimator, variance, CI transform, sizes)."""
+        by = f" by {self.group_col}" if self.group_col else ""
         return (
-            f"Aalen-Johansen cumulative incidence ({len(self.causes)} cause(s), "
-            f"{len(self.groups)} group(s); Aalen/delta-method variance as cmprsk::cuminc; "
-            f"{self.conf_level:.0%} CI, {self.conf_type} transform)"
+            f"Aalen-Johansen cumulative incidence, {plural(len(self.causes), 'cause')}, "
+            f"{plural(len(self.groups), 'group')}{by}, delta-method variance as cmprsk::cuminc, "
+            f"{self.conf_level:.0%} CI ({self.conf_type} transform); {sum(self.group_sizes)} rows"
         )
-
-    def __repr__(self) -> str:
-        return f"CumulativeIncidenceResult: {self.method}"
-
-    def _repr_html_(self) -> str:
-        return f"<p><b>CumulativeIncidenceResult</b>: {self.method}</p>"
 
     def to_frame(self) -> pd.DataFrame:
         """Return a copy of :attr:`summary`."""
         return self.summary.copy()
+
+    def _display_frame(self) -> pd.DataFrame:
+        """Events and the cumulative incidence at the last time, per group and cause."""
+        keys = ["group", "cause"]
+        last = self.summary.groupby(keys, sort=False).tail(1).set_index(keys)
+        events = self.summary.groupby(keys, sort=False)["n_events"].sum()
+        out = last[["time", "estimate", "ci_lower", "ci_upper"]].rename(
+            columns={"time": "last_time"}
+        )
+        out.insert(0, "n_events", events.reindex(out.index).astype(int))
+        return out.reset_index()
 
     def at(self, times: npt.ArrayLike) -> pd.DataFrame:
         """Cumulative incidence at chosen times, with risk-table counts.
@@ -445,8 +464,8 @@ def _gray_stratum(
     return score, cov
 
 
-@dataclass(frozen=True)
-class GrayTestResult:
+@dataclass(frozen=True, repr=False)
+class GrayTestResult(ResultDisplay):
     """Result of :func:`gray_test`.
 
     Attributes
@@ -459,6 +478,19 @@ class GrayTestResult:
         Stratification column.
     groups : tuple
         Groups compared.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> rng = np.random.default_rng(3)
+    >>> df = pd.DataFrame({"x": rng.binomial(1, 0.5, 300), "time": rng.exponential(10, 300),
+    ...                    "status": rng.choice([0, 1, 2], 300, p=[0.3, 0.4, 0.3])})
+    >>> from netstats.survival import gray_test
+    >>> res = gray_test(df, event="status", group="x")
+    >>> print(res.method)
+    Gray's test of equal cumulative incidence across 2 groups (rho = 0), one test per cause
+    >>> res.summary["cause"].tolist()
+    [1, 2]
     """
 
     summary: pd.DataFrame = field(repr=False)
@@ -468,15 +500,12 @@ class GrayTestResult:
 
     @property
     def method(self) -> str:
-        """One-line description."""
+        """One-line description (weight exponent, strata, groups)."""
         strat = f", stratified by {self.strata}" if self.strata else ""
-        return f"Gray's test of equal cumulative incidence across {len(self.groups)} groups (rho = {self.rho:g}{strat})"
-
-    def __repr__(self) -> str:
-        return f"GrayTestResult: {self.method}"
-
-    def _repr_html_(self) -> str:
-        return f"<p><b>GrayTestResult</b>: {self.method}</p>" + self.summary.to_html(index=False)
+        return (
+            f"Gray's test of equal cumulative incidence across "
+            f"{plural(len(self.groups), 'group')} (rho = {self.rho:g}{strat}), one test per cause"
+        )
 
     def to_frame(self) -> pd.DataFrame:
         """Return a copy of :attr:`summary`."""

@@ -13,6 +13,7 @@ import numpy.typing as npt
 import pandas as pd
 from scipy import stats
 
+from netstats._display import ResultDisplay, plural
 from netstats.exceptions import ConvergenceError, SchemaError, StatisticalWarning
 from netstats.survival import _cox_core as core
 from netstats.survival._cox_design import Design, build_design
@@ -31,8 +32,8 @@ DIVERGENCE_LIMIT = 25.0
 MAX_SCALED_SE = 1e3
 
 
-@dataclass(frozen=True)
-class CoxResult:
+@dataclass(frozen=True, repr=False)
+class CoxResult(ResultDisplay):
     """A fitted Cox proportional-hazards model.
 
     Attributes
@@ -58,6 +59,30 @@ class CoxResult:
     conf_level : float
     iterations : int
         Newton-Raphson iterations.
+    cluster : str or None
+        Cluster column of the robust variance.
+    strata : tuple of str
+        Stratification columns.
+    row_label : str
+        What a row is, for display: ``"lines"`` when the data have a ``line`` column
+        (patient x therapy-line rows), ``"rows"`` otherwise.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> rng = np.random.default_rng(1)
+    >>> df = pd.DataFrame({"ki67": rng.uniform(1, 30, 200)})
+    >>> df["time"] = rng.exponential(24 / np.exp(0.05 * df["ki67"]))
+    >>> df["event"] = (rng.uniform(size=200) < 0.8).astype(int)
+    >>> from netstats.survival import cox
+    >>> fit = cox(df, "ki67", time="time", event="event")
+    >>> fit
+    CoxResult
+    Cox PH, Efron ties, model-based SE, 200 rows, 160 events; 95% CI
+    term    hr  ci_lower  ci_upper     z   p_value
+    ki67 1.047     1.025     1.069 4.302 1.693e-05
+    >>> round(float(fit.concordance), 3)
+    0.602
     """
 
     summary: pd.DataFrame
@@ -76,6 +101,7 @@ class CoxResult:
     iterations: int
     cluster: str | None = None
     strata: tuple[str, ...] = ()
+    row_label: str = "rows"
     _design: Design = field(repr=False, compare=False, default=None)  # type: ignore[assignment]
     _rs: core.RiskSets = field(repr=False, compare=False, default=None)  # type: ignore[assignment]
     _x: npt.NDArray[np.float64] = field(repr=False, compare=False, default=None)  # type: ignore[arg-type]
@@ -84,28 +110,29 @@ class CoxResult:
     # ------------------------------------------------------------------ display
     @property
     def method(self) -> str:
-        """One-line description of the fit."""
-        var = (
-            f"robust sandwich variance (clusters: {self.cluster}, n_clusters={self.n_clusters})"
-            if self.variance == "robust"
-            else "model-based variance"
-        )
-        strata = f", stratified by {', '.join(self.strata)}" if self.strata else ""
+        """One-line description of the fit (ties, variance, clusters, sizes)."""
+        strata = f" stratified by {', '.join(self.strata)}" if self.strata else ""
+        if self.variance == "robust" and self.cluster:
+            var = f"robust SE clustered on {self.cluster}"
+        elif self.variance == "robust":
+            var = "robust SE (each row its own cluster)"
+        else:
+            var = "model-based SE"
+        units = f"{self.n} {self.row_label}"
+        if self.cluster:
+            who = "patients" if self.cluster == "patient_id" else f"{self.cluster} clusters"
+            units += f" / {self.n_clusters} {who}"
         return (
-            f"Cox proportional hazards ({self.ties.capitalize()} ties{strata}), {var}; "
-            f"n={self.n}, events={self.n_events}"
+            f"Cox PH{strata}, {self.ties.capitalize()} ties, {var}, {units}, "
+            f"{plural(self.n_events, 'event')}; {self.conf_level:.0%} CI"
         )
-
-    def __repr__(self) -> str:
-        cols = ["term", "hr", "ci_lower", "ci_upper", "p_value"]
-        return f"CoxResult: {self.method}\n{self.summary[cols].to_string(index=False)}"
-
-    def _repr_html_(self) -> str:
-        return f"<p><b>CoxResult</b>: {self.method}</p>" + self.summary.to_html(index=False)
 
     def to_frame(self) -> pd.DataFrame:
         """The per-term summary table (a copy)."""
         return self.summary.copy()
+
+    def _display_frame(self) -> pd.DataFrame:
+        return self.summary[["term", "hr", "ci_lower", "ci_upper", "z", "p_value"]]
 
     # ------------------------------------------------------------------ derived
     @cached_property
@@ -518,6 +545,7 @@ def cox(
         iterations=iters,
         cluster=cluster if use_robust and cluster is not None else None,
         strata=strata_cols,
+        row_label="lines" if "line" in data.columns else "rows",
         _design=design,
         _rs=rs,
         _x=x,

@@ -11,6 +11,7 @@ import numpy.typing as npt
 import pandas as pd
 from scipy import stats
 
+from netstats._display import ResultDisplay, plural
 from netstats.exceptions import StatisticalWarning
 from netstats.survival import _cox_core as core
 from netstats.survival._cox_design import rcs_basis
@@ -24,8 +25,8 @@ __all__ = ["ZphResult", "cox_zph"]
 PH_WARNING_LEVEL = 0.05
 
 
-@dataclass(frozen=True)
-class ZphResult:
+@dataclass(frozen=True, repr=False)
+class ZphResult(ResultDisplay):
     """Result of :func:`cox_zph`.
 
     Attributes
@@ -44,6 +45,20 @@ class ZphResult:
         stratum).
     var : numpy.ndarray
         Covariance used for the confidence band of the smooth (R's ``cox.zph()$var``).
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> rng = np.random.default_rng(1)
+    >>> df = pd.DataFrame({"ki67": rng.uniform(1, 30, 200)})
+    >>> df["time"] = rng.exponential(24 / np.exp(0.05 * df["ki67"]))
+    >>> df["event"] = (rng.uniform(size=200) < 0.8).astype(int)
+    >>> from netstats.survival import cox
+    >>> zph = cox(df, "ki67", time="time", event="event").check_ph()
+    >>> print(zph.method)
+    Proportional-hazards score test (Grambsch-Therneau, as R cox.zph), km time transform; 160 events, 1 term
+    >>> zph.summary["term"].tolist()
+    ['ki67', 'GLOBAL']
     """
 
     summary: pd.DataFrame
@@ -55,16 +70,12 @@ class ZphResult:
 
     @property
     def method(self) -> str:
+        """One-line description (test, time transform, events)."""
         return (
-            f"Proportional-hazards score test (Grambsch-Therneau, R cox.zph), "
-            f"transform={self.transform!r}"
+            f"Proportional-hazards score test (Grambsch-Therneau, as R cox.zph), "
+            f"{self.transform} time transform; {plural(len(self.time), 'event')}, "
+            f"{plural(len(self.residuals.columns), 'term')}"
         )
-
-    def __repr__(self) -> str:
-        return f"ZphResult: {self.method}\n{self.summary.to_string(index=False)}"
-
-    def _repr_html_(self) -> str:
-        return f"<p><b>ZphResult</b>: {self.method}</p>" + self.summary.to_html(index=False)
 
     def to_frame(self) -> pd.DataFrame:
         """The test table (a copy)."""

@@ -11,6 +11,7 @@ import numpy.typing as npt
 import pandas as pd
 from scipy import stats
 
+from netstats._display import ResultDisplay, plural
 from netstats.exceptions import ConvergenceError, NetstatsError, SchemaError
 from netstats.survival._cox import CoxResult, _numeric, cox
 from netstats.survival._cox_design import build_design
@@ -20,8 +21,8 @@ __all__ = ["FineGrayResult", "cause_specific_cox", "fine_gray"]
 FloatArray = npt.NDArray[np.float64]
 
 
-@dataclass(frozen=True)
-class FineGrayResult:
+@dataclass(frozen=True, repr=False)
+class FineGrayResult(ResultDisplay):
     """A fitted Fine-Gray subdistribution-hazards model.
 
     Attributes
@@ -39,6 +40,19 @@ class FineGrayResult:
     n, n_events, n_competing, n_censored : int
     conf_level : float
     iterations : int
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> rng = np.random.default_rng(3)
+    >>> df = pd.DataFrame({"x": rng.binomial(1, 0.5, 300), "time": rng.exponential(10, 300),
+    ...                    "status": rng.choice([0, 1, 2], 300, p=[0.3, 0.4, 0.3])})
+    >>> from netstats.survival import fine_gray
+    >>> fine_gray(df, "x", time="time", event="status", cause=1)
+    FineGrayResult
+    Fine-Gray subdistribution hazards for cause 1, Breslow ties, KM censoring weights, crr sandwich SE; 300 rows, 127 events, 79 competing, 94 censored; 95% CI
+    term    hr  ci_lower  ci_upper  p_value
+       x 0.977    0.6935     1.377   0.8943
     """
 
     summary: pd.DataFrame
@@ -57,22 +71,20 @@ class FineGrayResult:
 
     @property
     def method(self) -> str:
+        """One-line description (cause, ties, weights, variance, sizes)."""
         return (
-            f"Fine-Gray subdistribution hazards for cause {self.cause!r} (Breslow ties, "
-            f"KM censoring weights, crr sandwich variance); n={self.n}, events={self.n_events}, "
-            f"competing={self.n_competing}"
+            f"Fine-Gray subdistribution hazards for cause {self.cause!r}, Breslow ties, "
+            f"KM censoring weights, crr sandwich SE; {self.n} rows, "
+            f"{plural(self.n_events, 'event')}, {self.n_competing} competing, "
+            f"{self.n_censored} censored; {self.conf_level:.0%} CI"
         )
-
-    def __repr__(self) -> str:
-        cols = ["term", "hr", "ci_lower", "ci_upper", "p_value"]
-        return f"FineGrayResult: {self.method}\n{self.summary[cols].to_string(index=False)}"
-
-    def _repr_html_(self) -> str:
-        return f"<p><b>FineGrayResult</b>: {self.method}</p>" + self.summary.to_html(index=False)
 
     def to_frame(self) -> pd.DataFrame:
         """The per-term summary table (a copy)."""
         return self.summary.copy()
+
+    def _display_frame(self) -> pd.DataFrame:
+        return self.summary[["term", "hr", "ci_lower", "ci_upper", "p_value"]]
 
 
 @dataclass(frozen=True)

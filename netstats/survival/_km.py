@@ -17,6 +17,7 @@ import numpy.typing as npt
 import pandas as pd
 from scipy import stats
 
+from netstats._display import ResultDisplay, plural
 from netstats.exceptions import StatisticalWarning
 from netstats.survival._checks import check_survival_data
 
@@ -340,8 +341,8 @@ def _findq(x: np.ndarray, y: np.ndarray, p: float, tol: float) -> float:
     return float((x[i1] + x[i2]) / 2.0)
 
 
-@dataclass(frozen=True)
-class KaplanMeierResult:
+@dataclass(frozen=True, repr=False)
+class KaplanMeierResult(ResultDisplay):
     """Kaplan-Meier curves by group, as returned by :func:`kaplan_meier`.
 
     Attributes
@@ -358,6 +359,25 @@ class KaplanMeierResult:
         Number of rows per group, in the order of ``groups``.
     time_col, event_col, group_col, entry_col : str or None
         The input column names, kept for labels.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> df = pd.DataFrame({"time": [2.0, 4, 6, 9, 12, 3, 5, 7, 8, 15],
+    ...                    "event": [1, 1, 0, 1, 0, 1, 1, 1, 0, 1],
+    ...                    "arm": ["<a>"] * 5 + ["b"] * 5})
+    >>> from netstats.survival import kaplan_meier
+    >>> fit = kaplan_meier(df, group="arm")
+    >>> fit  # medians per group; NaN: upper limit not reached
+    KaplanMeierResult
+    Kaplan-Meier, 2 groups by arm, Greenwood SE, 95% CI (log transform); 10 rows, 7 events
+    group  n  n_events  median  ci_lower  ci_upper
+      <a>  5         3       9         4       NaN
+        b  5         4       7         5       NaN
+    >>> fit.at([6.0])[["group", "n_at_risk", "survival"]].round(3)
+      group  n_at_risk  survival
+    0   <a>          3       0.6
+    1     b          3       0.6
     """
 
     summary: pd.DataFrame = field(repr=False)
@@ -372,25 +392,33 @@ class KaplanMeierResult:
 
     @property
     def method(self) -> str:
-        """One-line description of the estimator."""
-        trunc = ", left-truncated" if self.entry_col else ""
+        """One-line description of the estimator (groups, CI transform, sizes)."""
+        trunc = f", left-truncated at {self.entry_col}" if self.entry_col else ""
+        by = f" by {self.group_col}" if self.group_col else ""
+        n_events = int(self.summary["n_events"].sum())
         return (
-            f"Kaplan-Meier ({len(self.groups)} group(s){trunc}; Greenwood SE; "
-            f"{self.conf_level:.0%} CI, {self.conf_type} transform)"
+            f"Kaplan-Meier{trunc}, {plural(len(self.groups), 'group')}{by}, Greenwood SE, "
+            f"{self.conf_level:.0%} CI ({self.conf_type} transform); "
+            f"{sum(self.group_sizes)} rows, {plural(n_events, 'event')}"
         )
-
-    def __repr__(self) -> str:
-        return f"KaplanMeierResult: {self.method}"
-
-    def _repr_html_(self) -> str:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", StatisticalWarning)  # NaN shows "not reached"
-            medians = self.median()
-        return f"<p><b>KaplanMeierResult</b>: {self.method}</p>" + medians.to_html(index=False)
 
     def to_frame(self) -> pd.DataFrame:
         """Return a copy of :attr:`summary`."""
         return self.summary.copy()
+
+    def _display_frame(self) -> pd.DataFrame:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", StatisticalWarning)  # NaN shows "not reached"
+            medians = self.median()
+        counts = self.summary.groupby("group", sort=False)["n_events"].sum()
+        out = medians[["group"]].copy()
+        sizes = dict(zip(self.groups, self.group_sizes, strict=True))
+        out["n"] = [sizes.get(g, 0) for g in medians["group"]]
+        out["n_events"] = counts.reindex(medians["group"]).to_numpy().astype(int)
+        out["median"] = medians["estimate"]
+        out["ci_lower"] = medians["ci_lower"]
+        out["ci_upper"] = medians["ci_upper"]
+        return out
 
     def quantile(self, q: float | Sequence[float] = 0.5) -> pd.DataFrame:
         """Survival-time quantiles with CIs, by R ``quantile.survfit``'s rules.

@@ -7,14 +7,15 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from netstats._display import ResultDisplay
 from netstats.exceptions import SchemaError
 from netstats.survival._checks import check_survival_data
 
 __all__ = ["LandmarkResult", "landmark"]
 
 
-@dataclass(frozen=True)
-class LandmarkResult:
+@dataclass(frozen=True, repr=False)
+class LandmarkResult(ResultDisplay):
     """Result of :func:`landmark`.
 
     Attributes
@@ -29,6 +30,24 @@ class LandmarkResult:
         "excluded: event at or before landmark", "excluded: censored at or before landmark".
     landmark_time : float
         Landmark in months.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> df = pd.DataFrame({"time": [2.0, 4, 6, 9, 12, 3, 5, 7, 8, 15],
+    ...                    "event": [1, 1, 0, 1, 0, 1, 1, 1, 0, 1],
+    ...                    "arm": ["<a>"] * 5 + ["b"] * 5})
+    >>> from netstats.survival import landmark
+    >>> lm = landmark(df, landmark_time=4.0)
+    >>> lm
+    LandmarkResult
+    Landmark at 4 months: 7 of 10 rows at risk kept, 3 excluded; time reset to time since the landmark
+                                      reason  n_rows
+                  kept (at risk at landmark)       7
+       excluded: event at or before landmark       3
+    excluded: censored at or before landmark       0
+    >>> float(lm.to_frame()["time"].min())  # months since the landmark
+    1.0
     """
 
     data: pd.DataFrame = field(repr=False)
@@ -37,23 +56,20 @@ class LandmarkResult:
 
     @property
     def method(self) -> str:
-        """One-line description."""
+        """One-line description (landmark time, rows kept and excluded)."""
         kept = int(self.summary["n_rows"].iloc[0])
         total = int(self.summary["n_rows"].sum())
         return (
             f"Landmark at {self.landmark_time:g} months: {kept} of {total} rows at risk kept, "
-            f"{total - kept} excluded"
+            f"{total - kept} excluded; time reset to time since the landmark"
         )
-
-    def __repr__(self) -> str:
-        return f"LandmarkResult: {self.method}"
-
-    def _repr_html_(self) -> str:
-        return f"<p><b>LandmarkResult</b>: {self.method}</p>" + self.summary.to_html(index=False)
 
     def to_frame(self) -> pd.DataFrame:
         """Return a copy of :attr:`data`."""
         return self.data.copy()
+
+    def _display_frame(self) -> pd.DataFrame:
+        return self.summary
 
 
 def landmark(

@@ -11,6 +11,7 @@ import pandas as pd
 from scipy import stats
 from statsmodels.stats.multitest import multipletests
 
+from netstats._display import ResultDisplay, plural
 from netstats.exceptions import SchemaError
 from netstats.survival._checks import check_survival_data
 from netstats.survival._km import risk_counts
@@ -86,8 +87,16 @@ def _check_options(weights: str, p: float, q: float) -> None:
         raise ValueError(f"p and q apply only to weights='fleming-harrington', not {weights!r}")
 
 
-@dataclass(frozen=True)
-class LogrankResult:
+_WEIGHT_TEXT = {
+    "logrank": "equal weights",
+    "gehan-breslow": "weights n at risk",
+    "tarone-ware": "weights sqrt(n at risk)",
+    "fleming-harrington": "weights S(t-)^p (1 - S(t-))^q",
+}
+
+
+@dataclass(frozen=True, repr=False)
+class LogrankResult(ResultDisplay):
     """Result of :func:`logrank`.
 
     Attributes
@@ -108,6 +117,20 @@ class LogrankResult:
         One row per group: ``group``, ``n``, ``n_events``, ``observed`` and ``expected``
         (weighted sums, as R ``survdiff`` reports them; plain counts for the log-rank
         weights), ``variance`` (diagonal of the covariance of O - E).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> df = pd.DataFrame({"time": [2.0, 4, 6, 9, 12, 3, 5, 7, 8, 15],
+    ...                    "event": [1, 1, 0, 1, 0, 1, 1, 1, 0, 1],
+    ...                    "arm": ["<a>"] * 5 + ["b"] * 5})
+    >>> from netstats.survival import logrank
+    >>> logrank(df, group="arm")
+    LogrankResult
+    log-rank test (equal weights), 2 groups, 10 rows, 7 events: chi2 = 0.002502 on 1 df, p = 0.9601
+    group  n  n_events  observed  expected  variance
+      <a>  5         3         3      2.94     1.454
+        b  5         4         4      4.06     1.454
     """
 
     statistic: float
@@ -129,13 +152,16 @@ class LogrankResult:
             "fleming-harrington": f"Fleming-Harrington G(p={self.p:g}, q={self.q:g})",
         }[self.weights]
         strat = f", stratified by {self.strata}" if self.strata else ""
-        return f"{name} test{strat}: chi2 = {self.statistic:.4g} on {self.df} df, p = {self.p_value:.4g}"
+        n = int(self.summary["n"].sum())
+        n_events = int(self.summary["n_events"].sum())
+        return (
+            f"{name} test ({_WEIGHT_TEXT[self.weights]}){strat}, {plural(len(self.summary), 'group')}, "
+            f"{n} rows, {plural(n_events, 'event')}: chi2 = {self.statistic:.4g} on {self.df} df, "
+            f"p = {self.p_value:.4g}"
+        )
 
-    def __repr__(self) -> str:
-        return f"LogrankResult: {self.method}"
-
-    def _repr_html_(self) -> str:
-        return f"<p><b>LogrankResult</b>: {self.method}</p>" + self.summary.to_html(index=False)
+    def _display_frame(self) -> pd.DataFrame:
+        return self.summary
 
     def to_frame(self) -> pd.DataFrame:
         """One-row tidy table: ``test``, ``weights``, ``p``, ``q``, ``strata``,

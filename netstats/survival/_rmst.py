@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from netstats._display import ResultDisplay, plural
 from netstats.exceptions import StatisticalWarning
 from netstats.survival._checks import check_survival_data
 from netstats.survival._km import _check_conf, _km_arrays
@@ -37,8 +38,8 @@ def _rmst_one(time: np.ndarray, event: np.ndarray, tau: float) -> tuple[float, f
     return float(rect.sum()), float(np.sum(area_after**2 * hh))
 
 
-@dataclass(frozen=True)
-class RMSTResult:
+@dataclass(frozen=True, repr=False)
+class RMSTResult(ResultDisplay):
     """Result of :func:`rmst`.
 
     Attributes
@@ -57,6 +58,23 @@ class RMSTResult:
         ``std_err`` (months for the difference; of the log ratio for the ratio),
         ``ci_lower``, ``ci_upper``, ``p_value`` (Wald, H0: difference 0 / ratio 1),
         ``conf_level``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> df = pd.DataFrame({"time": [2.0, 4, 6, 9, 12, 3, 5, 7, 8, 15],
+    ...                    "event": [1, 1, 0, 1, 0, 1, 1, 1, 0, 1],
+    ...                    "arm": ["<a>"] * 5 + ["b"] * 5})
+    >>> from netstats.survival import rmst
+    >>> res = rmst(df, group="arm", tau=8.0)
+    >>> res
+    RMSTResult
+    Restricted mean survival time to tau = 8 months, 2 groups, Greenwood-type variance, 95% Wald CI; contrasts vs <a>
+    group  tau  estimate  std_err  ci_lower  ci_upper  conf_level
+      <a>    8         6    1.131     3.783     8.217        0.95
+        b    8       6.2   0.8672       4.5       7.9        0.95
+    >>> res.contrasts["contrast"].tolist()
+    ['difference', 'ratio']
     """
 
     tau: float
@@ -66,17 +84,16 @@ class RMSTResult:
 
     @property
     def method(self) -> str:
-        """One-line description."""
+        """One-line description (horizon, variance, CI, groups)."""
+        n_contrasts = len(self.contrasts)
+        vs = ""
+        if n_contrasts:
+            vs = f"; contrasts vs {self.contrasts['group_b'].iloc[0]}"
         return (
-            f"Restricted mean survival time to tau = {self.tau:g} months "
-            f"({len(self.summary)} group(s); Greenwood-type variance; {self.conf_level:.0%} CI)"
+            f"Restricted mean survival time to tau = {self.tau:g} months, "
+            f"{plural(len(self.summary), 'group')}, Greenwood-type variance, "
+            f"{self.conf_level:.0%} Wald CI{vs}"
         )
-
-    def __repr__(self) -> str:
-        return f"RMSTResult: {self.method}"
-
-    def _repr_html_(self) -> str:
-        return f"<p><b>RMSTResult</b>: {self.method}</p>" + self.summary.to_html(index=False)
 
     def to_frame(self) -> pd.DataFrame:
         """Return a copy of :attr:`summary`."""
