@@ -212,11 +212,15 @@ def _event(data: pd.DataFrame, name: str) -> npt.NDArray[np.bool_]:
     return values == 1.0
 
 
-def _codes(data: pd.DataFrame, names: Sequence[str], role: str) -> npt.NDArray[np.int64]:
+def _codes(
+    data: pd.DataFrame, names: Sequence[str], role: str, *, sort: bool = True
+) -> npt.NDArray[np.int64]:
+    """Integer codes of the groups (``sort=False``: in order of appearance, which skips
+    sorting the labels; enough for clusters, whose order does not matter)."""
     for name in names:
         _column(data, name, role)
     if len(names) == 1:
-        codes = np.asarray(pd.factorize(data[names[0]], sort=True)[0], dtype=np.int64)
+        codes = np.asarray(pd.factorize(data[names[0]], sort=sort)[0], dtype=np.int64)
     else:
         grouped = data.groupby(list(names), sort=True, observed=True).ngroup()
         codes = np.asarray(grouped.to_numpy(), dtype=np.int64)
@@ -445,7 +449,7 @@ def cox(
 
     stop_t, ev, start_t, w = _outcome(data, time=time, event=event, start=start, weights=weights)
     strata_codes = _codes(data, strata_cols, "strata") if strata_cols else None
-    cl_codes = _codes(data, (cluster,), "cluster") if cluster is not None else None
+    cl_codes = _codes(data, (cluster,), "cluster", sort=False) if cluster is not None else None
 
     design = build_design(data, formula=formula, covariates=covariates)
     rs = core.prepare(stop_t, ev, start=start_t, strata=strata_codes, weights=w, ties=ties)
