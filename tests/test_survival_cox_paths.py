@@ -1,6 +1,6 @@
-"""Both segment-sum paths of the Cox engine (sparse product, cumulative sums) agree.
+"""Both segment-sum paths of the Cox engine (sparse product, ``np.add.reduceat``) agree.
 
-The R reference cases are small, so they run on the cumulative-sum path that small data
+The R reference cases are small, so they run on the ``reduceat`` path that small data
 use; here they are refitted with the sparse path forced and checked against the same R
 values, and a large simulated counting-process data set with strata and weights is
 fitted both ways.
@@ -57,7 +57,7 @@ def _large(seed: int) -> pd.DataFrame:
 
 
 @pytest.mark.parametrize("ties", ["efron", "breslow"])
-def test_sparse_and_cumsum_paths_agree_on_large_data(
+def test_sparse_and_reduceat_paths_agree_on_large_data(
     ties: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     data = _large(4)
@@ -67,12 +67,37 @@ def test_sparse_and_cumsum_paths_agree_on_large_data(
         strata="s", weights="w", cluster="id",
     )  # fmt: skip
     fits = {}
-    for label, threshold in (("sparse", 0), ("cumsum", 10**9)):
+    for label, threshold in (("sparse", 0), ("reduceat", 10**9)):
         monkeypatch.setattr(core, "SPARSE_MIN_ROWS", threshold)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             fits[label] = cox(data, **kwargs)
-    a, b = fits["sparse"], fits["cumsum"]
+    a, b = fits["sparse"], fits["reduceat"]
     assert_allclose(a.coef, b.coef, rtol=1e-10)
     assert_allclose(a.var, b.var, rtol=1e-9)
     assert_allclose(a.loglik, b.loglik, rtol=1e-12)
+
+
+@pytest.mark.parametrize("threshold", [0, 10**9])
+def test_risk_set_sums_keep_small_weights_next_to_large_ones(
+    threshold: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Risk weights spanning 300 orders of magnitude: every sum is accurate to rounding."""
+    import math
+
+    monkeypatch.setattr(core, "SPARSE_MIN_ROWS", threshold)
+    rng = np.random.default_rng(9)
+    n = 400
+    stop = np.ceil(rng.uniform(0, 100, n))
+    event = rng.random(n) < 0.7
+    x = np.sort(rng.normal(size=(n, 1)), axis=0)[::-1] * 60  # early rows dominate
+    rs = core.prepare(stop, event)
+    xs = x[rs.order]
+    v = np.exp(xs[:, 0] - xs[:, 0].max())
+    s0, s1, d0, d1 = core.segment_sums(rs, v, xs)
+    for g, key in enumerate(rs.group_keys):
+        at_risk = rs.key_stop >= key
+        dead = (rs.key_stop == key) & rs.event
+        assert math.isclose(s0[g], math.fsum(v[at_risk]), rel_tol=1e-12)
+        assert math.isclose(d0[g], math.fsum(v[dead]), rel_tol=1e-12)
+        assert math.isclose(s1[g, 0], math.fsum(v[at_risk] * xs[at_risk, 0]), rel_tol=1e-10)

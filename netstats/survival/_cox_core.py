@@ -220,7 +220,7 @@ def _segment_operators(
 
 SPARSE_MIN_ROWS = 20_000
 """From this many rows on, segment sums use a sparse product (no ``n x p`` temporary);
-below it differences of cumulative sums, whose fixed cost is lower."""
+below it ``np.add.reduceat``, whose fixed cost is lower."""
 
 
 def _segment_totals(
@@ -236,11 +236,17 @@ def _segment_totals(
         w, xs = v[rows], x[rows]
     else:
         w, xs = v[indices], x[indices]
-    cum0 = np.zeros(w.size + 1)
-    np.cumsum(w, out=cum0[1:])
-    cum1 = np.zeros((w.size + 1, x.shape[1]))
-    np.cumsum(xs * w[:, None], axis=0, out=cum1[1:])
-    return np.diff(cum0[indptr]), np.diff(cum1[indptr], axis=0)
+    # Each segment is summed on its own (no differences of running sums, which would
+    # lose the small risk weights next to large ones); reduceat cannot give an empty
+    # segment's zero, so empty segments are left out and stay zero.
+    starts = indptr[:-1]
+    keep = starts < indptr[1:]
+    tot0 = np.zeros(starts.size)
+    tot1 = np.zeros((starts.size, x.shape[1]))
+    if keep.any():
+        tot0[keep] = np.add.reduceat(w, starts[keep])
+        tot1[keep] = np.add.reduceat(xs * w[:, None], starts[keep], axis=0)
+    return tot0, tot1
 
 
 def _reverse_cumsum(values: FloatArray) -> FloatArray:
