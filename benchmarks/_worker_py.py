@@ -2,7 +2,8 @@
 
     python benchmarks/_worker_py.py TOOL TASK DATA.csv REPEATS
 
-TOOL is netstats, lifelines or statsmodels; TASK one of cox_efron, cox_breslow,
+TOOL is netstats, lifelines, statsmodels or numpy (the plain NumPy Efron fit of
+``benchmarks/_plain_cox.py``, Efron Cox only, timed from the arrays); TASK one of cox_efron, cox_breslow,
 cox_cluster, km, logrank, boot_km, boot_cox, boot_cox_2jobs (netstats only). Data loading is not timed; each task is run once to
 warm up, then REPEATS times; the median wall time is reported. Unsupported (tool, task)
 pairs print ``{"seconds": null}``.
@@ -14,6 +15,7 @@ import json
 import sys
 import time
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -92,12 +94,26 @@ def statsmodels_task(task: str, df: pd.DataFrame):
     return None
 
 
+def numpy_task(task: str, df: pd.DataFrame):
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from _plain_cox import plain_numpy_efron
+
+    if task == "cox_efron":
+        x, t, d = df[XS].to_numpy(), df["time"].to_numpy(), df["event"].to_numpy()
+        return lambda: plain_numpy_efron(x, t, d)
+    return None
+
+
 def main() -> None:
     tool, task, path, repeats = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
     df = pd.read_csv(path)
-    fn = {"netstats": netstats_task, "lifelines": lifelines_task, "statsmodels": statsmodels_task}[
-        tool
-    ](task, df)
+    tasks = {
+        "netstats": netstats_task,
+        "lifelines": lifelines_task,
+        "statsmodels": statsmodels_task,
+        "numpy": numpy_task,
+    }
+    fn = tasks[tool](task, df)
     if fn is None:
         print(json.dumps({"seconds": None}))
         return

@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import shutil
 import subprocess
+import sys
 import tempfile
 import time
 import warnings
@@ -22,6 +23,9 @@ import numpy as np
 import pandas as pd
 
 from netstats.survival._cox import cox
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _plain_cox import plain_numpy_efron
 
 P = 10
 
@@ -53,40 +57,6 @@ def timed(fn, repeats: int) -> float:
         fn()
         out.append(time.perf_counter() - t0)
     return float(np.median(out))
-
-
-def plain_numpy_efron(x: np.ndarray, t: np.ndarray, d: np.ndarray, iters: int = 30) -> np.ndarray:
-    """Textbook vectorised Newton-Raphson for Efron's likelihood (single stratum, no weights)."""
-    o = np.argsort(-t, kind="stable")
-    x, t, d = x[o] - x.mean(axis=0), t[o], d[o].astype(bool)
-    ut, first = np.unique(-t, return_index=True)  # groups of tied times, descending time
-    last = np.concatenate([first[1:], [t.size]]) - 1
-    dr = np.flatnonzero(d)
-    gi = np.searchsorted(first, dr, side="right") - 1
-    gs, gstart, nd = np.unique(gi, return_index=True, return_counts=True)
-    f = (np.arange(dr.size) - np.repeat(gstart, nd)) / np.repeat(nd, nd)
-    beta = np.zeros(x.shape[1])
-    for _ in range(iters):
-        r = np.exp(x @ beta)
-        s0 = np.cumsum(r)[last][gs]
-        s1 = np.cumsum(x * r[:, None], axis=0)[last][gs]
-        d0 = np.add.reduceat(r[dr], gstart)
-        d1 = np.add.reduceat(x[dr] * r[dr, None], gstart, axis=0)
-        g = np.repeat(np.arange(gs.size), nd)
-        den = s0[g] - f * d0[g]
-        xbar = (s1[g] - f[:, None] * d1[g]) / den[:, None]
-        score = x[dr].sum(axis=0) - xbar.sum(axis=0)
-        a = np.zeros(t.size)
-        np.add.at(a, last[gs], np.add.reduceat(1 / den, gstart))
-        aa = np.cumsum(a[::-1])[::-1]  # sum of 1/den over times at which each row is at risk
-        q = r * aa
-        q[dr] -= r[dr] * np.add.reduceat(f / den, gstart)[g]
-        info = (x * q[:, None]).T @ x - xbar.T @ xbar
-        step = np.linalg.solve(info, score)
-        beta += step
-        if np.abs(step).max() < 1e-9:
-            break
-    return beta
 
 
 R_SCRIPT = """

@@ -29,7 +29,8 @@ import numpy as np
 import pandas as pd
 
 ROOT = Path(__file__).resolve().parent.parent
-PY_TOOLS = ("netstats", "lifelines", "statsmodels")
+PY_TOOLS = ("netstats", "numpy", "lifelines", "statsmodels")
+TOOL_NAMES = {"numpy": "plain NumPy"}
 START, END = "<!-- bench:start -->", "<!-- bench:end -->"
 
 
@@ -84,15 +85,21 @@ LABELS = {
 }
 
 
+def _ratio(x: float) -> str:
+    return f"{x:.2f}x" if x < 2 else f"{x:.1f}x"
+
+
 def table(rows: list[dict], tools: list[str]) -> str:
     peers = [t for t in tools if t != "netstats"]
-    head = ["task", "n", *(f"{t} (s)" for t in tools), *(f"{p} / netstats" for p in peers)]
+    name = {t: TOOL_NAMES.get(t, t) for t in tools}
+    head = ["task", "n", *(f"{name[t]} (s)" for t in tools)]
+    head += [f"{name[p]} / netstats" for p in peers]
     out = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for r in rows:
         ns = r.get("netstats")
         cells = [LABELS[r["task"]], f"{r['n']:,}"]
         cells += ["–" if r.get(t) is None else f"{r[t]:.3f}" for t in tools]
-        cells += ["–" if r.get(p) is None or not ns else f"{r[p] / ns:.1f}x" for p in peers]
+        cells += ["–" if r.get(p) is None or not ns else _ratio(r[p] / ns) for p in peers]
         out.append("| " + " | ".join(cells) + " |")
     return "\n".join(out)
 
@@ -116,7 +123,10 @@ def main() -> None:
             reps = 1 if n >= 1_000_000 else args.repeats
             row: dict = {"task": task, "n": n}
             for tool in tools:
-                if task.startswith("boot_cox") and tool != "netstats":
+                skip = (task.startswith("boot_cox") and tool != "netstats") or (
+                    tool == "numpy" and task != "cox_efron"
+                )
+                if skip:
                     row[tool] = None
                     continue
                 if tool == "R":

@@ -38,34 +38,39 @@ FEATURE_COLUMNS = [
 ]
 
 
+def as_datetime(values: pd.Series) -> pd.Series:
+    """``values`` as datetime64[ns] (no parsing pass when they already are datetimes)."""
+    if values.dtype.kind == "M":
+        return values.astype("datetime64[ns]")
+    return pd.to_datetime(values).astype("datetime64[ns]")
+
+
 def _latest_before(
     lines: pd.DataFrame, events: pd.DataFrame, date_col: str, value_cols: list[str]
 ) -> pd.DataFrame:
     """For each line, the row of ``events`` with the latest ``date_col`` <= its start date.
 
-    ``events`` must hold at most one row per patient and date.  Returns a frame aligned
-    with ``lines.index`` holding ``value_cols`` and ``date_col``.
+    ``events`` must hold at most one row per patient and date, none of them missing.
+    Returns a frame aligned with ``lines.index`` holding ``value_cols`` and ``date_col``
+    (missing where the patient has no such row).  Patient and date become one sortable
+    integer key (patient code, rank of the date), so each line is one binary search.
     """
-    out = pd.DataFrame(index=lines.index, columns=[*value_cols, date_col])
-    left = lines.loc[lines["start_date"].notna(), ["patient_id", "start_date"]]
-    if left.empty or events.empty:
-        return out
-    left = left.assign(_row=left.index).sort_values(["start_date", "_row"], kind="mergesort")
-    right = events.sort_values([date_col, "patient_id"], kind="mergesort")
-    right = right.assign(_date=right[date_col])
-    merged = pd.merge_asof(
-        left,
-        right[["patient_id", "_date", date_col, *value_cols]],
-        left_on="start_date",
-        right_on="_date",
-        by="patient_id",
-        direction="backward",
-        allow_exact_matches=True,
-    )
-    merged = merged.set_index("_row")
-    for col in [*value_cols, date_col]:
-        out[col] = merged[col].reindex(out.index)
-    return out
+    codes, _ = pd.factorize(pd.concat([lines["patient_id"], events["patient_id"]]).to_numpy())
+    line_code, event_code = codes[: len(lines)], codes[len(lines) :]
+    line_day = lines["start_date"].to_numpy("datetime64[ns]").view("int64")
+    event_day = events[date_col].to_numpy("datetime64[ns]").view("int64")
+    _, rank = np.unique(np.concatenate([line_day, event_day]), return_inverse=True)
+    width = np.int64(len(rank) + 1)
+    line_key = line_code.astype(np.int64) * width + rank[: len(lines)]
+    event_key = event_code.astype(np.int64) * width + rank[len(lines) :]
+    order = np.argsort(event_key, kind="stable")
+    pos = np.searchsorted(event_key[order], line_key, side="right") - 1
+    found = pos >= 0
+    found[found] = event_code[order[pos[found]]] == line_code[found]
+    found &= lines["start_date"].notna().to_numpy()
+    take = np.where(found, order[np.maximum(pos, 0)], -1)
+    picked = events[[*value_cols, date_col]].reset_index(drop=True).reindex(take)  # -1: NA
+    return picked.set_axis(lines.index)
 
 
 def _pathology_at_start(lines: pd.DataFrame, pathology: pd.DataFrame) -> pd.DataFrame:
@@ -108,9 +113,9 @@ def _pathology_at_start(lines: pd.DataFrame, pathology: pd.DataFrame) -> pd.Data
     return pd.DataFrame(
         {
             "ki67_percent": pd.to_numeric(a["ki67_percent"], errors="coerce").astype("float64"),
-            "ki67_sample_date": pd.to_datetime(a["ki67_sample_date"]).astype("datetime64[ns]"),
+            "ki67_sample_date": as_datetime(a["ki67_sample_date"]),
             "who_grade": pd.Series(who, index=lines.index, dtype="string"),
-            "grade_sample_date": pd.to_datetime(b["grade_sample_date"]).astype("datetime64[ns]"),
+            "grade_sample_date": as_datetime(b["grade_sample_date"]),
         },
         index=lines.index,
     )
@@ -144,36 +149,59 @@ def _sstr_at_start(lines: pd.DataFrame, imaging: pd.DataFrame) -> pd.DataFrame:
             "krenning_score": score,
             "sstr_positive": (score >= KRENNING_POSITIVE).astype("boolean"),
             "sstr_tracer": got["tracer"].astype("string"),
-            "sstr_scan_date": pd.to_datetime(got["sstr_scan_date"]).astype("datetime64[ns]"),
+            "sstr_scan_date": as_datetime(got["sstr_scan_date"]),
         },
         index=lines.index,
     )
 
 
+def _positions(patient_id: pd.Series) -> np.ndarray:
+    """0-based position of each row within its run of equal ``patient_id`` values."""
+    ids = patient_id.to_numpy()
+    new = np.ones(len(ids), dtype=bool)
+    new[1:] = ids[1:] != ids[:-1]
+    first = np.flatnonzero(new)
+    return np.arange(len(ids)) - np.repeat(first, np.diff(np.append(first, len(ids))))
+
+
 def _prior(lines: pd.DataFrame) -> pd.DataFrame:
-    """Regimens and drug classes of the patient's earlier lines, in line order."""
-    prior_reg: list[str] = []
-    prior_cls: list[str] = []
-    n_prior: list[int] = []
-    seen: dict[object, list[tuple[str, str]]] = {}
-    for pid, regimen, cls in zip(
-        lines["patient_id"], lines["regimen"], lines["drug_class"], strict=True
-    ):
-        history = seen.setdefault(pid, [])
-        prior_reg.append("; ".join(r for r, _ in history))
-        classes: list[str] = []
-        for _, c in history:
-            for part in c.split(" + "):
+    """Regimens and drug classes of the patient's earlier lines, in line order.
+
+    Built one line position at a time (line 2 of every patient, then line 3, ...): each
+    row extends the previous row of its patient.  Drug-class lists are worked out once
+    per distinct (earlier classes, new class) pair.
+    """
+    k = _positions(lines["patient_id"])
+    regimen = lines["regimen"].astype("object").fillna("").astype(str).to_numpy(dtype=object)
+    cls_code, cls_values = pd.factorize(lines["drug_class"].astype("object").fillna("").astype(str))
+    n_cls = np.int64(max(len(cls_values), 1))
+    prior_reg = np.full(len(lines), "", dtype=object)
+    state = np.zeros(len(lines), dtype=np.int64)  # index into ``states``
+    states: list[tuple[str, ...]] = [()]
+    state_ids: dict[tuple[str, ...], int] = {(): 0}
+    for d in range(1, int(k.max(initial=0)) + 1):
+        rows = np.flatnonzero(k == d)
+        prev = rows - 1
+        prior_reg[rows] = regimen[prev] if d == 1 else prior_reg[prev] + "; " + regimen[prev]
+        uniques, pair_codes = np.unique(state[prev] * n_cls + cls_code[prev], return_inverse=True)
+        new_states = np.empty(len(uniques), dtype=np.int64)
+        for u, pair in enumerate(uniques.tolist()):
+            classes = list(states[pair // n_cls])
+            for part in str(cls_values[pair % n_cls]).split(" + "):
                 if part and part not in classes:
                     classes.append(part)
-        prior_cls.append("; ".join(classes))
-        n_prior.append(len(history))
-        history.append(("" if pd.isna(regimen) else str(regimen), "" if pd.isna(cls) else str(cls)))
+            key = tuple(classes)
+            if key not in state_ids:
+                state_ids[key] = len(states)
+                states.append(key)
+            new_states[u] = state_ids[key]
+        state[rows] = new_states[pair_codes]
+    labels = np.array(["; ".join(s) for s in states], dtype=object)
     return pd.DataFrame(
         {
             "prior_regimens": pd.Series(prior_reg, index=lines.index, dtype="string"),
-            "prior_drug_classes": pd.Series(prior_cls, index=lines.index, dtype="string"),
-            "n_prior_lines": pd.Series(n_prior, index=lines.index, dtype="Int64"),
+            "prior_drug_classes": pd.Series(labels[state], index=lines.index, dtype="string"),
+            "n_prior_lines": pd.Series(k, index=lines.index, dtype="Int64"),
         }
     )
 

@@ -4,6 +4,9 @@ Internal: dates arrive as float day numbers (days since 1970-01-01, NaN when mis
 plain Python objects, so each rule reads as the sentence in :meth:`CensoringRules.describe`.
 Every function returns an :class:`Outcome`: the end date of the endpoint (day number),
 whether it is an event, and the reason code.  A not-computable endpoint has ``date=nan``.
+These functions are the reference statement of the rules (applied line by line in
+:mod:`netstats._endpoints_reference`); :mod:`netstats._endpoints_vector` computes the same
+for all lines at once and is what :func:`netstats.endpoints.line_endpoints` runs.
 """
 
 from __future__ import annotations

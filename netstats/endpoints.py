@@ -10,24 +10,13 @@ without look-ahead.  The definitions are in ``docs/endpoints.md``.
 from __future__ import annotations
 
 import datetime as _dt
-from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
 
-from netstats._endpoints_features import line_features
+from netstats._endpoints_features import as_datetime, line_features
 from netstats._endpoints_rules import ENDPOINTS, REASON_CODES, CensoringRules
-from netstats._endpoints_times import (
-    LineDates,
-    Outcome,
-    PatientDates,
-    duration_of_therapy,
-    overall_survival,
-    pfs2,
-    progression_free,
-    time_to_next_treatment,
-    time_to_treatment_failure,
-)
+from netstats._endpoints_vector import EndpointArrays, LineArrays, endpoint_arrays, line_arrays
 from netstats.cohort import Cohort
 from netstats.exceptions import SchemaError
 from netstats.schema import DAYS_PER_MONTH
@@ -65,7 +54,7 @@ def endpoint_columns(endpoint: str) -> list[str]:
 
 def _days(values: pd.Series) -> np.ndarray:
     """Dates as float day numbers since 1970-01-01 (NaN when missing)."""
-    dates = pd.to_datetime(values).astype("datetime64[ns]")
+    dates = as_datetime(values)
     out = (dates.to_numpy().astype("datetime64[D]") - _EPOCH).astype("float64")
     out[dates.isna().to_numpy()] = np.nan
     return out
@@ -88,79 +77,34 @@ def _cutoff_day(data_cutoff: object) -> float:
     return float((np.datetime64(stamp.normalize().date(), "D") - _EPOCH).astype("float64"))
 
 
-def _patient_dates(patients: pd.DataFrame, lines: pd.DataFrame) -> dict[object, PatientDates]:
+def _line_arrays(lines: pd.DataFrame, patients: pd.DataFrame) -> LineArrays:
+    """Dates of ``lines`` (sorted by patient and line) and of their patients as arrays."""
     pat = patients.drop_duplicates("patient_id")
-    dx, lc, death = (_days(pat[c]) for c in ("diagnosis_date", "last_contact_date", "death_date"))
-    start, end, prog, assess = (
-        _days(lines[c])
-        for c in ("start_date", "end_date", "progression_date", "last_assessment_date")
+    index = pd.Index(pat["patient_id"]).get_indexer(lines["patient_id"])
+    return line_arrays(
+        index,
+        start=_days(lines["start_date"]),
+        end=_days(lines["end_date"]),
+        prog=_days(lines["progression_date"]),
+        assess=_days(lines["last_assessment_date"]),
+        end_reason=lines["end_reason"],
+        death=_days(pat["death_date"]),
+        contact=_days(pat["last_contact_date"]),
+        diagnosis=_days(pat["diagnosis_date"]),
     )
-    reasons = [None if pd.isna(r) else str(r) for r in lines["end_reason"]]
-    by_patient: dict[object, list[LineDates]] = {}
-    for i, pid in enumerate(lines["patient_id"]):
-        by_patient.setdefault(pid, []).append(
-            LineDates(start[i], end[i], reasons[i], prog[i], assess[i])
-        )
-    return {
-        pid: PatientDates(dx[i], lc[i], death[i], tuple(by_patient.get(pid, ())))
-        for i, pid in enumerate(pat["patient_id"])
-    }
 
 
-def _compute(
-    lines: pd.DataFrame, people: dict[object, PatientDates], rules: CensoringRules, cut: float
-) -> dict[str, list[tuple[float, Outcome]]]:
-    """Origin day and outcome of every endpoint for every line, in ``lines`` order."""
-    window = rules.death_window_days
-    rules_by_ep: dict[str, Callable[[PatientDates, int], Outcome]] = {
-        "os": lambda p, k: _from_start(p, k, cut, lambda: overall_survival(p, cut)),
-        "pfs": lambda p, k: progression_free(p, k, rules, cut, death_window=window),
-        "ttf": lambda p, k: time_to_treatment_failure(p, k, rules, cut),
-        "ttnt": lambda p, k: time_to_next_treatment(p, k, cut),
-        "dot": lambda p, k: duration_of_therapy(p, k, cut),
-        "pfs2": lambda p, k: pfs2(p, k, rules, cut),
-    }
-    out: dict[str, list[tuple[float, Outcome]]] = {ep: [] for ep in ENDPOINTS}
-    position: dict[object, int] = {}
-    for pid in lines["patient_id"]:
-        k = position.get(pid, 0)
-        position[pid] = k + 1
-        p = people[pid]
-        if np.isnan(p.diagnosis):
-            os_dx = Outcome(np.nan, False, "missing_diagnosis_date")
-        elif p.diagnosis > cut:
-            os_dx = Outcome(np.nan, False, "diagnosis_after_cutoff")
-        else:
-            os_dx = overall_survival(p, cut)
-        out["os_dx"].append((p.diagnosis, os_dx))
-        for ep, fn in rules_by_ep.items():
-            out[ep].append((p.lines[k].start, fn(p, k)))
-    return out
-
-
-def _from_start(p: PatientDates, k: int, cut: float, fn: Callable[[], Outcome]) -> Outcome:
-    start = p.lines[k].start
-    if np.isnan(start):
-        return Outcome(np.nan, False, "missing_start_date")
-    if start > cut:
-        return Outcome(np.nan, False, "starts_after_cutoff")
-    return fn()
-
-
-def _endpoint_frame(ep: str, results: list[tuple[float, Outcome]], index: pd.Index) -> pd.DataFrame:
-    origin = np.array([o for o, _ in results], dtype="float64")
-    end = np.array([r.date for _, r in results], dtype="float64")
-    days = end - origin
-    computable = ~np.isnan(days)
-    event = pd.array([r.event for _, r in results], dtype="boolean")
-    event[~computable] = pd.NA
+def _endpoint_frame(ep: str, res: EndpointArrays, index: pd.Index) -> pd.DataFrame:
+    days = res.date - res.origin
+    event = pd.array(res.event, dtype="boolean")
+    event[np.isnan(days)] = pd.NA
     cols = endpoint_columns(ep)
     return pd.DataFrame(
         {
             cols[0]: days,
             cols[1]: days / DAYS_PER_MONTH,
             cols[2]: event,
-            cols[3]: pd.array([r.reason for _, r in results], dtype="string"),
+            cols[3]: pd.array(res.reason, dtype="string"),
         },
         index=index,
     )
@@ -177,7 +121,8 @@ def _check_keys(cohort: Cohort) -> None:
         problems.append(
             f"therapy_lines has {int(dup.sum())} rows with a duplicated patient_id + line"
         )
-    unknown = sorted(set(lines["patient_id"].dropna()) - set(patients["patient_id"].dropna()))
+    known = lines["patient_id"].isin(patients["patient_id"].dropna()) | lines["patient_id"].isna()
+    unknown = sorted(set(lines.loc[~known, "patient_id"]))
     if unknown:
         problems.append(f"therapy_lines patient_id(s) {unknown[:5]} have no row in patients")
     if problems:
@@ -307,8 +252,7 @@ def line_endpoints(
     ).reset_index(drop=True)
     base = lines[LINE_COLUMNS].copy()
     features = line_features(lines, cohort.patients, cohort.pathology, cohort.imaging)
-    people = _patient_dates(cohort.patients, lines)
-    results = _compute(lines, people, rules, cut)
+    results = endpoint_arrays(_line_arrays(lines, cohort.patients), rules, cut)
     frame = pd.concat(
         [base, features, *(_endpoint_frame(ep, results[ep], lines.index) for ep in ENDPOINTS)],
         axis=1,

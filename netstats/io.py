@@ -9,18 +9,20 @@ data dictionary, before the export is split into the cohort tables.
 
 from __future__ import annotations
 
+import csv
 import io
 import os
 import re
 import shutil
 import tempfile
 import warnings
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeAlias
 
 import pandas as pd
 
+from netstats._parse import normalize_header
 from netstats._problems import ProblemLog, summarize_problems
 from netstats._redcap import decode_redcap, redcap_choices
 from netstats.cohort import Cohort
@@ -52,6 +54,89 @@ FILE_FORMATS: dict[str, str] = {
 """File endings recognised in a cohort folder, by reader."""
 
 _DUCKDB_ENDINGS = (".duckdb", ".ddb")
+
+ColumnSelection: TypeAlias = "Literal['schema'] | Mapping[str, Sequence[str]] | None"
+"""Which columns to read: all (``None``), the data model's (``"schema"``) or, per table, the
+named ones (plus the table's required columns)."""
+
+
+class _Columns:
+    """Column selection of one load, checked against the data model before any reading."""
+
+    def __init__(self, columns: ColumnSelection) -> None:
+        self.all = columns is None
+        self.schema = isinstance(columns, str)
+        self.by_table: dict[str, list[str]] = {}
+        if columns is None:
+            return
+        if isinstance(columns, str):
+            if columns != "schema":
+                raise ValueError(
+                    f"columns must be None, 'schema' or a mapping of table to column names, "
+                    f"got {columns!r}"
+                )
+            return
+        if not isinstance(columns, Mapping):
+            raise TypeError(
+                "columns must be None, 'schema' or a mapping of table name to a list of "
+                f"column names, got {type(columns).__name__}"
+            )
+        for table, names in columns.items():
+            if table not in TABLES:
+                raise ValueError(
+                    f"columns: {table!r} is not a cohort table; tables: {', '.join(TABLE_NAMES)}"
+                )
+            if isinstance(names, str) or not isinstance(names, Sequence):
+                raise TypeError(f"columns[{table!r}] must be a list of column names")
+            known = TABLES[table].names
+            for name in names:
+                if normalize_header(name) not in known:
+                    raise ValueError(
+                        f"columns: {name!r} is not a column of the {table} table; its columns "
+                        f"are {', '.join(known)}"
+                    )
+            self.by_table[table] = [normalize_header(n) for n in names]
+
+    def wanted(self, table: str) -> set[str] | None:
+        """Normalised names to read from ``table``; ``None``: every column."""
+        if self.schema:
+            return set(TABLES[table].names)
+        if table in self.by_table:
+            return set(self.by_table[table]) | set(TABLES[table].required)
+        return None
+
+    def pick(self, available: Sequence[str], table: str, source: Path | str) -> list[str] | None:
+        """Headers of ``available`` (as the source spells them) to read; ``None``: all.
+
+        A column named in the selection but absent from the source is an error.
+        """
+        wanted = self.wanted(table)
+        if wanted is None:
+            return None
+        headers = [str(h) for h in available]
+        present = {normalize_header(h) for h in headers}
+        absent = [c for c in self.by_table.get(table, []) if c not in present]
+        if absent:
+            raise _file_error(
+                source,
+                table,
+                "missing_column",
+                f"column(s) {', '.join(map(repr, absent))} requested in columns= are not in "
+                f"the {table} table (it has {', '.join(headers) or 'no columns'})",
+            )
+        keep = [h for h in headers if normalize_header(h) in wanted]
+        # None of the table's columns: read it whole, so validation reports it as usual.
+        return keep or None
+
+    def subset(self, frame: pd.DataFrame, table: str, source: Path | str) -> pd.DataFrame:
+        """Keep the selected columns of a table read in full (formats without pushdown)."""
+        keep = self.pick([str(c) for c in frame.columns], table, source)
+        if keep is None:
+            return frame
+        positions = [i for i, c in enumerate(frame.columns) if str(c) in set(keep)]
+        return frame.iloc[:, positions]
+
+
 _CSV_ENCODINGS = ("utf-8-sig", "latin-1")
 # Files with a header row: the first record is row 2, as a spreadsheet shows it.
 _ROW_OFFSET = {"csv": 2, "excel": 2}
@@ -115,14 +200,25 @@ def _check_delimiter(path: Path, header: str, table: str | None) -> None:
             )
 
 
-def _read_csv(path: Path, table: str | None = None) -> pd.DataFrame:
-    """Read a CSV as text cells, keeping duplicated headers as they are written."""
+def _read_csv(path: Path, table: str | None = None, select: _Columns | None = None) -> pd.DataFrame:
+    """Read a CSV as text cells, keeping duplicated headers as they are written.
+
+    With ``select`` only the selected columns are parsed (``usecols``).
+    """
     text = _decode(path, path.read_bytes(), table)
     if text.startswith("\ufeff"):
         text = text[1:]
     if not text.strip():
         return pd.DataFrame()
-    _check_delimiter(path, text.splitlines()[0] if text.splitlines() else "", table)
+    first_line = text.splitlines()[0] if text.splitlines() else ""
+    _check_delimiter(path, first_line, table)
+    usecols = None
+    if select is not None and table is not None and not select.all:
+        header = next(csv.reader([first_line]), [])
+        keep = select.pick([h.strip() for h in header], table, path)
+        if keep is not None:
+            wanted = set(keep)
+            usecols = [i for i, h in enumerate(header) if h.strip() in wanted]
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -133,6 +229,7 @@ def _read_csv(path: Path, table: str | None = None) -> pd.DataFrame:
                 keep_default_na=False,
                 skip_blank_lines=False,
                 engine="c",
+                usecols=usecols,
             )
     except pd.errors.EmptyDataError:
         return pd.DataFrame()
@@ -173,10 +270,13 @@ _KIND_NAMES = {
 }
 
 
-def _read_file(path: Path, kind: str, table: str | None = None) -> pd.DataFrame:
+def _read_file(
+    path: Path, kind: str, table: str | None = None, select: _Columns | None = None
+) -> pd.DataFrame:
     """Read one table file; anything the format's reader cannot read is a validation error."""
+    select = select or _Columns(None)
     try:
-        frame = _read_any(path, kind, table)
+        frame = _read_any(path, kind, table, select)
     except CohortValidationError:
         raise
     except (MemoryError, KeyboardInterrupt):
@@ -194,11 +294,21 @@ def _read_file(path: Path, kind: str, table: str | None = None) -> pd.DataFrame:
     return frame
 
 
-def _read_any(path: Path, kind: str, table: str | None) -> pd.DataFrame:
+def _read_any(path: Path, kind: str, table: str | None, select: _Columns) -> pd.DataFrame:
     if kind == "csv":
-        return _read_csv(path, table)
+        return _read_csv(path, table, select)
     if kind == "parquet":
-        return pd.read_parquet(path)
+        keep = None
+        if table is not None and not select.all:
+            import pyarrow.parquet as pq
+
+            keep = select.pick(pq.read_schema(path).names, table, path)
+        return pd.read_parquet(path, columns=keep)
+    frame = _read_whole(path, kind)
+    return frame if table is None or select.all else select.subset(frame, table, path)
+
+
+def _read_whole(path: Path, kind: str) -> pd.DataFrame:
     if kind == "excel":
         frame = _read_excel(path)
         assert isinstance(frame, pd.DataFrame)
@@ -218,7 +328,9 @@ def _read_any(path: Path, kind: str, table: str | None) -> pd.DataFrame:
     raise ValueError(f"unsupported file format {kind!r}")
 
 
-def _folder_tables(folder: Path) -> tuple[dict[str, pd.DataFrame], dict[str, int]]:
+def _folder_tables(
+    folder: Path, select: _Columns
+) -> tuple[dict[str, pd.DataFrame], dict[str, int]]:
     tables: dict[str, pd.DataFrame] = {}
     offsets: dict[str, int] = {}
     for name in TABLE_NAMES:
@@ -237,7 +349,7 @@ def _folder_tables(folder: Path) -> tuple[dict[str, pd.DataFrame], dict[str, int
             )
         if hits:
             kind = FILE_FORMATS[hits[0].suffix.lower()]
-            tables[name] = _read_file(hits[0], kind, name)
+            tables[name] = _read_file(hits[0], kind, name, select)
             offsets[name] = _ROW_OFFSET.get(kind, 1)
     if not tables:
         known = ", ".join(sorted(FILE_FORMATS))
@@ -272,7 +384,7 @@ def _read_excel(path: Path, sheet_name: str | int | None = 0) -> object:
     return _with_header(sheets)
 
 
-def _excel_tables(path: Path) -> tuple[dict[str, pd.DataFrame], dict[str, int]]:
+def _excel_tables(path: Path, select: _Columns) -> tuple[dict[str, pd.DataFrame], dict[str, int]]:
     try:
         sheets = _read_excel(path, sheet_name=None)
     except Exception as exc:  # openpyxl/zipfile raise anything on a corrupt workbook
@@ -288,7 +400,7 @@ def _excel_tables(path: Path) -> tuple[dict[str, pd.DataFrame], dict[str, int]]:
             frame = by_name[name]
             blank = _blank(frame)
             last_data = blank[~blank].index.max() if (~blank).any() else -1
-            tables[name] = frame.loc[:last_data]
+            tables[name] = select.subset(frame.loc[:last_data], name, path)
     if not tables:
         raise _file_error(
             path,
@@ -317,7 +429,7 @@ def _import_sqlalchemy() -> Any:
 
 
 def _sql_tables(
-    source: str, names: Mapping[str, str]
+    source: str, names: Mapping[str, str], select: _Columns
 ) -> tuple[dict[str, pd.DataFrame], dict[str, int]]:
     sa = _import_sqlalchemy()
 
@@ -330,7 +442,11 @@ def _sql_tables(
             for name in TABLE_NAMES:
                 db_name = names.get(name, name)
                 if db_name in present:
-                    tables[name] = pd.read_sql_table(db_name, conn)
+                    keep = None
+                    if not select.all:
+                        cols = [c["name"] for c in inspector.get_columns(db_name)]
+                        keep = select.pick(cols, name, _redact(source))
+                    tables[name] = pd.read_sql_table(db_name, conn, columns=keep)
     finally:
         engine.dispose()
     if not tables:
@@ -341,7 +457,7 @@ def _sql_tables(
 
 
 def _duckdb_tables(
-    path: Path, names: Mapping[str, str]
+    path: Path, names: Mapping[str, str], select: _Columns
 ) -> tuple[dict[str, pd.DataFrame], dict[str, int]]:
     import duckdb
 
@@ -354,13 +470,32 @@ def _duckdb_tables(
         tables = {}
         for name in TABLE_NAMES:
             db_name = names.get(name, name)
-            if db_name in present:
-                tables[name] = con.execute(f'SELECT * FROM "{db_name}"').df()
+            if db_name not in present:
+                continue
+            columns = "*"
+            if not select.all:
+                cols = [
+                    row[0]
+                    for row in con.execute(
+                        "SELECT column_name FROM information_schema.columns "
+                        "WHERE table_name = ? ORDER BY ordinal_position",
+                        [db_name],
+                    ).fetchall()
+                ]
+                keep = select.pick(cols, name, path)
+                if keep is not None:
+                    columns = ", ".join(_quote(c) for c in keep)
+            tables[name] = con.execute(f"SELECT {columns} FROM {_quote(db_name)}").df()
     finally:
         con.close()
     if not tables:
         raise _file_error(path, None, "no_tables", "no cohort tables found in the DuckDB file")
     return tables, dict.fromkeys(tables, 1)
+
+
+def _quote(identifier: str) -> str:
+    """An SQL identifier in double quotes (embedded quotes doubled)."""
+    return '"' + identifier.replace('"', '""') + '"'
 
 
 def _redact(url: str) -> str:
@@ -377,11 +512,13 @@ def read_tables(
     source: str | os.PathLike[str],
     *,
     table_names: Mapping[str, str] | None = None,
+    columns: ColumnSelection = None,
 ) -> tuple[dict[str, pd.DataFrame], dict[str, int]]:
     """Read the raw cohort tables from ``source`` without parsing them.
 
     Returns the raw tables by canonical name and the row offset that turns each table's
-    0-based index into the row number a user sees in that source.
+    0-based index into the row number a user sees in that source.  ``columns`` selects
+    the columns to read, as in :func:`load_cohort`.
 
     Examples
     --------
@@ -397,23 +534,24 @@ def read_tables(
     dtype('O')
     """
     names = dict(table_names or {})
+    select = _Columns(columns)
     text = os.fspath(source)
     if "://" in text:
         if text.startswith("duckdb:///"):
-            return _duckdb_tables(Path(text.removeprefix("duckdb:///")), names)
-        return _sql_tables(text, names)
+            return _duckdb_tables(Path(text.removeprefix("duckdb:///")), names, select)
+        return _sql_tables(text, names, select)
     path = Path(text)
     if not path.exists():
         raise FileNotFoundError(f"cohort source {text!r} does not exist")
     if path.is_dir():
-        return _folder_tables(path)
+        return _folder_tables(path, select)
     suffix = path.suffix.lower()
     if suffix in _DUCKDB_ENDINGS:
-        return _duckdb_tables(path, names)
+        return _duckdb_tables(path, names, select)
     if FILE_FORMATS.get(suffix) == "excel":
-        return _excel_tables(path)
+        return _excel_tables(path, select)
     if suffix in (".db", ".sqlite", ".sqlite3"):
-        return _sql_tables(f"sqlite:///{path}", names)
+        return _sql_tables(f"sqlite:///{path}", names, select)
     raise ValueError(
         f"cannot read a cohort from {path.name!r}: give a folder of table files, an Excel "
         "workbook with a sheet per table, a .duckdb file or a database URL"
@@ -425,6 +563,7 @@ def load_cohort(
     *,
     date_format: str | None = None,
     table_names: Mapping[str, str] | None = None,
+    columns: ColumnSelection = None,
 ) -> Cohort:
     """Load and validate a cohort.
 
@@ -440,6 +579,17 @@ def load_cohort(
     table_names : mapping of str to str, default=None
         Database table names when they differ from the canonical ones, e.g.
         ``{"therapy_lines": "lines"}``.
+    columns : "schema", mapping of str to list of str, or None, default=None
+        Columns to read. ``None`` reads every column (columns outside the data model are
+        then reported as ignored). ``"schema"`` reads only the columns of the netstats
+        data model. A mapping such as ``{"therapy_lines": ["start_date",
+        "progression_date"]}`` reads, for each table it names, those columns plus the
+        table's required ones (other tables in full); names are matched to the source's
+        headers as the loader matches them (case, blanks and hyphens ignored).  Parquet
+        files, DuckDB files and SQL databases read only the selected columns
+        (projection pushdown); CSV files parse only them; Excel, SAS, SPSS and Stata files
+        are read whole and then cut down.  Columns left out are missing in the cohort
+        (optional columns empty, as when a source lacks them).
 
     Returns
     -------
@@ -449,9 +599,12 @@ def load_cohort(
     Raises
     ------
     CohortValidationError
-        Listing every problem found, with table, row, column, value and rule.
+        Listing every problem found, with table, row, column, value and rule; also when a
+        column named in ``columns`` is not in the source (rule ``missing_column``).
     FileNotFoundError
         When ``source`` does not exist.
+    ValueError
+        When ``columns`` names a table or column that is not part of the data model.
 
     Examples
     --------
@@ -462,8 +615,11 @@ def load_cohort(
     >>> cohort = load_cohort(folder)
     >>> cohort.n_patients, cohort.source == str(folder)
     (60, True)
+    >>> lean = load_cohort(folder, columns="schema")  # only the data model's columns
+    >>> lean.n_patients
+    60
     """
-    tables, offsets = read_tables(source, table_names=table_names)
+    tables, offsets = read_tables(source, table_names=table_names, columns=columns)
     label = _redact(os.fspath(source)) if "://" in os.fspath(source) else os.fspath(source)
     return Cohort.from_tables(
         tables.get("patients"),

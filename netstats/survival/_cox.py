@@ -239,11 +239,15 @@ def _event(data: pd.DataFrame, name: str) -> npt.NDArray[np.bool_]:
     return values == 1.0
 
 
-def _codes(data: pd.DataFrame, names: Sequence[str], role: str) -> npt.NDArray[np.int64]:
+def _codes(
+    data: pd.DataFrame, names: Sequence[str], role: str, *, sort: bool = True
+) -> npt.NDArray[np.int64]:
+    """Integer codes of the groups (``sort=False``: in order of appearance, which skips
+    sorting the labels; enough for clusters, whose order does not matter)."""
     for name in names:
         _column(data, name, role)
     if len(names) == 1:
-        codes = np.asarray(pd.factorize(data[names[0]], sort=True)[0], dtype=np.int64)
+        codes = np.asarray(pd.factorize(data[names[0]], sort=sort)[0], dtype=np.int64)
     else:
         grouped = data.groupby(list(names), sort=True, observed=True).ngroup()
         codes = np.asarray(grouped.to_numpy(), dtype=np.int64)
@@ -251,22 +255,25 @@ def _codes(data: pd.DataFrame, names: Sequence[str], role: str) -> npt.NDArray[n
 
 
 def _check_design(
-    design: Design, rs: core.RiskSets, xc: npt.NDArray[np.float64]
+    design: Design, rs: core.RiskSets, xc: npt.NDArray[np.float64], xt: npt.NDArray[np.float64]
 ) -> npt.NDArray[np.float64]:
     """Raise on constant or collinear columns; return the columns' standard deviations.
 
-    ``xc`` is the centred design in sorted row order.
+    ``xc`` is the centred design in sorted row order, ``xt`` its transpose (C-contiguous).
+    Centring maps equal values to equal values and keeps distinct ones apart (up to
+    rounding far below any usable spread), so a column is constant exactly when its
+    centred values are.
     """
     x = design.matrix
     names = design.columns
-    constant = np.ptp(x, axis=0) == 0
+    constant = np.ptp(xt, axis=1) == 0
     const = [names[j] for j in np.flatnonzero(constant)]
     if const:
         raise SchemaError(
             f"covariate(s) with zero variance cannot be estimated: {', '.join(const)}"
         )
     # Rank check on the p x p correlation matrix (cheap for large n).
-    cov = (xc.T @ xc) / x.shape[0]
+    cov = (xt @ xt.T) / x.shape[0]
     sd = np.sqrt(np.diag(cov))
     gram = cov / np.outer(sd, sd)
     eig = np.linalg.eigvalsh(gram)
@@ -469,13 +476,14 @@ def cox(
 
     stop_t, ev, start_t, w = _outcome(data, time=time, event=event, start=start, weights=weights)
     strata_codes = _codes(data, strata_cols, "strata") if strata_cols else None
-    cl_codes = _codes(data, (cluster,), "cluster") if cluster is not None else None
+    cl_codes = _codes(data, (cluster,), "cluster", sort=False) if cluster is not None else None
 
     design = build_design(data, formula=formula, covariates=covariates)
     rs = core.prepare(stop_t, ev, start=start_t, strata=strata_codes, weights=w, ties=ties)
     x = np.take(design.matrix, rs.order, axis=0)
     x -= design.means
-    scale = _check_design(design, rs, x)
+    xt = core.transpose(x)
+    scale = _check_design(design, rs, x, xt)
     p = design.matrix.shape[1]
     n_events = int(ev.sum())
     if n_events == 0:
@@ -488,10 +496,10 @@ def cox(
             stacklevel=2,
         )
 
-    ev0 = core.evaluate(rs, x, np.zeros(p))
+    ev0 = core.evaluate(rs, x, np.zeros(p), xt=xt)
     try:
         beta, fit_ev, iters, converged = core.newton(
-            rs, x, np.zeros(p), max_iter=max_iter, start=ev0
+            rs, x, np.zeros(p), max_iter=max_iter, start=ev0, xt=xt
         )
     except core.NewtonFailure as exc:
         raise ConvergenceError(_divergence_message(design, exc.beta, str(exc))) from None
@@ -589,9 +597,14 @@ def _summary(
     z = beta / used
     q = stats.norm.ppf(0.5 + conf_level / 2.0)
     x = design.matrix
-    indicator = np.all((x == 0) | (x == 1), axis=0)
-    n_rows = np.where(indicator, (x == 1).sum(axis=0), x.shape[0])
-    n_ev = np.where(indicator, ((x == 1) & event[:, None]).sum(axis=0), event.sum())
+    n_rows = np.full(x.shape[1], x.shape[0])
+    n_ev = np.full(x.shape[1], event.sum())
+    head = x[:1000]
+    for j in np.flatnonzero(np.all((head == 0) | (head == 1), axis=0)):  # 0/1 candidates
+        col = x[:, j]
+        if np.all((col == 0) | (col == 1)):
+            n_rows[j] = (col == 1).sum()
+            n_ev[j] = ((col == 1) & event).sum()
     return pd.DataFrame(
         {
             "term": list(design.columns),

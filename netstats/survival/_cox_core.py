@@ -2,9 +2,11 @@
 
 Internal module: inputs are assumed validated (finite floats, 0/1 events, positive
 weights, ``start < stop``). Everything works on data sorted once by (stratum, stop time);
-risk-set sums at each event time are differences of suffix sums over rows sorted by stop
-time and by start time, so ordinary right-censored data, strata, case weights and
-counting-process (start, stop] data share one code path with no Python loop over times.
+risk-set sums at each event time are reverse cumulative sums, over the event times, of
+sums over row segments (one sparse product per evaluation for the rows sorted by stop
+time, one for those sorted by start time), so ordinary right-censored data, strata, case
+weights and counting-process (start, stop] data share one code path with no Python loop
+over times and no ``n x p`` cumulative sum.
 
 Ties are handled by Efron's or Breslow's approximation. Efron's is written as one
 "pseudo-row" per death (``k = 0..d-1`` inside a tied group, fraction ``f = k/d``), which
@@ -23,6 +25,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import numpy.typing as npt
+from scipy import sparse
 
 __all__: list[str] = []
 
@@ -61,6 +64,13 @@ class RiskSets:
     start: FloatArray | None  # start time (sorted) or None
     # reduceat indices whose even segments are the deaths of each event time
     death_segments: IntArray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    # Sparse row-segment operators (CSR structure; data are per-row values): the stop
+    # segments are, for every event time, its deaths then the other rows up to the next
+    # event time; the start segments cut the rows in start order at each event time.
+    stop_indptr: IntArray = field(default_factory=lambda: np.zeros(1, dtype=np.int64))
+    stop_indices: IntArray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    start_indptr: IntArray | None = None
+    start_indices: IntArray | None = None
     breslow: bool = False
     unweighted: bool = False
 
@@ -85,24 +95,32 @@ def prepare(
     if weights is None:
         weights = np.ones(n)
     times = stop if start is None else np.concatenate([stop, start])
-    uniq = np.unique(times)
-    m = uniq.size + 2
-    rank_stop = np.searchsorted(uniq, stop) + 1
-    key_stop_raw = strata.astype(np.int64) * m + rank_stop
+    rank, n_unique, by_time = _dense_rank(times)
+    m = n_unique + 2
+    key_stop_raw = strata.astype(np.int64) * m + rank[:n] + 1
     if start is None:
         key_start_raw = strata.astype(np.int64) * m  # "minus infinity" within the stratum
     else:
-        key_start_raw = strata.astype(np.int64) * m + np.searchsorted(uniq, start) + 1
+        key_start_raw = strata.astype(np.int64) * m + rank[n:] + 1
     # Sort by stop key; deaths first among ties so that groups are contiguous below.
-    order = np.argsort(2 * key_stop_raw + (~event), kind="stable").astype(np.int64)
+    sort_key = 2 * key_stop_raw + (~event)
+    if start is None and np.all(strata == strata[0]):
+        # Already ordered by time: only ties need reordering (a stable sort of runs).
+        order = by_time[np.argsort(sort_key[by_time], kind="stable")]
+    else:
+        order = np.argsort(sort_key, kind="stable").astype(np.int64)
     key_stop = key_stop_raw[order]
     key_start = key_start_raw[order]
     ev = event[order]
     w = weights[order].astype(float)
 
     death_rows = np.flatnonzero(ev).astype(np.int64)
-    dkeys = key_stop[death_rows]
-    group_keys, group_first_death, n_d = np.unique(dkeys, return_index=True, return_counts=True)
+    dkeys = key_stop[death_rows]  # ascending
+    new_key = np.ones(dkeys.size, dtype=bool)
+    new_key[1:] = dkeys[1:] != dkeys[:-1]
+    group_first_death = np.flatnonzero(new_key)
+    group_keys = dkeys[group_first_death]
+    n_d = np.diff(np.append(group_first_death, dkeys.size))
     death_group = np.repeat(np.arange(group_keys.size), n_d)
     w_deaths = np.add.reduceat(w[death_rows], group_first_death) if death_rows.size else np.zeros(0)
     n_deaths = n_d.astype(float)
@@ -121,6 +139,9 @@ def prepare(
         pos_start = np.asarray(
             np.searchsorted(start_keys_sorted, group_keys, side="left"), dtype=np.int64
         )
+    stop_indptr, stop_indices, start_indptr, start_indices = _segment_operators(
+        pos_stop, n_d, n, start_order, pos_start
+    )
     idx_stop = np.searchsorted(group_keys, key_stop, side="right")
     idx_start = np.searchsorted(group_keys, key_start, side="right")
     return RiskSets(
@@ -147,9 +168,25 @@ def prepare(
         stop=stop[order].astype(float),
         start=None if start is None else start[order].astype(float),
         death_segments=_segments(pos_stop, n_d, n),
+        stop_indptr=stop_indptr,
+        stop_indices=stop_indices,
+        start_indptr=start_indptr,
+        start_indices=start_indices,
         breslow=ties == "breslow",
         unweighted=bool(np.all(w == 1.0)),
     )
+
+
+def _dense_rank(values: FloatArray) -> tuple[IntArray, int, IntArray]:
+    """0-based rank of each value among the distinct values, their number, and the
+    (stable) sorting permutation."""
+    order = np.argsort(values, kind="stable").astype(np.int64)
+    ordered = values[order]
+    new = np.ones(values.size, dtype=bool)
+    new[1:] = ordered[1:] != ordered[:-1]
+    rank = np.empty(values.size, dtype=np.int64)
+    rank[order] = np.cumsum(new) - 1
+    return rank, int(new.sum()), order
 
 
 def _segments(pos: IntArray, count: npt.NDArray[np.int64], n: int) -> IntArray:
@@ -160,20 +197,89 @@ def _segments(pos: IntArray, count: npt.NDArray[np.int64], n: int) -> IntArray:
     return np.asarray(idx, dtype=np.int64)
 
 
+def _segment_operators(
+    pos_stop: IntArray,
+    n_d: npt.NDArray[np.int64],
+    n: int,
+    start_order: IntArray | None,
+    pos_start: IntArray | None,
+) -> tuple[IntArray, IntArray, IntArray | None, IntArray | None]:
+    """CSR structure of the stop and start segment sums (see :func:`segment_sums`)."""
+    if pos_stop.size == 0:
+        return np.zeros(1, dtype=np.int64), np.zeros(0, dtype=np.int64), None, None
+    first = int(pos_stop[0])
+    bounds = np.column_stack([pos_stop, pos_stop + n_d]).ravel()
+    stop_indptr = np.append(bounds, n).astype(np.int64) - first
+    stop_indices = np.arange(first, n, dtype=np.int64)
+    if start_order is None or pos_start is None:
+        return stop_indptr, stop_indices, None, None
+    lo = int(pos_start[0])
+    start_indptr = np.append(pos_start, n).astype(np.int64) - lo
+    return stop_indptr, stop_indices, start_indptr, start_order[lo:]
+
+
+SPARSE_MIN_ROWS = 20_000
+"""From this many rows on, segment sums use a sparse product (no ``n x p`` temporary);
+below it ``np.add.reduceat``, whose fixed cost is lower."""
+
+
+def _segment_totals(
+    indptr: IntArray, indices: IntArray, v: FloatArray, x: FloatArray, *, contiguous: bool
+) -> tuple[FloatArray, FloatArray]:
+    """Sums of ``v`` and ``v x`` over the row segments ``indices[indptr[k]:indptr[k+1]]``
+    (``contiguous``: ``indices`` is a range of consecutive rows)."""
+    if v.size >= SPARSE_MIN_ROWS:
+        seg = sparse.csr_array((v[indices], indices, indptr), shape=(indptr.size - 1, v.size))
+        return seg @ np.ones(v.size), seg @ x
+    if contiguous:
+        rows = slice(int(indices[0]), None) if indices.size else slice(0, 0)
+        w, xs = v[rows], x[rows]
+    else:
+        w, xs = v[indices], x[indices]
+    # Each segment is summed on its own (no differences of running sums, which would
+    # lose the small risk weights next to large ones); reduceat cannot give an empty
+    # segment's zero, so empty segments are left out and stay zero.
+    starts = indptr[:-1]
+    keep = starts < indptr[1:]
+    tot0 = np.zeros(starts.size)
+    tot1 = np.zeros((starts.size, x.shape[1]))
+    if keep.any():
+        tot0[keep] = np.add.reduceat(w, starts[keep])
+        tot1[keep] = np.add.reduceat(xs * w[:, None], starts[keep], axis=0)
+    return tot0, tot1
+
+
+def _reverse_cumsum(values: FloatArray) -> FloatArray:
+    return np.cumsum(values[::-1], axis=0)[::-1]
+
+
+def segment_sums(
+    rs: RiskSets, v: FloatArray, x: FloatArray
+) -> tuple[FloatArray, FloatArray, FloatArray, FloatArray]:
+    """Risk-set and death sums of ``v`` and ``v * x`` at every event time.
+
+    Returns ``(s0, s1, d0, d1)``: sums over the risk set and over the deaths of each
+    event time. ``v x`` is summed over row segments (for large data by a sparse product,
+    without forming ``v x`` or any ``n x p`` cumulative sum); the risk-set sums are
+    reverse cumulative sums over the event times (minus the rows that start later).
+    """
+    a0, a1 = _segment_totals(rs.stop_indptr, rs.stop_indices, v, x, contiguous=True)
+    d0, d1 = a0[0::2], a1[0::2]
+    s0 = _reverse_cumsum(d0 + a0[1::2])
+    s1 = _reverse_cumsum(d1 + a1[1::2])
+    if rs.start_indptr is not None and rs.start_indices is not None:
+        b0, b1 = _segment_totals(rs.start_indptr, rs.start_indices, v, x, contiguous=False)
+        s0 = s0 - _reverse_cumsum(b0)
+        s1 = s1 - _reverse_cumsum(b1)
+    return s0, s1, d0, d1
+
+
 def _suffix(values: FloatArray) -> FloatArray:
     """Suffix sums along axis 0 with a trailing zero row: out[j] = sum(values[j:])."""
     out = np.empty((values.shape[0] + 1,) + values.shape[1:])
     out[-1] = 0.0
     np.cumsum(values[::-1], axis=0, out=out[-2::-1])
     return out
-
-
-def risk_sums(rs: RiskSets, values: FloatArray) -> FloatArray:
-    """Sum of ``values`` (rows in sorted order) over the risk set of every event group."""
-    total = _suffix(values)[rs.pos_stop]
-    if rs.start_order is not None:
-        total = total - _suffix(values[rs.start_order])[rs.pos_start]
-    return total
 
 
 def at_risk_cumsum(rs: RiskSets, per_group: FloatArray) -> FloatArray:
@@ -218,14 +324,7 @@ class Evaluation:
 
 def death_sums(rs: RiskSets, x: FloatArray) -> FloatArray:
     """Weighted sum of the covariates of the deaths (constant during the iterations)."""
-    return rs.weights[rs.death_rows] @ x[rs.death_rows]
-
-
-def death_group_sums(rs: RiskSets, values: FloatArray) -> FloatArray:
-    """Sums of ``values`` over the deaths of each event time (deaths are contiguous)."""
-    idx = rs.death_segments
-    out = np.add.reduceat(values, idx, axis=0)
-    return out[::2]
+    return np.where(rs.event, rs.weights, 0.0) @ x
 
 
 def evaluate(
@@ -235,23 +334,22 @@ def evaluate(
     *,
     hessian: bool = True,
     xw_death: FloatArray | None = None,
+    xt: FloatArray | None = None,
 ) -> Evaluation:
     """Evaluate the log partial likelihood, its gradient and the information matrix.
 
     ``x`` is the (centred) design matrix in sorted row order; ``xw_death`` may carry
-    :func:`death_sums` precomputed. Efron's pseudo-rows enter only through per-death
+    :func:`death_sums` precomputed and ``xt`` the transposed design as a C-contiguous
+    array (faster products for large ``n``). Efron's pseudo-rows enter only through per-death
     scalars, so no ``n_events x p`` array is formed: with ``den_k = S0 - f_k D0``,
     ``sum_k c xbar_k = alpha S1 - beta D1`` and ``sum_k c xbar_k xbar_k'`` is a quadratic
     form in ``S1`` and ``D1`` with weights ``sum_k c f_k^j / den_k^2``.
     """
     p = x.shape[1]
-    eta = x @ beta
+    eta = x @ beta if xt is None else beta @ xt
     shift = float(eta.max()) if eta.size else 0.0
     r = np.exp(eta - shift)
     v = r if rs.unweighted else rs.weights * r
-    vx = x * v[:, None]
-    s0 = risk_sums(rs, v)
-    s1 = risk_sums(rs, vx)
     g = rs.death_group
     if rs.death_rows.size == 0:
         z = np.zeros(0)
@@ -261,6 +359,7 @@ def evaluate(
         )  # fmt: skip
     if xw_death is None:
         xw_death = death_sums(rs, x)
+    s0, s1, d0, d1 = segment_sums(rs, v, x)
     c = rs.cweight
     f = rs.frac
     first = rs.group_first
@@ -273,8 +372,6 @@ def evaluate(
         alpha = cg / den
         score = xw_death - alpha @ s1
     else:
-        d0 = death_group_sums(rs, v)
-        d1 = death_group_sums(rs, vx)
         den = s0[g] - f * d0[g]
         loglik = float(beta @ xw_death - c @ np.log(den) - shift * rs.w_deaths.sum())
         cd = c / den
@@ -297,8 +394,32 @@ def evaluate(
         cross = (s1 * gam1[:, None]).T @ d1
         outer = (s1 * gam0[:, None]).T @ s1 - cross - cross.T + (d1 * gam2[:, None]).T @ d1
     q *= v
-    info = (x * q[:, None]).T @ x - outer
+    info = weighted_gram(x, q, xt) - outer
     return Evaluation(loglik, score, info, *ev_parts)
+
+
+def transpose(x: FloatArray, block: int = 1024) -> FloatArray:
+    """``x.T`` as a C-contiguous array, copied in blocks of rows (cache-friendly)."""
+    out = np.empty((x.shape[1], x.shape[0]))
+    for lo in range(0, x.shape[0], block):
+        out[:, lo : lo + block] = x[lo : lo + block].T
+    return out
+
+
+GRAM_BLOCK = 8192
+"""Rows per block of :func:`weighted_gram` (a block of ``x'`` stays in cache)."""
+
+
+def weighted_gram(x: FloatArray, w: FloatArray, xt: FloatArray | None = None) -> FloatArray:
+    """``x' diag(w) x``; with ``xt`` (``x.T`` as a C-contiguous array) blockwise, which
+    avoids an ``n x p`` temporary and is several times faster for large ``n``."""
+    if xt is None:
+        return (x * w[:, None]).T @ x
+    out = np.zeros((xt.shape[0], xt.shape[0]))
+    for lo in range(0, xt.shape[1], GRAM_BLOCK):
+        block = xt[:, lo : lo + GRAM_BLOCK]
+        out += (block * w[lo : lo + GRAM_BLOCK]) @ block.T
+    return out
 
 
 class NewtonFailure(Exception):
@@ -317,31 +438,35 @@ def newton(
     max_iter: int = 50,
     tol: float = 1e-10,
     start: Evaluation | None = None,
+    xt: FloatArray | None = None,
 ) -> tuple[FloatArray, Evaluation, int, bool]:
     """Newton-Raphson with step halving (as R's ``coxph.fit``).
 
     Converged when the relative change in the log partial likelihood is below ``tol``
     *and* the Newton step (in coefficient units) is below ``sqrt(tol)``. Returns
     ``(beta, evaluation_at_beta, iterations, converged)``. ``start`` may carry the
-    evaluation at ``beta0`` when the caller already has it.
+    evaluation at ``beta0`` when the caller already has it, ``xt`` the C-contiguous
+    transpose of ``x`` (made here when not given).
     """
     beta = beta0.astype(float).copy()
     xw = death_sums(rs, x)
-    ev = start if start is not None else evaluate(rs, x, beta, xw_death=xw)
+    if xt is None:
+        xt = transpose(x)
+    ev = start if start is not None else evaluate(rs, x, beta, xw_death=xw, xt=xt)
     for it in range(1, max_iter + 1):
         try:
             step = np.linalg.solve(ev.information, ev.score)
         except np.linalg.LinAlgError as exc:
             raise NewtonFailure("information matrix is singular", beta) from exc
         new_beta = beta + step
-        new_ev = evaluate(rs, x, new_beta, xw_death=xw)
+        new_ev = evaluate(rs, x, new_beta, xw_death=xw, xt=xt)
         halvings = 0
         while not np.isfinite(new_ev.loglik) or new_ev.loglik < ev.loglik - 1e-12 * abs(ev.loglik):
             halvings += 1
             if halvings > 30:
                 raise NewtonFailure("step halving failed to increase the likelihood", beta)
             new_beta = (beta + new_beta) / 2.0
-            new_ev = evaluate(rs, x, new_beta, xw_death=xw)
+            new_ev = evaluate(rs, x, new_beta, xw_death=xw, xt=xt)
         change = abs(new_ev.loglik - ev.loglik) / max(abs(new_ev.loglik), 1e-300)
         small_step = float(np.max(np.abs(new_beta - beta), initial=0.0)) < np.sqrt(tol)
         beta, ev = new_beta, new_ev

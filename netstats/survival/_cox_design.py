@@ -165,11 +165,9 @@ def _plain_numeric(data: pd.DataFrame, covariates: Sequence[str]) -> Design | No
         col = data[name]
         if not pd.api.types.is_numeric_dtype(col) or pd.api.types.is_bool_dtype(col):
             return None
-    matrix = np.empty((len(data), len(cols)))
-    for j, name in enumerate(cols):
-        matrix[:, j] = data[name].to_numpy(dtype=float, na_value=np.nan)
-    bad = ~np.isfinite(matrix).all(axis=0)
-    if bad.any():
+    matrix = np.ascontiguousarray(data[cols].to_numpy(dtype=float, na_value=np.nan))
+    if not np.isfinite(matrix).all():
+        bad = ~np.isfinite(matrix).all(axis=0)
         _check_missing(data, cols)
         raise SchemaError(f"column {cols[int(np.argmax(bad))]!r} (covariate) has non-finite values")
     return Design(
