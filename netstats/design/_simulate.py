@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -12,6 +13,7 @@ import numpy.typing as npt
 import pandas as pd
 from scipy.stats import norm
 
+from netstats.exceptions import StatisticalWarning
 from netstats.resample._executor import (
     block_seeds,
     block_sizes,
@@ -67,6 +69,11 @@ class ExponentialTrial:
             {"time": np.minimum(t_event, t_admin), "event": t_event <= t_admin, "arm": arm}
         )
 
+    @property
+    def analysis(self) -> str:
+        """The test each simulated trial is analysed with, in words."""
+        return "log-rank test, two-sided"
+
     def __call__(self, rng: np.random.Generator) -> float:
         data = self.draw(rng)
         if not data["event"].any():
@@ -86,8 +93,16 @@ class PowerResult:
         Monte-Carlo standard error, ``sqrt(power (1 - power) / n_sims)``.
     ci_lower, ci_upper : float
         Wilson score interval for the power at ``conf_level``.
+    conf_level : float
+        Level of that interval.
+    sig_level : float
+        Significance level of the analysis of each trial.
+    n_sims : int
+        Number of simulated trials.
     p_values : numpy.ndarray
         One p-value per simulated trial (NaN where the trial had no analysable data).
+    analysis : str
+        The trial's test in words (its ``analysis`` attribute; empty if it has none).
     """
 
     power: float
@@ -98,6 +113,12 @@ class PowerResult:
     sig_level: float
     n_sims: int
     p_values: npt.NDArray[np.float64] = field(repr=False)
+    analysis: str = ""
+
+    @property
+    def n_failed(self) -> int:
+        """Simulated trials that could not be analysed (NaN p-value; never a rejection)."""
+        return int(np.isnan(self.p_values).sum())
 
     @property
     def summary(self) -> pd.DataFrame:
@@ -114,7 +135,8 @@ class PowerResult:
                     "conf_level": self.conf_level,
                     "sig_level": self.sig_level,
                     "n_sims": self.n_sims,
-                    "n_failed": int(np.isnan(self.p_values).sum()),
+                    "n_failed": self.n_failed,
+                    "analysis": self.analysis,
                 }
             ]
         )
@@ -124,9 +146,12 @@ class PowerResult:
         return self.summary
 
     def __repr__(self) -> str:
+        test = f"{self.analysis}, " if self.analysis else ""
+        failed = f", {self.n_failed} not analysable" if self.n_failed else ""
         return (
-            f"PowerResult(simulated power {self.power:.3f} (MC SE {self.mc_std_err:.3f}), "
-            f"{self.n_sims} trials at two-sided {self.sig_level:g})"
+            f"PowerResult(simulated power {self.power:.3f} (MC SE {self.mc_std_err:.3f}; "
+            f"{100 * self.conf_level:g}% CI {self.ci_lower:.3f} to {self.ci_upper:.3f}), "
+            f"{self.n_sims} trials{failed}, {test}at level {self.sig_level:g})"
         )
 
     def _repr_html_(self) -> str:
@@ -158,9 +183,11 @@ def simulate_power(
     ----------
     trial : callable
         ``trial(rng) -> p_value``: draws one trial from the NumPy Generator and returns the
-        p-value of its primary analysis (e.g. :class:`ExponentialTrial`). Must be picklable
-        (a module-level function, class instance or :func:`functools.partial`) for process
-        and Dask backends.
+        p-value of its primary analysis (e.g. :class:`ExponentialTrial`,
+        :class:`ReexpressionTrial`), NaN when the trial cannot be analysed. Must be
+        picklable (a module-level function, class instance or :func:`functools.partial`)
+        for process and Dask backends. An ``analysis`` attribute, if any, is copied to the
+        result.
     n_sims : int, default=1000
         Number of simulated trials.
     sig_level : float, default=0.05
@@ -171,12 +198,21 @@ def simulate_power(
         Seed; trials are drawn in blocks seeded from it, so results do not depend on
         ``n_jobs``, ``backend`` or the Dask cluster.
     n_jobs, backend, client, progress
-        As in :func:`netstats.resample.bootstrap_cox`.
+        As in :func:`netstats.resample.bootstrap_cox`: joblib workers (``n_jobs``,
+        ``backend``), or a ``dask.distributed.Client`` or scheduler address
+        (``client="tcp://host:8786"``; every worker needs netstats installed); ``progress``
+        shows a bar that advances by blocks of 100 trials.
 
     Returns
     -------
     PowerResult
         Power, Monte-Carlo SE, Wilson CI and every p-value.
+
+    Warns
+    -----
+    StatisticalWarning
+        When some simulated trials could not be analysed (NaN p-value); they count as
+        non-rejections.
 
     References
     ----------
@@ -215,6 +251,14 @@ def simulate_power(
         desc="simulated trials",
     )
     p_values = np.concatenate(blocks)
+    n_failed = int(np.isnan(p_values).sum())
+    if n_failed:
+        warnings.warn(
+            f"{n_failed} of {n_sims} simulated trials could not be analysed (NaN p-value); "
+            "they count as non-rejections",
+            StatisticalWarning,
+            stacklevel=2,
+        )
     rejected = int(np.sum(p_values < sig_level))  # NaN compares False: not rejected
     n = int(n_sims)
     power = rejected / n
@@ -230,4 +274,5 @@ def simulate_power(
         sig_level=sig_level,
         n_sims=n,
         p_values=p_values,
+        analysis=str(getattr(trial, "analysis", "")),
     )
