@@ -183,8 +183,10 @@ def test_simulated_power_result_and_invariance() -> None:
         "sig_level",
         "n_sims",
         "n_failed",
+        "analysis",
     ]
-    assert "150 trials" in repr(a)
+    assert a.analysis == "log-rank test, two-sided"
+    assert "150 trials, log-rank test, two-sided, at level 0.05" in repr(a)
 
 
 def test_wilson_interval_hand_worked() -> None:

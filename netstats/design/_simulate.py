@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -13,6 +14,7 @@ import pandas as pd
 from scipy.stats import norm
 
 from netstats._display import ResultDisplay, plural
+from netstats.exceptions import StatisticalWarning
 from netstats.resample._executor import (
     block_seeds,
     block_sizes,
@@ -80,6 +82,11 @@ class ExponentialTrial:
             {"time": np.minimum(t_event, t_admin), "event": t_event <= t_admin, "arm": arm}
         )
 
+    @property
+    def analysis(self) -> str:
+        """The test each simulated trial is analysed with, in words."""
+        return "log-rank test, two-sided"
+
     def __call__(self, rng: np.random.Generator) -> float:
         data = self.draw(rng)
         if not data["event"].any():
@@ -99,8 +106,16 @@ class PowerResult(ResultDisplay):
         Monte-Carlo standard error, ``sqrt(power (1 - power) / n_sims)``.
     ci_lower, ci_upper : float
         Wilson score interval for the power at ``conf_level``.
+    conf_level : float
+        Level of that interval.
+    sig_level : float
+        Significance level of the analysis of each trial.
+    n_sims : int
+        Number of simulated trials.
     p_values : numpy.ndarray
         One p-value per simulated trial (NaN where the trial had no analysable data).
+    analysis : str
+        The trial's test in words (its ``analysis`` attribute; empty if it has none).
 
     Examples
     --------
@@ -121,6 +136,12 @@ class PowerResult(ResultDisplay):
     sig_level: float
     n_sims: int
     p_values: npt.NDArray[np.float64] = field(repr=False)
+    analysis: str = ""
+
+    @property
+    def n_failed(self) -> int:
+        """Simulated trials that could not be analysed (NaN p-value; never a rejection)."""
+        return int(np.isnan(self.p_values).sum())
 
     @property
     def summary(self) -> pd.DataFrame:
@@ -137,7 +158,8 @@ class PowerResult(ResultDisplay):
                     "conf_level": self.conf_level,
                     "sig_level": self.sig_level,
                     "n_sims": self.n_sims,
-                    "n_failed": int(np.isnan(self.p_values).sum()),
+                    "n_failed": self.n_failed,
+                    "analysis": self.analysis,
                 }
             ]
         )
@@ -147,8 +169,9 @@ class PowerResult(ResultDisplay):
         """One-line description (trials, test level, Monte-Carlo error)."""
         n_failed = int(np.isnan(self.p_values).sum())
         failed = f" ({n_failed} without analysable data)" if n_failed else ""
+        test = self.analysis or "two-sided test"
         return (
-            f"Simulated power: {plural(self.n_sims, 'trial')}{failed} at two-sided "
+            f"Simulated power: {plural(self.n_sims, 'trial')}{failed}, {test} at level "
             f"{self.sig_level:g}; Monte-Carlo SE, {self.conf_level:.0%} Wilson CI"
         )
 
@@ -182,9 +205,11 @@ def simulate_power(
     ----------
     trial : callable
         ``trial(rng) -> p_value``: draws one trial from the NumPy Generator and returns the
-        p-value of its primary analysis (e.g. :class:`ExponentialTrial`). Must be picklable
-        (a module-level function, class instance or :func:`functools.partial`) for process
-        and Dask backends.
+        p-value of its primary analysis (e.g. :class:`ExponentialTrial`,
+        :class:`ReexpressionTrial`), NaN when the trial cannot be analysed. Must be
+        picklable (a module-level function, class instance or :func:`functools.partial`)
+        for process and Dask backends. An ``analysis`` attribute, if any, is copied to the
+        result.
     n_sims : int, default=1000
         Number of simulated trials.
     sig_level : float, default=0.05
@@ -195,12 +220,21 @@ def simulate_power(
         Seed; trials are drawn in blocks seeded from it, so results do not depend on
         ``n_jobs``, ``backend`` or the Dask cluster.
     n_jobs, backend, client, progress
-        As in :func:`netstats.resample.bootstrap_cox`.
+        As in :func:`netstats.resample.bootstrap_cox`: joblib workers (``n_jobs``,
+        ``backend``), or a ``dask.distributed.Client`` or scheduler address
+        (``client="tcp://host:8786"``; every worker needs netstats installed); ``progress``
+        shows a bar that advances by blocks of 100 trials.
 
     Returns
     -------
     PowerResult
         Power, Monte-Carlo SE, Wilson CI and every p-value.
+
+    Warns
+    -----
+    StatisticalWarning
+        When some simulated trials could not be analysed (NaN p-value); they count as
+        non-rejections.
 
     References
     ----------
@@ -239,6 +273,14 @@ def simulate_power(
         desc="simulated trials",
     )
     p_values = np.concatenate(blocks)
+    n_failed = int(np.isnan(p_values).sum())
+    if n_failed:
+        warnings.warn(
+            f"{n_failed} of {n_sims} simulated trials could not be analysed (NaN p-value); "
+            "they count as non-rejections",
+            StatisticalWarning,
+            stacklevel=2,
+        )
     rejected = int(np.sum(p_values < sig_level))  # NaN compares False: not rejected
     n = int(n_sims)
     power = rejected / n
@@ -254,4 +296,5 @@ def simulate_power(
         sig_level=sig_level,
         n_sims=n,
         p_values=p_values,
+        analysis=str(getattr(trial, "analysis", "")),
     )
