@@ -80,9 +80,11 @@ out.table(
 )
 
 # %%
+t1_shown = report.suppress_table_one(t1, threshold=suppression_threshold)
+print(f"Small cells: {t1_shown.note}." if t1_shown.notes else "Small cells: no level merged.")
 out.table(
     "table1_long",
-    report.suppress_table_one(t1, threshold=suppression_threshold).summary,
+    t1_shown.summary,
     caption="Table 1 as numbers (one row per variable, level and group)",
 )
 

@@ -12,19 +12,19 @@ The scan of rendered outputs for identifiers and dates is in :mod:`netstats.repo
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, Literal
+from dataclasses import dataclass
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 
 from netstats.exceptions import NetstatsError
-
-if TYPE_CHECKING:
-    from netstats.tables import TableOneResult
+from netstats.tables import OVERALL, TableOneResult
 
 __all__ = [
     "DEFAULT_THRESHOLD",
     "PrivacyError",
+    "SuppressedTableOne",
     "suppress_counts",
     "suppress_proportions",
     "suppress_small",
@@ -108,7 +108,11 @@ def _connected(edges: list[tuple[int, int]], start: int, goal: int) -> set[int]:
 
 
 def _bridge_fix(
-    withheld: np.ndarray, counts: np.ndarray, row_of: np.ndarray, col_of: np.ndarray
+    withheld: np.ndarray,
+    counts: np.ndarray,
+    row_of: np.ndarray,
+    col_of: np.ndarray,
+    known: np.ndarray,
 ) -> bool:
     """Withhold one more cell when a withheld cell lies on no cycle of withheld cells.
 
@@ -129,7 +133,11 @@ def _bridge_fix(
         rows_b = {v for v in side_col if v < n_rows}
         cols_a = {v - n_rows for v in side_row if v >= n_rows}
         cand = np.flatnonzero(
-            ~withheld & (counts > 0) & np.isin(row_of, list(rows_b)) & np.isin(col_of, list(cols_a))
+            ~withheld
+            & ~known
+            & (counts > 0)
+            & np.isin(row_of, list(rows_b))
+            & np.isin(col_of, list(cols_a))
         )
         if len(cand) == 0:
             continue  # cannot be joined: left to the disclosure flag
@@ -144,20 +152,23 @@ def _complement(
     counts: np.ndarray,
     lines: list[np.ndarray],
     grid: tuple[np.ndarray, np.ndarray] | None = None,
+    known: np.ndarray | None = None,
 ) -> None:
     """Withhold complements in place until no line has exactly one withheld cell and
     (for a two-way table) every withheld cell lies on a cycle of withheld cells."""
+    if known is None:
+        known = np.zeros(len(counts), dtype=bool)
     changed = True
     while changed:
         changed = False
         if grid is not None and not any(withheld[line].sum() == 1 for line in lines):
-            changed = _bridge_fix(withheld, counts, *grid)
+            changed = _bridge_fix(withheld, counts, *grid, known)
             if changed:
                 continue
         for line in lines:
             if withheld[line].sum() != 1:
                 continue
-            candidates = line[~withheld[line] & (counts[line] > 0)]
+            candidates = line[~withheld[line] & ~known[line] & (counts[line] > 0)]
             if len(candidates) == 0:
                 continue  # the line's total itself discloses the cell: flagged below
             order = np.lexsort((candidates, counts[candidates]))
@@ -174,6 +185,7 @@ def suppress_counts(
     threshold: int = DEFAULT_THRESHOLD,
     dependent: Sequence[str] = (),
     preset: str | None = None,
+    known: str | None = None,
     on_disclosive: Literal["flag", "withhold"] = "withhold",
 ) -> pd.DataFrame:
     """Withhold small counts, with complementary suppression against recovery from totals.
@@ -200,6 +212,10 @@ def suppress_counts(
     preset : str, optional
         Boolean column of cells withheld whatever their count (e.g. every cell of a group
         too small to show); marked ``"preset"``.
+    known : str, optional
+        Boolean column of cells whose value the reader can work out anyway (e.g. the only
+        non-zero cell of a line whose total is published elsewhere): never chosen as a
+        complement, since withholding them would protect nothing.
     on_disclosive : {"flag", "withhold"}, default="withhold"
         When a line's total would still reveal a withheld cell: withhold every non-zero
         cell of the table as well (the margins must then not be published either), or
@@ -247,7 +263,8 @@ def suppress_counts(
     2    G3    20
     """
     threshold = _check_threshold(threshold)
-    counts = _counts(data, count, [*rows, *cols, *dependent, *([preset] if preset else [])])
+    flags = [c for c in (preset, known) if c]
+    counts = _counts(data, count, [*rows, *cols, *dependent, *flags])
     keys = data.reset_index(drop=True)
     lines = []
     if rows or not cols:
@@ -268,7 +285,12 @@ def suppress_counts(
             keys.groupby(list(rows), sort=False, dropna=False).ngroup().to_numpy(),
             keys.groupby(list(cols), sort=False, dropna=False).ngroup().to_numpy(),
         )
-    _complement(withheld, counts, lines, grid)
+    fixed = (
+        data[known].fillna(False).to_numpy(dtype=bool)
+        if known
+        else np.zeros(len(counts), dtype=bool)
+    )
+    _complement(withheld, counts, lines, grid, fixed)
     if on_disclosive not in ("flag", "withhold"):
         raise ValueError(f"on_disclosive must be 'flag' or 'withhold', got {on_disclosive!r}")
     if on_disclosive == "withhold" and any(
@@ -319,9 +341,194 @@ def _table_one_disclosive(
     return bad
 
 
+@dataclass(frozen=True, repr=False)
+class SuppressedTableOne(TableOneResult):
+    """A Table 1 after small-cell suppression, with what was merged or withheld.
+
+    Attributes
+    ----------
+    notes : tuple of str
+        One sentence per variable whose levels were merged or whose counts were withheld
+        entirely (see :func:`suppress_table_one`); empty when suppression needed neither.
+    """
+
+    notes: tuple[str, ...] = ()
+
+    @property
+    def note(self) -> str:
+        """The notes as one line (``""`` when there are none)."""
+        return "; ".join(self.notes)
+
+
+def _suppress_cells(
+    cells: pd.DataFrame, threshold: int, hidden_groups: set[str]
+) -> tuple[pd.DataFrame, list[str]]:
+    """Suppress one variable's levels x groups table; return it and its disclosive lines."""
+    cells = cells.assign(
+        _preset=cells["group"].isin(hidden_groups),
+        _known=_table_one_known(cells, hidden_groups),
+    )
+    out = suppress_counts(
+        cells,
+        count="n",
+        rows=["level"],
+        cols=["group"],
+        threshold=threshold,
+        preset="_preset",
+        known="_known",
+    ).drop(columns="_known")
+    return out, _table_one_disclosive(out, cells["n"].to_numpy(), hidden_groups)
+
+
+def _table_one_lines(cells: pd.DataFrame, hidden_groups: set[str]) -> list[np.ndarray]:
+    """Row positions of the lines tied by a total: levels (``Overall = sum of groups``)
+    and shown groups (their published size)."""
+    levels = cells.groupby("level", sort=False).indices
+    groups = cells.groupby("group", sort=False).indices
+    return [np.asarray(idx) for idx in levels.values() if len(idx) > 1] + [
+        np.asarray(idx) for group, idx in groups.items() if group not in hidden_groups
+    ]
+
+
+def _table_one_known(cells: pd.DataFrame, hidden_groups: set[str]) -> np.ndarray:
+    """Cells of one variable that the published sizes and zeros give away.
+
+    The only non-zero cell of a shown group equals the group size; the only unknown
+    non-zero cell of a level then follows from ``Overall = sum of groups``; and so on.
+    """
+    counts = cells["n"].to_numpy(dtype=float)
+    known = (counts == 0) & ~cells["group"].isin(hidden_groups).to_numpy()
+    lines = _table_one_lines(cells, hidden_groups)
+    changed = True
+    while changed:
+        changed = False
+        for idx in lines:
+            unknown = idx[~known[idx]]
+            if len(unknown) == 1:
+                known[unknown[0]] = True
+                changed = True
+    return known & (counts > 0)
+
+
+def _merge_levels(cells: pd.DataFrame, levels: list[str]) -> pd.DataFrame:
+    """Replace ``levels`` of a categorical variable by one level, just before ``Missing``."""
+    label = f"other (merged: {', '.join(levels)})"
+    merged = cells["level"].isin(levels)
+    pooled = (
+        cells[merged]
+        .groupby("group", sort=False)
+        .agg(
+            n=("n", "sum"),
+            percent=("percent", "sum"),
+            **{c: (c, "first") for c in cells.columns if c not in ("group", "n", "percent")},
+        )
+        .reset_index()
+        .assign(level=label)[list(cells.columns)]
+    )
+    rest = cells[~merged]
+    return pd.concat(
+        [rest[rest["level"] != "Missing"], pooled, rest[rest["level"] == "Missing"]],
+        ignore_index=True,
+    )
+
+
+def _merge_candidates(
+    cells: pd.DataFrame, threshold: int, hidden_groups: set[str]
+) -> list[list[str]]:
+    """Level sets to try merging, in order: small overall, then small in any shown group."""
+    levels = cells[cells["level"] != "Missing"]
+    overall = levels[levels["group"] == OVERALL].set_index("level")["n"]
+    shown = levels[~levels["group"].isin(hidden_groups)]
+    small_cell = shown.loc[(shown["n"] > 0) & (shown["n"] < threshold), "level"]
+    tries = []
+    for chosen in (
+        set(overall.index[(overall > 0) & (overall < threshold)]),
+        set(overall.index[(overall > 0) & (overall < threshold)]) | set(small_cell),
+    ):
+        if not chosen:
+            continue
+        # a lone small level is merged with the smallest other levels
+        for lev in overall[overall > 0].sort_values(kind="stable").index:
+            if len(chosen) >= 2:
+                break
+            chosen.add(lev)
+        ordered = [str(lev) for lev in overall.index if lev in chosen]
+        left = overall[(overall > 0) & ~overall.index.isin(ordered)]
+        if len(ordered) >= 2 and len(left) and ordered not in tries:
+            tries.append(ordered)
+    return tries
+
+
+def _withhold_variable(
+    cells: pd.DataFrame, threshold: int, hidden_groups: set[str], variable: str
+) -> pd.DataFrame:
+    """Withhold every non-zero count of one variable, except those the totals fix anyway.
+
+    A shown group whose subjects all have one level has that count equal to its
+    (published) size; such derivable cells, and any that follow from them, are shown.
+    """
+    counts = cells["n"].to_numpy(dtype=np.int64)
+    preset = cells["group"].isin(hidden_groups).to_numpy()
+    withheld = (counts > 0) | preset
+    lines = _table_one_lines(cells, hidden_groups)
+    changed = True
+    while changed:
+        changed = False
+        for idx in lines:
+            lone = idx[withheld[idx] & (counts[idx] > 0)]
+            if len(lone) == 1:
+                if preset[lone[0]] or counts[lone[0]] < threshold:
+                    raise PrivacyError(
+                        f"Table 1 variable {variable!r}: a small count follows from the "
+                        "published group sizes even with every count withheld"
+                    )
+                withheld[lone[0]] = False
+                changed = True
+    out = cells.copy()
+    out["n"] = pd.Series(counts, index=cells.index, dtype="Int64").mask(withheld)
+    out["suppressed"] = np.where(
+        preset, "preset", np.where(withheld & (counts > 0), "variable", "")
+    )
+    out["total_disclosive"] = False
+    out["_preset"] = preset
+    return out
+
+
+def _resolve_variable(
+    cells: pd.DataFrame,
+    variable: str,
+    kind: str,
+    threshold: int,
+    hidden_groups: set[str],
+    on_disclosive: str,
+) -> tuple[pd.DataFrame, str]:
+    """Suppress one variable; merge or withhold it if a total would still disclose a
+    withheld count.  Returns the suppressed cells and a note (``""`` if none needed)."""
+    out, bad = _suppress_cells(cells, threshold, hidden_groups)
+    if not bad:
+        return out, ""
+    if on_disclosive == "raise":
+        raise PrivacyError(
+            f"Table 1 variable {variable!r}: a withheld count would follow from a "
+            f"published total (cells {bad}); merge small levels"
+        )
+    if on_disclosive == "merge" and kind == "categorical":
+        for levels in _merge_candidates(cells, threshold, hidden_groups):
+            merged_out, merged_bad = _suppress_cells(
+                _merge_levels(cells, levels), threshold, hidden_groups
+            )
+            if not merged_bad:
+                return merged_out, f"{variable}: levels {', '.join(levels)} merged (small counts)"
+    out = _withhold_variable(cells, threshold, hidden_groups, variable)
+    return out, f"{variable}: counts withheld (a small count would follow from the totals)"
+
+
 def suppress_table_one(
-    result: TableOneResult, *, threshold: int = DEFAULT_THRESHOLD
-) -> TableOneResult:
+    result: TableOneResult,
+    *,
+    threshold: int = DEFAULT_THRESHOLD,
+    on_disclosive: Literal["merge", "withhold", "raise"] = "merge",
+) -> SuppressedTableOne:
     """Small-cell suppression of a :func:`netstats.tables.table_one` result.
 
     Parameters
@@ -330,13 +537,25 @@ def suppress_table_one(
         The numeric Table 1.
     threshold : int, default=5
         Counts ``1 <= n < threshold`` are withheld; ``0`` turns suppression off.
+    on_disclosive : {"merge", "withhold", "raise"}, default="merge"
+        What to do with a variable whose withheld counts would still follow from the
+        published totals after complementary suppression:
+
+        - ``"merge"``: merge the small levels of a categorical variable into one level
+          ``"other (merged: a, b)"`` and suppress again; if that is still disclosive (or
+          the variable is continuous), withhold the variable's counts as in ``"withhold"``.
+        - ``"withhold"``: withhold every non-zero count of the variable (a count equal to
+          a published group size is shown, as the totals give it anyway).
+        - ``"raise"``: raise :class:`PrivacyError`.
 
     Returns
     -------
-    TableOneResult
-        The same table with withheld counts as ``<NA>`` (``n`` and ``n_missing`` become
-        ``Int64``), a ``suppressed`` column (see :func:`suppress_counts`), and the
-        statistics that could reveal a withheld count set to NaN.
+    SuppressedTableOne
+        The same table with withheld counts as ``<NA>`` (``n``, ``n_missing`` and
+        ``n_group`` become ``Int64``), a ``suppressed`` column (see
+        :func:`suppress_counts`; ``"variable"`` marks a count withheld with the whole
+        variable), the statistics that could reveal a withheld count set to NaN, and
+        ``notes``: one sentence per variable merged or withheld.
 
     Notes
     -----
@@ -347,15 +566,21 @@ def suppress_table_one(
        up to the group size and whose groups add up to ``"Overall"``; it is suppressed
        with :func:`suppress_counts` (rows = levels, columns = groups), the withheld groups
        preset.  Continuous variables are the two-level table (with a value, missing).
-    3. Percentages are of the non-missing subjects, so they would reveal a withheld
+    3. A variable is disclosive when a row or a shown group's column still has exactly
+       one withheld non-zero count.  Merging tries, in order, the levels with an overall
+       count below the threshold, then also those with a small count in a shown group
+       (a lone small level is merged with the smallest other level), keeping at least
+       one level apart; the first merge that is not disclosive is kept.
+    4. Percentages are of the non-missing subjects, so they would reveal a withheld
        missing count: when ``"Missing"`` is withheld the percentages of that variable and
        group are withheld too.  Means, SDs and quartiles of fewer than ``threshold``
-       values are withheld.
+       values are withheld.  SMDs are those of the levels as given.
 
     Raises
     ------
     PrivacyError
-        When a withheld count could still be derived from a published total.
+        With ``on_disclosive="raise"``, when a withheld count could still be derived from
+        a published total.
 
     Examples
     --------
@@ -370,10 +595,14 @@ def suppress_table_one(
     2       G2  <NA>        primary
     3       G3  <NA>        primary
     4  Missing     0
+    >>> shown.notes
+    ()
     """
-    from netstats.tables import OVERALL, TableOneResult
-
     threshold = _check_threshold(threshold)
+    if on_disclosive not in ("merge", "withhold", "raise"):
+        raise ValueError(
+            f"on_disclosive must be 'merge', 'withhold' or 'raise', got {on_disclosive!r}"
+        )
     summ = result.summary.copy()
     sizes = summ[(summ["kind"] == "n") & (summ["group"] != OVERALL)]
     hidden_groups: set[str] = set()
@@ -385,6 +614,7 @@ def suppress_table_one(
         hidden_groups |= {OVERALL, *summ["group"].unique()}
 
     pieces = []
+    notes: list[str] = []
     for (variable, kind), part in summ.groupby(["variable", "kind"], sort=False):
         part = part.copy()
         if kind == "n":
@@ -400,21 +630,11 @@ def suppress_table_one(
             missing = part.assign(level="Missing", n=part["n_missing"])
             cells = pd.concat([value, missing], ignore_index=True)
             value_n = value["n"].to_numpy(dtype=float)
-        cells = cells.assign(_preset=cells["group"].isin(hidden_groups))
-        out = suppress_counts(
-            cells,
-            count="n",
-            rows=["level"],
-            cols=["group"],
-            threshold=threshold,
-            preset="_preset",
+        out, note = _resolve_variable(
+            cells, str(variable), str(kind), threshold, hidden_groups, on_disclosive
         )
-        bad = _table_one_disclosive(out, cells["n"].to_numpy(), hidden_groups)
-        if len(bad):
-            raise PrivacyError(
-                f"Table 1 variable {variable!r}: a withheld count would follow from a "
-                f"published total (cells {bad}); merge small levels"
-            )
+        if note:
+            notes.append(note)
         missing_hidden = set(out.loc[(out["level"] == "Missing") & out["n"].isna(), "group"])
         if kind == "categorical":
             hide = out["n"].isna() | out["group"].isin(missing_hidden)
@@ -442,14 +662,22 @@ def suppress_table_one(
     summary = pd.concat(pieces, ignore_index=True).drop(columns="total_disclosive")
     summary["n"] = summary["n"].astype("Int64")
     summary["n_missing"] = summary["n_missing"].astype("Int64")
+    if "n_group" in summary.columns:  # a hidden group's size is withheld here too
+        summary["n_group"] = (
+            summary["n_group"].astype("Int64").mask(summary["group"].isin(hidden_groups))
+        )
     smd_frame = result.smd.copy()
     if hidden_groups:
         involved = smd_frame["group_1"].isin(hidden_groups) | smd_frame["group_2"].isin(
             hidden_groups
         )
         smd_frame["smd"] = smd_frame["smd"].where(~involved)
-    return TableOneResult(
-        summary=summary, smd=smd_frame, group=result.group, groups=list(result.groups)
+    return SuppressedTableOne(
+        summary=summary,
+        smd=smd_frame,
+        group=result.group,
+        groups=list(result.groups),
+        notes=tuple(notes),
     )
 
 
