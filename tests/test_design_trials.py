@@ -235,7 +235,7 @@ def test_power_result_reports_analysis_and_mc_error() -> None:
     assert "12 trials" in text and "exact binomial test vs 0.1, greater" in text
     assert f"95% CI {res.ci_lower:.3f} to {res.ci_upper:.3f}" in text
     assert res.summary.loc[0, "analysis"] == res.analysis
-    assert "<b>PowerResult</b>" in res._repr_html_()
+    assert "<strong>PowerResult</strong>" in res._repr_html_()
 
 
 def test_type_one_error_at_zero_effect_quick() -> None:

@@ -122,8 +122,8 @@ class PowerResult(ResultDisplay):
     >>> from netstats.design import ExponentialTrial, simulate_power
     >>> trial = ExponentialTrial(60, hazard_ratio=0.5, control_median=12, accrual=12, follow_up=12)
     >>> res = simulate_power(trial, n_sims=20, random_state=1)
-    >>> print(res.method)
-    Simulated power: 20 trials at two-sided 0.05; Monte-Carlo SE, 95% Wilson CI
+    >>> print(res.method)  # doctest: +ELLIPSIS
+    Simulated power ... (Monte-Carlo SE ...; 95% CI ... to ..., Wilson), 20 trials, log-rank test, two-sided, at level 0.05
     >>> res.ci_lower <= res.power <= res.ci_upper
     True
     """
@@ -167,12 +167,13 @@ class PowerResult(ResultDisplay):
     @property
     def method(self) -> str:
         """One-line description (trials, test level, Monte-Carlo error)."""
-        n_failed = int(np.isnan(self.p_values).sum())
-        failed = f" ({n_failed} without analysable data)" if n_failed else ""
-        test = self.analysis or "two-sided test"
+        failed = f", {self.n_failed} not analysable" if self.n_failed else ""
+        test = f"{self.analysis}, " if self.analysis else ""
         return (
-            f"Simulated power: {plural(self.n_sims, 'trial')}{failed}, {test} at level "
-            f"{self.sig_level:g}; Monte-Carlo SE, {self.conf_level:.0%} Wilson CI"
+            f"Simulated power {self.power:.3f} (Monte-Carlo SE {self.mc_std_err:.3f}; "
+            f"{100 * self.conf_level:g}% CI {self.ci_lower:.3f} to {self.ci_upper:.3f}, "
+            f"Wilson), {plural(self.n_sims, 'trial')}{failed}, {test}at level "
+            f"{self.sig_level:g}"
         )
 
     def to_frame(self) -> pd.DataFrame:
