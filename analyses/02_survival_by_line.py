@@ -176,16 +176,23 @@ out.table(
 )
 n_pfs_events = int(model_data["pfs_event"].sum())
 fit_cox = n_pfs_events >= min_events
-print(f"{n_pfs_events} PFS events; Cox model fitted: {fit_cox} (at least {min_events} needed)")
+print(
+    f"{n_pfs_events} PFS events; enough for a Cox model: {fit_cox} (at least {min_events} needed)"
+)
+fit = None
 if fit_cox:
-    fit = survival.cox(
-        model_data,
-        "log2_ki67 + line_number",
-        time="pfs_months",
-        event="pfs_event",
-        strata="drug_class",
-        cluster="patient_id",
-    )
+    try:
+        fit = survival.cox(
+            model_data,
+            "log2_ki67 + line_number",
+            time="pfs_months",
+            event="pfs_event",
+            strata="drug_class",
+            cluster="patient_id",
+        )
+    except ns.ConvergenceError as exc:  # e.g. monotone likelihood in a small cohort
+        print(f"Cox model not shown: {exc}")
+if fit is not None:
     print(fit)
     display(out.table("pfs_cox", fit.summary, caption="Cox model of PFS"))
     display(out.table("pfs_cox_tests", fit.tests, caption="Global tests of the Cox model"))
@@ -207,7 +214,7 @@ if fit_cox:
 # scaled Schoenfeld residuals with a smooth.
 
 # %%
-if fit_cox:
+if fit is not None:
     zph = fit.check_ph(warn=False)
     display(out.table("pfs_cox_ph", zph.summary, caption="Proportional-hazards tests"))
     panels = plots.schoenfeld(zph)

@@ -140,6 +140,20 @@ def test_two_renders_identical_apart_from_timestamp(tmp_path):
                 frame_a = frame_a[frame_a["item"] != "rendered at"]
                 frame_b = frame_b[frame_b["item"] != "rendered at"]
             pd.testing.assert_frame_equal(frame_a, frame_b)
+        elif rel.name == "report.json":  # file hashes: equal unless the file holds the stamp
+            meta_a, meta_b = json.loads(a.read_text()), json.loads(b.read_text())
+            assert [f["path"] for f in meta_a["files"]] == [f["path"] for f in meta_b["files"]]
+            for fa, fb in zip(meta_a["files"], meta_b["files"], strict=True):
+                if first.rendered_at not in (first.out / fa["path"]).read_bytes().decode(
+                    "utf-8", "replace"
+                ):
+                    assert fa["sha256"] == fb["sha256"], fa["path"]
+            for key in ("format", "kind", "netstats_version", "notebooks"):
+                assert meta_a[key] == meta_b[key], key
+            params_a, params_b = dict(meta_a["parameters"]), dict(meta_b["parameters"])
+            assert params_a.pop("rendered_at") == first.rendered_at
+            assert params_b.pop("rendered_at") == second.rendered_at
+            assert params_a == params_b
         elif rel.suffix in (".html", ".ipynb", ".json"):
             assert _normalise(a.read_text(), first.rendered_at) == _normalise(
                 b.read_text(), second.rendered_at
