@@ -112,6 +112,9 @@ def test_display_frame_shortens_numbers_and_keeps_the_data():
     assert shown["ci_upper"].tolist() == ["1.02", "", "5.73e+05"]
     assert shown["p_value"].tolist() == ["0.043", "", "<0.001"]
     assert shown["n"].tolist() == [719, 719, 719]
+    # An impossible p-value is shown as it is, not clipped into range.
+    odd = display_frame(pd.DataFrame({"p_value": [1.5, -0.25]}))
+    assert odd["p_value"].tolist() == ["1.50", "-0.250"]
 
 
 @given(st.floats(allow_nan=False, allow_infinity=False, min_value=-1e12, max_value=1e12))

@@ -184,8 +184,12 @@ def display_frame(frame: pd.DataFrame, *, significant: int = 3) -> pd.DataFrame:
         if not pd.api.types.is_float_dtype(values):
             continue
         if col in _P_COLUMNS:
+            # A value outside [0, 1] is a bug upstream: show it as it is, never clipped.
             out[col] = [
-                "" if _is_missing(v) else fmt_p(min(max(float(v), 0.0), 1.0)) for v in values
+                fmt_p(v)
+                if not _is_missing(v) and 0.0 <= float(v) <= 1.0
+                else _fmt_significant(v, significant)
+                for v in values
             ]
         else:
             out[col] = [_fmt_significant(v, significant) for v in values]
