@@ -21,7 +21,6 @@ from netstats import (
     tables,
     vocab,
 )
-from netstats._bundled import bundled_analyses_path, bundled_cohort_path, load_bundled
 from netstats._version import __version__
 from netstats.cohort import AttritionLog, Cohort
 from netstats.exceptions import (
@@ -33,6 +32,7 @@ from netstats.exceptions import (
     StatisticalWarning,
 )
 from netstats.io import load_cohort, save_cohort
+from netstats.io._bundled import bundled_analyses_path, bundled_cohort_path, load_bundled
 from netstats.simulate import Scenario, simulate_cohort
 
 __all__ = [

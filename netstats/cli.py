@@ -114,7 +114,7 @@ def validate(
         f"lines, {counts['pathology']} samples, {counts['imaging']} scans; dates {span}"
     )
     if len(cohort.problems) > _MAX_ROWS_SHOWN:
-        from netstats._problems import summarize_problems
+        from netstats.cohort._problems import summarize_problems
 
         typer.echo(summarize_problems(cohort.problems))
     elif len(cohort.problems):

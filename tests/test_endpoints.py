@@ -17,7 +17,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from netstats import Cohort, load_cohort
-from netstats._endpoints_rules import NOT_COMPUTABLE
 from netstats.endpoints import (
     ENDPOINTS,
     REASON_CODES,
@@ -25,6 +24,7 @@ from netstats.endpoints import (
     endpoint_columns,
     line_endpoints,
 )
+from netstats.endpoints._rules import NOT_COMPUTABLE
 from netstats.exceptions import SchemaError
 from netstats.grading import who_grade
 from netstats.schema import DAYS_PER_MONTH, TABLES

@@ -3,8 +3,8 @@
 Two independent checks on random simulated cohorts perturbed with every awkward date
 pattern (``tests/_endpoint_cohorts.py``):
 
-- against the line-by-line reference (``netstats._endpoints_reference``, the rules of
-  ``netstats._endpoints_times`` applied one line at a time) under random and, in the slow
+- against the line-by-line reference (``netstats.endpoints._reference``, the rules of
+  ``netstats.endpoints._times`` applied one line at a time) under random and, in the slow
   run, all 216 combinations of the rule options; and on small hypothesis-drawn cohorts;
 - against values frozen from the line-by-line engine before the vectorised one existed
   (``scripts/freeze_endpoints.py``, ``tests/data/endpoints_frozen``).
@@ -25,10 +25,6 @@ from hypothesis import strategies as st
 from test_endpoints import cohorts
 
 from netstats import Cohort
-from netstats._endpoints_features import _latest_before, _prior
-from netstats._endpoints_reference import reference_arrays
-from netstats._endpoints_rules import ENDPOINTS
-from netstats._endpoints_vector import endpoint_arrays
 from netstats.endpoints import (
     CensoringRules,
     _cutoff_day,
@@ -37,6 +33,10 @@ from netstats.endpoints import (
     endpoint_columns,
     line_endpoints,
 )
+from netstats.endpoints._features import _latest_before, _prior
+from netstats.endpoints._reference import reference_arrays
+from netstats.endpoints._rules import ENDPOINTS
+from netstats.endpoints._vector import endpoint_arrays
 
 FROZEN = Path(__file__).parent / "data" / "endpoints_frozen" / "endpoints.csv.gz"
 

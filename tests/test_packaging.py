@@ -22,9 +22,8 @@ from packaging.utils import canonicalize_name
 from typer.testing import CliRunner
 
 import netstats
-from netstats import _bundled
 from netstats.cli import app
-from netstats.io import load_cohort, save_cohort
+from netstats.io import _bundled, load_cohort, save_cohort
 from netstats.report import DEFAULT_NOTEBOOKS, list_notebooks, parse_parameters
 from tests._cohorts import MINIMAL
 

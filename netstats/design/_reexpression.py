@@ -18,10 +18,10 @@ import numpy as np
 import pandas as pd
 from scipy.stats import binomtest, fisher_exact
 
-from netstats._simulate_lines import REEXPRESSION_DRUGS
 from netstats.cohort import Cohort
 from netstats.schema import DAYS_PER_MONTH
 from netstats.simulate import Scenario, simulate_cohort
+from netstats.simulate._lines import REEXPRESSION_DRUGS
 from netstats.sstr import conversion_rates, get_rule, reexpression_pairs, sstr_scans
 
 __all__ = ["ReexpressionTrial"]

@@ -15,6 +15,20 @@
 
 from __future__ import annotations
 
+from netstats.cohort._who import (
+    GRADE_DTYPE,
+    GRADES,
+    NEC_LABEL,
+    WHO2019,
+    WHO2019_KI67_G2_LOWER,
+    WHO2019_KI67_G3_ABOVE,
+    WHO2019_MITOSES_G2_LOWER,
+    WHO2019_MITOSES_G3_ABOVE,
+    GradingScheme,
+    get_scheme,
+    who_grade,
+    who_grade_detail,
+)
 from netstats.grading._agreement import (
     KappaResult,
     SquareTableTest,
@@ -41,20 +55,6 @@ from netstats.grading._models import (
 from netstats.grading._pairs import PAIR_KINDS, PairSet, build_pairs, check_pathology
 from netstats.grading._prognostic import Ki67HazardResult, ki67_hazard, rcs_basis
 from netstats.grading._specimens import grade_specimens
-from netstats.grading._who import (
-    GRADE_DTYPE,
-    GRADES,
-    NEC_LABEL,
-    WHO2019,
-    WHO2019_KI67_G2_LOWER,
-    WHO2019_KI67_G3_ABOVE,
-    WHO2019_MITOSES_G2_LOWER,
-    WHO2019_MITOSES_G3_ABOVE,
-    GradingScheme,
-    get_scheme,
-    who_grade,
-    who_grade_detail,
-)
 
 __all__ = [
     "GRADES",

@@ -12,6 +12,7 @@ from scipy import stats
 
 from netstats._display import ResultDisplay, plural
 from netstats._progress import progress_bar
+from netstats.cohort._who import GRADES
 from netstats.exceptions import SchemaError, StatisticalWarning
 from netstats.grading._agreement import (
     Weights,
@@ -28,7 +29,6 @@ from netstats.grading._continuous import (
     lin_ccc,
 )
 from netstats.grading._pairs import PairSet
-from netstats.grading._who import GRADES
 
 __all__ = ["ConcordanceResult", "concordance"]
 

@@ -16,8 +16,8 @@ import numpy.typing as npt
 import pandas as pd
 from scipy import stats
 
+from netstats.cohort._who import GRADE_DTYPE, GRADES, GradingScheme, get_scheme
 from netstats.exceptions import SchemaError
-from netstats.grading._who import GRADE_DTYPE, GRADES, GradingScheme, get_scheme
 
 __all__ = [
     "cells_needed",

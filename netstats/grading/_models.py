@@ -12,9 +12,9 @@ import pandas as pd
 from scipy import stats
 
 from netstats._display import ResultDisplay, plural
+from netstats.cohort._who import GRADES
 from netstats.exceptions import SchemaError, StatisticalWarning
 from netstats.grading._pairs import DAYS_PER_MONTH, PairSet, check_pathology
-from netstats.grading._who import GRADES
 
 __all__ = [
     "DiscordanceModelResult",

@@ -10,8 +10,8 @@ import pandas as pd
 
 from netstats import vocab
 from netstats._display import ResultDisplay, plural
+from netstats.cohort._who import GradingScheme, who_grade_detail
 from netstats.exceptions import SchemaError
-from netstats.grading._who import GradingScheme, who_grade_detail
 
 __all__ = ["PAIR_KINDS", "PairSet", "build_pairs", "check_pathology"]
 

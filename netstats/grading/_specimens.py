@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from netstats.cohort._who import GradingScheme, who_grade_detail
 from netstats.exceptions import SchemaError
 from netstats.grading._counting import grade_probabilities
-from netstats.grading._who import GradingScheme, who_grade_detail
 
 __all__ = ["grade_specimens"]
 

@@ -27,10 +27,10 @@ from typing import Any
 
 import pandas as pd
 
-from netstats._bundled import bundled_analyses_path, bundled_cohort_path
 from netstats._display import ResultDisplay, plural
 from netstats._progress import progress_bar, show_progress
 from netstats.exceptions import NetstatsError
+from netstats.io._bundled import bundled_analyses_path, bundled_cohort_path
 from netstats.report._outputs import MANIFEST
 from netstats.report._privacy import DEFAULT_THRESHOLD
 from netstats.report._publish import (

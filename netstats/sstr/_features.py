@@ -34,8 +34,8 @@ import pandas as pd
 
 from netstats._display import ResultDisplay, plural
 from netstats.cohort import Cohort
+from netstats.cohort._who import who_grade
 from netstats.exceptions import SchemaError
-from netstats.grading._who import who_grade
 from netstats.sstr._outcome import PositivityRule, get_rule, sstr_scans
 
 __all__ = [

@@ -12,9 +12,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from netstats._simulate_disease import Patients
-from netstats._simulate_params import REGIMEN_PARAMETERS, Scenario
 from netstats.schema import DAYS_PER_MONTH
+from netstats.simulate._disease import Patients
+from netstats.simulate._params import REGIMEN_PARAMETERS, Scenario
 from netstats.vocab import drug_class
 
 REGIMENS = tuple(REGIMEN_PARAMETERS)

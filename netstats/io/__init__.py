@@ -22,11 +22,11 @@ from typing import Any, Literal, TypeAlias
 
 import pandas as pd
 
-from netstats._parse import normalize_header
-from netstats._problems import ProblemLog, summarize_problems
-from netstats._redcap import decode_redcap, redcap_choices
 from netstats.cohort import Cohort
+from netstats.cohort._parse import normalize_header
+from netstats.cohort._problems import ProblemLog, summarize_problems
 from netstats.exceptions import CohortValidationError
+from netstats.io._redcap import decode_redcap, redcap_choices
 from netstats.schema import TABLE_NAMES, TABLES
 
 __all__ = [

@@ -5,7 +5,7 @@ plain Python objects, so each rule reads as the sentence in :meth:`CensoringRule
 Every function returns an :class:`Outcome`: the end date of the endpoint (day number),
 whether it is an event, and the reason code.  A not-computable endpoint has ``date=nan``.
 These functions are the reference statement of the rules (applied line by line in
-:mod:`netstats._endpoints_reference`); :mod:`netstats._endpoints_vector` computes the same
+:mod:`netstats.endpoints._reference`); :mod:`netstats.endpoints._vector` computes the same
 for all lines at once and is what :func:`netstats.endpoints.line_endpoints` runs.
 """
 
@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from netstats._endpoints_rules import CensoringRules
+from netstats.endpoints._rules import CensoringRules
 
 NAN = math.nan
 

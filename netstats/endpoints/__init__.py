@@ -14,10 +14,10 @@ import datetime as _dt
 import numpy as np
 import pandas as pd
 
-from netstats._endpoints_features import as_datetime, line_features
-from netstats._endpoints_rules import ENDPOINTS, REASON_CODES, CensoringRules
-from netstats._endpoints_vector import EndpointArrays, LineArrays, endpoint_arrays, line_arrays
 from netstats.cohort import Cohort
+from netstats.endpoints._features import as_datetime, line_features
+from netstats.endpoints._rules import ENDPOINTS, REASON_CODES, CensoringRules
+from netstats.endpoints._vector import EndpointArrays, LineArrays, endpoint_arrays, line_arrays
 from netstats.exceptions import SchemaError
 from netstats.schema import DAYS_PER_MONTH
 

@@ -15,9 +15,9 @@ from typing import Any
 
 import pandas as pd
 
-from netstats._parse import coerce_table
-from netstats._problems import PROBLEM_COLUMNS, ProblemLog, summarize_problems
-from netstats._rules import check_cross_table, check_keys, check_values
+from netstats.cohort._parse import coerce_table
+from netstats.cohort._problems import PROBLEM_COLUMNS, ProblemLog, summarize_problems
+from netstats.cohort._rules import check_cross_table, check_keys, check_values
 from netstats.exceptions import CohortValidationError
 from netstats.schema import TABLE_NAMES, TABLES, empty_table
 from netstats.vocab import drug_class

@@ -22,7 +22,7 @@ BundledCohort = Literal["synthetic", "case_series"]
 #: Cohorts shipped with netstats: the synthetic cohort and the published case series.
 BUNDLED_COHORTS: tuple[str, ...] = ("synthetic", "case_series")
 
-_PACKAGE_DIR = Path(__file__).resolve().parent
+_PACKAGE_DIR = Path(__file__).resolve().parent.parent
 
 
 def _locate(relative: str, *, package_dir: Path = _PACKAGE_DIR) -> Path:

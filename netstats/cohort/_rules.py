@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 
-from netstats._problems import ProblemLog, Severity
+from netstats.cohort._problems import ProblemLog, Severity
 from netstats.schema import TABLES, Column, TableSpec
 from netstats.vocab import SSTR_TRACERS
 

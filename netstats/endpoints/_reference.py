@@ -1,9 +1,9 @@
 """Line-by-line evaluation of the censoring rules: the reference for the vectorised engine.
 
 Internal.  :func:`reference_arrays` applies the one-patient, one-line rules of
-:mod:`netstats._endpoints_times` to every line in a Python loop; this was the engine of
+:mod:`netstats.endpoints._times` to every line in a Python loop; this was the engine of
 :func:`netstats.endpoints.line_endpoints` until the array version
-(:mod:`netstats._endpoints_vector`) replaced it.  It is kept because it reads as the
+(:mod:`netstats.endpoints._vector`) replaced it.  It is kept because it reads as the
 written rules: the tests check that both give identical results.
 """
 
@@ -14,8 +14,8 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 
-from netstats._endpoints_rules import ENDPOINTS, CensoringRules
-from netstats._endpoints_times import (
+from netstats.endpoints._rules import ENDPOINTS, CensoringRules
+from netstats.endpoints._times import (
     LineDates,
     Outcome,
     PatientDates,
@@ -26,7 +26,7 @@ from netstats._endpoints_times import (
     time_to_next_treatment,
     time_to_treatment_failure,
 )
-from netstats._endpoints_vector import EndpointArrays
+from netstats.endpoints._vector import EndpointArrays
 
 
 def _patient_dates(

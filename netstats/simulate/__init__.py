@@ -25,13 +25,13 @@ import numpy as np
 import pandas as pd
 from scipy.special import expit
 
-from netstats import _simulate_disease as dis
-from netstats import _simulate_tables as tab
-from netstats._simulate_lines import LineRows, Rescans, simulate_lines
-from netstats._simulate_params import GRADES, REGIMEN_PARAMETERS, Scenario
 from netstats._version import __version__
 from netstats.cohort import Cohort
 from netstats.schema import DAYS_PER_MONTH, TABLES
+from netstats.simulate import _disease as dis
+from netstats.simulate import _tables as tab
+from netstats.simulate._lines import LineRows, Rescans, simulate_lines
+from netstats.simulate._params import GRADES, REGIMEN_PARAMETERS, Scenario
 
 __all__ = [
     "BUNDLED_N_PATIENTS",

@@ -13,8 +13,8 @@ import numpy as np
 import pandas as pd
 from scipy.special import expit, ndtr, ndtri
 
-from netstats._simulate_params import GRADES, KI67_BANDS, MITOSES_MAX, Scenario
 from netstats.schema import DAYS_PER_MONTH
+from netstats.simulate._params import GRADES, KI67_BANDS, MITOSES_MAX, Scenario
 
 DAYS_PER_YEAR = 365.25
 KRENNING_CUTS = np.array([-1.5, 0.0, 2.0, 4.0])

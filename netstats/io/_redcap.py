@@ -13,7 +13,7 @@ from typing import Any, Literal
 
 import pandas as pd
 
-from netstats._problems import ProblemLog, summarize_problems
+from netstats.cohort._problems import ProblemLog, summarize_problems
 from netstats.exceptions import CohortValidationError
 
 __all__ = ["REDCAP_DICTIONARY_COLUMNS", "decode_redcap", "redcap_choices"]

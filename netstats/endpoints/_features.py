@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from netstats.grading._who import who_grade
+from netstats.cohort._who import who_grade
 from netstats.schema import DAYS_PER_MONTH
 from netstats.vocab import SSTR_TRACERS
 

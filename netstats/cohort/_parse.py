@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from netstats import vocab
-from netstats._problems import ProblemLog, Severity
+from netstats.cohort._problems import ProblemLog, Severity
 from netstats.schema import Column, TableSpec
 
 MISSING_TOKENS = frozenset({"", "na", "n/a", "nan", "null", "nat", ".", "#n/a", "missing"})

@@ -1,7 +1,7 @@
 """Endpoint times of every therapy line at once, as NumPy array operations.
 
 Internal to :mod:`netstats.endpoints`.  The rules are those of
-:mod:`netstats._endpoints_times`, which states them one patient and one line at a time and
+:mod:`netstats.endpoints._times`, which states them one patient and one line at a time and
 stays the reference: ``tests/test_endpoints_equivalence.py`` checks on random cohorts,
 under every combination of :class:`CensoringRules` options, that both give identical
 dates, events and reasons.  Here each rule is a list of cases in the order the reference
@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from netstats._endpoints_rules import ENDPOINTS, REASON_CODES, CensoringRules
+from netstats.endpoints._rules import ENDPOINTS, REASON_CODES, CensoringRules
 
 FloatArray = np.ndarray
 BoolArray = np.ndarray
@@ -293,7 +293,7 @@ def _line_progression(x: LineArrays, rules: CensoringRules) -> tuple[FloatArray,
 def _progression_free(
     x: LineArrays, rules: CensoringRules, cut: float, death_window: int | None
 ) -> EndpointArrays:
-    """PFS of every line (see ``progression_free`` in :mod:`netstats._endpoints_times`)."""
+    """PFS of every line (see ``progression_free`` in :mod:`netstats.endpoints._times`)."""
     out = _Outcomes(x)
     _start_problem(out, cut)
     start, death = x.start, x.death

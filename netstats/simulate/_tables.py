@@ -7,11 +7,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from netstats import _simulate_disease as dis
-from netstats._parse import MISSING_TOKENS
-from netstats._simulate_lines import LineRows, Rescans
-from netstats._simulate_params import GRADES, Scenario
+from netstats.cohort._parse import MISSING_TOKENS
 from netstats.schema import TABLES
+from netstats.simulate import _disease as dis
+from netstats.simulate._lines import LineRows, Rescans
+from netstats.simulate._params import GRADES, Scenario
 from netstats.vocab import drug_class
 
 __all__ = [
