@@ -22,7 +22,7 @@ ROOT = Path(netstats.__file__).resolve().parent
 #: The layers of the package, lowest first.  A module may import from its own layer or a lower
 #: one, never a higher one: data model -> endpoints -> statistics -> plots -> report -> cli.
 LAYERS: tuple[tuple[str, ...], ...] = (
-    ("exceptions", "_version", "_progress", "_display", "vocab", "schema"),  # foundations
+    ("exceptions", "_version", "_progress", "_display", "vocab", "schema", "labels"),  # foundations
     ("cohort", "io"),  # the data model: validation, loaders, bundled cohorts
     ("simulate", "endpoints"),  # cohorts made to order; derived endpoints
     ("survival", "resample", "grading", "sstr", "design"),  # statistics
