@@ -932,3 +932,60 @@ def concordance(
         dfbeta = np.bincount(cluster, weights=dfbeta)
     var = float(dfbeta @ dfbeta) / 4.0
     return counts, (somer + 1.0) / 2.0, float(np.sqrt(var))
+
+
+TOLER_CHOL = float(np.finfo(float).eps) ** 0.75
+"""Pivot tolerance of :func:`cholesky2` (R ``coxph.control()$toler.chol``)."""
+
+
+def cholesky2(a: FloatArray, toler: float = TOLER_CHOL) -> tuple[FloatArray, int]:
+    """Generalised Cholesky decomposition ``L D L'`` of a symmetric matrix (R survival's
+    ``cholesky2.c``).
+
+    A pivot below ``toler`` times the largest diagonal element is set to zero (that
+    column is dropped), so a singular positive semi-definite matrix is handled. Returns
+    the factor (``D`` on the diagonal, ``L`` below it) and the rank, negative when the
+    matrix is not non-negative definite.
+    """
+    m = np.triu(np.asarray(a, dtype=float))
+    m = m + np.triu(m, 1).T
+    n = m.shape[0]
+    eps = float(np.max(np.diag(m), initial=0.0))
+    eps = toler if eps <= 0 else eps * toler
+    rank = 0
+    nonneg = 1
+    for i in range(n):
+        pivot = m[i, i]
+        if not np.isfinite(pivot) or pivot < eps:
+            m[i, i] = 0.0
+            if pivot < -8 * eps:
+                nonneg = -1
+            continue
+        rank += 1
+        temp = m[i + 1 :, i] / pivot
+        m[i + 1 :, i + 1 :] -= pivot * np.outer(temp, temp)
+        m[i + 1 :, i] = temp
+    return m, rank * nonneg
+
+
+def chsolve2(factor: FloatArray, y: FloatArray) -> FloatArray:
+    """Solve with a :func:`cholesky2` factor (R's ``chsolve2.c``): components of dropped
+    (zero-pivot) columns are zero, which makes it a generalised inverse."""
+    n = factor.shape[0]
+    out = np.array(y, dtype=float)
+    for i in range(n):
+        out[i] -= out[:i] @ factor[i, :i]
+    for i in range(n - 1, -1, -1):
+        if factor[i, i] == 0:
+            out[i] = 0.0
+        else:
+            out[i] = out[i] / factor[i, i] - out[i + 1 :] @ factor[i + 1 :, i]
+    return out
+
+
+def wald_test(var: FloatArray, b: FloatArray, toler: float = TOLER_CHOL) -> tuple[float, int]:
+    """``b' var^- b`` with :func:`cholesky2`'s generalised inverse and the rank of ``var``
+    (the number of positive pivots), as R's ``coxph.wtest``."""
+    factor, _ = cholesky2(var, toler)
+    rank = int(np.sum(np.diag(factor) > 0))
+    return float(b @ chsolve2(factor, b)), rank
