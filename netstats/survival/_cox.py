@@ -272,7 +272,8 @@ def _codes(
 def _check_design(
     design: Design, rs: core.RiskSets, xc: npt.NDArray[np.float64], xt: npt.NDArray[np.float64]
 ) -> npt.NDArray[np.float64]:
-    """Raise on constant or collinear columns; return the columns' standard deviations.
+    """Raise on constant or collinear columns; return the columns' standard deviations
+    (pooled within strata when stratified), the scale of the divergence checks.
 
     ``xc`` is the centred design in sorted row order, ``xt`` its transpose (C-contiguous).
     Centring maps equal values to equal values and keeps distinct ones apart (up to
@@ -304,13 +305,19 @@ def _check_design(
     n_str = int(rs.strata.max()) + 1
     if n_str > 1:
         within = np.zeros(x.shape[1], dtype=bool)
+        squares = np.zeros(x.shape[1])
         bounds = np.searchsorted(rs.strata, np.arange(n_str + 1))  # rows are sorted by stratum
         for lo, hi in zip(bounds[:-1], bounds[1:], strict=True):
             if hi - lo > 1:
-                within |= np.ptp(xc[lo:hi], axis=0) > 0
+                block = xc[lo:hi]
+                within |= np.ptp(block, axis=0) > 0
+                squares += ((block - block.mean(axis=0)) ** 2).sum(axis=0)
         dead = [names[j] for j in np.flatnonzero(~within)]
         if dead:
             raise SchemaError(f"covariate(s) constant within every stratum: {', '.join(dead)}")
+        # The stratified likelihood sees only within-stratum spread: strata whose
+        # covariate levels sit far apart must not make a finite estimate look divergent.
+        sd = np.sqrt(squares / x.shape[0])
     return sd
 
 
