@@ -78,7 +78,8 @@ class RiskSets:
     # the j-th stratum (every stratum, with or without events); row_sidx[i] is that j.
     row_bounds: IntArray = field(default_factory=lambda: np.zeros(1, dtype=np.int64))
     row_sidx: IntArray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
-    # For every row the groups of its stratum: [row_gfirst, row_gend).
+    # For every row the groups of its stratum: [row_gfirst, row_gend) (row_gend only
+    # with start times).
     row_gfirst: IntArray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     row_gend: IntArray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     # Sparse row-segment operators (CSR structure; data are per-row values). Stop
@@ -183,8 +184,12 @@ def prepare(
         )
     idx_stop = np.searchsorted(group_keys, key_stop, side="right")
     idx_start = np.searchsorted(group_keys, key_start, side="right")
-    row_gfirst = np.searchsorted(group_keys, st * m, side="right").astype(np.int64)
-    row_gend = np.searchsorted(group_keys, st * m + (m - 1), side="right").astype(np.int64)
+    if start is None:  # "minus infinity" start: idx_start is the stratum's first group
+        row_gfirst = idx_start
+        row_gend = np.zeros(0, dtype=np.int64)  # not used without start times
+    else:
+        row_gfirst = np.searchsorted(group_keys, st * m, side="right").astype(np.int64)
+        row_gend = np.searchsorted(group_keys, st * m + (m - 1), side="right").astype(np.int64)
     return RiskSets(
         order=order,
         weights=w,
@@ -404,11 +409,14 @@ def segment_sums(
     bound still exceeds :data:`ACCURACY` of its sum is summed directly.
     """
     a0, a1 = _segment_totals(rs.stop_indptr, rs.stop_indices, v, x, contiguous=rs.stop_contiguous)
-    sd = rs.seg_death
-    d0, d1 = a0[sd], a1[sd]
-    t0 = d0 + a0[sd + 1]
-    t1 = d1 + a1[sd + 1]
     gb = rs.group_bounds
+    if gb.size == 2:  # one stratum: segments are [pre, deaths, others, deaths, ...]
+        d0, d1 = a0[1::2], a1[1::2]
+        t0, t1 = d0 + a0[2::2], d1 + a1[2::2]
+    else:
+        sd = rs.seg_death
+        d0, d1 = a0[sd], a1[sd]
+        t0, t1 = d0 + a0[sd + 1], d1 + a1[sd + 1]
     b0 = _seg_cumsum(t0, gb, reverse=True)
     b1 = _seg_cumsum(t1, gb, reverse=True)
     if rs.start_indptr is None or rs.start_indices is None or rs.seg_start is None:
@@ -471,6 +479,10 @@ def at_risk_cumsum(rs: RiskSets, per_group: FloatArray) -> FloatArray:
     first = rs.row_gfirst
     if per_group.shape[0] == 0:
         return np.zeros((rs.n,) + per_group.shape[1:])
+    if rs.start is None and gb.size == 2:  # one stratum: a plain prefix sum
+        cum = np.zeros((per_group.shape[0] + 1,) + per_group.shape[1:])
+        np.cumsum(per_group, axis=0, out=cum[1:])
+        return cum[hi]
     pin = _seg_cumsum(per_group, gb)
 
     def prefix(values: FloatArray, j: IntArray) -> FloatArray:
