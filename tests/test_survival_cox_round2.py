@@ -231,19 +231,35 @@ def _drifting(kind: str, n: int = 600) -> tuple[np.ndarray, ...]:
     event = rng.random(n) < 0.5
     strata = rng.integers(0, 3, n)
     mid = (start + stop) / 2
-    trend = {"rising": mid, "falling": -mid, "peaked": -np.abs(mid - 60)}[kind]
+    trend = {
+        "rising": mid,
+        "falling": -mid,
+        "peaked": -np.abs(mid - 60),
+        "valley": np.abs(mid - 50),  # both forms cancel mid-way: summed directly
+    }[kind]
     x = np.column_stack([0.9 * trend + rng.normal(size=n), rng.normal(size=n)])
     return start, stop, event, strata, x
 
 
+@pytest.mark.parametrize("loop_max", [64, 0])
 @pytest.mark.parametrize("threshold", [0, 10**9])
-@pytest.mark.parametrize("kind", ["rising", "falling", "peaked"])
+@pytest.mark.parametrize("kind", ["rising", "falling", "peaked", "valley"])
 def test_counting_process_risk_sets_are_accurate(
-    kind: str, threshold: int, monkeypatch: pytest.MonkeyPatch
+    kind: str, threshold: int, loop_max: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Risk weights spanning ~40-90 orders of magnitude over time, in three strata: every
-    risk-set sum and every per-row sum over the event times at risk to ~1e-10."""
+    """Risk weights spanning ~25-40 orders of magnitude over time, in three strata: every
+    risk-set sum and every per-row sum over the event times at risk to ~1e-10, on both
+    segment-sum paths and both per-stratum cumulative sums (loop, doubling scan). A
+    valley in the linear predictor makes both differences cancel mid-way (those risk sets
+    are summed directly), a peak does the same to the per-row sums."""
     monkeypatch.setattr(core, "SPARSE_MIN_ROWS", threshold)
+    monkeypatch.setattr(core, "SEGMENT_LOOP_MAX", loop_max)
+    direct: list[str] = []
+    risk_sets, at_risk = core._direct_risk_sets, core._direct_at_risk
+    monkeypatch.setattr(
+        core, "_direct_risk_sets", lambda *a: (direct.append("risk set"), risk_sets(*a))
+    )
+    monkeypatch.setattr(core, "_direct_at_risk", lambda *a: (direct.append("row"), at_risk(*a)))
     start, stop, event, strata, x = _drifting(kind)
     rs = core.prepare(stop, event, start=start, strata=strata)
     xs = x[rs.order]
@@ -265,6 +281,8 @@ def test_counting_process_risk_sets_are_accurate(
     for i in range(rs.n):
         expected = math.fsum(per_group[rs.idx_start[i] : rs.idx_stop[i]])
         assert math.isclose(q[i], expected, rel_tol=1e-10, abs_tol=0.0)
+    expected_direct = {"valley": ["risk set"], "peaked": ["row"]}.get(kind, [])
+    assert direct == expected_direct
 
 
 @pytest.mark.parametrize("ties", ["efron", "breslow"])

@@ -351,6 +351,20 @@ ACCURACY = 1e-10
 
 _EPS = float(np.finfo(float).eps)
 
+WIDE = np.longdouble
+"""Cumulative sums that are differenced (start times) are accumulated in extended
+precision where the platform has it (x86: 64-bit mantissa), so that their error is the
+rounding of the terms (``eps``) and does not grow with the number of event times; the
+error bounds below use ``eps + K * eps_wide`` (``K`` event times per stratum), rigorous
+also where ``longdouble`` is plain double."""
+
+_EPS_WIDE = float(np.finfo(WIDE).eps)
+
+
+def _accumulation(bounds: IntArray) -> float:
+    """Relative rounding bound of a per-stratum cumulative sum in :data:`WIDE`."""
+    return _EPS + float(np.diff(bounds).max(initial=1)) * _EPS_WIDE
+
 
 def _seg_cumsum(values: FloatArray, bounds: IntArray, *, reverse: bool = False) -> FloatArray:
     """Inclusive cumulative sums along axis 0 restarting at every ``bounds[j]`` (``bounds``
@@ -362,7 +376,7 @@ def _seg_cumsum(values: FloatArray, bounds: IntArray, *, reverse: bool = False) 
             return np.cumsum(values[::-1], axis=0)[::-1]
         return np.cumsum(values, axis=0)
     if bounds.size <= SEGMENT_LOOP_MAX + 1:
-        out = np.empty(values.shape)
+        out = np.empty(values.shape, dtype=values.dtype)
         for lo, hi in zip(bounds[:-1].tolist(), bounds[1:].tolist(), strict=True):
             if reverse:
                 np.cumsum(values[lo:hi][::-1], axis=0, out=out[lo:hi][::-1])
@@ -370,7 +384,7 @@ def _seg_cumsum(values: FloatArray, bounds: IntArray, *, reverse: bool = False) 
                 np.cumsum(values[lo:hi], axis=0, out=out[lo:hi])
         return out
     seg = np.repeat(np.arange(bounds.size - 1), np.diff(bounds))
-    out = np.array(values, dtype=float)
+    out = np.array(values)
     longest = int(np.diff(bounds).max())
     k = 1
     while k < longest:
@@ -387,7 +401,7 @@ def _seg_cumsum(values: FloatArray, bounds: IntArray, *, reverse: bool = False) 
 def _seg_exclusive(values: FloatArray, bounds: IntArray) -> FloatArray:
     """Exclusive forward cumulative sums restarting at every ``bounds[j]``."""
     incl = _seg_cumsum(values, bounds)
-    out = np.empty(values.shape)
+    out = np.empty(values.shape, dtype=values.dtype)
     out[1:] = incl[:-1]
     out[bounds[:-1]] = 0.0
     return out
@@ -405,8 +419,9 @@ def segment_sums(
     subtraction at all). With start times both ``B - C`` (rows stopping at or after
     ``t`` minus rows starting at or after ``t``) and ``E - X`` (rows started before ``t``
     minus rows stopped before ``t``) are formed; each event time takes the one with the
-    smaller rounding bound ``eps * (B + C)`` or ``eps * (E + X)``, and a risk set whose
-    bound still exceeds :data:`ACCURACY` of its sum is summed directly.
+    smaller rounding bound ``eps * (B + C)`` or ``eps * (E + X)`` (sums accumulated in
+    :data:`WIDE`), and a risk set whose bound still exceeds :data:`ACCURACY` of its sum is
+    summed directly.
     """
     a0, a1 = _segment_totals(rs.stop_indptr, rs.stop_indices, v, x, contiguous=rs.stop_contiguous)
     gb = rs.group_bounds
@@ -417,26 +432,28 @@ def segment_sums(
         sd = rs.seg_death
         d0, d1 = a0[sd], a1[sd]
         t0, t1 = d0 + a0[sd + 1], d1 + a1[sd + 1]
-    b0 = _seg_cumsum(t0, gb, reverse=True)
-    b1 = _seg_cumsum(t1, gb, reverse=True)
     if rs.start_indptr is None or rs.start_indices is None or rs.seg_start is None:
-        return b0, b1, d0, d1
+        return _seg_cumsum(t0, gb, reverse=True), _seg_cumsum(t1, gb, reverse=True), d0, d1
     assert rs.seg_start_pre is not None
     q0, q1 = _segment_totals(rs.start_indptr, rs.start_indices, v, x, contiguous=False)
-    qg0, qg1 = q0[rs.seg_start], q1[rs.seg_start]
+    j = rs.group_sidx
+    t0w, t1w = t0.astype(WIDE), t1.astype(WIDE)
+    qg0, qg1 = q0[rs.seg_start].astype(WIDE), q1[rs.seg_start].astype(WIDE)
+    b0 = _seg_cumsum(t0w, gb, reverse=True)
+    b1 = _seg_cumsum(t1w, gb, reverse=True)
     c0 = _seg_cumsum(qg0, gb, reverse=True)
     c1 = _seg_cumsum(qg1, gb, reverse=True)
-    j = rs.group_sidx
-    x0 = _seg_exclusive(t0, gb) + a0[rs.seg_pre][j]
-    x1 = _seg_exclusive(t1, gb) + a1[rs.seg_pre][j]
+    x0 = _seg_exclusive(t0w, gb) + a0[rs.seg_pre][j]
+    x1 = _seg_exclusive(t1w, gb) + a1[rs.seg_pre][j]
     e0 = _seg_exclusive(qg0, gb) + q0[rs.seg_start_pre][j]
     e1 = _seg_exclusive(qg1, gb) + q1[rs.seg_start_pre][j]
-    bound_back = b0 + c0
-    bound_fwd = e0 + x0
+    bound_back = (b0 + c0).astype(float)
+    bound_fwd = (e0 + x0).astype(float)
     fwd = bound_fwd < bound_back
-    s0 = np.where(fwd, e0 - x0, b0 - c0)
-    s1 = np.where(fwd[:, None], e1 - x1, b1 - c1)
-    bad = np.flatnonzero(_EPS * np.minimum(bound_back, bound_fwd) > ACCURACY * s0)
+    s0 = np.where(fwd, e0 - x0, b0 - c0).astype(float)
+    s1 = np.where(fwd[:, None], e1 - x1, b1 - c1).astype(float)
+    bound = _accumulation(gb) * np.minimum(bound_back, bound_fwd)
+    bad = np.flatnonzero(bound > ACCURACY * s0)
     if bad.size:
         s0, s1 = s0.copy(), s1.copy()
         _direct_risk_sets(rs, v, x, bad, s0, s1)
@@ -495,7 +512,9 @@ def at_risk_cumsum(rs: RiskSets, per_group: FloatArray) -> FloatArray:
         return prefix(pin, hi)
     lo = rs.idx_start
     end = rs.row_gend
-    sin = _seg_cumsum(per_group, gb, reverse=True)
+    wide = per_group.astype(WIDE)
+    pin = _seg_cumsum(wide, gb)
+    sin = _seg_cumsum(wide, gb, reverse=True)
 
     def suffix(values: FloatArray, j: IntArray) -> FloatArray:
         """sum(values[j:end]) from the per-stratum inclusive suffix sums ``values``."""
@@ -505,7 +524,7 @@ def at_risk_cumsum(rs: RiskSets, per_group: FloatArray) -> FloatArray:
 
     mag = per_group if per_group.ndim == 1 else np.abs(per_group).sum(axis=1)
     if per_group.ndim > 1 or mag.min() < 0:
-        mag = np.abs(mag)
+        mag = np.abs(mag).astype(WIDE)
         mpin, msin = _seg_cumsum(mag, gb), _seg_cumsum(mag, gb, reverse=True)
     else:
         mpin, msin = pin, sin
@@ -515,17 +534,26 @@ def at_risk_cumsum(rs: RiskSets, per_group: FloatArray) -> FloatArray:
     bound_back = s_lo + s_hi
     use_fwd = bound_fwd <= bound_back
     mask = use_fwd if per_group.ndim == 1 else use_fwd[:, None]
-    out = np.where(mask, prefix(pin, hi) - prefix(pin, lo), suffix(sin, lo) - suffix(sin, hi))
+    out = np.where(
+        mask, prefix(pin, hi) - prefix(pin, lo), suffix(sin, lo) - suffix(sin, hi)
+    ).astype(float)
     result = np.where(use_fwd, p_hi - p_lo, s_lo - s_hi)
-    bad = np.flatnonzero((hi > lo) & (_EPS * np.minimum(bound_fwd, bound_back) > ACCURACY * result))
+    bound = _accumulation(gb) * np.minimum(bound_fwd, bound_back)
+    bad = np.flatnonzero((hi > lo) & (bound > ACCURACY * result))
     if bad.size:
-        # Direct sums over [lo, hi) by reduceat on (lo, hi) pairs, rows sorted by lo so
-        # that the unused in-between segments stay short.
-        bad = bad[np.argsort(lo[bad], kind="stable")]
-        padded = np.concatenate([per_group, np.zeros((1,) + per_group.shape[1:])])
-        idx = np.column_stack([lo[bad], hi[bad]]).ravel()
-        out[bad] = np.add.reduceat(padded, idx, axis=0)[0::2]
+        _direct_at_risk(per_group, lo, hi, bad, out)
     return out
+
+
+def _direct_at_risk(
+    per_group: FloatArray, lo: IntArray, hi: IntArray, rows: IntArray, out: FloatArray
+) -> None:
+    """``out[i] = sum(per_group[lo_i:hi_i])`` for ``rows`` (in place), by ``reduceat`` on
+    ``(lo, hi)`` pairs; rows sorted by ``lo`` keep the unused in-between segments short."""
+    rows = rows[np.argsort(lo[rows], kind="stable")]
+    padded = np.concatenate([per_group, np.zeros((1,) + per_group.shape[1:])])
+    idx = np.column_stack([lo[rows], hi[rows]]).ravel()
+    out[rows] = np.add.reduceat(padded, idx, axis=0)[0::2]
 
 
 @dataclass(frozen=True)
