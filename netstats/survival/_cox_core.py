@@ -78,10 +78,9 @@ class RiskSets:
     # the j-th stratum (every stratum, with or without events); row_sidx[i] is that j.
     row_bounds: IntArray = field(default_factory=lambda: np.zeros(1, dtype=np.int64))
     row_sidx: IntArray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
-    # For every row the groups of its stratum: [row_gfirst, row_gend) (row_gend only
-    # with start times).
-    row_gfirst: IntArray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
-    row_gend: IntArray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    # Offset of every row's group indices into per-stratum padded cumulative sums (see
+    # at_risk_cumsum): group index + row_goff addresses the row's own stratum.
+    row_goff: IntArray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     # Sparse row-segment operators (CSR structure; data are per-row values). Stop
     # segments, per stratum with events: the rows that stop before its first event time,
     # then for every event time its deaths and the other rows up to the next event time
@@ -184,12 +183,12 @@ def prepare(
         )
     idx_stop = np.searchsorted(group_keys, key_stop, side="right")
     idx_start = np.searchsorted(group_keys, key_start, side="right")
-    if start is None:  # "minus infinity" start: idx_start is the stratum's first group
-        row_gfirst = idx_start
-        row_gend = np.zeros(0, dtype=np.int64)  # not used without start times
-    else:
-        row_gfirst = np.searchsorted(group_keys, st * m, side="right").astype(np.int64)
-        row_gend = np.searchsorted(group_keys, st * m + (m - 1), side="right").astype(np.int64)
+    # Rows of strata with events address their stratum's slots (group index + ordinal of
+    # the stratum); the others (never at risk) the trailing zero slot.
+    n_groups, n_str = group_keys.size, gstr.size
+    where_str = np.minimum(np.searchsorted(gstr, st), max(n_str - 1, 0))
+    has = (gstr[where_str] == st) if n_str else np.zeros(n, dtype=bool)
+    row_goff = np.where(has, where_str, n_groups + n_str - idx_stop).astype(np.int64)
     return RiskSets(
         order=order,
         weights=w,
@@ -217,8 +216,7 @@ def prepare(
         group_sidx=group_sidx,
         row_bounds=row_bounds,
         row_sidx=row_sidx,
-        row_gfirst=row_gfirst,
-        row_gend=row_gend,
+        row_goff=row_goff,
         stop_indptr=stop_ops[0],
         stop_indices=stop_ops[1],
         stop_contiguous=stop_ops[2],
@@ -493,56 +491,58 @@ def at_risk_cumsum(rs: RiskSets, per_group: FloatArray) -> FloatArray:
     """
     gb = rs.group_bounds
     hi = rs.idx_stop
-    first = rs.row_gfirst
     if per_group.shape[0] == 0:
         return np.zeros((rs.n,) + per_group.shape[1:])
     if rs.start is None and gb.size == 2:  # one stratum: a plain prefix sum
         cum = np.zeros((per_group.shape[0] + 1,) + per_group.shape[1:])
         np.cumsum(per_group, axis=0, out=cum[1:])
         return cum[hi]
-    pin = _seg_cumsum(per_group, gb)
-
-    def prefix(values: FloatArray, j: IntArray) -> FloatArray:
-        """sum(values[first:j]) from the per-stratum inclusive prefix sums ``values``."""
-        out = values[np.maximum(j - 1, 0)]
-        keep = j > first
-        return np.where(keep if out.ndim == 1 else keep[:, None], out, 0.0)
-
+    off = rs.row_goff
     if rs.start is None:
-        return prefix(pin, hi)
+        return _padded(per_group, rs)[0][hi + off]
     lo = rs.idx_start
-    end = rs.row_gend
-    wide = per_group.astype(WIDE)
-    pin = _seg_cumsum(wide, gb)
-    sin = _seg_cumsum(wide, gb, reverse=True)
-
-    def suffix(values: FloatArray, j: IntArray) -> FloatArray:
-        """sum(values[j:end]) from the per-stratum inclusive suffix sums ``values``."""
-        out = values[np.minimum(j, values.shape[0] - 1)]
-        keep = j < end
-        return np.where(keep if out.ndim == 1 else keep[:, None], out, 0.0)
-
-    mag = per_group if per_group.ndim == 1 else np.abs(per_group).sum(axis=1)
-    if per_group.ndim > 1 or mag.min() < 0:
-        mag = np.abs(mag).astype(WIDE)
-        mpin, msin = _seg_cumsum(mag, gb), _seg_cumsum(mag, gb, reverse=True)
+    pex, sex = _padded(per_group.astype(WIDE), rs, suffix=True)
+    if per_group.ndim == 1 and per_group.min() >= 0:
+        mpex, msex = pex, sex
     else:
-        mpin, msin = pin, sin
-    p_hi, p_lo = prefix(mpin, hi), prefix(mpin, lo)
-    s_lo, s_hi = suffix(msin, lo), suffix(msin, hi)
+        mag = np.abs(per_group).reshape(per_group.shape[0], -1).sum(axis=1)
+        mpex, msex = _padded(mag.astype(WIDE), rs, suffix=True)
+    ihi, ilo = hi + off, lo + off
+    p_hi, p_lo, s_lo, s_hi = mpex[ihi], mpex[ilo], msex[ilo], msex[ihi]
     bound_fwd = p_hi + p_lo
     bound_back = s_lo + s_hi
     use_fwd = bound_fwd <= bound_back
-    mask = use_fwd if per_group.ndim == 1 else use_fwd[:, None]
-    out = np.where(
-        mask, prefix(pin, hi) - prefix(pin, lo), suffix(sin, lo) - suffix(sin, hi)
-    ).astype(float)
     result = np.where(use_fwd, p_hi - p_lo, s_lo - s_hi)
+    if mpex is pex:
+        out = result
+    else:
+        mask = use_fwd if per_group.ndim == 1 else use_fwd[:, None]
+        out = np.where(mask, pex[ihi] - pex[ilo], sex[ilo] - sex[ihi])
     bound = _accumulation(gb) * np.minimum(bound_fwd, bound_back)
     bad = np.flatnonzero((hi > lo) & (bound > ACCURACY * result))
     if bad.size:
         _direct_at_risk(per_group, lo, hi, bad, out)
     return out
+
+
+def _padded(
+    values: FloatArray, rs: RiskSets, *, suffix: bool = False
+) -> tuple[FloatArray, FloatArray]:
+    """Per-stratum exclusive prefix sums (and suffix sums) of per-group ``values`` laid out
+    as ``K + 1`` slots per stratum with events plus one trailing zero slot: slot
+    ``j + ordinal`` holds the sum over the stratum's groups before (from) group ``j``.
+    Sums of :data:`WIDE` values are rounded to float once, at the end."""
+    gb = rs.group_bounds
+    n_groups = values.shape[0]
+    n_str = gb.size - 1
+    slots = np.arange(n_groups) + rs.group_sidx
+    shape = (n_groups + n_str + 1,) + values.shape[1:]
+    pex = np.zeros(shape)
+    pex[slots + 1] = _seg_cumsum(values, gb)
+    sex = np.zeros(shape)
+    if suffix:
+        sex[slots] = _seg_cumsum(values, gb, reverse=True)
+    return pex, sex
 
 
 def _direct_at_risk(
