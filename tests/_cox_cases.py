@@ -26,7 +26,12 @@ CASES: dict[str, tuple[str, str, dict]] = {
         {"time": "time", "event": "status", "strata": "sex"},
     ),
     "lung_rcs": ("lung", "rcs(age, 4) + sex", {"time": "time", "event": "status"}),
-    "lung_weights": ("lung", LUNG, {"time": "time", "event": "status", "weights": "w"}),
+    # R: weights = w, robust = FALSE (fractional weights default to the robust variance)
+    "lung_weights": (
+        "lung",
+        LUNG,
+        {"time": "time", "event": "status", "weights": "w", "robust": False},
+    ),
     "lung_cluster_inst": ("lung", LUNG, {"time": "time", "event": "status", "cluster": "inst"}),
     "veteran_efron": ("veteran", VET, {"time": "time", "event": "status"}),
     "veteran_breslow": ("veteran", VET, {"time": "time", "event": "status", "ties": "breslow"}),

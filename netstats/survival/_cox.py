@@ -43,6 +43,11 @@ class CoxResult(ResultDisplay):
     tests : pandas.DataFrame
         Global tests with columns ``test`` (``wald``, ``likelihood_ratio``, ``score`` and,
         with robust variance, ``robust_score``), ``statistic``, ``df`` and ``p_value``.
+        The Wald and robust score tests use R's generalised inverse (``coxph.wtest``) and
+        their ``df`` is the rank of the matrix inverted, as R's ``coxph.wtest(...)$df``
+        (R's ``summary`` prints the number of coefficients instead); it is below the
+        number of coefficients only when that matrix is singular (then a
+        :class:`StatisticalWarning` names the cause).
     coef : numpy.ndarray
         Log hazard ratios, in the order of ``summary``.
     var : numpy.ndarray
@@ -51,6 +56,12 @@ class CoxResult(ResultDisplay):
         Model-based covariance (inverse information).
     variance : {"model", "robust"}
         Which covariance ``se``-based inference uses.
+    robust_reason : {"cluster", "weights", "requested"} or None
+        Why the robust variance is used: a cluster with repeated rows, non-integer case
+        weights (R's default), or ``robust=True``.
+    rank : int
+        Rank of ``var`` as the Wald test uses it (the number of coefficients unless the
+        robust variance is singular, e.g. no more clusters than coefficients).
     ties : {"efron", "breslow"}
     loglik, loglik_null : float
         Log partial likelihood at the estimate and at zero.
@@ -102,6 +113,8 @@ class CoxResult(ResultDisplay):
     cluster: str | None = None
     strata: tuple[str, ...] = ()
     row_label: str = "rows"
+    robust_reason: Literal["cluster", "weights", "requested"] | None = None
+    rank: int = 0
     _design: Design = field(repr=False, compare=False, default=None)  # type: ignore[assignment]
     _rs: core.RiskSets = field(repr=False, compare=False, default=None)  # type: ignore[assignment]
     _x: npt.NDArray[np.float64] = field(repr=False, compare=False, default=None)  # type: ignore[arg-type]
@@ -114,6 +127,8 @@ class CoxResult(ResultDisplay):
         strata = f" stratified by {', '.join(self.strata)}" if self.strata else ""
         if self.variance == "robust" and self.cluster:
             var = f"robust SE clustered on {self.cluster}"
+        elif self.variance == "robust" and self.robust_reason == "weights":
+            var = "robust SE: non-integer case weights"
         elif self.variance == "robust":
             var = "robust SE (each row its own cluster)"
         else:
@@ -257,7 +272,8 @@ def _codes(
 def _check_design(
     design: Design, rs: core.RiskSets, xc: npt.NDArray[np.float64], xt: npt.NDArray[np.float64]
 ) -> npt.NDArray[np.float64]:
-    """Raise on constant or collinear columns; return the columns' standard deviations.
+    """Raise on constant or collinear columns; return the columns' standard deviations
+    (pooled within strata when stratified), the scale of the divergence checks.
 
     ``xc`` is the centred design in sorted row order, ``xt`` its transpose (C-contiguous).
     Centring maps equal values to equal values and keeps distinct ones apart (up to
@@ -289,13 +305,19 @@ def _check_design(
     n_str = int(rs.strata.max()) + 1
     if n_str > 1:
         within = np.zeros(x.shape[1], dtype=bool)
+        squares = np.zeros(x.shape[1])
         bounds = np.searchsorted(rs.strata, np.arange(n_str + 1))  # rows are sorted by stratum
         for lo, hi in zip(bounds[:-1], bounds[1:], strict=True):
             if hi - lo > 1:
-                within |= np.ptp(xc[lo:hi], axis=0) > 0
+                block = xc[lo:hi]
+                within |= np.ptp(block, axis=0) > 0
+                squares += ((block - block.mean(axis=0)) ** 2).sum(axis=0)
         dead = [names[j] for j in np.flatnonzero(~within)]
         if dead:
             raise SchemaError(f"covariate(s) constant within every stratum: {', '.join(dead)}")
+        # The stratified likelihood sees only within-stratum spread: strata whose
+        # covariate levels sit far apart must not make a finite estimate look divergent.
+        sd = np.sqrt(squares / x.shape[0])
     return sd
 
 
@@ -376,7 +398,10 @@ def cox(
         Column identifying correlated rows (e.g. ``patient_id``) for the robust variance.
     robust : bool or "auto", default="auto"
         ``"auto"`` uses the cluster-robust sandwich variance when ``cluster`` is given and
-        at least one cluster has more than one row. ``True`` forces it (each row its own
+        at least one cluster has more than one row, and (as R's ``coxph``) whenever the
+        case weights are not all integers (inverse-probability or survey weights, for
+        which the model-based variance is wrong; each row its own cluster unless
+        ``cluster`` is given). ``True`` forces it (each row its own
         cluster without ``cluster``; with ``start`` a ``cluster`` is then required, as in
         R), ``False`` uses the model-based variance.
     start : str, optional
@@ -420,7 +445,9 @@ def cox(
     Warns
     -----
     StatisticalWarning
-        Fewer than 10 events per model parameter.
+        Fewer than 10 events per model parameter; a singular robust variance (e.g. no
+        more clusters than coefficients), for which the Wald and robust score tests use
+        a generalised inverse and report its rank as ``df``.
 
     Notes
     -----
@@ -518,9 +545,8 @@ def cox(
             _divergence_message(design, beta, "the log partial likelihood has no finite maximum")
         )
 
-    use_robust = robust is True or (
-        robust == "auto" and cl_codes is not None and np.bincount(cl_codes).max() > 1
-    )
+    reason = _robust_reason(robust, cl_codes, w)
+    use_robust = reason is not None
     cl_sorted = None if cl_codes is None else cl_codes[rs.order]
     var = naive_var
     robust_score = None
@@ -532,10 +558,14 @@ def cox(
         var = dfb.T @ dfb
         r0 = _collapse(core.score_residuals(rs, x, np.zeros(p), ev0) * rs.weights[:, None], groups)
         u0 = r0.sum(axis=0)
-        robust_score = float(u0 @ np.linalg.solve(r0.T @ r0, u0))
+        robust_score = core.wald_test(r0.T @ r0, u0)
+
+    wald = core.wald_test(var, beta)
+    if use_robust and wald[1] < p:
+        _warn_singular(wald[1], p, n_clusters if cl_sorted is not None else rs.n, cl_sorted)
 
     summary = _summary(design, ev, beta, naive_var, var, use_robust, conf_level)
-    tests = _tests(beta, var, fit_ev.loglik, ev0, robust_score)
+    tests = _tests(wald, fit_ev.loglik, ev0, robust_score, p)
     return CoxResult(
         summary=summary,
         tests=tests,
@@ -554,10 +584,47 @@ def cox(
         cluster=cluster if use_robust and cluster is not None else None,
         strata=strata_cols,
         row_label="lines" if "line" in data.columns else "rows",
+        robust_reason=reason,
+        rank=wald[1],
         _design=design,
         _rs=rs,
         _x=x,
         _cluster_codes=cl_sorted if use_robust else None,
+    )
+
+
+def _robust_reason(
+    robust: bool | Literal["auto"],
+    cl_codes: npt.NDArray[np.int64] | None,
+    w: npt.NDArray[np.float64] | None,
+) -> Literal["cluster", "weights", "requested"] | None:
+    """Why the robust variance is used (None: model-based), following R's defaults."""
+    repeated = cl_codes is not None and np.bincount(cl_codes).max() > 1
+    if robust is True:
+        return "cluster" if repeated else "requested"
+    if robust is False:
+        return None
+    if repeated:
+        return "cluster"
+    if w is not None and bool(np.any(w != np.floor(w))):
+        return "weights"
+    return None
+
+
+def _warn_singular(
+    rank: int, p: int, n_groups: int, clusters: npt.NDArray[np.int64] | None
+) -> None:
+    unit = "clusters" if clusters is not None else "rows"
+    cause = (
+        f"{n_groups} {unit} for {p} coefficients"
+        if n_groups <= p
+        else f"rank {rank} for {p} coefficients"
+    )
+    warnings.warn(
+        f"robust variance is singular: {cause}; the Wald test uses a generalised inverse "
+        f"with {rank} df and the standard errors are unreliable",
+        StatisticalWarning,
+        stacklevel=3,
     )
 
 
@@ -625,20 +692,18 @@ def _summary(
 
 
 def _tests(
-    beta: npt.NDArray[np.float64],
-    var: npt.NDArray[np.float64],
+    wald: tuple[float, int],
     loglik: float,
     ev0: Any,
-    robust_score: float | None,
+    robust_score: tuple[float, int] | None,
+    p: int,
 ) -> pd.DataFrame:
-    p = beta.size
-    wald = float(beta @ np.linalg.solve(var, beta))
+    """Global tests; Wald and robust score as ``(statistic, rank)`` from ``wald_test``."""
     lr = 2.0 * (loglik - ev0.loglik)
     score = float(ev0.score @ np.linalg.solve(ev0.information, ev0.score))
-    rows = [("wald", wald), ("likelihood_ratio", lr), ("score", score)]
+    rows = [("wald", *wald), ("likelihood_ratio", lr, p), ("score", score, p)]
     if robust_score is not None:
-        rows.append(("robust_score", robust_score))
-    frame = pd.DataFrame(rows, columns=["test", "statistic"])
-    frame["df"] = p
-    frame["p_value"] = stats.chi2.sf(frame["statistic"], p)
+        rows.append(("robust_score", *robust_score))
+    frame = pd.DataFrame(rows, columns=["test", "statistic", "df"])
+    frame["p_value"] = stats.chi2.sf(frame["statistic"], frame["df"])
     return frame

@@ -8,6 +8,14 @@ time, one for those sorted by start time), so ordinary right-censored data, stra
 weights and counting-process (start, stop] data share one code path with no Python loop
 over times and no ``n x p`` cumulative sum.
 
+Accuracy does not depend on the spread of the linear predictor: every cumulative sum
+restarts in each stratum (no sums are ever differenced across strata), risk weights are
+``exp(eta - max eta)`` with the maximum taken within the stratum, and for (start, stop]
+data each risk set is taken as "stopping at or after t minus starting at or after t" or
+as "started before t minus stopped before t", whichever has the smaller rounding bound
+(the first cancels when the linear predictor rises with time, the second when it falls);
+a risk set that neither form gives to ~1e-10 is summed directly.
+
 Ties are handled by Efron's or Breslow's approximation. Efron's is written as one
 "pseudo-row" per death (``k = 0..d-1`` inside a tied group, fraction ``f = k/d``), which
 makes Breslow the special case ``f = 0``. Pseudo-rows only carry scalars: every
@@ -62,15 +70,32 @@ class RiskSets:
     strata: IntArray  # stratum code (sorted)
     stop: FloatArray  # stop time (sorted)
     start: FloatArray | None  # start time (sorted) or None
-    # reduceat indices whose even segments are the deaths of each event time
-    death_segments: IntArray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
-    # Sparse row-segment operators (CSR structure; data are per-row values): the stop
-    # segments are, for every event time, its deaths then the other rows up to the next
-    # event time; the start segments cut the rows in start order at each event time.
+    # Group-level strata: groups[group_bounds[j]:group_bounds[j+1]] are the event times
+    # of the j-th stratum that has events; group_sidx[g] is that j for group g.
+    group_bounds: IntArray = field(default_factory=lambda: np.zeros(1, dtype=np.int64))
+    group_sidx: IntArray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    # Row-level strata (sorted rows are grouped by stratum): rows[row_bounds[j]:...] are
+    # the j-th stratum (every stratum, with or without events); row_sidx[i] is that j.
+    row_bounds: IntArray = field(default_factory=lambda: np.zeros(1, dtype=np.int64))
+    row_sidx: IntArray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    # Offset of every row's group indices into per-stratum padded cumulative sums (see
+    # at_risk_cumsum): group index + row_goff addresses the row's own stratum.
+    row_goff: IntArray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    # Sparse row-segment operators (CSR structure; data are per-row values). Stop
+    # segments, per stratum with events: the rows that stop before its first event time,
+    # then for every event time its deaths and the other rows up to the next event time
+    # (the last up to the end of the stratum). Start segments (only with start times),
+    # per stratum with events: the rows that start before its first event time, then the
+    # rows starting in [t_k, t_k+1) (the last up to the end of the stratum).
     stop_indptr: IntArray = field(default_factory=lambda: np.zeros(1, dtype=np.int64))
     stop_indices: IntArray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    stop_contiguous: bool = True
+    seg_pre: IntArray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    seg_death: IntArray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     start_indptr: IntArray | None = None
     start_indices: IntArray | None = None
+    seg_start_pre: IntArray | None = None
+    seg_start: IntArray | None = None
     breslow: bool = False
     unweighted: bool = False
 
@@ -139,11 +164,31 @@ def prepare(
         pos_start = np.asarray(
             np.searchsorted(start_keys_sorted, group_keys, side="left"), dtype=np.int64
         )
-    stop_indptr, stop_indices, start_indptr, start_indices = _segment_operators(
-        pos_stop, n_d, n, start_order, pos_start
-    )
+    st = strata[order].astype(np.int64)
+    new_row_stratum = np.ones(n, dtype=bool)
+    new_row_stratum[1:] = st[1:] != st[:-1]
+    row_bounds = np.append(np.flatnonzero(new_row_stratum), n).astype(np.int64)
+    row_sidx = np.cumsum(new_row_stratum) - 1
+    gs = st[death_rows[group_first_death]]
+    new_group_stratum = np.ones(gs.size, dtype=bool)
+    new_group_stratum[1:] = gs[1:] != gs[:-1]
+    group_bounds = np.append(np.flatnonzero(new_group_stratum), gs.size).astype(np.int64)
+    group_sidx = (np.cumsum(new_group_stratum) - 1).astype(np.int64)
+    gstr = gs[group_bounds[:-1]]  # stratum code of each stratum with events
+    stop_ops = _stop_operator(st, gstr, group_sidx, group_bounds, pos_stop, n_d)
+    start_ops: tuple[IntArray | None, ...] = (None, None, None, None)
+    if start is not None and start_order is not None and pos_start is not None:
+        start_ops = _start_operator(
+            st[start_order], start_order, gstr, group_sidx, group_bounds, pos_start
+        )
     idx_stop = np.searchsorted(group_keys, key_stop, side="right")
     idx_start = np.searchsorted(group_keys, key_start, side="right")
+    # Rows of strata with events address their stratum's slots (group index + ordinal of
+    # the stratum); the others (never at risk) the trailing zero slot.
+    n_groups, n_str = group_keys.size, gstr.size
+    where_str = np.minimum(np.searchsorted(gstr, st), max(n_str - 1, 0))
+    has = (gstr[where_str] == st) if n_str else np.zeros(n, dtype=bool)
+    row_goff = np.where(has, where_str, n_groups + n_str - idx_stop).astype(np.int64)
     return RiskSets(
         order=order,
         weights=w,
@@ -164,14 +209,23 @@ def prepare(
         pos_start=pos_start,
         idx_stop=idx_stop,
         idx_start=idx_start,
-        strata=strata[order].astype(np.int64),
+        strata=st,
         stop=stop[order].astype(float),
         start=None if start is None else start[order].astype(float),
-        death_segments=_segments(pos_stop, n_d, n),
-        stop_indptr=stop_indptr,
-        stop_indices=stop_indices,
-        start_indptr=start_indptr,
-        start_indices=start_indices,
+        group_bounds=group_bounds,
+        group_sidx=group_sidx,
+        row_bounds=row_bounds,
+        row_sidx=row_sidx,
+        row_goff=row_goff,
+        stop_indptr=stop_ops[0],
+        stop_indices=stop_ops[1],
+        stop_contiguous=stop_ops[2],
+        seg_pre=stop_ops[3],
+        seg_death=stop_ops[4],
+        start_indptr=start_ops[0],
+        start_indices=start_ops[1],
+        seg_start_pre=start_ops[2],
+        seg_start=start_ops[3],
         breslow=ties == "breslow",
         unweighted=bool(np.all(w == 1.0)),
     )
@@ -189,33 +243,70 @@ def _dense_rank(values: FloatArray) -> tuple[IntArray, int, IntArray]:
     return rank, int(new.sum()), order
 
 
-def _segments(pos: IntArray, count: npt.NDArray[np.int64], n: int) -> IntArray:
-    """``reduceat`` indices whose even-numbered segments are the deaths of each group."""
-    idx = np.column_stack([pos, pos + count]).ravel()
-    if idx.size and idx[-1] >= n:
-        idx = idx[:-1]
-    return np.asarray(idx, dtype=np.int64)
+def _covered(
+    row_stratum: IntArray, gstr: IntArray, group_sidx: IntArray, pos: IntArray
+) -> tuple[IntArray, IntArray, IntArray]:
+    """Rows (positions in an ordering grouped by stratum) of the strata with events, the
+    offset of each such stratum among them, and each group's ``pos`` in those terms."""
+    lo = np.searchsorted(row_stratum, gstr, side="left")
+    hi = np.searchsorted(row_stratum, gstr, side="right")
+    sizes = hi - lo
+    offset = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64)
+    rows = np.arange(int(sizes.sum()), dtype=np.int64) - np.repeat(offset - lo, sizes)
+    return rows, offset, (offset - lo)[group_sidx] + pos
 
 
-def _segment_operators(
+def _stop_operator(
+    st: IntArray,
+    gstr: IntArray,
+    group_sidx: IntArray,
+    group_bounds: IntArray,
     pos_stop: IntArray,
     n_d: npt.NDArray[np.int64],
-    n: int,
-    start_order: IntArray | None,
-    pos_start: IntArray | None,
-) -> tuple[IntArray, IntArray, IntArray | None, IntArray | None]:
-    """CSR structure of the stop and start segment sums (see :func:`segment_sums`)."""
-    if pos_stop.size == 0:
-        return np.zeros(1, dtype=np.int64), np.zeros(0, dtype=np.int64), None, None
-    first = int(pos_stop[0])
-    bounds = np.column_stack([pos_stop, pos_stop + n_d]).ravel()
-    stop_indptr = np.append(bounds, n).astype(np.int64) - first
-    stop_indices = np.arange(first, n, dtype=np.int64)
-    if start_order is None or pos_start is None:
-        return stop_indptr, stop_indices, None, None
-    lo = int(pos_start[0])
-    start_indptr = np.append(pos_start, n).astype(np.int64) - lo
-    return stop_indptr, stop_indices, start_indptr, start_order[lo:]
+) -> tuple[IntArray, IntArray, bool, IntArray, IntArray]:
+    """CSR structure of the stop segments (see :class:`RiskSets`), whether its rows are
+    one run ``start..n``, and the segment numbers of each stratum's leading rows and of
+    each group's deaths (the group's other rows are the next segment)."""
+    n_groups = pos_stop.size
+    if n_groups == 0:
+        z = np.zeros(0, dtype=np.int64)
+        return np.zeros(1, dtype=np.int64), z, True, z, z
+    rows, offset, cpos = _covered(st, gstr, group_sidx, pos_stop)
+    n_str = gstr.size
+    seg_pre = (2 * group_bounds[:-1] + np.arange(n_str)).astype(np.int64)
+    seg_death = (2 * np.arange(n_groups) + group_sidx + 1).astype(np.int64)
+    indptr = np.empty(n_str + 2 * n_groups + 1, dtype=np.int64)
+    indptr[seg_pre] = offset
+    indptr[seg_death] = cpos
+    indptr[seg_death + 1] = cpos + n_d
+    indptr[-1] = rows.size
+    contiguous = bool(rows.size == 0 or rows[-1] - rows[0] + 1 == rows.size == st.size - rows[0])
+    return indptr, rows, contiguous, seg_pre, seg_death
+
+
+def _start_operator(
+    st_start: IntArray,
+    start_order: IntArray,
+    gstr: IntArray,
+    group_sidx: IntArray,
+    group_bounds: IntArray,
+    pos_start: IntArray,
+) -> tuple[IntArray, IntArray, IntArray, IntArray]:
+    """CSR structure of the start segments and the segment numbers of each stratum's
+    leading rows (starting before its first event time) and of each group's rows."""
+    n_groups = pos_start.size
+    if n_groups == 0:
+        z = np.zeros(0, dtype=np.int64)
+        return np.zeros(1, dtype=np.int64), z, z, z
+    rows, offset, cpos = _covered(st_start, gstr, group_sidx, pos_start)
+    n_str = gstr.size
+    seg_pre = (group_bounds[:-1] + np.arange(n_str)).astype(np.int64)
+    seg = (np.arange(n_groups) + group_sidx + 1).astype(np.int64)
+    indptr = np.empty(n_str + n_groups + 1, dtype=np.int64)
+    indptr[seg_pre] = offset
+    indptr[seg] = cpos
+    indptr[-1] = rows.size
+    return indptr, start_order[rows], seg_pre, seg
 
 
 SPARSE_MIN_ROWS = 20_000
@@ -249,8 +340,69 @@ def _segment_totals(
     return tot0, tot1
 
 
-def _reverse_cumsum(values: FloatArray) -> FloatArray:
-    return np.cumsum(values[::-1], axis=0)[::-1]
+SEGMENT_LOOP_MAX = 64
+"""Up to this many strata, per-stratum cumulative sums are a loop of ``np.cumsum``; above
+it a vectorised doubling scan (``log2`` of the longest stratum passes)."""
+
+ACCURACY = 1e-10
+"""Relative rounding bound above which a risk-set sum is recomputed directly."""
+
+_EPS = float(np.finfo(float).eps)
+
+WIDE = np.longdouble
+"""Cumulative sums that are differenced (start times) are accumulated in extended
+precision where the platform has it (x86: 64-bit mantissa), so that their error is the
+rounding of the terms (``eps``) and does not grow with the number of event times; the
+error bounds below use ``eps + K * eps_wide`` (``K`` event times per stratum), rigorous
+also where ``longdouble`` is plain double."""
+
+_EPS_WIDE = float(np.finfo(WIDE).eps)
+
+
+def _accumulation(bounds: IntArray) -> float:
+    """Relative rounding bound of a per-stratum cumulative sum in :data:`WIDE`."""
+    return _EPS + float(np.diff(bounds).max(initial=1)) * _EPS_WIDE
+
+
+def _seg_cumsum(values: FloatArray, bounds: IntArray, *, reverse: bool = False) -> FloatArray:
+    """Inclusive cumulative sums along axis 0 restarting at every ``bounds[j]`` (``bounds``
+    runs from 0 to ``len(values)``); ``reverse`` sums from the end of each segment.
+
+    Nothing is differenced: every output is a sum of the segment's own terms."""
+    if bounds.size <= 2:
+        if reverse:
+            return np.cumsum(values[::-1], axis=0)[::-1]
+        return np.cumsum(values, axis=0)
+    if bounds.size <= SEGMENT_LOOP_MAX + 1:
+        out = np.empty(values.shape, dtype=values.dtype)
+        for lo, hi in zip(bounds[:-1].tolist(), bounds[1:].tolist(), strict=True):
+            if reverse:
+                np.cumsum(values[lo:hi][::-1], axis=0, out=out[lo:hi][::-1])
+            else:
+                np.cumsum(values[lo:hi], axis=0, out=out[lo:hi])
+        return out
+    seg = np.repeat(np.arange(bounds.size - 1), np.diff(bounds))
+    out = np.array(values)
+    longest = int(np.diff(bounds).max())
+    k = 1
+    while k < longest:
+        same = seg[k:] == seg[:-k]
+        mask = same if out.ndim == 1 else same[:, None]
+        if reverse:
+            out[:-k] += np.where(mask, out[k:], 0.0)
+        else:
+            out[k:] += np.where(mask, out[:-k], 0.0)
+        k *= 2
+    return out
+
+
+def _seg_exclusive(values: FloatArray, bounds: IntArray) -> FloatArray:
+    """Exclusive forward cumulative sums restarting at every ``bounds[j]``."""
+    incl = _seg_cumsum(values, bounds)
+    out = np.empty(values.shape, dtype=values.dtype)
+    out[1:] = incl[:-1]
+    out[bounds[:-1]] = 0.0
+    return out
 
 
 def segment_sums(
@@ -260,18 +412,63 @@ def segment_sums(
 
     Returns ``(s0, s1, d0, d1)``: sums over the risk set and over the deaths of each
     event time. ``v x`` is summed over row segments (for large data by a sparse product,
-    without forming ``v x`` or any ``n x p`` cumulative sum); the risk-set sums are
-    reverse cumulative sums over the event times (minus the rows that start later).
+    without forming ``v x`` or any ``n x p`` cumulative sum); without start times a risk
+    set is a reverse cumulative sum, within its stratum, of those segment sums (no
+    subtraction at all). With start times both ``B - C`` (rows stopping at or after
+    ``t`` minus rows starting at or after ``t``) and ``E - X`` (rows started before ``t``
+    minus rows stopped before ``t``) are formed; each event time takes the one with the
+    smaller rounding bound ``eps * (B + C)`` or ``eps * (E + X)`` (sums accumulated in
+    :data:`WIDE`), and a risk set whose bound still exceeds :data:`ACCURACY` of its sum is
+    summed directly.
     """
-    a0, a1 = _segment_totals(rs.stop_indptr, rs.stop_indices, v, x, contiguous=True)
-    d0, d1 = a0[0::2], a1[0::2]
-    s0 = _reverse_cumsum(d0 + a0[1::2])
-    s1 = _reverse_cumsum(d1 + a1[1::2])
-    if rs.start_indptr is not None and rs.start_indices is not None:
-        b0, b1 = _segment_totals(rs.start_indptr, rs.start_indices, v, x, contiguous=False)
-        s0 = s0 - _reverse_cumsum(b0)
-        s1 = s1 - _reverse_cumsum(b1)
+    a0, a1 = _segment_totals(rs.stop_indptr, rs.stop_indices, v, x, contiguous=rs.stop_contiguous)
+    gb = rs.group_bounds
+    if gb.size == 2:  # one stratum: segments are [pre, deaths, others, deaths, ...]
+        d0, d1 = a0[1::2], a1[1::2]
+        t0, t1 = d0 + a0[2::2], d1 + a1[2::2]
+    else:
+        sd = rs.seg_death
+        d0, d1 = a0[sd], a1[sd]
+        t0, t1 = d0 + a0[sd + 1], d1 + a1[sd + 1]
+    if rs.start_indptr is None or rs.start_indices is None or rs.seg_start is None:
+        return _seg_cumsum(t0, gb, reverse=True), _seg_cumsum(t1, gb, reverse=True), d0, d1
+    assert rs.seg_start_pre is not None
+    q0, q1 = _segment_totals(rs.start_indptr, rs.start_indices, v, x, contiguous=False)
+    j = rs.group_sidx
+    t0w, t1w = t0.astype(WIDE), t1.astype(WIDE)
+    qg0, qg1 = q0[rs.seg_start].astype(WIDE), q1[rs.seg_start].astype(WIDE)
+    b0 = _seg_cumsum(t0w, gb, reverse=True)
+    b1 = _seg_cumsum(t1w, gb, reverse=True)
+    c0 = _seg_cumsum(qg0, gb, reverse=True)
+    c1 = _seg_cumsum(qg1, gb, reverse=True)
+    x0 = _seg_exclusive(t0w, gb) + a0[rs.seg_pre][j]
+    x1 = _seg_exclusive(t1w, gb) + a1[rs.seg_pre][j]
+    e0 = _seg_exclusive(qg0, gb) + q0[rs.seg_start_pre][j]
+    e1 = _seg_exclusive(qg1, gb) + q1[rs.seg_start_pre][j]
+    bound_back = (b0 + c0).astype(float)
+    bound_fwd = (e0 + x0).astype(float)
+    fwd = bound_fwd < bound_back
+    s0 = np.where(fwd, e0 - x0, b0 - c0).astype(float)
+    s1 = np.where(fwd[:, None], e1 - x1, b1 - c1).astype(float)
+    bound = _accumulation(gb) * np.minimum(bound_back, bound_fwd)
+    bad = np.flatnonzero(bound > ACCURACY * s0)
+    if bad.size:
+        s0, s1 = s0.copy(), s1.copy()
+        _direct_risk_sets(rs, v, x, bad, s0, s1)
     return s0, s1, d0, d1
+
+
+def _direct_risk_sets(
+    rs: RiskSets, v: FloatArray, x: FloatArray, groups: IntArray, s0: FloatArray, s1: FloatArray
+) -> None:
+    """Sum the risk sets of ``groups`` over the rows at risk (in place)."""
+    for g in groups.tolist():
+        j = int(rs.row_sidx[rs.death_rows[rs.group_first[g]]])
+        lo, hi = int(rs.row_bounds[j]), int(rs.row_bounds[j + 1])
+        key = rs.group_keys[g]
+        at = lo + np.flatnonzero((rs.key_start[lo:hi] < key) & (rs.key_stop[lo:hi] >= key))
+        s0[g] = v[at].sum()
+        s1[g] = v[at] @ x[at]
 
 
 def _suffix(values: FloatArray) -> FloatArray:
@@ -283,10 +480,80 @@ def _suffix(values: FloatArray) -> FloatArray:
 
 
 def at_risk_cumsum(rs: RiskSets, per_group: FloatArray) -> FloatArray:
-    """For every row, the sum of ``per_group`` over event groups at which it is at risk."""
-    cum = np.zeros((per_group.shape[0] + 1,) + per_group.shape[1:])
-    np.cumsum(per_group, axis=0, out=cum[1:])
-    return cum[rs.idx_stop] - cum[rs.idx_start]
+    """For every row, the sum of ``per_group`` over event groups at which it is at risk.
+
+    The groups at which row ``i`` is at risk are ``[idx_start_i, idx_stop_i)``, all in its
+    stratum. Without start times that range begins at the stratum's first group, so the
+    sum is a prefix sum restarting in the stratum. With start times it is a difference of
+    prefix sums or of suffix sums, whichever has the smaller rounding bound (prefix sums
+    cancel when ``per_group`` falls with time, suffix sums when it rises); a row whose
+    bound exceeds :data:`ACCURACY` of its sum is summed directly.
+    """
+    gb = rs.group_bounds
+    hi = rs.idx_stop
+    if per_group.shape[0] == 0:
+        return np.zeros((rs.n,) + per_group.shape[1:])
+    if rs.start is None and gb.size == 2:  # one stratum: a plain prefix sum
+        cum = np.zeros((per_group.shape[0] + 1,) + per_group.shape[1:])
+        np.cumsum(per_group, axis=0, out=cum[1:])
+        return cum[hi]
+    off = rs.row_goff
+    if rs.start is None:
+        return _padded(per_group, rs)[0][hi + off]
+    lo = rs.idx_start
+    pex, sex = _padded(per_group.astype(WIDE), rs, suffix=True)
+    if per_group.ndim == 1 and per_group.min() >= 0:
+        mpex, msex = pex, sex
+    else:
+        mag = np.abs(per_group).reshape(per_group.shape[0], -1).sum(axis=1)
+        mpex, msex = _padded(mag.astype(WIDE), rs, suffix=True)
+    ihi, ilo = hi + off, lo + off
+    p_hi, p_lo, s_lo, s_hi = mpex[ihi], mpex[ilo], msex[ilo], msex[ihi]
+    bound_fwd = p_hi + p_lo
+    bound_back = s_lo + s_hi
+    use_fwd = bound_fwd <= bound_back
+    result = np.where(use_fwd, p_hi - p_lo, s_lo - s_hi)
+    if mpex is pex:
+        out = result
+    else:
+        mask = use_fwd if per_group.ndim == 1 else use_fwd[:, None]
+        out = np.where(mask, pex[ihi] - pex[ilo], sex[ilo] - sex[ihi])
+    bound = _accumulation(gb) * np.minimum(bound_fwd, bound_back)
+    bad = np.flatnonzero((hi > lo) & (bound > ACCURACY * result))
+    if bad.size:
+        _direct_at_risk(per_group, lo, hi, bad, out)
+    return out
+
+
+def _padded(
+    values: FloatArray, rs: RiskSets, *, suffix: bool = False
+) -> tuple[FloatArray, FloatArray]:
+    """Per-stratum exclusive prefix sums (and suffix sums) of per-group ``values`` laid out
+    as ``K + 1`` slots per stratum with events plus one trailing zero slot: slot
+    ``j + ordinal`` holds the sum over the stratum's groups before (from) group ``j``.
+    Sums of :data:`WIDE` values are rounded to float once, at the end."""
+    gb = rs.group_bounds
+    n_groups = values.shape[0]
+    n_str = gb.size - 1
+    slots = np.arange(n_groups) + rs.group_sidx
+    shape = (n_groups + n_str + 1,) + values.shape[1:]
+    pex = np.zeros(shape)
+    pex[slots + 1] = _seg_cumsum(values, gb)
+    sex = np.zeros(shape)
+    if suffix:
+        sex[slots] = _seg_cumsum(values, gb, reverse=True)
+    return pex, sex
+
+
+def _direct_at_risk(
+    per_group: FloatArray, lo: IntArray, hi: IntArray, rows: IntArray, out: FloatArray
+) -> None:
+    """``out[i] = sum(per_group[lo_i:hi_i])`` for ``rows`` (in place), by ``reduceat`` on
+    ``(lo, hi)`` pairs; rows sorted by ``lo`` keep the unused in-between segments short."""
+    rows = rows[np.argsort(lo[rows], kind="stable")]
+    padded = np.concatenate([per_group, np.zeros((1,) + per_group.shape[1:])])
+    idx = np.column_stack([lo[rows], hi[rows]]).ravel()
+    out[rows] = np.add.reduceat(padded, idx, axis=0)[0::2]
 
 
 @dataclass(frozen=True)
@@ -300,9 +567,9 @@ class Evaluation:
     loglik: float
     score: FloatArray
     information: FloatArray
-    risk: FloatArray  # exp(eta - shift), sorted rows
-    shift: float
-    s0: FloatArray  # risk-set sums per event time (scaled by exp(-shift))
+    risk: FloatArray  # exp(eta - shift of the row's stratum), sorted rows
+    shift: FloatArray  # max eta in each stratum (rs.row_bounds order)
+    s0: FloatArray  # risk-set sums per event time (scaled by exp(-shift of its stratum))
     s1: FloatArray
     d0: FloatArray  # sums over the deaths at each event time
     d1: FloatArray
@@ -347,8 +614,14 @@ def evaluate(
     """
     p = x.shape[1]
     eta = x @ beta if xt is None else beta @ xt
-    shift = float(eta.max()) if eta.size else 0.0
-    r = np.exp(eta - shift)
+    if rs.row_bounds.size <= 2:
+        shift = np.array([eta.max() if eta.size else 0.0])
+        r = np.exp(eta - shift[0])
+    else:
+        # One shift per stratum: risk sets never mix strata, so each is scaled by its own
+        # largest risk weight and none underflows next to another stratum's.
+        shift = np.maximum.reduceat(eta, rs.row_bounds[:-1])
+        r = np.exp(eta - shift[rs.row_sidx])
     v = r if rs.unweighted else rs.weights * r
     g = rs.death_group
     if rs.death_rows.size == 0:
@@ -357,6 +630,11 @@ def evaluate(
             0.0, np.zeros(p), np.zeros((p, p)), r, shift, z, np.zeros((0, p)), z,
             np.zeros((0, p)), z, g,
         )  # fmt: skip
+    # log of the true denominators = log(den) + shift of the event time's stratum
+    if shift.size == 1:
+        gshift = float(shift[0] * rs.w_deaths.sum())
+    else:
+        gshift = float(rs.w_deaths @ shift[rs.row_sidx[rs.death_rows[rs.group_first]]])
     if xw_death is None:
         xw_death = death_sums(rs, x)
     s0, s1, d0, d1 = segment_sums(rs, v, x)
@@ -368,12 +646,12 @@ def evaluate(
         d1 = np.zeros_like(s1)
         den = s0
         cg = rs.w_deaths
-        loglik = float(beta @ xw_death - cg @ np.log(den) - shift * rs.w_deaths.sum())
+        loglik = float(beta @ xw_death - cg @ np.log(den) - gshift)
         alpha = cg / den
         score = xw_death - alpha @ s1
     else:
         den = s0[g] - f * d0[g]
-        loglik = float(beta @ xw_death - c @ np.log(den) - shift * rs.w_deaths.sum())
+        loglik = float(beta @ xw_death - c @ np.log(den) - gshift)
         cd = c / den
         alpha = np.add.reduceat(cd, first)
         beta_g = np.add.reduceat(cd * f, first)
@@ -694,3 +972,60 @@ def concordance(
         dfbeta = np.bincount(cluster, weights=dfbeta)
     var = float(dfbeta @ dfbeta) / 4.0
     return counts, (somer + 1.0) / 2.0, float(np.sqrt(var))
+
+
+TOLER_CHOL = float(np.finfo(float).eps) ** 0.75
+"""Pivot tolerance of :func:`cholesky2` (R ``coxph.control()$toler.chol``)."""
+
+
+def cholesky2(a: FloatArray, toler: float = TOLER_CHOL) -> tuple[FloatArray, int]:
+    """Generalised Cholesky decomposition ``L D L'`` of a symmetric matrix (R survival's
+    ``cholesky2.c``).
+
+    A pivot below ``toler`` times the largest diagonal element is set to zero (that
+    column is dropped), so a singular positive semi-definite matrix is handled. Returns
+    the factor (``D`` on the diagonal, ``L`` below it) and the rank, negative when the
+    matrix is not non-negative definite.
+    """
+    m = np.triu(np.asarray(a, dtype=float))
+    m = m + np.triu(m, 1).T
+    n = m.shape[0]
+    eps = float(np.max(np.diag(m), initial=0.0))
+    eps = toler if eps <= 0 else eps * toler
+    rank = 0
+    nonneg = 1
+    for i in range(n):
+        pivot = m[i, i]
+        if not np.isfinite(pivot) or pivot < eps:
+            m[i, i] = 0.0
+            if pivot < -8 * eps:
+                nonneg = -1
+            continue
+        rank += 1
+        temp = m[i + 1 :, i] / pivot
+        m[i + 1 :, i + 1 :] -= pivot * np.outer(temp, temp)
+        m[i + 1 :, i] = temp
+    return m, rank * nonneg
+
+
+def chsolve2(factor: FloatArray, y: FloatArray) -> FloatArray:
+    """Solve with a :func:`cholesky2` factor (R's ``chsolve2.c``): components of dropped
+    (zero-pivot) columns are zero, which makes it a generalised inverse."""
+    n = factor.shape[0]
+    out = np.array(y, dtype=float)
+    for i in range(n):
+        out[i] -= out[:i] @ factor[i, :i]
+    for i in range(n - 1, -1, -1):
+        if factor[i, i] == 0:
+            out[i] = 0.0
+        else:
+            out[i] = out[i] / factor[i, i] - out[i + 1 :] @ factor[i + 1 :, i]
+    return out
+
+
+def wald_test(var: FloatArray, b: FloatArray, toler: float = TOLER_CHOL) -> tuple[float, int]:
+    """``b' var^- b`` with :func:`cholesky2`'s generalised inverse and the rank of ``var``
+    (the number of positive pivots), as R's ``coxph.wtest``."""
+    factor, _ = cholesky2(var, toler)
+    rank = int(np.sum(np.diag(factor) > 0))
+    return float(b @ chsolve2(factor, b)), rank
