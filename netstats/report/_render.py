@@ -20,7 +20,7 @@ import shutil
 import sys
 import tempfile
 import urllib.parse
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -41,7 +41,7 @@ from netstats.report._publish import (
     start_staging,
     write_report_manifest,
 )
-from netstats.report._scan import check_outputs, cohort_identifiers
+from netstats.report._scan import check_outputs, cohort_identifiers, find_dates
 
 __all__ = [
     "DEFAULT_NOTEBOOKS",
@@ -654,7 +654,10 @@ def render(
         (:func:`netstats.bundled_analyses_path`).
     data : path or str, optional
         Cohort location (folder, file or database URL) passed to every notebook; default
-        the bundled synthetic cohort (:func:`netstats.bundled_cohort_path`).
+        the bundled synthetic cohort (:func:`netstats.bundled_cohort_path`).  A password
+        in the address (``user:pw@``, ``?password=``, ``PWD=``) is masked in everything
+        written or shown; the notebook kernels alone get the full address, through
+        their environment (:func:`netstats.io.redact_secrets`).
     out : path, default="reports"
         Report folder; replaced as a whole only when the render succeeds.  It must be new,
         empty or an earlier report: a folder holding other files, the notebooks, the data
@@ -669,8 +672,10 @@ def render(
     suppression_threshold : int, default=5
         Small-cell suppression threshold passed to the notebooks; ``0`` disables it.
     check_privacy : bool, default=True
-        Scan every output for patient identifiers and full dates and fail on any.  Turn off
-        only for published data (the case series).
+        Scan every output for patient identifiers and full dates and fail on any
+        (:func:`check_outputs`; the render timestamp and integer parameters that read as
+        dates, such as a seed ``20261122``, are not findings).  Turn off only for
+        published data (the case series).
     progress : bool or None, default=None
         Progress bars over notebooks and cells; ``None`` shows them in interactive use
         only (Jupyter or a terminal), and ``TQDM_DISABLE`` turns them off.
@@ -805,7 +810,11 @@ def render(
         if secret_source is not None:
             _check_no_secret(staging, find_secrets(secret_source))
         if check_privacy:
-            check_outputs(staging, identifiers=cohort_identifiers(cohort), allowed=[rendered_at])
+            check_outputs(
+                staging,
+                identifiers=cohort_identifiers(cohort),
+                allowed=[rendered_at, *_date_like_parameters(declared_by.values(), extra)],
+            )
         # the manifest is written last: a folder with it is a finished report
         write_report_manifest(
             staging, notebooks=names, rendered_at=rendered_at, parameters={**base, **extra}
@@ -815,6 +824,20 @@ def render(
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return RenderResult(out=out, index=out / "index.html", notebooks=names, rendered_at=rendered_at)
+
+
+def _date_like_parameters(
+    declared: Iterable[Mapping[str, Any]], extra: Mapping[str, Any]
+) -> list[str]:
+    """Integer parameters that read as dates (a seed ``20261122``): not disclosures."""
+    values = [v for d in [*declared, extra] for v in d.values()]
+    return sorted(
+        {
+            str(v)
+            for v in values
+            if isinstance(v, int) and not isinstance(v, bool) and find_dates(str(v))
+        }
+    )
 
 
 #: Passwords shorter than this are not searched for in the outputs (they match anywhere).
