@@ -20,7 +20,7 @@ import shutil
 import sys
 import tempfile
 import urllib.parse
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -41,7 +41,7 @@ from netstats.report._publish import (
     start_staging,
     write_report_manifest,
 )
-from netstats.report._scan import check_outputs, cohort_identifiers, find_dates
+from netstats.report._scan import check_outputs, cohort_identifiers
 
 __all__ = [
     "DEFAULT_NOTEBOOKS",
@@ -673,9 +673,8 @@ def render(
         Small-cell suppression threshold passed to the notebooks; ``0`` disables it.
     check_privacy : bool, default=True
         Scan every output for patient identifiers and full dates and fail on any
-        (:func:`check_outputs`; the render timestamp and integer parameters that read as
-        dates, such as a seed ``20261122``, are not findings).  Turn off only for
-        published data (the case series).
+        (:func:`check_outputs`; the render timestamp is not a finding).  Turn off only
+        for published data (the case series).
     progress : bool or None, default=None
         Progress bars over notebooks and cells; ``None`` shows them in interactive use
         only (Jupyter or a terminal), and ``TQDM_DISABLE`` turns them off.
@@ -810,11 +809,7 @@ def render(
         if secret_source is not None:
             _check_no_secret(staging, find_secrets(secret_source))
         if check_privacy:
-            check_outputs(
-                staging,
-                identifiers=cohort_identifiers(cohort),
-                allowed=[rendered_at, *_date_like_parameters(declared_by.values(), extra)],
-            )
+            check_outputs(staging, identifiers=cohort_identifiers(cohort), allowed=[rendered_at])
         # the manifest is written last: a folder with it is a finished report
         write_report_manifest(
             staging, notebooks=names, rendered_at=rendered_at, parameters={**base, **extra}
@@ -824,20 +819,6 @@ def render(
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return RenderResult(out=out, index=out / "index.html", notebooks=names, rendered_at=rendered_at)
-
-
-def _date_like_parameters(
-    declared: Iterable[Mapping[str, Any]], extra: Mapping[str, Any]
-) -> list[str]:
-    """Integer parameters that read as dates (a seed ``20261122``): not disclosures."""
-    values = [v for d in [*declared, extra] for v in d.values()]
-    return sorted(
-        {
-            str(v)
-            for v in values
-            if isinstance(v, int) and not isinstance(v, bool) and find_dates(str(v))
-        }
-    )
 
 
 #: Passwords shorter than this are not searched for in the outputs (they match anywhere).

@@ -2,7 +2,8 @@
 
 Numeric layouts are read with their separators and field widths, so that ordinary numbers
 are not taken for dates: a run of eight digits counts only when it is a valid
-``YYYYMMDD`` date between 1900 and 2100, two-digit years only in ``DD.MM.YY``-like layouts
+``YYYYMMDD`` date between 1900 and 2100 that does not follow the word ``seed``
+(``seed = 20261122``), two-digit years only in ``DD.MM.YY``-like layouts
 with two-digit fields, and dotted year-first dates only with two-digit month and day (a
 version ``2025.9.1`` is not a date).
 """
@@ -57,12 +58,25 @@ _DATE_RE = re.compile(
 )
 
 
+# "seed = 20261122", "seed seed,20261122", "<td>seed</td><td>20261122": a random seed, not
+# a date (markup and punctuation between the word and the number are skipped)
+_SEED_BEFORE_RE = re.compile(r"(?:seed|random_state)(?:[\W_]|<[^>]*>)*$", re.IGNORECASE)
+
+
+def _seed(text: str, start: int) -> bool:
+    return bool(_SEED_BEFORE_RE.search(text[max(0, start - 200) : start]))
+
+
 def _valid_compact(text: str) -> bool:
     try:
         day = dt.date(int(text[:4]), int(text[4:6]), int(text[6:8]))
     except ValueError:
         return False
     return 1900 <= day.year <= 2100
+
+
+def _compact_ok(m: re.Match[str]) -> bool:
+    return _valid_compact(m.group(0)) and not _seed(m.string, m.start())
 
 
 def find_dates(text: str) -> list[str]:
@@ -76,22 +90,17 @@ def find_dates(text: str) -> list[str]:
     --------
     >>> find_dates("seen 2021-03-14, then 14/03/2021 and 14 March 2021; v2025.9.1; p=0.05")
     ['2021-03-14', '14/03/2021', '14 March 2021']
-    >>> find_dates("scan_20210412.png on 12.04.21; seed 12345678; week 2021-W15-1")
+    >>> find_dates("scan_20210412.png on 12.04.21; seed 20261122; week 2021-W15-1")
     ['20210412', '12.04.21', '2021-W15-1']
     """
-    found = []
-    for m in _DATE_RE.finditer(text):
-        if m.lastgroup == "compact" and not _valid_compact(m.group(0)):
-            continue
-        found.append(m.group(0))
-    return found
+    return [text[a:b] for a, b in date_spans(text)]
 
 
 def date_spans(text: str) -> list[tuple[int, int]]:
     """Start and end of every date :func:`find_dates` finds."""
     spans = []
     for m in _DATE_RE.finditer(text):
-        if m.lastgroup == "compact" and not _valid_compact(m.group(0)):
+        if m.lastgroup == "compact" and not _compact_ok(m):
             continue
         spans.append(m.span())
     return spans

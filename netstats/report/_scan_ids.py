@@ -175,6 +175,15 @@ def identifier_search(identifiers: Iterable[str]) -> IdentifierSearch:
     Numeric ids without a leading zero of up to :data:`COUNT_LIKE_DIGITS` digits and
     alphabetic ids of one or two letters are searched only in context; every other id
     (``P000123``, ``001``, ``A7``) everywhere, as a whole token.
+
+    Examples
+    --------
+    >>> from netstats.report import identifier_search
+    >>> search = identifier_search(["P000123", "17", "3"])
+    >>> search.tokens, search.in_context
+    (('P000123',), ('3', '17'))
+    >>> [hit[0] for hit in search.find("3 of 17 progressed; patient 17 died")]
+    ['17']
     """
     ids = sorted({str(i).strip() for i in identifiers if str(i).strip()})
     context = tuple(sorted((i for i in ids if _count_like(i) or _word_like(i)), key=_natural))
