@@ -185,6 +185,10 @@ def test_id_columns_and_listings_are_found_in_tables():
     assert check_text(listing, file="t.txt", identifiers=NUMERIC) == []  # not read as CSV
     decreasing = "months,at_risk\n0,120\n6,98\n12,75\n18,40\n24,17\n"
     assert check_text(decreasing, file="t.csv", identifiers=NUMERIC) == []
+    by_month = "month,events\n" + "".join(f"{i},{i % 3}\n" for i in range(1, 9))
+    assert check_text(by_month, file="t.csv", identifiers=NUMERIC) == []  # a time, not ids
+    index = "<table>" + "".join(f"<tr><th>{i}</th><td>{i * 7}</td></tr>" for i in range(1, 9))
+    assert check_text(index + "</table>", identifiers=NUMERIC) == []  # an unnamed row index
     markdown = "| Patient | response |\n|---|---|\n| 17 | PR |"
     assert [f.match for f in check_text(markdown, identifiers=NUMERIC)] == ["17"]
 

@@ -10,7 +10,8 @@ is searched only in an identifier context:
 * in a table column whose header names an identifier (``patient``, ``patient_id``, ``id``,
   ``subject``, ``mrn``, ``record``, ``*_id``);
 * in a table column listing at least :data:`MIN_SEQUENCE` consecutive numeric ids
-  (``17, 18, 19, 20, 21``): a listing of patients.
+  (``17, 18, 19, 20, 21``): a listing of patients, unless its header names a count, a
+  time or an order (``n``, ``line``, ``month`` ...).
 
 Tables are read from CSV files, HTML ``<table>`` markup (notebook outputs, HTML pages) and
 Markdown pipe tables; counts in a table of counts are not flagged.
@@ -19,6 +20,7 @@ Markdown pipe tables; counts in a table of counts are not flagged.
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import re
 from collections.abc import Iterable
@@ -112,20 +114,6 @@ class IdentifierSearch:
             "ID 17, #17, an id column, a listing of ids)"
         )
 
-    def _token_re(self) -> re.Pattern[str] | None:
-        long_ = sorted((i for i in self.tokens if len(i) > 2), key=lambda s: (-len(s), s))
-        short = sorted((i for i in self.tokens if len(i) <= 2), key=lambda s: (-len(s), s))
-        alts = []
-        if long_:
-            alts.append("(?i:" + "|".join(re.escape(i) for i in long_) + ")")
-        if short:
-            alts.append("|".join(re.escape(i) for i in short))
-        if not alts:
-            return None
-        # whole tokens only: "001" must not match inside "0.001" or "P0012"; any case,
-        # since file names are lower-cased ("scans_p0042.png")
-        return re.compile(rf"(?<![\w.])(?:{'|'.join(alts)})(?![\w]|\.\d)")
-
     def find(self, text: str, *, is_csv: bool = False) -> list[tuple[str, int, int, str]]:
         """``(match, start, end, how)`` for every identifier found in ``text``.
 
@@ -133,9 +121,7 @@ class IdentifierSearch:
         ``is_csv`` reads ``text`` as one CSV table.
         """
         hits = []
-        pattern = _TOKEN_CACHE.get(self)
-        if pattern is None:
-            pattern = _TOKEN_CACHE.setdefault(self, self._token_re())
+        pattern = _token_re(self.tokens)
         if pattern is not None:
             hits += [(m.group(0), m.start(), m.end(), "token") for m in pattern.finditer(text)]
         if self.in_context:
@@ -154,15 +140,61 @@ class IdentifierSearch:
             values = [v.strip() for v in column if v.strip()]
             if id_header(header):
                 hits += [(v, -1, -1, f"column {header!r}") for v in values if v in ids]
-            elif header.strip() and _listing(values, ids):
+            elif _listing(header, values, ids):
                 hits.append((values[0], -1, -1, f"column {header!r} lists ids"))
         return hits
 
 
-_TOKEN_CACHE: dict[IdentifierSearch, re.Pattern[str] | None] = {}
+@functools.lru_cache(maxsize=16)
+def _token_re(tokens: tuple[str, ...]) -> re.Pattern[str] | None:
+    long_ = sorted((i for i in tokens if len(i) > 2), key=lambda s: (-len(s), s))
+    short = sorted((i for i in tokens if len(i) <= 2), key=lambda s: (-len(s), s))
+    alts = []
+    if long_:
+        alts.append("(?i:" + "|".join(re.escape(i) for i in long_) + ")")
+    if short:
+        alts.append("|".join(re.escape(i) for i in short))
+    if not alts:
+        return None
+    # whole tokens only: "001" must not match inside "0.001" or "P0012"; long ids in any
+    # case, since file names are lower-cased ("scans_p0042.png")
+    return re.compile(rf"(?<![\w.])(?:{'|'.join(alts)})(?![\w]|\.\d)")
 
 
-def _listing(values: list[str], ids: set[str]) -> bool:
+#: Header words of columns that count or order things: never read as a listing of ids.
+_ORDINAL_HEADERS = {
+    "n",
+    "count",
+    "counts",
+    "number",
+    "total",
+    "events",
+    "at",
+    "risk",
+    "line",
+    "lines",
+    "year",
+    "years",
+    "month",
+    "months",
+    "week",
+    "weeks",
+    "day",
+    "days",
+    "time",
+    "rank",
+    "order",
+    "step",
+    "k",
+    "index",
+    "row",
+}
+
+
+def _listing(header: str, values: list[str], ids: set[str]) -> bool:
+    words = set(re.findall(r"[a-z]+", header.lower()))  # a header of numbers is no header
+    if not words or words & _ORDINAL_HEADERS:
+        return False
     if len(values) < MIN_SEQUENCE or not all(v in ids and v.isdigit() for v in values):
         return False
     numbers = [int(v) for v in values]
