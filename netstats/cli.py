@@ -46,6 +46,13 @@ def main(
     """Survival, Ki-67/grade and SSTR-PET statistics for neuroendocrine-tumour cohorts."""
 
 
+def _echo(message: str, *, err: bool = False) -> None:
+    """Print a line with any password of a data address masked."""
+    from netstats.io import redact_secrets
+
+    typer.echo(redact_secrets(message), err=err)
+
+
 def _console():
     from rich.console import Console
 
@@ -55,11 +62,13 @@ def _console():
 def _print_problems(problems, *, title: str) -> None:
     from rich.table import Table
 
-    table = Table(title=title, show_lines=False)
+    from netstats.io import redact_secrets
+
+    table = Table(title=redact_secrets(title), show_lines=False)
     for col in ("severity", "table", "row", "column", "value", "rule", "message"):
         table.add_column(col, overflow="fold")
     for rec in problems.itertuples(index=False):
-        table.add_row(
+        cells = (
             rec.severity,
             rec.table,
             "" if rec.row is None or str(rec.row) == "<NA>" else str(rec.row),
@@ -68,6 +77,7 @@ def _print_problems(problems, *, title: str) -> None:
             rec.rule,
             rec.message,
         )
+        table.add_row(*(redact_secrets(str(c)) for c in cells))
     _console().print(table)
 
 
@@ -83,22 +93,23 @@ def validate(
 ) -> None:
     """Validate a cohort: print a summary (exit 0) or every problem found (exit 1)."""
     from netstats.exceptions import CohortValidationError
-    from netstats.io import load_cohort
+    from netstats.io import load_cohort, redact_secrets
 
+    shown = redact_secrets(path)
     try:
         cohort = load_cohort(path, date_format=date_format)
     except CohortValidationError as exc:
         problems = exc.problems
         if problems is None:
-            typer.echo(f"error: {exc}", err=True)
+            _echo(f"error: {exc}", err=True)
         else:
             n_err = int((problems["severity"] == "error").sum())
             _print_problems(
-                problems, title=f"{path}: {n_err} error(s), {len(problems) - n_err} warning(s)"
+                problems, title=f"{shown}: {n_err} error(s), {len(problems) - n_err} warning(s)"
             )
         raise typer.Exit(1) from None
-    except (FileNotFoundError, ValueError, ImportError) as exc:
-        typer.echo(f"error: {exc}", err=True)
+    except (FileNotFoundError, ValueError, ImportError, ConnectionError) as exc:
+        _echo(f"error: {exc}", err=True)
         raise typer.Exit(1) from None
     summary = cohort.summary()
     first = summary["first_date"].min()
@@ -109,8 +120,8 @@ def validate(
         else "no dates"
     )
     counts = dict(zip(summary["table"], summary["n_rows"], strict=True))
-    typer.echo(
-        f"{path}: valid cohort: {counts['patients']} patients, {counts['therapy_lines']} therapy "
+    _echo(
+        f"{shown}: valid cohort: {counts['patients']} patients, {counts['therapy_lines']} therapy "
         f"lines, {counts['pathology']} samples, {counts['imaging']} scans; dates {span}"
     )
     if len(cohort.problems) > _MAX_ROWS_SHOWN:
@@ -156,7 +167,7 @@ app.add_typer(sstr_app, name="sstr")
 
 
 def _fail(exc: Exception) -> None:
-    typer.echo(f"error: {exc}", err=True)
+    _echo(f"error: {exc}", err=True)
     raise typer.Exit(1) from None
 
 
@@ -188,7 +199,7 @@ def sstr_train(
             random_state=random_state,
             n_jobs=n_jobs,
         )
-    except (NetstatsError, ValueError, FileNotFoundError, ImportError) as exc:
+    except (NetstatsError, ValueError, FileNotFoundError, ImportError, ConnectionError) as exc:
         _fail(exc)
     typer.echo(f"wrote {out} ({model}, rule {rule})")
     for m in fitted.card.get("metrics", []):
@@ -212,7 +223,7 @@ def sstr_predict(
 
     try:
         result = predict_command(model_file, cohort, out=out)
-    except (NetstatsError, ValueError, FileNotFoundError, ImportError) as exc:
+    except (NetstatsError, ValueError, FileNotFoundError, ImportError, ConnectionError) as exc:
         _fail(exc)
     if out is None:
         typer.echo(result.to_csv(index=False), nl=False)
@@ -281,7 +292,7 @@ def report(
             progress=progress,
         )
     except CohortValidationError as exc:
-        typer.echo(
+        _echo(
             f"error: {data or 'the bundled cohort'}: the cohort failed validation; "
             "run `netstats validate`",
             err=True,
@@ -294,8 +305,9 @@ def report(
         ValueError,
         TypeError,
         ImportError,
+        ConnectionError,
     ) as exc:
-        typer.echo(f"error: {exc}", err=True)
+        _echo(f"error: {exc}", err=True)
         raise typer.Exit(1) from None
     typer.echo(f"rendered {len(result.notebooks)} report(s): {result.index}")
     if only is None:

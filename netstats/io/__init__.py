@@ -26,14 +26,17 @@ from netstats.cohort import Cohort
 from netstats.cohort._parse import normalize_header
 from netstats.cohort._problems import ProblemLog, summarize_problems
 from netstats.exceptions import CohortValidationError
+from netstats.io._redact import find_secrets, redact_secrets, resolve_source
 from netstats.io._redcap import decode_redcap, redcap_choices
 from netstats.schema import TABLE_NAMES, TABLES
 
 __all__ = [
     "FILE_FORMATS",
     "decode_redcap",
+    "find_secrets",
     "load_cohort",
     "read_tables",
+    "redact_secrets",
     "redcap_choices",
     "save_cohort",
 ]
@@ -153,7 +156,8 @@ def _file_error(
 ) -> CohortValidationError:
     """An error about a whole file or source, carrying a one-row problem table like any
     other validation error."""
-    name = path.name if isinstance(path, Path) else path
+    name = path.name if isinstance(path, Path) else redact_secrets(path)
+    path = path if isinstance(path, Path) else name
     log = ProblemLog()
     log.add(table or "", None, rule, f"{name}: {message}", row=row, value=value)
     problems = log.to_frame()
@@ -432,8 +436,17 @@ def _sql_tables(
     source: str, names: Mapping[str, str], select: _Columns
 ) -> tuple[dict[str, pd.DataFrame], dict[str, int]]:
     sa = _import_sqlalchemy()
-
-    engine = sa.create_engine(source)
+    shown = redact_secrets(source)
+    try:
+        engine = sa.create_engine(source)
+    except (sa.exc.ArgumentError, ValueError, TypeError) as exc:
+        raise ValueError(
+            f"{shown} is not a database URL SQLAlchemy can use ({_detail(exc)})"
+        ) from None
+    except ImportError as exc:
+        raise ImportError(
+            f"{shown}: the database driver is not installed ({_detail(exc)})"
+        ) from None
     try:
         inspector = sa.inspect(engine)
         present = set(inspector.get_table_names())
@@ -445,15 +458,22 @@ def _sql_tables(
                     keep = None
                     if not select.all:
                         cols = [c["name"] for c in inspector.get_columns(db_name)]
-                        keep = select.pick(cols, name, _redact(source))
+                        keep = select.pick(cols, name, shown)
                     tables[name] = pd.read_sql_table(db_name, conn, columns=keep)
+    except sa.exc.SQLAlchemyError as exc:
+        # driver messages may quote the address; the password never leaves this function
+        raise ConnectionError(f"cannot read the database {shown}: {_detail(exc)}") from None
     finally:
         engine.dispose()
     if not tables:
-        raise _file_error(
-            _redact(source), None, "no_tables", "no cohort tables found in the database"
-        )
+        raise _file_error(shown, None, "no_tables", "no cohort tables found in the database")
     return tables, dict.fromkeys(tables, 1)
+
+
+def _detail(exc: BaseException) -> str:
+    """An exception's first line, passwords masked."""
+    lines = str(exc).strip().splitlines()
+    return redact_secrets(lines[0] if lines else type(exc).__name__)[:300]
 
 
 def _duckdb_tables(
@@ -498,16 +518,6 @@ def _quote(identifier: str) -> str:
     return '"' + identifier.replace('"', '""') + '"'
 
 
-def _redact(url: str) -> str:
-    """Hide a password in a database URL before it appears in a message."""
-    try:
-        import sqlalchemy as sa
-
-        return sa.engine.make_url(url).render_as_string(hide_password=True)
-    except Exception:
-        return url.split("@")[-1]
-
-
 def read_tables(
     source: str | os.PathLike[str],
     *,
@@ -535,14 +545,14 @@ def read_tables(
     """
     names = dict(table_names or {})
     select = _Columns(columns)
-    text = os.fspath(source)
+    text = resolve_source(os.fspath(source))
     if "://" in text:
         if text.startswith("duckdb:///"):
             return _duckdb_tables(Path(text.removeprefix("duckdb:///")), names, select)
         return _sql_tables(text, names, select)
     path = Path(text)
     if not path.exists():
-        raise FileNotFoundError(f"cohort source {text!r} does not exist")
+        raise FileNotFoundError(f"cohort source {redact_secrets(text)!r} does not exist")
     if path.is_dir():
         return _folder_tables(path, select)
     suffix = path.suffix.lower()
@@ -620,7 +630,7 @@ def load_cohort(
     60
     """
     tables, offsets = read_tables(source, table_names=table_names, columns=columns)
-    label = _redact(os.fspath(source)) if "://" in os.fspath(source) else os.fspath(source)
+    label = redact_secrets(os.fspath(source))
     return Cohort.from_tables(
         tables.get("patients"),
         tables.get("pathology"),

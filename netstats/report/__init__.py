@@ -52,14 +52,19 @@ from netstats.report._render import (
     render,
 )
 from netstats.report._scan import (
+    DATE_LAYOUTS,
+    IdentifierSearch,
     PrivacyFinding,
+    ScanResult,
     check_outputs,
     check_text,
     cohort_identifiers,
     find_dates,
+    identifier_search,
 )
 
 __all__ = [
+    "DATE_LAYOUTS",
     "DEFAULT_NOTEBOOKS",
     "DEFAULT_THRESHOLD",
     "NOTEBOOK_REQUIRES",
@@ -69,12 +74,14 @@ __all__ = [
     "display_frame",
     "DestinationError",
     "FigureOutput",
+    "IdentifierSearch",
     "PrivacyError",
     "PrivacyFinding",
     "Provenance",
     "RenderError",
     "RenderResult",
     "ReportOutputs",
+    "ScanResult",
     "TableOutput",
     "check_outputs",
     "check_text",
@@ -90,6 +97,7 @@ __all__ = [
     "fmt_number",
     "fmt_p",
     "format_table_one",
+    "identifier_search",
     "is_report",
     "list_notebooks",
     "missing_requirements",

@@ -15,6 +15,7 @@ from typing import Any
 import pandas as pd
 
 from netstats._display import ResultDisplay, plural
+from netstats.io._redact import redact_secrets
 
 __all__ = ["KEY_PACKAGES", "Provenance", "file_sha256", "git_commit", "input_files", "provenance"]
 
@@ -110,7 +111,7 @@ class Provenance(ResultDisplay):
     netstats_version, git_commit, git_dirty
         The code: package version and source commit (``git_dirty``: uncommitted changes).
     data_source : str
-        The data location as given (URLs with their password removed).
+        The data location as given, passwords masked (:func:`netstats.io.redact_secrets`).
     files : DataFrame
         ``file`` (name), ``bytes`` and ``sha256`` of each input table file.
     endpoint_rules : str or None
@@ -179,15 +180,6 @@ class Provenance(ResultDisplay):
         return pd.DataFrame(rows, columns=["item", "value"])
 
 
-def _redact(source: str) -> str:
-    if "://" in source and "@" in source:
-        scheme, rest = source.split("://", 1)
-        creds, host = rest.rsplit("@", 1)
-        user = creds.split(":", 1)[0]
-        return f"{scheme}://{user}:***@{host}"
-    return source
-
-
 def provenance(
     data: str | Path | None = None,
     *,
@@ -237,11 +229,13 @@ def provenance(
         netstats_version=__version__,
         git_commit=commit,
         git_dirty=dirty,
-        data_source=_redact(str(data)) if data is not None else "not given",
+        data_source=redact_secrets(str(data)) if data is not None else "not given",
         files=frame,
         endpoint_rules=endpoint_rules,
         seeds=dict(seeds or {}),
-        parameters=dict(parameters or {}),
+        parameters={
+            k: redact_secrets(v) if isinstance(v, str) else v for k, v in (parameters or {}).items()
+        },
         python=sys.version.split()[0],
         platform=platform.platform(terse=True),
         packages={p: _version(p) for p in packages},

@@ -31,6 +31,7 @@ from netstats._display import ResultDisplay, plural
 from netstats._progress import progress_bar, show_progress
 from netstats.exceptions import NetstatsError
 from netstats.io._bundled import bundled_analyses_path, bundled_cohort_path
+from netstats.io._redact import SECRET_SOURCE_ENV, find_secrets, redact_secrets, resolve_source
 from netstats.report._outputs import MANIFEST
 from netstats.report._privacy import DEFAULT_THRESHOLD
 from netstats.report._publish import (
@@ -343,12 +344,16 @@ def _check_parameters(name: str, values: Mapping[str, Any], declared: Mapping[st
 # --------------------------------------------------------------------------------------
 # kernel, execution, export
 # --------------------------------------------------------------------------------------
-def _kernel_manager_class(spec_dir: Path) -> type:
+def _kernel_manager_class(spec_dir: Path, *, secret_source: str | None = None) -> type:
     """A kernel manager class for this interpreter, from a kernelspec in a private folder.
 
     Nothing is registered globally: the kernelspec lives in ``spec_dir`` and the kernel
     talks over IPC sockets there (nothing listens on the network).  nbclient creates and
-    owns the manager, so it also closes the kernel and its channels.
+    owns the manager, so it also closes the kernel and its channels.  ``secret_source``
+    (a data address with its password) is put into the kernel's environment as
+    :data:`netstats.io._redact.SECRET_SOURCE_ENV` when the kernel is launched, never into
+    the kernelspec file: the notebook gets the masked address and ``load_cohort``
+    resolves it there.
     """
     from jupyter_client.kernelspec import KernelSpecManager
     from jupyter_client.manager import AsyncKernelManager
@@ -389,6 +394,11 @@ def _kernel_manager_class(spec_dir: Path) -> type:
             kwargs.update(transport="ipc", ip=ipc)
             super().__init__(**kwargs)
 
+        async def _async_launch_kernel(self, kernel_cmd: list[str], **kw: Any) -> None:
+            if secret_source is not None:
+                kw["env"] = {**(kw.get("env") or os.environ), SECRET_SOURCE_ENV: secret_source}
+            await super()._async_launch_kernel(kernel_cmd, **kw)
+
     return _ReportKernelManager
 
 
@@ -422,6 +432,7 @@ def _execute(
     spec_dir: Path,
     progress: bool | None,
     timeout: int,
+    secret_source: str | None = None,
 ) -> Any:
     import nbformat
     import papermill
@@ -438,7 +449,7 @@ def _execute(
             language="python",
             cwd=str(dest.parent),
             progress_bar=show_progress(progress),
-            kernel_manager_class=_kernel_manager_class(spec_dir),
+            kernel_manager_class=_kernel_manager_class(spec_dir, secret_source=secret_source),
             execution_timeout=timeout,
             log_output=False,
         )
@@ -446,13 +457,17 @@ def _execute(
         source = exc.source.strip().splitlines()
         first = source[0] if source else ""
         raise RenderError(
-            f"notebook {src.stem}: cell {exc.cell_index} (execution count {exc.exec_count}, "
-            f"starting {first!r}) failed: {exc.ename}: {exc.evalue}"
+            redact_secrets(
+                f"notebook {src.stem}: cell {exc.cell_index} (execution count {exc.exec_count}, "
+                f"starting {first!r}) failed: {exc.ename}: {exc.evalue}"
+            )
         ) from None
     except (DeadKernelError, CellTimeoutError) as exc:
         first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
         raise RenderError(
-            f"notebook {src.stem}: the kernel stopped ({type(exc).__name__}: {first_line})"
+            redact_secrets(
+                f"notebook {src.stem}: the kernel stopped ({type(exc).__name__}: {first_line})"
+            )
         ) from None
     executed = nbformat.read(dest, as_version=4)
     _clean_metadata(executed)
@@ -639,7 +654,10 @@ def render(
         (:func:`netstats.bundled_analyses_path`).
     data : path or str, optional
         Cohort location (folder, file or database URL) passed to every notebook; default
-        the bundled synthetic cohort (:func:`netstats.bundled_cohort_path`).
+        the bundled synthetic cohort (:func:`netstats.bundled_cohort_path`).  A password
+        in the address (``user:pw@``, ``?password=``, ``PWD=``) is masked in everything
+        written or shown; the notebook kernels alone get the full address, through
+        their environment (:func:`netstats.io.redact_secrets`).
     out : path, default="reports"
         Report folder; replaced as a whole only when the render succeeds.  It must be new,
         empty or an earlier report: a folder holding other files, the notebooks, the data
@@ -654,8 +672,9 @@ def render(
     suppression_threshold : int, default=5
         Small-cell suppression threshold passed to the notebooks; ``0`` disables it.
     check_privacy : bool, default=True
-        Scan every output for patient identifiers and full dates and fail on any.  Turn off
-        only for published data (the case series).
+        Scan every output for patient identifiers and full dates and fail on any
+        (:func:`check_outputs`; the render timestamp is not a finding).  Turn off only
+        for published data (the case series).
     progress : bool or None, default=None
         Progress bars over notebooks and cells; ``None`` shows them in interactive use
         only (Jupyter or a terminal), and ``TQDM_DISABLE`` turns them off.
@@ -722,7 +741,12 @@ def render(
     names = _select(list_notebooks(analyses), only)
     _check_notebook_names(names)
     data_str = str(data) if "://" in str(data) else str(Path(data).resolve())
-    cohort = load_cohort(data_str)
+    # notebooks, reports and messages see the address with its password masked; the
+    # kernels alone get the full address, through their environment
+    secret_source = resolve_source(data_str)
+    data_str = redact_secrets(secret_source)
+    secret_source = secret_source if secret_source != data_str else None
+    cohort = load_cohort(secret_source or data_str)
     rendered_at = _now()
     base = {
         "data": data_str,
@@ -734,6 +758,12 @@ def render(
     clash = set(extra) & {"data", "output_dir", "rendered_at", "suppression_threshold"}
     if clash:
         raise ValueError(f"set {sorted(clash)} with the render arguments, not as parameters")
+    secret_keys = sorted(k for k, v in extra.items() if isinstance(v, str) and find_secrets(v))
+    if secret_keys:
+        raise ValueError(
+            f"parameter(s) {secret_keys} hold a password, which would be written into the "
+            "report; pass the database address as data, which is masked"
+        )
 
     out = check_destination(
         out, inputs=[analyses, *([] if "://" in data_str else [Path(data_str)])]
@@ -764,6 +794,7 @@ def render(
                     spec_dir=Path(spec_dir),
                     progress=progress,
                     timeout=timeout,
+                    secret_source=secret_source,
                 )
                 title = _title(nb, name)
                 _export_html(nb, folder / f"{name}.html", code=True, title=title)
@@ -775,6 +806,8 @@ def render(
             _index_html(entries, rendered_at=rendered_at, prov=prov), encoding="utf-8"
         )
         check_confined(staging)
+        if secret_source is not None:
+            _check_no_secret(staging, find_secrets(secret_source))
         if check_privacy:
             check_outputs(staging, identifiers=cohort_identifiers(cohort), allowed=[rendered_at])
         # the manifest is written last: a folder with it is a finished report
@@ -786,6 +819,25 @@ def render(
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return RenderResult(out=out, index=out / "index.html", notebooks=names, rendered_at=rendered_at)
+
+
+#: Passwords shorter than this are not searched for in the outputs (they match anywhere).
+_MIN_SECRET_SEARCHED = 4
+
+
+def _check_no_secret(folder: Path, secrets: Sequence[str]) -> None:
+    """Refuse a report in which a password of the data address appears (any file or name)."""
+    needles = [s.encode() for s in secrets if len(s) >= _MIN_SECRET_SEARCHED]
+    if not needles:
+        return
+    for path in sorted(folder.rglob("*")):
+        rel = path.relative_to(folder).as_posix()
+        content = path.read_bytes() if path.is_file() else b""
+        if any(n in rel.encode() or n in content for n in needles):
+            raise RenderError(
+                f"the password of the data address appears in {rel}; the report was not "
+                "written (do the notebooks print the address from the environment?)"
+            )
 
 
 def _title(nb: Any, name: str) -> str:

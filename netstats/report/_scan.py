@@ -19,14 +19,19 @@ from pathlib import Path
 from typing import Any
 
 from netstats.report._privacy import PrivacyError
+from netstats.report._scan_dates import DATE_LAYOUTS, date_spans, find_dates
+from netstats.report._scan_ids import IdentifierSearch, identifier_search
 
 __all__ = [
-    "MIN_IDENTIFIER_LENGTH",
+    "DATE_LAYOUTS",
+    "IdentifierSearch",
     "PrivacyFinding",
+    "ScanResult",
     "check_outputs",
     "check_text",
     "cohort_identifiers",
     "find_dates",
+    "identifier_search",
     "png_text_chunks",
 ]
 
@@ -52,37 +57,35 @@ class PrivacyFinding:
         return f"{self.file}: {self.kind} {self.match!r} in '...{self.context}...'"
 
 
-_MONTHS = (
-    "jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|"
-    "sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?"
-)
-_Y = r"(?:19|20)\d\d"
-_M = r"(?:0?[1-9]|1[0-2])"
-_D = r"(?:0?[1-9]|[12]\d|3[01])"
-_DATE_PATTERNS = [
-    # 2021-03-14, 2021/03/14, 2021-03-14T10:00
-    rf"(?<![\w./]){_Y}[-/]{_M}[-/]{_D}(?![\d])",
-    # 14/03/2021, 03/14/2021, 14-03-2021, 14.03.2021
-    rf"(?<![\w./]){_D}[-/.]{_D}[-/.]{_Y}(?![\w.])",
-    # 14 March 2021, 14-Mar-2021, 14 mar. 2021
-    rf"(?<![\w.]){_D}[\s\-]+(?:{_MONTHS})\.?[\s\-,]+{_Y}(?!\d)",
-    # March 14, 2021 / Mar 14 2021
-    rf"(?<![\w]){'(?:' + _MONTHS + ')'}\.?\s+{_D}(?:st|nd|rd|th)?,?\s+{_Y}(?!\d)",
-]
-_DATE_RE = re.compile("|".join(f"(?:{p})" for p in _DATE_PATTERNS), re.IGNORECASE)
 _STYLE_RE = re.compile(r"<style[^>]*>.*?</style>", re.DOTALL | re.IGNORECASE)
 _DATA_URI_RE = re.compile(r"data:image/(png|svg\+xml);base64,([A-Za-z0-9+/=\s]+)")
 
 
-def find_dates(text: str) -> list[str]:
-    """Full calendar dates in ``text`` (day, month and year), in the common formats.
+class ScanResult(list[PrivacyFinding]):
+    """The findings of :func:`check_outputs` (a list) and what was searched, and how.
+
+    Attributes
+    ----------
+    search : IdentifierSearch
+        The identifiers searched everywhere and those searched only in context.
+    notes : list of str
+        How the scan searched (identifiers searched only in context), for the reader
+        of a clean result as much as of a failed one.
 
     Examples
     --------
-    >>> find_dates("seen 2021-03-14, then 14/03/2021 and 14 March 2021; v2025.9.1; p=0.05")
-    ['2021-03-14', '14/03/2021', '14 March 2021']
+    >>> from netstats.report import ScanResult, identifier_search
+    >>> result = ScanResult([], search=identifier_search(["P001", "17"]))
+    >>> result == [], result.notes[0].startswith("1 identifier (17)")
+    (True, True)
     """
-    return [m.group(0) for m in _DATE_RE.finditer(text)]
+
+    def __init__(
+        self, findings: Iterable[PrivacyFinding] = (), *, search: IdentifierSearch
+    ) -> None:
+        super().__init__(findings)
+        self.search = search
+        self.notes = [n for n in [search.note] if n]
 
 
 def cohort_identifiers(cohort: object) -> list[str]:
@@ -120,23 +123,6 @@ def cohort_identifiers(cohort: object) -> list[str]:
     return sorted(i for i in ids if i.strip())
 
 
-#: Identifiers shorter than this, or purely numeric and shorter than 3 digits, would match
-#: ordinary numbers; they are reported as not checkable instead of being searched.
-MIN_IDENTIFIER_LENGTH = 3
-
-
-def _identifier_re(identifiers: Iterable[str]) -> re.Pattern[str] | None:
-    ids = sorted(
-        {i for i in identifiers if len(i) >= MIN_IDENTIFIER_LENGTH}, key=lambda s: (-len(s), s)
-    )
-    if not ids:
-        return None
-    alt = "|".join(re.escape(i) for i in ids)
-    # whole tokens only: "001" must not match inside "0.001" or "P0012"; any case, since
-    # file names are lower-cased ("scans_p0042.png")
-    return re.compile(rf"(?<![\w.]){'(?:' + alt + ')'}(?![\w]|\.\d)", re.IGNORECASE)
-
-
 def _context(text: str, start: int, end: int) -> str:
     return text[max(0, start - 30) : end + 30].replace("\n", " ")
 
@@ -145,10 +131,13 @@ def check_text(
     text: str,
     *,
     file: str = "<text>",
-    identifiers: Iterable[str] = (),
+    identifiers: Iterable[str] | IdentifierSearch = (),
     allowed: Iterable[str] = (),
 ) -> list[PrivacyFinding]:
     """Identifiers and full dates in a text (see :func:`check_outputs`).
+
+    ``identifiers`` is a list of cohort identifiers or an :class:`IdentifierSearch`
+    (:func:`identifier_search`); a ``file`` ending in ``.csv`` is read as a table too.
 
     Examples
     --------
@@ -157,19 +146,21 @@ def check_text(
     [('identifier', 'P000123'), ('date', '2021-03-14')]
     >>> check_text("median PFS 14.2 months (2019 cohort)")
     []
+    >>> [f.match for f in check_text("17 patients; patient 17 progressed", identifiers=["17"])]
+    ['17']
     """
     allowed = [a for a in allowed if a]
     for token in allowed:
         text = text.replace(token, " ")
+    search = (
+        identifiers if isinstance(identifiers, IdentifierSearch) else identifier_search(identifiers)
+    )
     findings = []
-    id_re = _identifier_re(identifiers)
-    if id_re is not None:
-        for m in id_re.finditer(text):
-            findings.append(
-                PrivacyFinding(file, "identifier", m.group(0), _context(text, *m.span()))
-            )
-    for m in _DATE_RE.finditer(text):
-        findings.append(PrivacyFinding(file, "date", m.group(0), _context(text, *m.span())))
+    for match, start, end, how in search.find(text, is_csv=file.lower().endswith(".csv")):
+        where = _context(text, start, end) if start >= 0 else how
+        findings.append(PrivacyFinding(file, "identifier", match, where))
+    for start, end in date_spans(text):
+        findings.append(PrivacyFinding(file, "date", text[start:end], _context(text, start, end)))
     return findings
 
 
@@ -346,9 +337,10 @@ def check_outputs(
     root : path
         A rendered report folder (or one file).
     identifiers : iterable of str
-        Identifier values to look for as whole tokens (see :func:`cohort_identifiers`).
-        Values shorter than three characters cannot be told from ordinary numbers and are
-        not searched.
+        Identifier values to look for (see :func:`cohort_identifiers`): as whole tokens
+        anywhere, or, for ids that read like counts or words (``17``, ``AB``), only in an
+        identifier context (``patient 17``, ``ID 17``, ``#17``, a column named like an id,
+        a column listing consecutive ids); see :func:`identifier_search`.
     allowed : iterable of str
         Exact strings that are not disclosures (the render timestamp); they are blanked
         out before the scan.
@@ -357,8 +349,9 @@ def check_outputs(
 
     Returns
     -------
-    list of PrivacyFinding
-        Empty when the outputs are clean.
+    ScanResult
+        The findings (a list, empty when the outputs are clean), with ``notes`` on how
+        identifiers were searched.
 
     Notes
     -----
@@ -372,11 +365,15 @@ def check_outputs(
     outputs, tracebacks, output data and metadata, PNG metadata.  PNG files are searched
     by their tEXt/zTXt/iTXt chunks (pixels are not read).  Formats whose metadata is not
     read (JPEG, GIF, PDF) are refused, as are unreadable compressed PNG chunks and
-    invalid JSON.  Dates count when day, month and year are all present: ISO
-    ``2021-03-14``, ``14/03/2021``, ``03/14/2021``, ``14.03.2021``, ``14-Mar-2021``,
-    ``14 March 2021`` and ``March 14, 2021``.  Year-month values (``2021-03``) are not
-    flagged, nor numeric dates inside a URL path (preceded by ``/``, as in the RDF
-    namespace ``http://www.w3.org/1999/02/22-rdf-syntax-ns`` of every SVG file).
+    invalid JSON.  Dates count when day, month and year are all present, in any layout
+    of :data:`DATE_LAYOUTS` (ISO ``2021-03-14``, ``20210314``, ``2021.03.14``,
+    ``14/03/2021``, ``14.03.21``, ``03/14/21``, ``14-Mar-2021``, ``14th March 2021``,
+    ``March 14, 2021``, ``Mar-14-2021``, ``2021-W10-7`` ...).  Year-month values
+    (``2021-03``), versions and numbers that are no valid date are not flagged, nor
+    numeric dates inside a URL path (preceded by ``/``, as in the RDF namespace
+    ``http://www.w3.org/1999/02/22-rdf-syntax-ns`` of every SVG file).  Tables are read
+    from CSV files, HTML markup and Markdown pipe tables for the context of ids; a
+    DataFrame printed as plain text is searched as text only.
 
     Examples
     --------
@@ -394,18 +391,20 @@ def check_outputs(
     """
     root = Path(root)
     files = [root] if root.is_file() else sorted(p for p in root.rglob("*") if p.is_file())
-    identifiers = list(identifiers)
+    search = identifier_search(identifiers)
     allowed = list(allowed)
-    findings: list[PrivacyFinding] = []
+    findings = ScanResult(search=search)
     for path in files:
         rel = path.relative_to(root).as_posix() if root.is_dir() else path.name
         for text in [_name_text(rel), *_file_texts(path)]:
-            findings.extend(check_text(text, file=rel, identifiers=identifiers, allowed=allowed))
+            findings.extend(check_text(text, file=rel, identifiers=search, allowed=allowed))
     if findings and raise_on_finding:
         shown = "\n".join(f"  - {f}" for f in findings[:20])
         more = f"\n  ... and {len(findings) - 20} more" if len(findings) > 20 else ""
+        notes = "".join(f"\n  note: {n}" for n in findings.notes)
         raise PrivacyError(
-            f"{len(findings)} possible disclosure(s) in the rendered outputs:\n{shown}{more}",
+            f"{len(findings)} possible disclosure(s) in the rendered outputs:\n{shown}{more}"
+            f"{notes}",
             findings,
         )
     return findings
