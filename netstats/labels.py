@@ -116,6 +116,8 @@ _COLUMNS: dict[str, tuple[str, str | None]] = {
     "prior_prrt": ("Prior PRRT", None),
     "fdg_status": ("FDG status", None),
     "line_number": ("Line number, per line", None),
+    "line_group": ("Line", None),
+    "stop_cause": ("Reason the line ended", None),
     "timing": ("Timing of the metastasis specimen", None),
     "interval_months": ("Interval between specimens", "months"),
     # statistics columns of result tables
@@ -182,7 +184,12 @@ _LEVELS: dict[str, dict[str, str]] = {
     },
     "end_reason": CAUSES,
     "cause": CAUSES,
-    "fdg_status": {"positive": "FDG-positive", "negative": "FDG-negative"},
+    "fdg_status": {
+        "positive": "FDG-positive",
+        "negative": "FDG-negative",
+        "avid": "FDG-avid",
+        "not_avid": "Not FDG-avid",
+    },
 }
 _LEVELS_ANY: dict[str, str] = {
     "non_functional": "Non-functional",
@@ -228,6 +235,7 @@ _LEVELS_ANY: dict[str, str] = {
     "vipoma": "VIPoma",
     "missing": "Missing",
     "overall": "Overall",
+    "none": "None",
 }
 
 _user_columns: dict[str, tuple[str, str | None]] = {}

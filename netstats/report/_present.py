@@ -1,0 +1,499 @@
+"""Publication layout of result tables: what a clinician reads, built from a tidy frame.
+
+:func:`present` turns a result frame (numbers, codes, column names) into a
+:class:`Presented` table of strings by convention:
+
+- an estimate with ``ci_lower``/``ci_upper`` becomes one column ``"HR (95% CI)"`` reading
+  ``"1.23 (1.15-1.31)"``; p-values go through :func:`~netstats.report.fmt_p`;
+- a value that could not be estimated reads ``"NE"``; a count withheld by small-cell
+  suppression reads ``"*"`` with the footnote "Withheld: fewer than k ...";
+- columns with one value on every row (``conf_level 0.95``, ``conf_type log``) leave the
+  body and are stated in the caption;
+- headers and values take their reader's names from :mod:`netstats.labels`, model terms
+  read "Drug class: SSA vs PRRT (reference)".
+
+:meth:`Presented.to_html` renders it with Great Tables (self-contained HTML, no network
+resources); :meth:`Presented.to_json` is the machine-readable form other exporters read.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from netstats import labels
+from netstats.report._format import MISSING, SUPPRESSED, fmt_number, fmt_p
+
+__all__ = ["MAX_SHOWN_ROWS", "PREVIEW_ROWS", "Presented", "present"]
+
+#: Tables longer than this are shown as a preview with a link to their CSV.
+MAX_SHOWN_ROWS = 40
+#: Rows of the preview of a long table.
+PREVIEW_ROWS = 10
+#: An interval whose upper bound is this many times its lower bound is not informative
+#: (separation, a factor level without events): shown as NE with a footnote.
+MAX_CI_RATIO = 1e4
+
+# estimate column -> short name of the estimate in the header
+_ESTIMATES: dict[str, str] = {
+    "hr": "HR",
+    "odds_ratio": "OR",
+    "survival": "Survival",
+    "cif": "Cumulative incidence",
+    "cumulative_incidence": "Cumulative incidence",
+    "rmst": "RMST",
+    "estimate": "Estimate",
+}
+_RATIO_ESTIMATES = {"hr", "odds_ratio"}
+_P_COLUMNS = ("p_value", "p_adjusted", "p")
+# Columns of model internals a publication table leaves to the CSV once the estimate and
+# its interval are shown.
+_INTERNALS = {"coef", "se", "robust_se", "z", "std_err", "log_hr", "variance_kind"}
+# Bookkeeping columns of suppression.
+_FLAGS = ("suppressed", "total_disclosive")
+_IDENT_RE = re.compile(r"\b[A-Za-z][A-Za-z0-9]*(?:_[A-Za-z0-9]+)+\b")
+_INDENT = "\u2003"
+
+
+@dataclass(frozen=True)
+class Presented:
+    """A table laid out for reading: strings only, with caption notes and footnotes.
+
+    Attributes
+    ----------
+    frame : DataFrame
+        The cells as strings, headers as reader's names.
+    caption : str
+        The caption, with the settings that were constant across rows appended.
+    footnotes : list of str
+        Notes under the table (withheld cells, not-estimable intervals, ...).
+    n_rows : int
+        Rows of the full table (``frame`` holds them all; :meth:`to_html` may preview).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> shown = present(pd.DataFrame({"group": ["1", "2"], "n": [12, None]}), threshold=5)
+    >>> shown.frame.to_dict("list"), shown.footnotes
+    ({'Group': ['1', '2'], 'n': ['12', '*']}, ['* Withheld: fewer than 5 patients or records (small-cell suppression).'])
+    """
+
+    frame: pd.DataFrame
+    caption: str = ""
+    footnotes: list[str] = field(default_factory=list)
+    n_rows: int = 0
+
+    def rows(self) -> list[list[str]]:
+        """The body as a list of rows of strings."""
+        return [[str(v) for v in row] for row in self.frame.itertuples(index=False)]
+
+    def to_json(self, name: str, *, max_rows: int | None = None) -> dict[str, Any]:
+        """The machine-readable table: name, caption, columns, rows, footnotes.
+
+        Parameters
+        ----------
+        name : str
+            Output name of the table.
+        max_rows : int, optional
+            Keep only the first rows (the preview of a long table).
+        """
+        rows = self.rows()
+        if max_rows is not None:
+            rows = rows[:max_rows]
+        return {
+            "name": name,
+            "caption": self.caption,
+            "columns": [str(c) for c in self.frame.columns],
+            "rows": rows,
+            "footnotes": list(self.footnotes),
+            "n_rows": self.n_rows,
+        }
+
+    def to_html(
+        self, *, table_id: str, title: str | None = None, max_rows: int | None = None
+    ) -> str:
+        """The table as self-contained HTML (Great Tables), footnotes as source notes.
+
+        Parameters
+        ----------
+        table_id : str
+            HTML id of the table (fixed, so re-renders are identical).
+        title : str, optional
+            Title above the table; the caption is the subtitle.
+        max_rows : int, optional
+            Show only the first rows.
+        """
+        import great_tables as gt
+
+        frame = self.frame if max_rows is None else self.frame.head(max_rows)
+        # Great Tables needs unique, non-empty column names.
+        safe = frame.copy()
+        safe.columns = [f"c{i}" for i in range(len(frame.columns))]
+        table = gt.GT(safe, id=table_id)
+        table = table.cols_label(**{f"c{i}": str(c) for i, c in enumerate(frame.columns)})
+        if title or self.caption:
+            table = table.tab_header(title=title or self.caption, subtitle=self.caption if title else None)
+        for note in self.footnotes:
+            table = table.tab_source_note(note)
+        table = table.cols_align(align="left", columns=["c0"]).tab_options(
+            table_font_size="14px",
+            heading_align="left",
+            heading_title_font_size="15px",
+            heading_subtitle_font_size="13px",
+            source_notes_font_size="12px",
+            data_row_padding="3px",
+            container_width="100%",
+            table_margin_left="0",
+        )
+        # Cells may start with indentation (levels under their variable): keep it.
+        html = table.as_raw_html()
+        return html.replace(_INDENT, "&emsp;")
+
+
+def _is_missing(x: Any) -> bool:
+    if x is None or x is pd.NA or x is pd.NaT:
+        return True
+    try:
+        return bool(math.isnan(float(x)))
+    except (TypeError, ValueError):
+        return False
+
+
+def _is_count(name: str, values: pd.Series) -> bool:
+    key = str(name)
+    return key in ("n", "count") or key.startswith("n_") or key.endswith("_n")
+
+
+def _decimals(values: pd.Series) -> int:
+    finite = [abs(float(v)) for v in values if not _is_missing(v) and math.isfinite(float(v))]
+    if not finite:
+        return 1
+    top = max(finite)
+    if top < 1:
+        return 3
+    if top < 10:
+        return 2
+    return 1
+
+
+def _constant(values: pd.Series) -> Any:
+    """The one value of a column, or a sentinel when it has several (or none)."""
+    seen = values.drop_duplicates()
+    if len(seen) != 1:
+        return _NOT_CONSTANT
+    return seen.iloc[0]
+
+
+_NOT_CONSTANT = object()
+
+
+def _setting_text(name: str, value: Any) -> str | None:
+    """How a constant column is stated in the caption (None: not worth saying)."""
+    if _is_missing(value) or (isinstance(value, str) and not value.strip()):
+        return None
+    key = str(name)
+    if key == "conf_type":
+        return f"confidence intervals on the {value} scale"
+    if key in ("q",):
+        return None if float(value) == 0.5 else f"quantile {fmt_number(value, 2)}"
+    if key == "conf_level":
+        return None  # stated in the header: "(95% CI)"
+    if key in ("tau",):
+        return f"restricted to {fmt_number(value, 1)} months"
+    if key == "variance":
+        return f"{value} variance"
+    shown = _cell(key, value, digits=None)
+    if _is_count(key, pd.Series()):
+        return f"{labels.label(key)} = {shown}"
+    return f"{labels.label(key)}: {shown}"
+
+
+def _cell(name: str, value: Any, *, digits: int | None) -> str:
+    if _is_missing(value):
+        return MISSING
+    if isinstance(value, bool) or type(value).__name__ == "bool_":
+        return "Yes" if value else "No"
+    if isinstance(value, int) or (
+        isinstance(value, float) and float(value).is_integer() and _is_count(name, pd.Series())
+    ):
+        return f"{int(value)}"
+    if isinstance(value, float) or type(value).__name__.startswith("float"):
+        v = float(value)
+        if not math.isfinite(v):
+            return MISSING
+        return fmt_number(v, digits if digits is not None else _decimals(pd.Series([v])))
+    if type(value).__name__.startswith(("int", "uint")):
+        return f"{int(value)}"
+    return _text(name, value)
+
+
+def _text(name: str, value: Any) -> str:
+    text = labels.level_label(name, value) if name else str(value)
+    if text == "nan" or text == "<NA>":
+        return MISSING
+    # Any identifier left in free text reads as words.
+    return _IDENT_RE.sub(lambda m: labels.readable(m.group(0)).lower(), text)
+
+
+def _ci_header(short: str, level: Any) -> str:
+    pct = "95%" if _is_missing(level) else f"{fmt_number(100 * float(level), 0)}%"
+    if not _is_missing(level) and (100 * float(level)) % 1:
+        pct = f"{fmt_number(100 * float(level), 1)}%"
+    return f"{short} ({pct} CI)"
+
+
+def present(
+    frame: pd.DataFrame,
+    *,
+    caption: str = "",
+    threshold: int | None = None,
+    estimate: str | None = None,
+    references: Mapping[str, str] | None = None,
+    digits: Mapping[str, int] | None = None,
+    drop: Sequence[str] = (),
+    footnotes: Sequence[str] = (),
+    max_ci_ratio: float = MAX_CI_RATIO,
+    verbatim: Sequence[str] = (),
+) -> Presented:
+    """Lay a result frame out for publication.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        A tidy result table (numbers, codes, column names); never modified.
+    caption : str, default=""
+        The caption; settings constant across rows are appended.
+    threshold : int, optional
+        The small-cell suppression threshold, named in the footnote of withheld cells.
+    estimate : str, optional
+        Short name of the estimate in the interval header (``"Median"``, ``"HR"``);
+        inferred from the columns otherwise (``hr`` -> HR, ``q`` 0.5 -> Median, ...).
+    references : mapping, optional
+        Factor -> reference level, named in model terms ("... vs PRRT (reference)").
+    digits : mapping, optional
+        Decimals by column (default: 3 below 1, 2 below 10, else 1; ratios 2).
+    drop : sequence of str, default=()
+        Further columns to leave out of the body (they stay in the CSV).
+    footnotes : sequence of str, default=()
+        Further footnotes.
+    max_ci_ratio : float, default=1e4
+        An interval whose upper bound exceeds its lower bound this many times is shown as
+        ``"NE"`` with a footnote (separation or a level without events).
+    verbatim : sequence of str, default=()
+        Text columns shown exactly as they are (no level labels), such as file names.
+
+    Returns
+    -------
+    Presented
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> medians = pd.DataFrame({"group": ["1", "2"], "q": 0.5, "estimate": [20.71, 12.2],
+    ...                         "ci_lower": [17.8, 9.2], "ci_upper": [23.7, 16.6],
+    ...                         "conf_level": 0.95, "conf_type": "log"})
+    >>> shown = present(medians, caption="Median PFS (months)")
+    >>> shown.frame.to_dict("list")
+    {'Group': ['1', '2'], 'Median (95% CI)': ['20.7 (17.8–23.7)', '12.2 (9.2–16.6)']}
+    >>> shown.caption
+    'Median PFS (months); confidence intervals on the log scale'
+    """
+    if not isinstance(frame, pd.DataFrame):
+        raise TypeError(f"frame must be a DataFrame, got {type(frame).__name__}")
+    digits = dict(digits or {})
+    notes: list[str] = []
+    extra_notes = [*frame.attrs.get("footnotes", []), *footnotes]
+    caption_parts = [caption] if caption else []
+    caption_parts += list(frame.attrs.get("caption_notes", []))
+    data = frame.reset_index(drop=True)
+    data = data.loc[:, ~data.columns.duplicated()]
+    cols = [str(c) for c in data.columns]
+    data.columns = cols
+
+    # rows flagged by suppression: their missing cells are withheld, not "not estimable"
+    flagged = pd.Series(False, index=data.index)
+    if "suppressed" in data.columns:
+        flag = data["suppressed"]
+        flagged = flag.map(lambda v: bool(v) if not _is_missing(v) else False).astype(bool)
+
+    # one-hot factors: name the reference level, "1 (reference)" on its row
+    reference_rows = pd.Series(False, index=data.index)
+    if {"factor", "level", "reference"} <= set(cols) and "term" in cols:
+        terms = []
+        for i, rec in enumerate(data.itertuples(index=False)):
+            factor = getattr(rec, "factor")
+            if _is_missing(factor) or not str(factor):
+                terms.append(_term(getattr(rec, "term"), references))
+                continue
+            lvl = labels.level_label(factor, getattr(rec, "level"))
+            ref = labels.level_label(factor, getattr(rec, "reference"))
+            name = labels.label(str(factor), unit=False)
+            if str(getattr(rec, "level")) == str(getattr(rec, "reference")):
+                terms.append(f"{name}: {lvl} (reference)")
+                reference_rows.iloc[i] = True
+            else:
+                terms.append(f"{name}: {lvl} vs {ref}")
+        data["term"] = terms
+        data = data.drop(columns=["factor", "level", "reference"])
+        cols = list(data.columns)
+        references = None
+    if "method" in cols and len(data) >= 2:
+        methods = data["method"].astype(str)
+        usual = methods[~reference_rows].mode()
+        usual_text = str(usual.iloc[0]) if len(usual) else ""
+        for i, m in enumerate(methods):
+            if m not in (usual_text, "reference"):
+                notes.append(f"{_text('term', data['term'].iloc[i]) if 'term' in cols else 'Row ' + str(i + 1)}: {m}.")
+        if usual_text:
+            caption_parts.append(usual_text[0].upper() + usual_text[1:])
+        data = data.drop(columns="method")
+        cols = list(data.columns)
+
+    # the estimate and its interval
+    est_col = next(
+        (c for c in _ESTIMATES if c in cols and "ci_lower" in cols and "ci_upper" in cols),
+        None,
+    )
+    interval: dict[str, str] = {}
+    absurd = False
+    if est_col is not None:
+        level = data["conf_level"].iloc[0] if "conf_level" in cols and len(data) else None
+        short = estimate or _infer_estimate(data, est_col)
+        header = _ci_header(short, level)
+        ratio = est_col in _RATIO_ESTIMATES or short in ("HR", "OR")
+        k = digits.get(est_col, 2 if ratio else _decimals(data[est_col]))
+        from netstats.report._format import fmt_estimate_ci
+
+        texts = []
+        for i, (e, lo, hi) in enumerate(
+            zip(data[est_col], data["ci_lower"], data["ci_upper"], strict=True)
+        ):
+            if bool(reference_rows.iloc[i]):
+                texts.append("1 (reference)")
+            elif _is_missing(e) and bool(flagged.iloc[i]):
+                texts.append(SUPPRESSED)
+            elif _is_missing(e):
+                texts.append(MISSING)
+            elif (
+                ratio
+                and not _is_missing(lo)
+                and not _is_missing(hi)
+                and (float(lo) <= 0 or float(hi) / float(lo) > max_ci_ratio)
+            ):
+                texts.append(f"{fmt_number(e, k)} (NE)")
+                absurd = True
+            else:
+                texts.append(fmt_estimate_ci(e, lo, hi, digits=k))
+        interval = {"header": header, "column": est_col}
+        data[est_col] = texts
+        data = data.drop(columns=["ci_lower", "ci_upper"])
+        data = data.drop(columns=[c for c in _INTERNALS if c in data.columns])
+    if absurd:
+        notes.append(
+            "NE: the interval is not estimable (it spans more than "
+            f"{max_ci_ratio:.0e}-fold, as under separation or a level without events)."
+        )
+
+    data = data.drop(columns=[c for c in (*_FLAGS, *drop) if c in data.columns])
+    # redundant formatted copies a notebook may have added (``p``, ``*_ci``)
+    for c in list(data.columns):
+        if c == "p" and "p_value" in data.columns:
+            data = data.drop(columns=c)
+        elif c.endswith("_ci") and est_col is not None:
+            data = data.drop(columns=c)
+
+    # constant columns: into the caption
+    if len(data) >= 2:
+        for c in list(data.columns[1:]):
+            if c == interval.get("column"):
+                continue
+            value = _constant(data[c])
+            if value is _NOT_CONSTANT:
+                continue
+            text = _setting_text(c, value)
+            if text:
+                caption_parts.append(text)
+            data = data.drop(columns=c)
+    elif "conf_level" in data.columns:
+        data = data.drop(columns=[c for c in ("conf_level", "q") if c in data.columns])
+
+    withheld = False
+    out: dict[str, list[str]] = {}
+    for c in data.columns:
+        values = data[c]
+        if c == interval.get("column"):
+            out[interval["header"]] = [str(v) for v in values]
+            withheld |= any(str(v) == SUPPRESSED for v in values)
+            continue
+        count = _is_count(c, values) or pd.api.types.is_integer_dtype(values)
+        is_p = c in _P_COLUMNS
+        k = digits.get(c)
+        if k is None and pd.api.types.is_float_dtype(values) and not count:
+            k = _decimals(values)
+        shown = []
+        for i, v in enumerate(values):
+            if isinstance(v, str) and v == SUPPRESSED:
+                shown.append(SUPPRESSED)
+                withheld = True
+            elif _is_missing(v) and (count or bool(flagged.iloc[i])):
+                shown.append(SUPPRESSED)
+                withheld = True
+            elif is_p and not isinstance(v, str):
+                shown.append(fmt_p(v) if _is_missing(v) or 0 <= float(v) <= 1 else MISSING)
+            elif c == "term":
+                shown.append(_term(v, references) if references is not None or "[" in str(v) or "_" in str(v) else _text("", v))
+            elif c in ("column", "variable") and isinstance(v, str):
+                shown.append(labels.label(v))
+            elif c in verbatim and isinstance(v, str):
+                shown.append(" ".join(v.split()))
+            elif count and not _is_missing(v) and not isinstance(v, str):
+                shown.append(f"{int(v)}")
+            else:
+                shown.append(_cell(c, v, digits=k))
+        out[_header(c)] = shown
+    if withheld:
+        whom = f"fewer than {threshold} patients or records" if threshold else "a small count"
+        notes.insert(0, f"{SUPPRESSED} Withheld: {whom} (small-cell suppression).")
+    body = pd.DataFrame(out, index=range(len(data)))
+    if not len(body.columns):
+        body = pd.DataFrame(index=range(len(data)))
+    return Presented(
+        frame=body,
+        caption="; ".join(p for p in caption_parts if p),
+        footnotes=[*notes, *extra_notes],
+        n_rows=len(body),
+    )
+
+
+def _infer_estimate(data: pd.DataFrame, est_col: str) -> str:
+    if est_col != "estimate":
+        return _ESTIMATES[est_col]
+    if "q" in data.columns and len(data) and (data["q"] == 0.5).all():
+        return "Median"
+    if "tau" in data.columns:
+        return "RMST"
+    if "statistic" in data.columns and data["statistic"].nunique() > 1:
+        return "Estimate"
+    return "Estimate"
+
+
+def _header(name: str) -> str:
+    if name in _P_COLUMNS:
+        return "p"
+    text = labels.label(name)
+    return _IDENT_RE.sub(lambda m: labels.readable(m.group(0)), text)
+
+
+def _term(value: Any, references: Mapping[str, str] | None) -> str:
+    if _is_missing(value):
+        return MISSING
+    text = str(value)
+    if text == "intercept":
+        return "Intercept"
+    shown = labels.term_label(text, reference=dict(references or {}) or None)
+    return _IDENT_RE.sub(lambda m: labels.readable(m.group(0)).lower(), shown)
