@@ -78,7 +78,7 @@ t1 = tables.table_one(
 out.table(
     "table1",
     report.format_table_one(t1, threshold=suppression_threshold),
-    caption=f"Baseline characteristics by {labels.label(group, unit=False).lower()}",
+    caption=f"Baseline characteristics by {labels.label(group, unit=False)}",
 )
 
 # %%

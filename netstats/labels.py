@@ -130,6 +130,8 @@ _COLUMNS: dict[str, tuple[str, str | None]] = {
     "n_converted": ("Converted", None),
     "n_patients": ("Patients", None),
     "n_missing": ("Missing", None),
+    "n_present": ("Present", None),
+    "n_rows": ("Rows", None),
     "time": ("Time", "months"),
     "estimate": ("Estimate", None),
     "median": ("Median", "months"),
@@ -236,6 +238,10 @@ _LEVELS_ANY: dict[str, str] = {
     "missing": "Missing",
     "overall": "Overall",
     "none": "None",
+    "patients": "Patients",
+    "pathology": "Pathology",
+    "therapy_lines": "Therapy lines",
+    "imaging": "Imaging",
 }
 
 _user_columns: dict[str, tuple[str, str | None]] = {}

@@ -391,6 +391,8 @@ def _level_cell(rec: Any, digits: int) -> str:
             percent = 100.0 * int(rec.n) / valid
         elif int(rec.n) == 0:
             percent = 0.0
+        elif _is_missing(rec.n_missing):
+            return f"{int(rec.n)} ({SUPPRESSED})"  # the % would reveal a withheld count
     return fmt_count_percent_value(rec.n, percent, digits)
 
 

@@ -131,6 +131,12 @@ class Presented:
         import great_tables as gt
 
         frame = self.frame if max_rows is None else self.frame.head(max_rows)
+        if not len(frame):
+            import html as _html
+
+            caption = _html.escape(title or self.caption)
+            return f'<div id="{_html.escape(table_id)}"><p>{caption}: none.</p></div>'
+
         # Great Tables needs unique, non-empty column names.
         safe = frame.copy()
         safe.columns = [f"c{i}" for i in range(len(frame.columns))]
@@ -233,9 +239,14 @@ def _cell(name: str, value: Any, *, digits: int | None) -> str:
 
 
 def _text(name: str, value: Any) -> str:
-    text = labels.level_label(name, value) if name else str(value)
+    raw = str(value)
+    if _IDENT_RE.fullmatch(raw) and labels.known(raw):
+        return labels.label(raw)  # a value that names a column (``n_missing``)
+    text = labels.level_label(name, value) if name else raw
     if text == "nan" or text == "<NA>":
         return MISSING
+    if text[:1].islower() and not any(ch.isupper() for ch in text):
+        text = text[0].upper() + text[1:]  # level values start with a capital
     # Any identifier left in free text reads as words.
     return _IDENT_RE.sub(lambda m: labels.readable(m.group(0)).lower(), text)
 
