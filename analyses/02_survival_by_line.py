@@ -50,6 +50,7 @@ out = report.ReportOutputs(
     output_dir, notebook="Survival by line of therapy", suppression_threshold=suppression_threshold
 )
 times = [float(t) for t in landmarks.split(",")]
+at_times = ", ".join(f"{t:g}" for t in times[:-1]) + f" and {times[-1]:g}" if len(times) > 1 else f"{times[0]:g}"
 prov = report.provenance(
     data,
     endpoint_rules=endpoint_rules or None,
@@ -116,7 +117,7 @@ def km_section(frame, endpoint, group, label):
         out.table(
             f"{name}_landmarks",
             at.rename(columns={"group": group}),
-            caption=f"{short} at {landmarks} months by {label}",
+            caption=f"{short} at {at_times} months by {label}",
         )
     )
     ax = plots.km(km, risk_table=suppression_threshold == 0, p_value=lr.p_value)
@@ -210,8 +211,8 @@ if fit is not None:
         out.table(
             "pfs_cox",
             fit.summary,
-            caption=f"Cox model of PFS ({n_pfs_events} events), stratified by drug class, "
-            "robust variance clustered on the patient",
+            caption="Cox model of PFS, stratified by drug class, robust variance clustered "
+            "on the patient",
         )
     )
     display(out.table("pfs_cox_tests", fit.tests, caption="Global tests of the Cox model"))
@@ -263,7 +264,7 @@ display(
     out.table(
         "stop_cif_at",
         cif_at.rename(columns={"group": "line_group"}),
-        caption=f"Cumulative incidence at {landmarks} months",
+        caption=f"Cumulative incidence at {at_times} months",
     )
 )
 gray = survival.gray_test(stop, time="ttf_months", event="stop_cause", group="line_group")

@@ -175,6 +175,13 @@ def _is_count(name: str, values: pd.Series) -> bool:
     return key in ("n", "count") or key.startswith("n_") or key.endswith("_n")
 
 
+def _numeric(values: pd.Series) -> bool:
+    """A numeric column (booleans are not numbers here), or one holding only missing values."""
+    if pd.api.types.is_bool_dtype(values):
+        return False
+    return pd.api.types.is_numeric_dtype(values) or bool(values.isna().all())
+
+
 def _decimals(values: pd.Series) -> int:
     finite = [abs(float(v)) for v in values if not _is_missing(v) and math.isfinite(float(v))]
     if not finite:
@@ -210,7 +217,11 @@ def _setting_text(name: str, value: Any) -> str | None:
     if key == "conf_level":
         return None  # stated in the header: "(95% CI)"
     if key in ("tau",):
-        return f"restricted to {fmt_number(value, 1)} months"
+        return None  # the caption names the horizon of a restricted mean
+    if key == "n_events":
+        return f"{_cell(key, value, digits=0)} events"
+    if key == "n":
+        return f"n = {_cell(key, value, digits=0)}"
     if key == "variance":
         return f"{value} variance"
     shown = _cell(key, value, digits=None)
@@ -245,7 +256,8 @@ def _text(name: str, value: Any) -> str:
     text = labels.level_label(name, value) if name else raw
     if text == "nan" or text == "<NA>":
         return MISSING
-    if text[:1].islower() and not any(ch.isupper() for ch in text):
+    first = text.split(" ", 1)[0]
+    if text[:1].islower() and not any(ch.isupper() for ch in first):
         text = text[0].upper() + text[1:]  # level values start with a capital
     # Any identifier left in free text reads as words.
     return _IDENT_RE.sub(lambda m: labels.readable(m.group(0)).lower(), text)
@@ -367,7 +379,14 @@ def present(
 
     # the estimate and its interval
     est_col = next(
-        (c for c in _ESTIMATES if c in cols and "ci_lower" in cols and "ci_upper" in cols),
+        (
+            c
+            for c in _ESTIMATES
+            if c in cols
+            and "ci_lower" in cols
+            and "ci_upper" in cols
+            and all(_numeric(data[k]) for k in (c, "ci_lower", "ci_upper"))
+        ),
         None,
     )
     interval: dict[str, str] = {}
@@ -381,9 +400,15 @@ def present(
         from netstats.report._format import fmt_estimate_ci
 
         texts = []
+        ratio_rows = (
+            data["contrast"].astype(str).eq("ratio")
+            if "contrast" in cols
+            else pd.Series(False, index=data.index)
+        )
         for i, (e, lo, hi) in enumerate(
             zip(data[est_col], data["ci_lower"], data["ci_upper"], strict=True)
         ):
+            k_row = 2 if bool(ratio_rows.iloc[i]) else k
             if bool(reference_rows.iloc[i]):
                 texts.append("1 (reference)")
             elif _is_missing(e) and bool(flagged.iloc[i]):
@@ -399,11 +424,12 @@ def present(
                 texts.append(f"{fmt_number(e, k)} (NE)")
                 absurd = True
             else:
-                texts.append(fmt_estimate_ci(e, lo, hi, digits=k))
+                texts.append(fmt_estimate_ci(e, lo, hi, digits=k_row))
         interval = {"header": header, "column": est_col}
         data[est_col] = texts
         data = data.drop(columns=["ci_lower", "ci_upper"])
-        data = data.drop(columns=[c for c in _INTERNALS if c in data.columns])
+        internals = _INTERNALS | ({"estimate"} if est_col != "estimate" else set())
+        data = data.drop(columns=[c for c in internals if c in data.columns])
     if absurd:
         notes.append(
             "NE: the interval is not estimable (it spans more than "
@@ -424,8 +450,8 @@ def present(
             if c == interval.get("column"):
                 continue
             value = _constant(data[c])
-            if value is _NOT_CONSTANT:
-                continue
+            if value is _NOT_CONSTANT or _is_missing(value):
+                continue  # a column withheld on every row stays, with its marker
             text = _setting_text(c, value)
             if text:
                 caption_parts.append(text)
@@ -445,7 +471,9 @@ def present(
         is_p = c in _P_COLUMNS
         k = digits.get(c)
         if k is None and pd.api.types.is_float_dtype(values) and not count:
-            k = _decimals(values)
+            finite = values.dropna()
+            whole = len(finite) and bool(((finite % 1) == 0).all())
+            k = 0 if whole and c not in _P_COLUMNS else _decimals(values)
         shown = []
         for i, v in enumerate(values):
             if isinstance(v, str) and v == SUPPRESSED:
