@@ -43,14 +43,19 @@ import pandas as pd
 from IPython.display import Markdown, display
 
 import netstats as ns
-from netstats import labels, plots, report, survival
+from netstats import plots, report, survival
 from netstats.endpoints import line_endpoints
+from netstats.labels import endpoint_label
 
 out = report.ReportOutputs(
     output_dir, notebook="Survival by line of therapy", suppression_threshold=suppression_threshold
 )
 times = [float(t) for t in landmarks.split(",")]
-at_times = ", ".join(f"{t:g}" for t in times[:-1]) + f" and {times[-1]:g}" if len(times) > 1 else f"{times[0]:g}"
+at_times = (
+    ", ".join(f"{t:g}" for t in times[:-1]) + f" and {times[-1]:g}"
+    if len(times) > 1
+    else f"{times[0]:g}"
+)
 prov = report.provenance(
     data,
     endpoint_rules=endpoint_rules or None,
@@ -99,7 +104,7 @@ def km_section(frame, endpoint, group, label):
     lr = survival.logrank(frame, time=time, event=event, group=group)
     name = f"{endpoint}_by_{group}"
     medians = km.median()
-    short = labels.endpoint_label(endpoint, short=True)
+    short = endpoint_label(endpoint, short=True)
     display(
         out.table(
             f"{name}_median",
@@ -171,19 +176,21 @@ model_data = all_lines.dropna(subset=["pfs_months", "ki67_percent"]).assign(
     line_number=lambda d: d["line"].astype(float),
     pfs_event=lambda d: d["pfs_event"].astype(bool),
 )
-display(out.table(
-    "cox_rows",
-    pd.DataFrame(
-        {
-            "lines_with_pfs": [int(all_lines["pfs_months"].notna().sum())],
-            "without_ki67_at_start": [
-                int((all_lines["pfs_months"].notna() & all_lines["ki67_percent"].isna()).sum())
-            ],
-            "analysed": [len(model_data)],
-        }
-    ),
-    caption="Lines in the Cox model (lines with no Ki-67 before their start are left out)",
-))
+display(
+    out.table(
+        "cox_rows",
+        pd.DataFrame(
+            {
+                "lines_with_pfs": [int(all_lines["pfs_months"].notna().sum())],
+                "without_ki67_at_start": [
+                    int((all_lines["pfs_months"].notna() & all_lines["ki67_percent"].isna()).sum())
+                ],
+                "analysed": [len(model_data)],
+            }
+        ),
+        caption="Lines in the Cox model (lines with no Ki-67 before their start are left out)",
+    )
+)
 n_pfs_events = int(model_data["pfs_event"].sum())
 fit_cox = n_pfs_events >= min_events
 if not fit_cox:

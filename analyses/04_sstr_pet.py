@@ -34,7 +34,6 @@ n_repeats = 3
 min_per_class = 10
 
 # %%
-import numpy as np
 from IPython.display import Markdown, display
 
 import netstats as ns
@@ -75,9 +74,7 @@ out.table("excluded", dataset.summary, caption="Scans and patients in the analys
 enough = int(counts.min()) >= min_per_class
 if not enough:
     display(
-        Markdown(
-            f"The models are not fitted: fewer than {min_per_class} scans of each outcome."
-        )
+        Markdown(f"The models are not fitted: fewer than {min_per_class} scans of each outcome.")
     )
 
 # %% [markdown]
@@ -97,7 +94,10 @@ if enough:
         )
         for name in ("logistic", "gradient_boosting")
     }
-    model_names = {"logistic": "penalised logistic regression", "gradient_boosting": "gradient boosting"}
+    model_names = {
+        "logistic": "penalised logistic regression",
+        "gradient_boosting": "gradient boosting",
+    }
     for name, res in results.items():
         display(
             out.table(
@@ -171,7 +171,9 @@ if len(pairs) >= 2:
             caption="Change in Krenning score and SUVmax between the paired scans",
         )
     )
-    q1, med, q3 = (report.fmt_number(v) for v in pairs["months_between"].quantile([0.25, 0.5, 0.75]))
+    q1, med, q3 = (
+        report.fmt_number(v) for v in pairs["months_between"].quantile([0.25, 0.5, 0.75])
+    )
     display(Markdown(f"Months between the paired scans: median {med} (quartiles {q1} to {q3})."))
 
 # %% [markdown]

@@ -200,7 +200,9 @@ def _frames(draw):
         elif kind == "float":
             data[name] = draw(st.lists(_float_values, min_size=n, max_size=n))
         else:
-            values = draw(st.lists(st.one_of(st.none(), st.integers(0, 500)), min_size=n, max_size=n))
+            values = draw(
+                st.lists(st.one_of(st.none(), st.integers(0, 500)), min_size=n, max_size=n)
+            )
             data[name] = pd.array(values, dtype="Int64")
     return pd.DataFrame(data)
 

@@ -84,10 +84,12 @@ def test_two_renders_with_source_date_epoch_are_byte_identical(tmp_path, monkeyp
 @pytest.mark.slow
 def test_report_notebooks_render_byte_identical_twice(tmp_path, monkeypatch):
     monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
-    first = render(ANALYSES, data=MINIMAL, out=tmp_path / "a", progress=False,
-                   parameters={"min_pairs": 2})
-    second = render(ANALYSES, data=MINIMAL, out=tmp_path / "b", progress=False,
-                    parameters={"min_pairs": 2})
+    first = render(
+        ANALYSES, data=MINIMAL, out=tmp_path / "a", progress=False, parameters={"min_pairs": 2}
+    )
+    second = render(
+        ANALYSES, data=MINIMAL, out=tmp_path / "b", progress=False, parameters={"min_pairs": 2}
+    )
     files_a, files_b = _files(first.out), _files(second.out)
     assert sorted(files_a) == sorted(files_b)
     for name, content in files_a.items():

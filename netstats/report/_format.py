@@ -298,7 +298,9 @@ def format_table_one(
     table = suppress_table_one(result, threshold=threshold)
     summ = table.summary
     groups = ["Overall", *table.groups] if table.groups else ["Overall"]
-    group_names = {g: g if g == "Overall" else registry.level_label(result.group, g) for g in groups}
+    group_names = {
+        g: g if g == "Overall" else registry.level_label(result.group, g) for g in groups
+    }
     sizes = summ[summ["kind"] == "n"]
     hidden_groups = set(sizes.loc[sizes["n"].isna(), "group"])
     size_of = {str(r.group): r.n for r in sizes.itertuples(index=False)}
@@ -308,44 +310,19 @@ def format_table_one(
         variable = str(variable)
         if variable == "n":
             by_group = {str(r.group): r for r in part.itertuples(index=False)}
-            rows.append({"Characteristic": "N"} | {g: _count(by_group[g].n) for g in groups if g in by_group})
+            rows.append(
+                {"Characteristic": "N"}
+                | {g: _count(by_group[g].n) for g in groups if g in by_group}
+            )
             continue
         kind = str(part["kind"].iloc[0])
         name = names.get(variable, registry.label(variable))
         smd = _smd_cell(table.smd, variable, hidden_groups)
         if kind == "categorical":
             rows.append({"Characteristic": f"{name}, n (%)", "SMD": smd})
-            for level, cells in part.groupby("level", sort=False):
-                by_group = {str(r.group): r for r in cells.itertuples(index=False)}
-                if level == "Missing":
-                    row = _missing_row(by_group, groups, size_of, digits)
-                    if row is not None:
-                        rows.append(row)
-                    continue
-                row = {"Characteristic": _INDENT + registry.level_label(variable, level)}
-                for g in groups:
-                    if g in by_group:
-                        rec = by_group[g]
-                        row[g] = _level_cell(rec, digits)
-                rows.append(row)
+            rows += _level_rows(variable, part, groups, size_of, digits)
         else:
-            by_group = {str(r.group): r for r in part.itertuples(index=False)}
-            stat = "median [Q1, Q3]" if kind == "nonnormal" else "mean (SD)"
-            row = {"Characteristic": f"{name}, {stat}", "SMD": smd}
-            for g in groups:
-                if g not in by_group:
-                    continue
-                rec = by_group[g]
-                if _is_missing(rec.mean):
-                    row[g] = SUPPRESSED if rec.suppressed else MISSING
-                elif kind == "nonnormal":
-                    row[g] = fmt_median_iqr(rec.median, rec.q1, rec.q3, digits)
-                else:
-                    row[g] = fmt_mean_sd(rec.mean, rec.sd, digits)
-            rows.append(row)
-            miss = _missing_row(by_group, groups, size_of, digits, field="n_missing")
-            if miss is not None:
-                rows.append(miss)
+            rows += _continuous_rows(f"{name}", kind, part, groups, size_of, digits, smd)
     columns = ["Characteristic", *groups]
     has_smd = len(table.smd) > 0
     if has_smd:
@@ -378,6 +355,53 @@ def fmt_count_percent_value(n: Any, percent: Any, digits: int = 1) -> str:
     if _is_missing(percent):
         return f"{int(n)}"
     return f"{int(n)} ({fmt_number(percent, digits)}%)"
+
+
+def _level_rows(
+    variable: str, part: pd.DataFrame, groups: list[str], size_of: dict, digits: int
+) -> list[dict[str, str]]:
+    """The indented level rows of a categorical variable (Missing only when present)."""
+    from netstats import labels as registry
+
+    rows = []
+    for level, cells in part.groupby("level", sort=False):
+        by_group = {str(r.group): r for r in cells.itertuples(index=False)}
+        if level == "Missing":
+            row = _missing_row(by_group, groups, size_of, digits)
+            if row is not None:
+                rows.append(row)
+            continue
+        row = {"Characteristic": _INDENT + registry.level_label(variable, level)}
+        row |= {g: _level_cell(by_group[g], digits) for g in groups if g in by_group}
+        rows.append(row)
+    return rows
+
+
+def _continuous_rows(
+    name: str,
+    kind: str,
+    part: pd.DataFrame,
+    groups: list[str],
+    size_of: dict,
+    digits: int,
+    smd: str,
+) -> list[dict[str, str]]:
+    """The summary row of a continuous variable, and its Missing row when any is missing."""
+    by_group = {str(r.group): r for r in part.itertuples(index=False)}
+    stat = "median [Q1, Q3]" if kind == "nonnormal" else "mean (SD)"
+    row = {"Characteristic": f"{name}, {stat}", "SMD": smd}
+    for g in groups:
+        if g not in by_group:
+            continue
+        rec = by_group[g]
+        if _is_missing(rec.mean):
+            row[g] = SUPPRESSED if rec.suppressed else MISSING
+        elif kind == "nonnormal":
+            row[g] = fmt_median_iqr(rec.median, rec.q1, rec.q3, digits)
+        else:
+            row[g] = fmt_mean_sd(rec.mean, rec.sd, digits)
+    miss = _missing_row(by_group, groups, size_of, digits, field="n_missing")
+    return [row] if miss is None else [row, miss]
 
 
 def _level_cell(rec: Any, digits: int) -> str:

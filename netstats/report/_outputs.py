@@ -77,7 +77,11 @@ class TableOutput:
     preview: bool = True
 
     def _shown(self) -> Presented:
-        return self.presented if self.presented is not None else present(self.frame, caption=self.caption)
+        return (
+            self.presented
+            if self.presented is not None
+            else present(self.frame, caption=self.caption)
+        )
 
     def _is_long(self) -> bool:
         return len(self._shown().frame) > MAX_SHOWN_ROWS or not self.preview
@@ -302,7 +306,10 @@ class ReportOutputs:
             verbatim=["details"],
         )
         return TableOutput(
-            "provenance-appendix", prov.appendix(), shown.caption, presented=shown,
+            "provenance-appendix",
+            prov.appendix(),
+            shown.caption,
+            presented=shown,
             csv="tables/provenance.csv",
         )
 

@@ -143,7 +143,9 @@ class Presented:
         table = gt.GT(safe, id=table_id)
         table = table.cols_label(**{f"c{i}": str(c) for i, c in enumerate(frame.columns)})
         if title or self.caption:
-            table = table.tab_header(title=title or self.caption, subtitle=self.caption if title else None)
+            table = table.tab_header(
+                title=title or self.caption, subtitle=self.caption if title else None
+            )
         for note in self.footnotes:
             table = table.tab_source_note(note)
         table = table.cols_align(align="left", columns=["c0"]).tab_options(
@@ -328,185 +330,258 @@ def present(
     """
     if not isinstance(frame, pd.DataFrame):
         raise TypeError(f"frame must be a DataFrame, got {type(frame).__name__}")
-    digits = dict(digits or {})
-    notes: list[str] = []
-    extra_notes = [*frame.attrs.get("footnotes", []), *footnotes]
-    caption_parts = [caption] if caption else []
-    caption_parts += list(frame.attrs.get("caption_notes", []))
-    data = frame.reset_index(drop=True)
-    data = data.loc[:, ~data.columns.duplicated()]
-    cols = [str(c) for c in data.columns]
-    data.columns = cols
+    lay = _Layout(frame, references=references, digits=dict(digits or {}))
+    lay.caption = [caption] if caption else []
+    lay.caption += list(frame.attrs.get("caption_notes", []))
+    lay.factors()
+    lay.methods()
+    lay.interval(estimate, max_ci_ratio)
+    lay.drop_redundant(drop)
+    lay.constants()
+    body = lay.cells(set(verbatim))
+    if lay.withheld:
+        whom = f"fewer than {threshold} patients or records" if threshold else "a small count"
+        lay.notes.insert(0, f"{SUPPRESSED} Withheld: {whom} (small-cell suppression).")
+    return Presented(
+        frame=body,
+        caption="; ".join(p for p in lay.caption if p),
+        footnotes=[*lay.notes, *frame.attrs.get("footnotes", []), *footnotes],
+        n_rows=len(body),
+    )
 
-    # rows flagged by suppression: their missing cells are withheld, not "not estimable"
-    flagged = pd.Series(False, index=data.index)
-    if "suppressed" in data.columns:
-        flag = data["suppressed"]
-        flagged = flag.map(lambda v: bool(v) if not _is_missing(v) else False).astype(bool)
 
-    # one-hot factors: name the reference level, "1 (reference)" on its row
-    reference_rows = pd.Series(False, index=data.index)
-    if {"factor", "level", "reference"} <= set(cols) and "term" in cols:
+class _Layout:
+    """The steps of :func:`present`, sharing the frame being laid out."""
+
+    def __init__(
+        self, frame: pd.DataFrame, *, references: Mapping[str, str] | None, digits: dict
+    ) -> None:
+        data = frame.reset_index(drop=True)
+        data = data.loc[:, ~data.columns.duplicated()]
+        data.columns = [str(c) for c in data.columns]
+        self.data = data
+        self.references = references
+        self.digits = digits
+        self.notes: list[str] = []
+        self.caption: list[str] = []
+        self.withheld = False
+        self.est_col: str | None = None
+        self.header = ""
+        none = pd.Series(False, index=data.index)
+        self.reference_rows = none.copy()
+        # rows flagged by suppression: their missing cells are withheld, not "not estimable"
+        self.flagged = none.copy()
+        if "suppressed" in data.columns:
+            self.flagged = (
+                data["suppressed"].map(lambda v: False if _is_missing(v) else bool(v)).astype(bool)
+            )
+
+    @property
+    def cols(self) -> list[str]:
+        return list(self.data.columns)
+
+    def factors(self) -> None:
+        """One-hot factors: name the reference level, "1 (reference)" on its row."""
+        if not ({"factor", "level", "reference", "term"} <= set(self.cols)):
+            return
         terms = []
-        for i, rec in enumerate(data.itertuples(index=False)):
-            factor = getattr(rec, "factor")
+        for i, rec in enumerate(self.data.itertuples(index=False)):
+            factor = rec.factor
             if _is_missing(factor) or not str(factor):
-                terms.append(_term(getattr(rec, "term"), references))
+                terms.append(_term(rec.term, self.references))
                 continue
-            lvl = labels.level_label(factor, getattr(rec, "level"))
-            ref = labels.level_label(factor, getattr(rec, "reference"))
+            lvl = labels.level_label(factor, rec.level)
             name = labels.label(str(factor), unit=False)
-            if str(getattr(rec, "level")) == str(getattr(rec, "reference")):
+            if str(rec.level) == str(rec.reference):
                 terms.append(f"{name}: {lvl} (reference)")
-                reference_rows.iloc[i] = True
+                self.reference_rows.iloc[i] = True
             else:
-                terms.append(f"{name}: {lvl} vs {ref}")
-        data["term"] = terms
-        data = data.drop(columns=["factor", "level", "reference"])
-        cols = list(data.columns)
-        references = None
-    if "method" in cols and len(data) >= 2:
-        methods = data["method"].astype(str)
-        usual = methods[~reference_rows].mode()
+                terms.append(f"{name}: {lvl} vs {labels.level_label(factor, rec.reference)}")
+        self.data["term"] = terms
+        self.data = self.data.drop(columns=["factor", "level", "reference"])
+        self.references = None
+
+    def methods(self) -> None:
+        """The usual method into the caption; rows with another one get a footnote."""
+        if "method" not in self.cols or len(self.data) < 2:
+            return
+        methods = self.data["method"].astype(str)
+        usual = methods[~self.reference_rows].mode()
         usual_text = str(usual.iloc[0]) if len(usual) else ""
         for i, m in enumerate(methods):
             if m not in (usual_text, "reference"):
-                notes.append(f"{_text('term', data['term'].iloc[i]) if 'term' in cols else 'Row ' + str(i + 1)}: {m}.")
+                row = (
+                    _text("term", self.data["term"].iloc[i])
+                    if "term" in self.cols
+                    else f"Row {i + 1}"
+                )
+                self.notes.append(f"{row}: {m}.")
         if usual_text:
-            caption_parts.append(usual_text[0].upper() + usual_text[1:])
-        data = data.drop(columns="method")
-        cols = list(data.columns)
+            self.caption.append(usual_text[0].upper() + usual_text[1:])
+        self.data = self.data.drop(columns="method")
 
-    # the estimate and its interval
-    est_col = next(
-        (
-            c
-            for c in _ESTIMATES
-            if c in cols
-            and "ci_lower" in cols
-            and "ci_upper" in cols
-            and all(_numeric(data[k]) for k in (c, "ci_lower", "ci_upper"))
-        ),
-        None,
-    )
-    interval: dict[str, str] = {}
-    absurd = False
-    if est_col is not None:
+    def interval(self, estimate: str | None, max_ci_ratio: float) -> None:
+        """The estimate and its interval as one column."""
+        data, cols = self.data, self.cols
+        self.est_col = next(
+            (
+                c
+                for c in _ESTIMATES
+                if c in cols
+                and "ci_lower" in cols
+                and "ci_upper" in cols
+                and all(_numeric(data[k]) for k in (c, "ci_lower", "ci_upper"))
+            ),
+            None,
+        )
+        if self.est_col is None:
+            return
+        est_col = self.est_col
         level = data["conf_level"].iloc[0] if "conf_level" in cols and len(data) else None
         short = estimate or _infer_estimate(data, est_col)
-        header = _ci_header(short, level)
+        self.header = _ci_header(short, level)
         ratio = est_col in _RATIO_ESTIMATES or short in ("HR", "OR")
-        k = digits.get(est_col, 2 if ratio else _decimals(data[est_col]))
-        from netstats.report._format import fmt_estimate_ci
-
-        texts = []
+        k = self.digits.get(est_col, 2 if ratio else _decimals(data[est_col]))
         ratio_rows = (
             data["contrast"].astype(str).eq("ratio")
             if "contrast" in cols
             else pd.Series(False, index=data.index)
         )
+        texts, absurd = [], False
         for i, (e, lo, hi) in enumerate(
             zip(data[est_col], data["ci_lower"], data["ci_upper"], strict=True)
         ):
-            k_row = 2 if bool(ratio_rows.iloc[i]) else k
-            if bool(reference_rows.iloc[i]):
-                texts.append("1 (reference)")
-            elif _is_missing(e) and bool(flagged.iloc[i]):
-                texts.append(SUPPRESSED)
-            elif _is_missing(e):
-                texts.append(MISSING)
-            elif (
-                ratio
-                and not _is_missing(lo)
-                and not _is_missing(hi)
-                and (float(lo) <= 0 or float(hi) / float(lo) > max_ci_ratio)
-            ):
-                texts.append(f"{fmt_number(e, k)} (NE)")
-                absurd = True
-            else:
-                texts.append(fmt_estimate_ci(e, lo, hi, digits=k_row))
-        interval = {"header": header, "column": est_col}
-        data[est_col] = texts
-        data = data.drop(columns=["ci_lower", "ci_upper"])
+            text = _interval_text(
+                e,
+                lo,
+                hi,
+                digits=2 if bool(ratio_rows.iloc[i]) else k,
+                reference=bool(self.reference_rows.iloc[i]),
+                withheld=bool(self.flagged.iloc[i]),
+                max_ratio=max_ci_ratio if ratio else None,
+            )
+            absurd |= text.endswith("(NE)")
+            texts.append(text)
+        data = data.assign(**{est_col: texts}).drop(columns=["ci_lower", "ci_upper"])
         internals = _INTERNALS | ({"estimate"} if est_col != "estimate" else set())
-        data = data.drop(columns=[c for c in internals if c in data.columns])
-    if absurd:
-        notes.append(
-            "NE: the interval is not estimable (it spans more than "
-            f"{max_ci_ratio:.0e}-fold, as under separation or a level without events)."
-        )
+        self.data = data.drop(columns=[c for c in internals if c in data.columns])
+        if absurd:
+            self.notes.append(
+                "NE: the interval is not estimable (it spans more than "
+                f"{max_ci_ratio:.0e}-fold, as under separation or a level without events)."
+            )
 
-    data = data.drop(columns=[c for c in (*_FLAGS, *drop) if c in data.columns])
-    # redundant formatted copies a notebook may have added (``p``, ``*_ci``)
-    for c in list(data.columns):
-        if c == "p" and "p_value" in data.columns:
-            data = data.drop(columns=c)
-        elif c.endswith("_ci") and est_col is not None:
-            data = data.drop(columns=c)
+    def drop_redundant(self, drop: Sequence[str]) -> None:
+        """Suppression flags, columns asked for, formatted copies (``p``, ``*_ci``)."""
+        gone = [c for c in (*_FLAGS, *drop) if c in self.cols]
+        gone += [
+            c
+            for c in self.cols
+            if (c == "p" and "p_value" in self.cols) or (c.endswith("_ci") and self.est_col)
+        ]
+        self.data = self.data.drop(columns=sorted(set(gone)))
 
-    # constant columns: into the caption
-    if len(data) >= 2:
-        for c in list(data.columns[1:]):
-            if c == interval.get("column"):
+    def constants(self) -> None:
+        """Columns with one value on every row: into the caption."""
+        if len(self.data) < 2:
+            self.data = self.data.drop(columns=[c for c in ("conf_level", "q") if c in self.cols])
+            return
+        for c in self.cols[1:]:
+            if c == self.est_col:
                 continue
-            value = _constant(data[c])
+            value = _constant(self.data[c])
             if value is _NOT_CONSTANT or _is_missing(value):
                 continue  # a column withheld on every row stays, with its marker
             text = _setting_text(c, value)
             if text:
-                caption_parts.append(text)
-            data = data.drop(columns=c)
-    elif "conf_level" in data.columns:
-        data = data.drop(columns=[c for c in ("conf_level", "q") if c in data.columns])
+                self.caption.append(text)
+            self.data = self.data.drop(columns=c)
 
-    withheld = False
-    out: dict[str, list[str]] = {}
-    for c in data.columns:
-        values = data[c]
-        if c == interval.get("column"):
-            out[interval["header"]] = [str(v) for v in values]
-            withheld |= any(str(v) == SUPPRESSED for v in values)
-            continue
-        count = _is_count(c, values) or pd.api.types.is_integer_dtype(values)
-        is_p = c in _P_COLUMNS
-        k = digits.get(c)
-        if k is None and pd.api.types.is_float_dtype(values) and not count:
-            finite = values.dropna()
-            whole = len(finite) and bool(((finite % 1) == 0).all())
-            k = 0 if whole and c not in _P_COLUMNS else _decimals(values)
-        shown = []
-        for i, v in enumerate(values):
-            if isinstance(v, str) and v == SUPPRESSED:
-                shown.append(SUPPRESSED)
-                withheld = True
-            elif _is_missing(v) and (count or bool(flagged.iloc[i])):
-                shown.append(SUPPRESSED)
-                withheld = True
-            elif is_p and not isinstance(v, str):
-                shown.append(fmt_p(v) if _is_missing(v) or 0 <= float(v) <= 1 else MISSING)
-            elif c == "term":
-                shown.append(_term(v, references) if references is not None or "[" in str(v) or "_" in str(v) else _text("", v))
-            elif c in ("column", "variable") and isinstance(v, str):
-                shown.append(labels.label(v))
-            elif c in verbatim and isinstance(v, str):
-                shown.append(" ".join(v.split()))
-            elif count and not _is_missing(v) and not isinstance(v, str):
-                shown.append(f"{int(v)}")
-            else:
-                shown.append(_cell(c, v, digits=k))
-        out[_header(c)] = shown
-    if withheld:
-        whom = f"fewer than {threshold} patients or records" if threshold else "a small count"
-        notes.insert(0, f"{SUPPRESSED} Withheld: {whom} (small-cell suppression).")
-    body = pd.DataFrame(out, index=range(len(data)))
-    if not len(body.columns):
-        body = pd.DataFrame(index=range(len(data)))
-    return Presented(
-        frame=body,
-        caption="; ".join(p for p in caption_parts if p),
-        footnotes=[*notes, *extra_notes],
-        n_rows=len(body),
-    )
+    def cells(self, verbatim: set[str]) -> pd.DataFrame:
+        """Every remaining column as strings, under its reader's header."""
+        out: dict[str, list[str]] = {}
+        for c in self.cols:
+            values = self.data[c]
+            if c == self.est_col:
+                out[self.header] = [str(v) for v in values]
+                self.withheld |= any(str(v) == SUPPRESSED for v in values)
+                continue
+            count = _is_count(c, values) or pd.api.types.is_integer_dtype(values)
+            k = self.digits.get(c)
+            if k is None and pd.api.types.is_float_dtype(values) and not count:
+                finite = values.dropna()
+                whole = len(finite) and bool(((finite % 1) == 0).all())
+                k = 0 if whole and c not in _P_COLUMNS else _decimals(values)
+            shown = []
+            for i, v in enumerate(values):
+                withheld = (isinstance(v, str) and v == SUPPRESSED) or (
+                    _is_missing(v) and (count or bool(self.flagged.iloc[i]))
+                )
+                self.withheld |= withheld
+                shown.append(
+                    SUPPRESSED
+                    if withheld
+                    else _value(
+                        c,
+                        v,
+                        count=count,
+                        digits=k,
+                        verbatim=c in verbatim,
+                        references=self.references,
+                    )
+                )
+            out[_header(c)] = shown
+        return pd.DataFrame(out, index=range(len(self.data)))
+
+
+def _interval_text(
+    e: Any,
+    lo: Any,
+    hi: Any,
+    *,
+    digits: int,
+    reference: bool,
+    withheld: bool,
+    max_ratio: float | None,
+) -> str:
+    from netstats.report._format import fmt_estimate_ci
+
+    if reference:
+        return "1 (reference)"
+    if _is_missing(e):
+        return SUPPRESSED if withheld else MISSING
+    if (
+        max_ratio is not None
+        and not _is_missing(lo)
+        and not _is_missing(hi)
+        and (float(lo) <= 0 or float(hi) / float(lo) > max_ratio)
+    ):
+        return f"{fmt_number(e, digits)} (NE)"
+    return fmt_estimate_ci(e, lo, hi, digits=digits)
+
+
+def _value(
+    c: str,
+    v: Any,
+    *,
+    count: bool,
+    digits: int | None,
+    verbatim: bool,
+    references: Mapping[str, str] | None,
+) -> str:
+    """One cell of a column that is not the interval (withheld cells handled before)."""
+    if c in _P_COLUMNS and not isinstance(v, str):
+        return fmt_p(v) if _is_missing(v) or 0 <= float(v) <= 1 else MISSING
+    if c == "term":
+        plain = references is None and "[" not in str(v) and "_" not in str(v)
+        return _text("", v) if plain else _term(v, references)
+    if c in ("column", "variable") and isinstance(v, str):
+        return labels.label(v)
+    if verbatim and isinstance(v, str):
+        return " ".join(v.split())
+    if count and not _is_missing(v) and not isinstance(v, str):
+        return f"{int(v)}"
+    return _cell(c, v, digits=digits)
 
 
 def _infer_estimate(data: pd.DataFrame, est_col: str) -> str:

@@ -198,7 +198,9 @@ class Provenance(ResultDisplay):
         [['Data', 'nets (0 table files)'], ['Random seed', '7']]
         """
         commit = (self.git_commit or "unknown")[:12] + (", modified" if self.git_dirty else "")
-        files = "; ".join(f"{r.file} ({str(r.sha256)[:12]})" for r in self.files.itertuples(index=False))
+        files = "; ".join(
+            f"{r.file} ({str(r.sha256)[:12]})" for r in self.files.itertuples(index=False)
+        )
         rows = [
             ("Software", f"netstats {self.netstats_version} (commit {commit})"),
             ("Rendered", self.rendered_at or "not recorded"),
@@ -210,9 +212,7 @@ class Provenance(ResultDisplay):
         if files:
             rows.append(("Input files (SHA-256, first 12 digits)", files))
         if self.parameters:
-            rows.append(
-                ("Parameters", "; ".join(f"{k} = {v}" for k, v in self.parameters.items()))
-            )
+            rows.append(("Parameters", "; ".join(f"{k} = {v}" for k, v in self.parameters.items())))
         rules = " ".join((self.endpoint_rules or "not applicable").split())
         rows.append(("Endpoint rules", rules))
         rows.append(("Python and platform", f"{self.python} on {self.platform}"))
