@@ -554,8 +554,8 @@ def _index_html(entries: list[dict[str, Any]], *, rendered_at: str, prov: Any) -
             for f in figures:
                 png, svg = f["files"]
                 parts.append(
-                    f'<figure><img src="{href(name, png)}" alt="{esc(f["name"])}">'
-                    f"<figcaption>{esc(f['name'])}: {esc(f['caption'])} "
+                    f'<figure><img src="{href(name, png)}" alt="{esc(f["caption"] or f["name"])}">'
+                    f"<figcaption>{esc(f['caption'] or f['name'])} "
                     f'(<a href="{href(name, png)}">PNG</a>, <a href="{href(name, svg)}">SVG</a>)'
                     "</figcaption></figure>"
                 )
