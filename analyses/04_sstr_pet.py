@@ -103,7 +103,7 @@ if enough:
             out.table(
                 f"cv_{name}",
                 res.summary,
-                caption=f"Nested cross-validation ({n_repeats} repeats), {model_names[name]}",
+                caption=f"Nested cross-validation, {model_names[name]}",
             )
         )
     try:

@@ -213,10 +213,11 @@ def _setting_text(name: str, value: Any) -> str | None:
         return None
     key = str(name)
     if key == "conf_type":
-        return f"confidence intervals on the {value} scale"
-    if key in ("q",):
+        return f"confidence intervals on the {_text('', value).lower()} scale"
+    numeric = isinstance(value, int | float) and not isinstance(value, bool)
+    if key == "q" and numeric:
         return None if float(value) == 0.5 else f"quantile {fmt_number(value, 2)}"
-    if key == "conf_level":
+    if key == "conf_level" and numeric:
         return None  # stated in the header: "(95% CI)"
     if key in ("tau",):
         return None  # the caption names the horizon of a restricted mean
@@ -486,8 +487,8 @@ class _Layout:
         if len(self.data) < 2:
             self.data = self.data.drop(columns=[c for c in ("conf_level", "q") if c in self.cols])
             return
-        for c in self.cols[1:]:
-            if c == self.est_col:
+        for c in self.cols:
+            if c == self.est_col or len(self.cols) <= 2:
                 continue
             value = _constant(self.data[c])
             if value is _NOT_CONSTANT or _is_missing(value):
