@@ -57,7 +57,45 @@ def test_source_date_epoch_sets_the_render_time(monkeypatch):
         _now()
 
 
+def test_outputs_and_index_written_twice_are_byte_identical(tmp_path, close_figures):
+    """Fast check of every writer a render uses, without a kernel: tables (CSV and their
+    Great Tables HTML), figures, the provenance appendix and index.html."""
+    import matplotlib.pyplot as plt
+    import pandas as pd
+
+    from netstats.report import ReportOutputs, provenance
+    from netstats.report._render import _index_html
+
+    def write(folder: Path) -> tuple[dict[str, bytes], str]:
+        out = ReportOutputs(folder, notebook="Demo", suppression_threshold=5)
+        frame = pd.DataFrame(
+            {
+                "group": ["1", "2"],
+                "estimate": [20.71, 12.2],
+                "ci_lower": [17.8, 9.2],
+                "ci_upper": [23.7, 16.6],
+            }
+        )
+        shown = [out.table("medians", frame, caption="Medians")._repr_mimebundle_()]
+        fig, ax = plt.subplots(figsize=(3, 2))
+        ax.plot([0, 1, 2], [1.0, 0.6, 0.3])
+        out.figure("curve", ax, caption="A curve")
+        prov = provenance(MINIMAL, seeds={"seed": 1}, rendered_at="2026-01-01T00:00:00Z")
+        shown.append(out.provenance(prov)._repr_mimebundle_())
+        entries = [{"name": "01_demo", "title": "Demo", "outputs": out.entries}]
+        index = _index_html(entries, rendered_at=prov.rendered_at, prov=prov)
+        return _files(folder), json.dumps(shown, sort_keys=True) + index
+
+    files_a, shown_a = write(tmp_path / "a")
+    files_b, shown_b = write(tmp_path / "b")
+    assert files_a == files_b and shown_a == shown_b
+    assert {"tables/medians.csv", "figures/curve.png", "figures/curve.svg"} <= set(files_a)
+    assert str(MINIMAL) not in shown_a  # relative names only
+
+
+@pytest.mark.slow
 def test_two_renders_with_source_date_epoch_are_byte_identical(tmp_path, monkeypatch):
+    """A small notebook rendered twice in real kernels (about a minute on a busy machine)."""
     monkeypatch.setenv("SOURCE_DATE_EPOCH", EPOCH)
     analyses = tmp_path / "analyses"
     write_notebook(analyses, "01_small", BODY)
