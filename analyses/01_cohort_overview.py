@@ -29,10 +29,14 @@ rendered_at = ""
 group = "who_grade"
 
 # %%
-import netstats as ns
-from netstats import report, tables
+from IPython.display import Markdown, display
 
-out = report.ReportOutputs(output_dir, notebook="Cohort overview")
+import netstats as ns
+from netstats import labels, report, tables
+
+out = report.ReportOutputs(
+    output_dir, notebook="Cohort overview", suppression_threshold=suppression_threshold
+)
 prov = report.provenance(
     data,
     endpoint_rules=endpoint_rules or None,
@@ -40,7 +44,6 @@ prov = report.provenance(
     parameters={"group": group, "suppression_threshold": suppression_threshold},
     rendered_at=rendered_at or None,
 )
-out.table("provenance", prov.to_frame(), caption="Code, data and environment of this report")
 
 # %%
 cohort = ns.load_cohort(data)
@@ -75,17 +78,18 @@ t1 = tables.table_one(
 out.table(
     "table1",
     report.format_table_one(t1, threshold=suppression_threshold),
-    caption=f"Baseline characteristics by {group}: n (% of non-missing), mean (SD), "
-    "median [Q1, Q3]; SMD of Yang & Dalton; * withheld (small cell)",
+    caption=f"Baseline characteristics by {labels.label(group, unit=False)}",
 )
 
 # %%
 t1_shown = report.suppress_table_one(t1, threshold=suppression_threshold)
-print(f"Small cells: {t1_shown.note}." if t1_shown.notes else "Small cells: no level merged.")
+if t1_shown.notes:
+    display(Markdown(f"Small cells: {t1_shown.note}."))
 out.table(
     "table1_long",
     t1_shown.summary,
     caption="Table 1 as numbers (one row per variable, level and group)",
+    preview=False,
 )
 
 # %% [markdown]
@@ -136,3 +140,9 @@ out.table(
     .sort_values(["table", "column", "status"], kind="stable"),
     caption="Values present and missing per table and column",
 )
+
+# %% [markdown]
+# ## Appendix: provenance
+
+# %%
+out.provenance(prov)

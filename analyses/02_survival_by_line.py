@@ -40,14 +40,22 @@ min_events = 20  # fewest PFS events for the Cox model (10 per parameter)
 # %%
 import numpy as np
 import pandas as pd
-from IPython.display import display
+from IPython.display import Markdown, display
 
 import netstats as ns
 from netstats import plots, report, survival
 from netstats.endpoints import line_endpoints
+from netstats.labels import endpoint_label
 
-out = report.ReportOutputs(output_dir, notebook="Survival by line of therapy")
+out = report.ReportOutputs(
+    output_dir, notebook="Survival by line of therapy", suppression_threshold=suppression_threshold
+)
 times = [float(t) for t in landmarks.split(",")]
+at_times = (
+    ", ".join(f"{t:g}" for t in times[:-1]) + f" and {times[-1]:g}"
+    if len(times) > 1
+    else f"{times[0]:g}"
+)
 prov = report.provenance(
     data,
     endpoint_rules=endpoint_rules or None,
@@ -62,7 +70,6 @@ prov = report.provenance(
     },
     rendered_at=rendered_at or None,
 )
-out.table("provenance", prov.to_frame(), caption="Code, data and environment of this report")
 
 # %%
 cohort = ns.load_cohort(data)
@@ -97,18 +104,13 @@ def km_section(frame, endpoint, group, label):
     lr = survival.logrank(frame, time=time, event=event, group=group)
     name = f"{endpoint}_by_{group}"
     medians = km.median()
+    short = endpoint_label(endpoint, short=True)
     display(
         out.table(
             f"{name}_median",
-            medians.assign(
-                median_ci=[
-                    report.fmt_estimate_ci(e, lo, hi)
-                    for e, lo, hi in zip(
-                        medians["estimate"], medians["ci_lower"], medians["ci_upper"], strict=True
-                    )
-                ]
-            ),
-            caption=f"Median {endpoint.upper()} (months) by {label}",
+            medians.rename(columns={"group": group}),
+            caption=f"Median {short} (months) by {label}",
+            estimate="Median",
         )
     )
     at = report.suppress_small(
@@ -116,13 +118,19 @@ def km_section(frame, endpoint, group, label):
         columns=["n_at_risk", "n_events", "n_censored"],
         threshold=suppression_threshold,
     )
-    display(out.table(f"{name}_landmarks", at, caption=f"{endpoint.upper()} at {landmarks} months"))
+    display(
+        out.table(
+            f"{name}_landmarks",
+            at.rename(columns={"group": group}),
+            caption=f"{short} at {at_times} months by {label}",
+        )
+    )
     ax = plots.km(km, risk_table=suppression_threshold == 0, p_value=lr.p_value)
     display(
         out.figure(
             name,
             ax,
-            caption=f"{endpoint.upper()} by {label}, log-rank p {report.fmt_p(lr.p_value)}",
+            caption=f"{short} by {label}, log-rank p {report.fmt_p(lr.p_value)}",
         )
     )
 
@@ -138,12 +146,19 @@ for endpoint in ("pfs", "os"):
 # %%
 if len(common):
     res = survival.rmst(common, time="pfs_months", event="pfs_event", group="regimen", tau=rmst_tau)
-    display(out.table("pfs_rmst", res.summary, caption=f"RMST of PFS up to {rmst_tau} months"))
+    display(
+        out.table(
+            "pfs_rmst",
+            res.summary.rename(columns={"group": "regimen"}),
+            caption=f"RMST of PFS up to {rmst_tau:g} months",
+            estimate="RMST (months)",
+        )
+    )
     display(
         out.table(
             "pfs_rmst_contrasts",
-            res.contrasts.assign(p=res.contrasts["p_value"].map(report.fmt_p)),
-            caption="Differences in RMST between regimens",
+            res.contrasts,
+            caption="Differences (months) and ratios of RMST between regimens",
         )
     )
 
@@ -161,24 +176,30 @@ model_data = all_lines.dropna(subset=["pfs_months", "ki67_percent"]).assign(
     line_number=lambda d: d["line"].astype(float),
     pfs_event=lambda d: d["pfs_event"].astype(bool),
 )
-out.table(
-    "cox_rows",
-    pd.DataFrame(
-        {
-            "lines_with_pfs": [int(all_lines["pfs_months"].notna().sum())],
-            "without_ki67_at_start": [
-                int((all_lines["pfs_months"].notna() & all_lines["ki67_percent"].isna()).sum())
-            ],
-            "analysed": [len(model_data)],
-        }
-    ),
-    caption="Lines in the Cox model (lines with no Ki-67 before their start are left out)",
+display(
+    out.table(
+        "cox_rows",
+        pd.DataFrame(
+            {
+                "lines_with_pfs": [int(all_lines["pfs_months"].notna().sum())],
+                "without_ki67_at_start": [
+                    int((all_lines["pfs_months"].notna() & all_lines["ki67_percent"].isna()).sum())
+                ],
+                "analysed": [len(model_data)],
+            }
+        ),
+        caption="Lines in the Cox model (lines with no Ki-67 before their start are left out)",
+    )
 )
 n_pfs_events = int(model_data["pfs_event"].sum())
 fit_cox = n_pfs_events >= min_events
-print(
-    f"{n_pfs_events} PFS events; enough for a Cox model: {fit_cox} (at least {min_events} needed)"
-)
+if not fit_cox:
+    display(
+        Markdown(
+            f"The Cox model is not fitted: {n_pfs_events} PFS events, fewer than the "
+            f"{min_events} it needs."
+        )
+    )
 fit = None
 if fit_cox:
     try:
@@ -191,10 +212,16 @@ if fit_cox:
             cluster="patient_id",
         )
     except ns.ConvergenceError as exc:  # e.g. monotone likelihood in a small cohort
-        print(f"Cox model not shown: {exc}")
+        display(Markdown(f"The Cox model is not shown: {exc}."))
 if fit is not None:
-    print(fit)
-    display(out.table("pfs_cox", fit.summary, caption="Cox model of PFS"))
+    display(
+        out.table(
+            "pfs_cox",
+            fit.summary,
+            caption="Cox model of PFS, stratified by drug class, robust variance clustered "
+            "on the patient",
+        )
+    )
     display(out.table("pfs_cox_tests", fit.tests, caption="Global tests of the Cox model"))
     display(
         out.figure(
@@ -240,9 +267,21 @@ cif_at = report.suppress_small(
     columns=["n_at_risk", "n_events", "n_censored"],
     threshold=suppression_threshold,
 )
-display(out.table("stop_cif_at", cif_at, caption=f"Cumulative incidence at {landmarks} months"))
+display(
+    out.table(
+        "stop_cif_at",
+        cif_at.rename(columns={"group": "line_group"}),
+        caption=f"Cumulative incidence at {at_times} months",
+    )
+)
 gray = survival.gray_test(stop, time="ttf_months", event="stop_cause", group="line_group")
-display(out.table("stop_gray", gray.summary, caption="Gray's test, line 1 vs later lines"))
+display(
+    out.table(
+        "stop_gray",
+        gray.summary.assign(cause=lambda d: d["cause"].map(labels).fillna(d["cause"])),
+        caption="Gray's test, line 1 vs later lines",
+    )
+)
 display(
     out.figure(
         "stop_cif",
@@ -266,3 +305,9 @@ display(
         caption=f"Treatment course of {shown.size} patients",
     )
 )
+
+# %% [markdown]
+# ## Appendix: provenance
+
+# %%
+out.provenance(prov)

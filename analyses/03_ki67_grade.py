@@ -32,12 +32,14 @@ min_pairs = 10
 ki67_log_offset = 0.5  # percentage points added before the log (Ki-67 of 0 % is common)
 
 # %%
-from IPython.display import display
+from IPython.display import Markdown, display
 
 import netstats as ns
 from netstats import grading, plots, report
 
-out = report.ReportOutputs(output_dir, notebook="Ki-67 and WHO grade")
+out = report.ReportOutputs(
+    output_dir, notebook="Ki-67 and WHO grade", suppression_threshold=suppression_threshold
+)
 prov = report.provenance(
     data,
     endpoint_rules=endpoint_rules or None,
@@ -50,7 +52,6 @@ prov = report.provenance(
     },
     rendered_at=rendered_at or None,
 )
-out.table("provenance", prov.to_frame(), caption="Code, data and environment of this report")
 
 # %%
 cohort = ns.load_cohort(data)
@@ -125,7 +126,13 @@ out.table(
     caption="Specimen pairs formed and records left out",
 )
 enough_pairs = len(pairs.pairs) >= min_pairs
-print(f"{len(pairs.pairs)} pairs; analysed: {enough_pairs} (at least {min_pairs} needed)")
+if not enough_pairs:
+    display(
+        Markdown(
+            f"Concordance is not analysed: {len(pairs.pairs)} pairs, fewer than the "
+            f"{min_pairs} needed."
+        )
+    )
 
 # %%
 if enough_pairs:
@@ -148,42 +155,24 @@ if enough_pairs:
     display(
         out.table(
             "agreement",
-            agreement.assign(
-                estimate_ci=[
-                    report.fmt_estimate_ci(e, lo, hi, digits=3)
-                    for e, lo, hi in zip(
-                        agreement["estimate"],
-                        agreement["ci_lower"],
-                        agreement["ci_upper"],
-                        strict=True,
-                    )
-                ]
-            ),
+            agreement,
             caption="Agreement of grades between primary and metastasis",
+            digits={"estimate": 3},
         )
     )
     display(
         out.table(
             "symmetry_tests",
-            conc.tests.assign(p=conc.tests["p_value"].map(report.fmt_p)),
+            conc.tests,
             caption="Tests of marginal homogeneity and symmetry",
         )
     )
     display(
         out.table(
             "ki67_agreement",
-            conc.ki67.assign(
-                estimate_ci=[
-                    report.fmt_estimate_ci(e, lo, hi, digits=2)
-                    for e, lo, hi in zip(
-                        conc.ki67["estimate"],
-                        conc.ki67["ci_lower"],
-                        conc.ki67["ci_upper"],
-                        strict=True,
-                    )
-                ]
-            ),
+            conc.ki67,
             caption="Ki-67 agreement: Bland-Altman on the log scale, CCC and ICCs",
+            digits={"estimate": 2},
         )
     )
     display(out.figure("bland_altman", plots.bland_altman_plot(conc), caption="Bland-Altman"))
@@ -191,7 +180,12 @@ if enough_pairs:
         display(out.figure("grade_heatmap", plots.grade_heatmap(conc), caption="Grade cross-table"))
         display(out.figure("grade_migration", plots.grade_migration(conc), caption="Migration"))
     else:
-        print("grade heat map and migration plot left out: they would show withheld counts")
+        display(
+            Markdown(
+                "The grade heat map and migration plot are left out: they would show "
+                "withheld counts."
+            )
+        )
 
 # %% [markdown]
 # ## What drives discordance
@@ -205,12 +199,18 @@ if enough_pairs:
     try:
         model = grading.discordance_model(pairs, covariates=None)
     except ValueError as exc:  # too few discordant pairs to fit: say so in the report
-        print(f"discordance model not fitted: {exc}")
+        display(Markdown(f"The discordance model is not fitted: {exc}."))
     else:
         display(
             out.table(
                 "discordance_model",
-                model.summary.assign(p=model.summary["p_value"].map(report.fmt_p)),
+                model.summary,
                 caption="Odds of a discordant grade (GEE logistic)",
             )
         )
+
+# %% [markdown]
+# ## Appendix: provenance
+
+# %%
+out.provenance(prov)

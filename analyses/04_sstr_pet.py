@@ -34,13 +34,14 @@ n_repeats = 3
 min_per_class = 10
 
 # %%
-import numpy as np
-from IPython.display import display
+from IPython.display import Markdown, display
 
 import netstats as ns
 from netstats import plots, report, sstr
 
-out = report.ReportOutputs(output_dir, notebook="SSTR-PET positivity")
+out = report.ReportOutputs(
+    output_dir, notebook="SSTR-PET positivity", suppression_threshold=suppression_threshold
+)
 rule = f"krenning>={krenning_min}"
 prov = report.provenance(
     data,
@@ -54,7 +55,6 @@ prov = report.provenance(
     },
     rendered_at=rendered_at or None,
 )
-out.table("provenance", prov.to_frame(), caption="Code, data and environment of this report")
 
 # %%
 cohort = ns.load_cohort(data)
@@ -72,7 +72,10 @@ out.table(
 )
 out.table("excluded", dataset.summary, caption="Scans and patients in the analysis")
 enough = int(counts.min()) >= min_per_class
-print(f"models fitted: {enough} (at least {min_per_class} scans per outcome needed)")
+if not enough:
+    display(
+        Markdown(f"The models are not fitted: fewer than {min_per_class} scans of each outcome.")
+    )
 
 # %% [markdown]
 # ## Discrimination and calibration (nested cross-validation)
@@ -91,13 +94,22 @@ if enough:
         )
         for name in ("logistic", "gradient_boosting")
     }
+    model_names = {
+        "logistic": "penalised logistic regression",
+        "gradient_boosting": "gradient boosting",
+    }
     for name, res in results.items():
-        print(res)
-        display(out.table(f"cv_{name}", res.summary, caption=f"Nested CV, {name}"))
+        display(
+            out.table(
+                f"cv_{name}",
+                res.summary,
+                caption=f"Nested cross-validation, {model_names[name]}",
+            )
+        )
     try:
         comparison = sstr.compare_models(results["logistic"], results["gradient_boosting"])
     except ValueError as exc:  # e.g. both models rank every scan identically
-        print(f"models not compared: {exc}")
+        display(Markdown(f"The two models are not compared: {exc}."))
     else:
         display(
             out.table(
@@ -131,7 +143,9 @@ if enough:
         out.table(
             "odds_ratios",
             sstr.odds_ratios(fitted.pipeline, dataset.X, dataset.y),
-            caption="Odds ratios of SSTR positivity (penalised logistic regression)",
+            caption="Odds ratios of SSTR positivity (penalised logistic regression, per unit "
+            "of each feature; each factor level against its reference)",
+            estimate="OR",
         )
     )
 
@@ -157,5 +171,13 @@ if len(pairs) >= 2:
             caption="Change in Krenning score and SUVmax between the paired scans",
         )
     )
-    months = np.round(pairs["months_between"].describe()[["25%", "50%", "75%"]], 1)
-    print(f"months between paired scans, quartiles: {months.tolist()}")
+    q1, med, q3 = (
+        report.fmt_number(v) for v in pairs["months_between"].quantile([0.25, 0.5, 0.75])
+    )
+    display(Markdown(f"Months between the paired scans: median {med} (quartiles {q1} to {q3})."))
+
+# %% [markdown]
+# ## Appendix: provenance
+
+# %%
+out.provenance(prov)

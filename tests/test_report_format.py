@@ -77,7 +77,7 @@ def test_provenance_hashes_every_table_file():
     expected = hashlib.sha256((MINIMAL / "patients.csv").read_bytes()).hexdigest()
     assert files.loc["patients.csv", "sha256"] == expected
     frame = prov.to_frame().set_index("item")["value"]
-    assert frame["seed seed"] == "1"
+    assert frame["seed"] == "1"
     assert frame["endpoint rules"] == "censor at next line"
     assert "pandas" in frame.index and "python" in frame.index
     assert prov.git_commit is None or len(prov.git_commit) == 40

@@ -119,14 +119,14 @@ def test_outputs_suppressed_and_free_of_identifiers(minimal_report):
     assert check_outputs(minimal_report, identifiers=ids, allowed=[stamp]) == []
     t1 = pd.read_csv(minimal_report / "01_cohort_overview/tables/table1.csv", dtype=str)
     # four patients: below the threshold, so Table 1 shows no count at all
-    assert set(t1.loc[t1["variable"] == "n", ["Overall", "G2", "G3"]].iloc[0]) == {"*"}
+    assert set(t1.loc[t1["Characteristic"] == "N", ["Overall", "G2", "G3"]].iloc[0]) == {"*"}
     prov = pd.read_csv(minimal_report / "03_ki67_grade/tables/provenance.csv")
     items = dict(zip(prov["item"], prov["value"], strict=True))
     import hashlib
 
     digest = hashlib.sha256((MINIMAL / "pathology.csv").read_bytes()).hexdigest()
     assert items["sha256 pathology.csv"] == digest
-    assert items["seed seed"] == "11"
+    assert items["seed"] == "11"
 
 
 def test_failing_cell_names_notebook_cell_and_error(tmp_path):

@@ -82,7 +82,10 @@ def test_unpenalised_odds_ratios_match_statsmodels_and_recover_truth():
     )
     ref = sm.Logit(y, design).fit(disp=0, tol=1e-12, maxiter=100)
     # Unpenalised: the first level in sorted order ("poor") is the reference.
-    assert "differentiation_poor" not in ors.index
+    # The reference level is named on a row of its own (odds ratio 1, no interval).
+    assert ors.loc["differentiation_poor", "method"] == "reference"
+    assert ors.loc["differentiation_poor", "estimate"] == 1.0
+    assert ors.loc["differentiation_well", "reference"] == "poor"
     assert_allclose(
         -ors.loc["differentiation_well", "coef"], ref.params["differentiation_poor"], rtol=1e-5
     )

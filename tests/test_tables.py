@@ -130,13 +130,18 @@ def test_errors():
 def test_format_table_one_strings(frame):
     t1 = table_one(frame, columns=["age", "sex", "ki67"], group="grade", nonnormal=["ki67"])
     wide = format_table_one(t1, threshold=0)
-    assert list(wide.columns[:6]) == ["variable", "level", "Overall", "G1", "G2", "G3"]
-    row = wide[(wide["variable"] == "sex, n (%)") & (wide["level"] == "f")].iloc[0]
+    assert list(wide.columns[:5]) == ["Characteristic", "Overall", "G1", "G2", "G3"]
+    assert list(wide.columns[-1:]) == ["SMD"]
+    names = wide["Characteristic"].tolist()
+    # the level row follows its variable, indented; the variable is not repeated
+    at = names.index("Sex, n (%)")
+    assert names[at + 1].strip() == "f" and names[at + 1] != "f"
     s = t1.summary
     cell = s[(s["variable"] == "sex") & (s["level"] == "f") & (s["group"] == "G1")].iloc[0]
-    assert row["G1"] == f"{cell['n']} ({cell['percent']:.1f}%)"
-    assert wide.loc[wide["variable"] == "ki67, median [Q1, Q3]", "Overall"].iloc[0].count("[") == 1
-    assert wide.loc[wide["variable"] == "age, mean (SD)", "SMD G1 vs G2"].iloc[0] != ""
+    assert wide.loc[at + 1, "G1"] == f"{cell['n']} ({cell['percent']:.1f}%)"
+    assert wide.loc[names.index("Ki-67, median [Q1, Q3]"), "Overall"].count("[") == 1
+    smd = t1.smd.loc[t1.smd["variable"] == "age", "smd"].abs().max()
+    assert float(wide.loc[names.index("Age, mean (SD)"), "SMD"]) == pytest.approx(smd, abs=5e-4)
 
 
 def test_data_completeness_counts():

@@ -9,7 +9,8 @@
 - :func:`suppress_counts`, :func:`suppress_table_one`, :func:`suppress_proportions`,
   :func:`suppress_small`: small-cell suppression; :func:`check_outputs`: the scan of
   outputs for identifiers and dates.
-- ``fmt_*`` and :func:`format_table_one`: the only place numbers become strings.
+- ``fmt_*`` and :func:`format_table_one`: the only place numbers become strings;
+  :func:`present` lays result frames out for publication (shown by :class:`TableOutput`).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from netstats.report._format import (
     SUPPRESSED,
     display_frame,
     fmt_count_percent,
+    fmt_count_percent_value,
     fmt_estimate_ci,
     fmt_mean_sd,
     fmt_median_iqr,
@@ -27,7 +29,15 @@ from netstats.report._format import (
     format_table_one,
     round_half_up,
 )
-from netstats.report._outputs import FigureOutput, ReportOutputs, TableOutput, output_name
+from netstats.report._notes import NoteCollector, note_text
+from netstats.report._outputs import (
+    TABLE_MIME,
+    FigureOutput,
+    ReportOutputs,
+    TableOutput,
+    output_name,
+)
+from netstats.report._present import Presented, present
 from netstats.report._privacy import (
     DEFAULT_THRESHOLD,
     PrivacyError,
@@ -71,6 +81,12 @@ __all__ = [
     "REPORT_MANIFEST",
     "MISSING",
     "SUPPRESSED",
+    "TABLE_MIME",
+    "NoteCollector",
+    "Presented",
+    "note_text",
+    "present",
+    "fmt_count_percent_value",
     "display_frame",
     "DestinationError",
     "FigureOutput",

@@ -25,6 +25,7 @@ __all__ = [
     "fmt_median_iqr",
     "fmt_number",
     "fmt_p",
+    "fmt_count_percent_value",
     "format_table_one",
     "round_half_up",
 ]
@@ -238,6 +239,9 @@ def fmt_median_iqr(median: Any, q1: Any, q3: Any, digits: int = 1) -> str:
     return f"{fmt_number(median, digits)} [{fmt_number(q1, digits)}, {fmt_number(q3, digits)}]"
 
 
+_INDENT = "\u2003"
+
+
 def format_table_one(
     result: TableOneResult,
     *,
@@ -245,7 +249,7 @@ def format_table_one(
     digits: int = 1,
     labels: dict[str, str] | None = None,
 ) -> pd.DataFrame:
-    """Table 1 as printed: one row per variable (and level), one column per group.
+    """Table 1 as printed: one row per variable with its levels indented below it.
 
     Parameters
     ----------
@@ -257,97 +261,135 @@ def format_table_one(
     digits : int, default=1
         Decimals of percentages and continuous summaries.
     labels : dict, optional
-        Display names of variables.
+        Display names of variables (default: :func:`netstats.labels.label`, with units).
 
     Returns
     -------
     DataFrame
-        Columns ``variable``, ``level``, ``"Overall"``, one per group, then one
-        ``"SMD g1 vs g2"`` column per pair of groups (3 decimals).  Cells read
-        ``"n (%)"``, ``"mean (SD)"`` or ``"median [Q1, Q3]"``; ``"*"`` marks a withheld
-        value.
+        Columns ``Characteristic``, ``Overall``, one per group, then one ``SMD`` column
+        (3 decimals; with more than two groups the largest pairwise SMD).  A variable's
+        row reads ``"Age at diagnosis (years), mean (SD)"`` or ``"Sex, n (%)"``; its levels
+        follow, indented; ``Missing`` rows appear only where a value is missing.  Cells
+        read ``"n (%)"`` (missing: % of the group), ``"mean (SD)"`` or ``"median [Q1,
+        Q3]"``; ``"*"`` marks a withheld value.  ``attrs["caption_notes"]`` and
+        ``attrs["footnotes"]`` say how to read it (shown by
+        :func:`netstats.report.present`).
 
     Examples
     --------
     >>> import pandas as pd
     >>> from netstats.report import format_table_one
     >>> from netstats.tables import table_one
-    >>> df = pd.DataFrame({"age": [50.0, 60, 70, 65, 55, 61, 72],
+    >>> df = pd.DataFrame({"age_at_diagnosis": [50.0, 60, 70, 65, 55, 61, 72],
     ...                    "grade": ["G1", "G1", "G2", "G2", "G1", "G1", "G3"]})
-    >>> format_table_one(table_one(df, columns=["age", "grade"]), threshold=3)
-             variable    level     Overall
-    0               n                    7
-    1  age, mean (SD)           61.9 (7.9)
-    2  age, mean (SD)  Missing           0
-    3    grade, n (%)       G1           *
-    4    grade, n (%)       G2           *
-    5    grade, n (%)       G3           *
-    6    grade, n (%)  Missing           0
+    >>> format_table_one(table_one(df, columns=["age_at_diagnosis", "grade"]), threshold=3)
+                              Characteristic     Overall
+    0                                      N           7
+    1  Age at diagnosis (years), mean (SD)  61.9 (7.9)
+    2           WHO 2019 grade, n (%)
+    3                                    G1           *
+    4                                    G2           *
+    5                                    G3           *
     """
+    from netstats import labels as registry
     from netstats.report._privacy import suppress_table_one
 
-    labels = labels or {}
+    names = labels or {}
     table = suppress_table_one(result, threshold=threshold)
     summ = table.summary
     groups = ["Overall", *table.groups] if table.groups else ["Overall"]
+    group_names = {
+        g: g if g == "Overall" else registry.level_label(result.group, g) for g in groups
+    }
     sizes = summ[summ["kind"] == "n"]
     hidden_groups = set(sizes.loc[sizes["n"].isna(), "group"])
+    size_of = {str(r.group): r.n for r in sizes.itertuples(index=False)}
+    several = len([g for g in table.groups if g != "Missing"]) > 2
     rows: list[dict[str, str]] = []
-    for key, part in summ.groupby(["variable", "kind", "level"], sort=False):
-        variable, kind, level = (str(k) for k in key)
-        by_group: dict[str, Any] = {str(rec.group): rec for rec in part.itertuples(index=False)}
-        name = labels.get(variable, variable)
-        if kind == "n":
-            row = {"variable": "n", "level": ""}
-            row |= {g: _count(by_group[g].n) for g in groups if g in by_group}
-            miss = None
-        elif kind == "categorical":
-            row = _categorical_row(f"{name}, n (%)", level, by_group, groups, digits)
-            miss = None
-        else:
-            row, miss = _continuous_rows(name, kind, by_group, groups, digits)
-        for pair in table.smd.itertuples(index=False):
-            if pair.variable == variable and level in ("", _first_level(summ, variable)):
-                hidden = {pair.group_1, pair.group_2} & hidden_groups
-                row[f"SMD {pair.group_1} vs {pair.group_2}"] = (
-                    SUPPRESSED if hidden else fmt_number(pair.smd, 3)
-                )
-        rows.append(row)
-        if miss is not None:
-            rows.append(miss)
-    columns = ["variable", "level", *groups]
-    columns += [
-        f"SMD {p.group_1} vs {p.group_2}"
-        for p in table.smd.drop_duplicates(["group_1", "group_2"]).itertuples(index=False)
-    ]
-    return pd.DataFrame(rows).reindex(columns=columns).fillna("")
-
-
-def _categorical_row(
-    label: str, level: str, by_group: dict[str, Any], groups: list[str], digits: int
-) -> dict[str, str]:
-    row = {"variable": label, "level": level}
-    for g in groups:
-        if g not in by_group:
+    for variable, part in summ.groupby("variable", sort=False):
+        variable = str(variable)
+        if variable == "n":
+            by_group = {str(r.group): r for r in part.itertuples(index=False)}
+            rows.append(
+                {"Characteristic": "N"}
+                | {g: _count(by_group[g].n) for g in groups if g in by_group}
+            )
             continue
-        rec = by_group[g]
-        if level == "Missing":
-            row[g] = _count(rec.n)
-        elif _is_missing(rec.n):
-            row[g] = SUPPRESSED
-        elif _is_missing(rec.percent):
-            row[g] = f"{int(rec.n)}"
+        kind = str(part["kind"].iloc[0])
+        name = names.get(variable, registry.label(variable))
+        smd = _smd_cell(table.smd, variable, hidden_groups)
+        if kind == "categorical":
+            rows.append({"Characteristic": f"{name}, n (%)", "SMD": smd})
+            rows += _level_rows(variable, part, groups, size_of, digits)
         else:
-            row[g] = f"{int(rec.n)} ({fmt_number(rec.percent, digits)}%)"
-    return row
+            rows += _continuous_rows(f"{name}", kind, part, groups, size_of, digits, smd)
+    columns = ["Characteristic", *groups]
+    has_smd = len(table.smd) > 0
+    if has_smd:
+        columns.append("SMD")
+    frame = pd.DataFrame(rows).reindex(columns=columns).fillna("")
+    frame = frame.rename(columns=group_names)
+    notes = ["n (%) with % of the non-missing values; Missing as % of the group"]
+    if has_smd:
+        notes.append(
+            "SMD: largest standardised mean difference between any two groups (Yang & Dalton)"
+            if several
+            else "SMD: standardised mean difference (Yang & Dalton)"
+        )
+    frame.attrs["caption_notes"] = notes
+    if table.notes:
+        frame.attrs["footnotes"] = [f"{table.note}."]
+    return frame
+
+
+def fmt_count_percent_value(n: Any, percent: Any, digits: int = 1) -> str:
+    """``"15 (57.7%)"`` from a count and its percentage (``"15"`` without a percentage).
+
+    Examples
+    --------
+    >>> fmt_count_percent_value(15, 57.69), fmt_count_percent_value(0, float("nan"))
+    ('15 (57.7%)', '0')
+    """
+    if _is_missing(n):
+        return SUPPRESSED
+    if _is_missing(percent):
+        return f"{int(n)}"
+    return f"{int(n)} ({fmt_number(percent, digits)}%)"
+
+
+def _level_rows(
+    variable: str, part: pd.DataFrame, groups: list[str], size_of: dict, digits: int
+) -> list[dict[str, str]]:
+    """The indented level rows of a categorical variable (Missing only when present)."""
+    from netstats import labels as registry
+
+    rows = []
+    for level, cells in part.groupby("level", sort=False):
+        by_group = {str(r.group): r for r in cells.itertuples(index=False)}
+        if level == "Missing":
+            row = _missing_row(by_group, groups, size_of, digits)
+            if row is not None:
+                rows.append(row)
+            continue
+        row = {"Characteristic": _INDENT + registry.level_label(variable, level)}
+        row |= {g: _level_cell(by_group[g], digits) for g in groups if g in by_group}
+        rows.append(row)
+    return rows
 
 
 def _continuous_rows(
-    name: str, kind: str, by_group: dict[str, Any], groups: list[str], digits: int
-) -> tuple[dict[str, str], dict[str, str]]:
+    name: str,
+    kind: str,
+    part: pd.DataFrame,
+    groups: list[str],
+    size_of: dict,
+    digits: int,
+    smd: str,
+) -> list[dict[str, str]]:
+    """The summary row of a continuous variable, and its Missing row when any is missing."""
+    by_group = {str(r.group): r for r in part.itertuples(index=False)}
     stat = "median [Q1, Q3]" if kind == "nonnormal" else "mean (SD)"
-    row = {"variable": f"{name}, {stat}", "level": ""}
-    miss = {"variable": f"{name}, {stat}", "level": "Missing"}
+    row = {"Characteristic": f"{name}, {stat}", "SMD": smd}
     for g in groups:
         if g not in by_group:
             continue
@@ -358,14 +400,61 @@ def _continuous_rows(
             row[g] = fmt_median_iqr(rec.median, rec.q1, rec.q3, digits)
         else:
             row[g] = fmt_mean_sd(rec.mean, rec.sd, digits)
-        miss[g] = _count(rec.n_missing)
-    return row, miss
+    miss = _missing_row(by_group, groups, size_of, digits, field="n_missing")
+    return [row] if miss is None else [row, miss]
+
+
+def _level_cell(rec: Any, digits: int) -> str:
+    """n (%) of one level in one group; the % from the non-missing count if not given."""
+    if _is_missing(rec.n):
+        return SUPPRESSED
+    percent = rec.percent
+    if _is_missing(percent):
+        valid = None if _is_missing(rec.n_missing) else int(rec.n_group) - int(rec.n_missing)
+        if valid:
+            percent = 100.0 * int(rec.n) / valid
+        elif int(rec.n) == 0:
+            percent = 0.0
+        elif _is_missing(rec.n_missing):
+            return f"{int(rec.n)} ({SUPPRESSED})"  # the % would reveal a withheld count
+    return fmt_count_percent_value(rec.n, percent, digits)
+
+
+def _missing_row(
+    by_group: dict[str, Any],
+    groups: list[str],
+    size_of: dict[str, Any],
+    digits: int,
+    *,
+    field: str = "n",
+) -> dict[str, str] | None:
+    """The indented Missing row, or None when nothing is missing in any group."""
+    values = {g: getattr(by_group[g], field) for g in groups if g in by_group}
+    if all(not _is_missing(v) and int(v) == 0 for v in values.values()):
+        return None
+    row = {"Characteristic": _INDENT + "Missing"}
+    for g, v in values.items():
+        total = size_of.get(g)
+        if _is_missing(v):
+            row[g] = SUPPRESSED
+        elif _is_missing(total) or not int(total):
+            row[g] = f"{int(v)}"
+        else:
+            row[g] = f"{int(v)} ({fmt_number(100.0 * int(v) / int(total), digits)}%)"
+    return row
+
+
+def _smd_cell(smd: pd.DataFrame, variable: str, hidden_groups: set[str]) -> str:
+    pairs = smd[smd["variable"] == variable]
+    if not len(pairs):
+        return ""
+    if any({p.group_1, p.group_2} & hidden_groups for p in pairs.itertuples(index=False)):
+        return SUPPRESSED
+    values = pairs["smd"].astype(float)
+    if values.isna().all():
+        return MISSING
+    return fmt_number(values.abs().max(), 3)
 
 
 def _count(n: Any) -> str:
     return SUPPRESSED if _is_missing(n) else f"{int(n)}"
-
-
-def _first_level(summary: pd.DataFrame, variable: str) -> str:
-    levels = summary.loc[summary["variable"] == variable, "level"]
-    return str(levels.iloc[0]) if len(levels) else ""

@@ -17,10 +17,12 @@ from typing import Any
 
 import pandas as pd
 
-from netstats.report._format import display_frame
+from netstats.report._notes import NoteCollector
+from netstats.report._present import MAX_SHOWN_ROWS, PREVIEW_ROWS, Presented, present
 
 __all__ = [
     "MANIFEST",
+    "TABLE_MIME",
     "MAX_NAME_LENGTH",
     "FigureOutput",
     "ReportOutputs",
@@ -37,9 +39,20 @@ MAX_NAME_LENGTH = 80
 PNG_DPI = 150
 
 
+#: Mime type of the machine-readable presented table (read by document exporters).
+TABLE_MIME = "application/vnd.netstats.table+json"
+
+
 @dataclass(frozen=True)
 class TableOutput:
-    """A table written to CSV; displays as an HTML table with its caption.
+    """A table written to CSV; displays in publication layout with its caption.
+
+    The displayed table is :func:`netstats.report.present` of the frame (labels, one
+    interval column, formatted p-values, constant columns in the caption, withheld cells
+    with a footnote); the CSV keeps every digit.  A table longer than
+    :data:`~netstats.report._present.MAX_SHOWN_ROWS` rows shows a preview and links to its
+    CSV.  Besides HTML and text, the display carries the presented table as
+    ``application/vnd.netstats.table+json``.
 
     Examples
     --------
@@ -50,24 +63,64 @@ class TableOutput:
     >>> shown = out.table("grades", pd.DataFrame({"grade": ["G1", "G2"], "n": [12, 7]}),
     ...                   caption="Grades at diagnosis")
     >>> print(repr(shown))
-    grades: Grades at diagnosis
-    grade  n
-       G1 12
-       G2  7
+    Grades at diagnosis
+    WHO 2019 grade  n
+                G1 12
+                G2  7
     """
 
     name: str
     frame: pd.DataFrame
     caption: str
+    presented: Presented | None = None
+    csv: str = ""
+    preview: bool = True
+
+    def _shown(self) -> Presented:
+        return (
+            self.presented
+            if self.presented is not None
+            else present(self.frame, caption=self.caption)
+        )
+
+    def _is_long(self) -> bool:
+        return len(self._shown().frame) > MAX_SHOWN_ROWS or not self.preview
+
+    def _link(self) -> str:
+        shown = self._shown()
+        href = html.escape(self.csv or f"tables/{self.name}.csv")
+        if not self.preview:
+            return f'<p class="netstats-csv">Full table ({shown.n_rows} rows): <a href="{href}">{html.escape(Path(href).name)}</a> (CSV).</p>'
+        return (
+            f'<p class="netstats-csv">First {PREVIEW_ROWS} of {shown.n_rows} rows; the full '
+            f'table is <a href="{href}">{html.escape(Path(href).name)}</a> (CSV).</p>'
+        )
 
     def _repr_html_(self) -> str:
-        cap = f"<p><b>{html.escape(self.name)}</b>: {html.escape(self.caption)}</p>"
-        # Short numbers on screen; the CSV keeps every digit.
-        shown = display_frame(self.frame)
-        return cap + shown.to_html(index=False, escape=True, na_rep="")
+        shown = self._shown()
+        if not self.preview:
+            return f"<p><b>{html.escape(shown.caption)}</b></p>" + self._link()
+        long = self._is_long()
+        body = shown.to_html(table_id=f"tbl-{self.name}", max_rows=PREVIEW_ROWS if long else None)
+        return body + (self._link() if long else "")
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
+        shown = self._shown()
+        doc = shown.to_json(self.name, max_rows=PREVIEW_ROWS if self._is_long() else None)
+        if not self.preview:
+            doc["rows"] = []
+        doc["csv"] = self.csv or f"tables/{self.name}.csv"
+        return {
+            "text/html": self._repr_html_(),
+            "text/plain": repr(self),
+            TABLE_MIME: doc,
+        }
 
     def __repr__(self) -> str:
-        return f"{self.name}: {self.caption}\n{self.frame.to_string(index=False)}"
+        shown = self._shown()
+        text = shown.frame.to_string(index=False) if len(shown.frame.columns) else ""
+        notes = "\n".join(shown.footnotes)
+        return "\n".join(p for p in (shown.caption, text, notes) if p)
 
 
 @dataclass(frozen=True)
@@ -139,6 +192,14 @@ class ReportOutputs:
         Folder of this notebook's outputs; ``tables/`` and ``figures/`` are made inside.
     notebook : str, optional
         Title recorded in the manifest.
+    suppression_threshold : int, optional
+        The small-cell suppression threshold in force, named in the footnote of
+        withheld cells.
+
+    Notes
+    -----
+    In a running kernel (a report being rendered), warnings raised by a cell are shown
+    after it as a short "Notes" list instead of stderr (:class:`NoteCollector`).
 
     Examples
     --------
@@ -149,9 +210,17 @@ class ReportOutputs:
     ['counts.csv']
     """
 
-    def __init__(self, output_dir: str | Path = ".", *, notebook: str | None = None) -> None:
+    def __init__(
+        self,
+        output_dir: str | Path = ".",
+        *,
+        notebook: str | None = None,
+        suppression_threshold: int | None = None,
+    ) -> None:
         self.root = Path(output_dir)
         self.notebook = notebook
+        self.suppression_threshold = suppression_threshold
+        self.notes = NoteCollector.install()
         self.entries: list[dict[str, Any]] = []
         self.root.mkdir(parents=True, exist_ok=True)
         self._write_manifest()
@@ -171,11 +240,34 @@ class ReportOutputs:
         doc = {"notebook": self.notebook, "outputs": self.entries}
         (self.root / MANIFEST).write_text(json.dumps(doc, indent=1) + "\n", encoding="utf-8")
 
-    def table(self, name: str, frame: pd.DataFrame, *, caption: str = "") -> TableOutput:
+    def table(
+        self,
+        name: str,
+        frame: pd.DataFrame,
+        *,
+        caption: str = "",
+        preview: bool = True,
+        **layout: Any,
+    ) -> TableOutput:
         """Write ``tables/<name>.csv`` and return a displayable table.
 
         The frame is written as it is: apply small-cell suppression
         (:func:`netstats.report.suppress_counts`) before.
+
+        Parameters
+        ----------
+        name : str
+            Output name (the CSV's file name).
+        frame : DataFrame
+            The result table, full precision.
+        caption : str, default=""
+            Caption of the displayed table.
+        preview : bool, default=True
+            Show the table (long tables: the first rows and a link); ``False`` shows only
+            the caption and the link to the CSV.
+        **layout
+            Passed to :func:`netstats.report.present` (``estimate``, ``references``,
+            ``digits``, ``drop``, ``footnotes``).
         """
         if not isinstance(frame, pd.DataFrame):
             raise TypeError(f"frame must be a DataFrame, got {type(frame).__name__}")
@@ -193,7 +285,33 @@ class ReportOutputs:
             }
         )
         self._write_manifest()
-        return TableOutput(name, frame, caption)
+        layout.setdefault("threshold", self.suppression_threshold)
+        shown = present(frame, caption=caption, **layout)
+        return TableOutput(
+            name, frame, caption, presented=shown, csv=f"tables/{name}.csv", preview=preview
+        )
+
+    def provenance(self, prov: Any) -> TableOutput:
+        """Write the full provenance as ``tables/provenance.csv``; display its short appendix.
+
+        Parameters
+        ----------
+        prov : Provenance
+            From :func:`netstats.report.provenance`.
+        """
+        self.table("provenance", prov.to_frame(), caption="Provenance")
+        shown = present(
+            prov.appendix(),
+            caption="Code, data and environment of this report",
+            verbatim=["details"],
+        )
+        return TableOutput(
+            "provenance-appendix",
+            prov.appendix(),
+            shown.caption,
+            presented=shown,
+            csv="tables/provenance.csv",
+        )
 
     def figure(self, name: str, figure: Any, *, caption: str = "") -> FigureOutput:
         """Write ``figures/<name>.png`` and ``.svg`` from a Figure or Axes, then close it."""

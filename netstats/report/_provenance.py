@@ -172,12 +172,53 @@ class Provenance(ResultDisplay):
             ("data source", self.data_source),
         ]
         rows += [(f"sha256 {r.file}", str(r.sha256)) for r in self.files.itertuples(index=False)]
-        rows += [(f"seed {k}", str(v)) for k, v in self.seeds.items()]
+        rows += [("seed" if k == "seed" else f"seed {k}", str(v)) for k, v in self.seeds.items()]
         rows += [(f"parameter {k}", str(v)) for k, v in self.parameters.items()]
         rows += [("endpoint rules", self.endpoint_rules or "not applicable")]
         rows += [("python", self.python), ("platform", self.platform)]
         rows += [(k, v) for k, v in self.packages.items()]
         return pd.DataFrame(rows, columns=["item", "value"])
+
+    @property
+    def data_name(self) -> str:
+        """The data source as a report shows it: a folder or file name, never a full path."""
+        if "://" in self.data_source or self.data_source == "not given":
+            return self.data_source
+        return Path(self.data_source).name or self.data_source
+
+    def appendix(self) -> pd.DataFrame:
+        """The short provenance appendix a report ends with (``Item``, ``Details``).
+
+        Relative names only (the data folder's name, file names), one line per item, no
+        line breaks inside a cell.
+
+        Examples
+        --------
+        >>> from netstats.report import provenance
+        >>> provenance("/home/me/cohorts/nets", seeds={"seed": 7}).appendix().iloc[2:4].values.tolist()
+        [['Data', 'nets (0 table files)'], ['Random seed', '7']]
+        """
+        commit = (self.git_commit or "unknown")[:12] + (", modified" if self.git_dirty else "")
+        files = "; ".join(
+            f"{r.file} ({str(r.sha256)[:12]})" for r in self.files.itertuples(index=False)
+        )
+        rows = [
+            ("Software", f"netstats {self.netstats_version} (commit {commit})"),
+            ("Rendered", self.rendered_at or "not recorded"),
+            ("Data", f"{self.data_name} ({plural(len(self.files), 'table file')})"),
+        ]
+        seeds = [(k, v) for k, v in self.seeds.items()]
+        for k, v in seeds:
+            rows.append(("Random seed" if k == "seed" else f"Random seed ({k})", str(v)))
+        if files:
+            rows.append(("Input files (SHA-256, first 12 digits)", files))
+        if self.parameters:
+            rows.append(("Parameters", "; ".join(f"{k} = {v}" for k, v in self.parameters.items())))
+        rules = " ".join((self.endpoint_rules or "not applicable").split())
+        rows.append(("Endpoint rules", rules))
+        rows.append(("Python and platform", f"{self.python} on {self.platform}"))
+        rows.append(("Packages", "; ".join(f"{k} {v}" for k, v in self.packages.items())))
+        return pd.DataFrame(rows, columns=["item", "details"])
 
 
 def provenance(

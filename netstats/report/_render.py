@@ -481,9 +481,26 @@ def _literal_path(path: Path) -> str:
     return str(path).replace("{", "{{").replace("}", "}}")
 
 
+def _without_stderr(nb: Any) -> Any:
+    """A copy of the notebook without stderr streams: warnings are shown as Notes, and
+    what is left (a library's log line) is for the executed notebook, not the reader."""
+    import copy
+
+    shown = copy.deepcopy(nb)
+    for cell in shown.cells:
+        if "outputs" in cell:
+            cell["outputs"] = [
+                o
+                for o in cell["outputs"]
+                if not (o.get("output_type") == "stream" and o.get("name") == "stderr")
+            ]
+    return shown
+
+
 def _export_html(nb: Any, dest: Path, *, code: bool, title: str) -> None:
     from nbconvert import HTMLExporter
 
+    nb = _without_stderr(nb)
     exporter = HTMLExporter(
         template_name="lab",
         exclude_input=not code,
@@ -527,16 +544,8 @@ def _index_html(entries: list[dict[str, Any]], *, rendered_at: str, prov: Any) -
         "<h1>netstats reports</h1>",
         f'<p id="rendered">Rendered {esc(rendered_at)} with netstats {esc(prov.netstats_version)}'
         f" (commit {esc((prov.git_commit or 'unknown')[:12])}"
-        f"{', modified' if prov.git_dirty else ''}); data: {esc(prov.data_source)}.</p>",
+        f"{', modified' if prov.git_dirty else ''}); data: {esc(prov.data_name)}.</p>",
     ]
-    if len(prov.files):
-        parts.append("<table><tr><th>input file</th><th>bytes</th><th>SHA-256</th></tr>")
-        for rec in prov.files.itertuples(index=False):
-            parts.append(
-                f"<tr><td>{esc(rec.file)}</td><td>{rec.bytes}</td>"
-                f"<td><code>{esc(rec.sha256)}</code></td></tr>"
-            )
-        parts.append("</table>")
     for entry in entries:
         name = entry["name"]
         parts.append(f'<h2 id="{esc(name)}">{esc(entry["title"] or name)}</h2>')
@@ -551,8 +560,8 @@ def _index_html(entries: list[dict[str, Any]], *, rendered_at: str, prov: Any) -
             parts.append("<h3>Tables (CSV)</h3><ul>")
             for t in tables:
                 parts.append(
-                    f'<li><a href="{href(name, t["files"][0])}">{esc(t["name"])}</a>'
-                    f" {esc(t['caption'])}</li>"
+                    f'<li><a href="{href(name, t["files"][0])}">'
+                    f"{esc(t['caption'] or t['name'])}</a> (CSV)</li>"
                 )
             parts.append("</ul>")
         if figures:
@@ -560,11 +569,24 @@ def _index_html(entries: list[dict[str, Any]], *, rendered_at: str, prov: Any) -
             for f in figures:
                 png, svg = f["files"]
                 parts.append(
-                    f'<figure><img src="{href(name, png)}" alt="{esc(f["name"])}">'
-                    f"<figcaption>{esc(f['name'])}: {esc(f['caption'])} "
+                    f'<figure><img src="{href(name, png)}" alt="{esc(f["caption"] or f["name"])}">'
+                    f"<figcaption>{esc(f['caption'] or f['name'])} "
                     f'(<a href="{href(name, png)}">PNG</a>, <a href="{href(name, svg)}">SVG</a>)'
                     "</figcaption></figure>"
                 )
+    parts.append('<h2 id="provenance">Appendix: provenance</h2>')
+    parts.append("<table><tr><th>Item</th><th>Details</th></tr>")
+    for rec in prov.appendix().itertuples(index=False):
+        parts.append(f"<tr><td>{esc(rec.item)}</td><td>{esc(rec.details)}</td></tr>")
+    parts.append("</table>")
+    if len(prov.files):
+        parts.append("<table><tr><th>Input file</th><th>Bytes</th><th>SHA-256</th></tr>")
+        for rec in prov.files.itertuples(index=False):
+            parts.append(
+                f"<tr><td>{esc(rec.file)}</td><td>{rec.bytes}</td>"
+                f"<td><code>{esc(rec.sha256)}</code></td></tr>"
+            )
+        parts.append("</table>")
     parts.append("</body></html>")
     return "\n".join(parts) + "\n"
 
@@ -629,7 +651,18 @@ def _select(available: list[str], only: str | Sequence[str] | None) -> list[str]
 
 
 def _now() -> str:
-    return dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    """The render time (UTC), or ``SOURCE_DATE_EPOCH`` when set (reproducible builds)."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH", "").strip()
+    if epoch:
+        try:
+            when = dt.datetime.fromtimestamp(int(epoch), dt.timezone.utc)
+        except (ValueError, OverflowError, OSError) as exc:
+            raise ValueError(
+                f"SOURCE_DATE_EPOCH must be a whole number of seconds since 1970, got {epoch!r}"
+            ) from exc
+    else:
+        when = dt.datetime.now(dt.timezone.utc)
+    return when.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def render(

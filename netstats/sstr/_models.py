@@ -256,9 +256,9 @@ def odds_ratios(
             "use the penalised model (penalty='l2', the default)"
         )
     keep = np.concatenate([[True], ~constant])
-    se = np.full(len(beta), np.nan)
     info = design[:, keep].T @ (design[:, keep] * (mu * (1 - mu))[:, None])
-    se[keep] = np.sqrt(np.diag(np.linalg.pinv(info)))
+    cov = np.full((len(beta), len(beta)), np.nan)
+    cov[np.ix_(keep, keep)] = np.linalg.pinv(info)
     beta = np.where(keep, beta, np.nan)
     z = stats.norm.ppf(0.5 + conf_level / 2)
     method = (
@@ -266,18 +266,95 @@ def odds_ratios(
         if unpenalised
         else "Wald at the penalised estimate (approximate)"
     )
-    return pd.DataFrame(
-        {
-            "term": ["intercept", *names],
-            "coef": beta,
-            "se": se,
-            "estimate": np.exp(beta),
-            "ci_lower": np.exp(beta - z * se),
-            "ci_upper": np.exp(beta + z * se),
-            "conf_level": conf_level,
-            "method": np.where(keep, method, "not identifiable: no variation in the training data"),
+    terms = ["intercept", *names]
+    factors, levels, references = _factor_levels(prep, names)
+    rows = []
+    for j, term in enumerate(terms):
+        factor = factors[j - 1] if j else None
+        row = {
+            "term": term,
+            "factor": factor or "",
+            "level": levels[j - 1] if j else "",
+            "reference": references.get(factor, "") if factor else "",
         }
-    )
+        b, var = beta[j], cov[j, j]
+        why = method if keep[j] else "not identifiable: no variation in the training data"
+        if factor and levels[j - 1] == references.get(factor):
+            # the reference level: every other level of the factor is compared with it
+            b, var, why = 0.0, float("nan"), "reference"
+        elif factor and references.get(factor) in (
+            set(levels[i - 1] for i in range(1, len(terms)) if factors[i - 1] == factor)
+        ):
+            # all levels encoded (penalised model): the contrast with the reference level
+            r = next(
+                i
+                for i in range(1, len(terms))
+                if factors[i - 1] == factor and levels[i - 1] == references[factor]
+            )
+            b = beta[j] - beta[r]
+            var = cov[j, j] + cov[r, r] - 2 * cov[j, r]
+        se = float(np.sqrt(var)) if np.isfinite(var) and var >= 0 else float("nan")
+        rows.append(
+            row
+            | {
+                "coef": b,
+                "se": se,
+                "estimate": np.exp(b),
+                "ci_lower": np.exp(b - z * se),
+                "ci_upper": np.exp(b + z * se),
+                "conf_level": conf_level,
+                "method": why,
+            }
+        )
+    # a factor whose reference was dropped from the encoding: its row says so
+    out = pd.DataFrame(rows)
+    for factor, ref in references.items():
+        if not ((out["factor"] == factor) & (out["level"] == ref)).any():
+            first = out.index[out["factor"] == factor]
+            if len(first):
+                ref_row = {
+                    "term": f"{factor}_{ref}",
+                    "factor": factor,
+                    "level": ref,
+                    "reference": ref,
+                    "coef": 0.0,
+                    "se": float("nan"),
+                    "estimate": 1.0,
+                    "ci_lower": float("nan"),
+                    "ci_upper": float("nan"),
+                    "conf_level": conf_level,
+                    "method": "reference",
+                }
+                at = int(first[0])
+                out = pd.concat(
+                    [out.iloc[:at], pd.DataFrame([ref_row]), out.iloc[at:]], ignore_index=True
+                )
+    return out
+
+
+def _factor_levels(
+    prep: Any, names: list[str]
+) -> tuple[list[str | None], list[str], dict[str, str]]:
+    """Factor and level of each encoded column, and each factor's reference level.
+
+    The reference is the first category of the encoder (the one ``drop="first"`` leaves
+    out); numeric columns have no factor.
+    """
+    factors: list[str | None] = [None] * len(names)
+    levels = [""] * len(names)
+    references: dict[str, str] = {}
+    cat = prep.named_transformers_.get("categorical")
+    if cat is None:
+        return factors, levels, references
+    encoder = cat.named_steps["encode"]
+    columns = next(cols for name, _, cols in prep.transformers_ if name == "categorical")
+    for col, cats in zip(columns, encoder.categories_, strict=True):
+        references[str(col)] = str(cats[0])
+        for i, name in enumerate(names):
+            for value in cats:
+                if name == f"{col}_{value}":
+                    factors[i], levels[i] = str(col), str(value)
+    return factors, levels, references
 
 
 def permutation_importance(
