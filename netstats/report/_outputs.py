@@ -35,6 +35,10 @@ _NAME_RE = re.compile(r"[a-z0-9][a-z0-9_\-]*")
 MAX_NAME_LENGTH = 80
 #: Resolution of PNG figures.
 PNG_DPI = 150
+#: MIME type of a presented table in a notebook's outputs (read by the Word export).
+TABLE_MIME = "application/vnd.netstats.table+json"
+#: MIME type of a figure's name and caption beside its ``image/png`` output.
+FIGURE_MIME = "application/vnd.netstats.figure+json"
 
 
 @dataclass(frozen=True)
@@ -66,6 +70,29 @@ class TableOutput:
         shown = display_frame(self.frame)
         return cap + shown.to_html(index=False, escape=True, na_rep="")
 
+    def table_json(self) -> dict[str, Any]:
+        """The presented table as data: ``name``, ``caption``, ``columns``, ``rows``
+        (strings, missing values empty) and ``footnotes``."""
+        shown = display_frame(self.frame)
+        rows = [
+            ["" if _is_missing(v) else str(v) for v in row]
+            for row in shown.itertuples(index=False, name=None)
+        ]
+        return {
+            "name": self.name,
+            "caption": self.caption,
+            "columns": [str(c) for c in shown.columns],
+            "rows": rows,
+            "footnotes": [],
+        }
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
+        return {
+            TABLE_MIME: self.table_json(),
+            "text/html": self._repr_html_(),
+            "text/plain": repr(self),
+        }
+
     def __repr__(self) -> str:
         return f"{self.name}: {self.caption}\n{self.frame.to_string(index=False)}"
 
@@ -92,7 +119,18 @@ class FigureOutput:
     caption: str
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
-        return {"image/png": self.png, "text/plain": f"{self.name}: {self.caption}"}
+        return {
+            "image/png": self.png,
+            FIGURE_MIME: {"name": self.name, "caption": self.caption},
+            "text/plain": f"{self.name}: {self.caption}",
+        }
+
+
+def _is_missing(value: Any) -> bool:
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):  # lists and arrays are values, not missing
+        return False
 
 
 def output_name(*parts: object) -> str:

@@ -31,6 +31,7 @@ from netstats._display import ResultDisplay, plural
 from netstats._progress import progress_bar, show_progress
 from netstats.exceptions import NetstatsError
 from netstats.io._bundled import bundled_analyses_path, bundled_cohort_path
+from netstats.report._docx import export_docx
 from netstats.report._outputs import MANIFEST
 from netstats.report._privacy import DEFAULT_THRESHOLD
 from netstats.report._publish import (
@@ -528,6 +529,7 @@ def _index_html(entries: list[dict[str, Any]], *, rendered_at: str, prov: Any) -
         parts.append(
             f'<p><a href="{href(name, name + ".html")}">report with code</a> · '
             f'<a href="{href(name, name + "_nocode.html")}">report without code</a> · '
+            f'<a href="{href(name, name + ".docx")}">Word document</a> · '
             f'<a href="{href(name, name + ".ipynb")}">executed notebook</a></p>'
         )
         tables = [o for o in entry["outputs"] if o["kind"] == "table"]
@@ -679,7 +681,8 @@ def render(
     Notes
     -----
     Layout of ``out``: ``index.html``; per notebook ``<name>/<name>.ipynb``,
-    ``<name>.html`` (with code), ``<name>_nocode.html``, ``tables/*.csv``,
+    ``<name>.html`` (with code), ``<name>_nocode.html``, ``<name>.docx`` (Word, no code,
+    see :func:`~netstats.report._docx.export_docx`), ``tables/*.csv``,
     ``figures/*.png`` and ``*.svg`` and ``manifest.json``; ``report.json`` (every file
     with its SHA-256, see :func:`verify_report`).  The report is built in a hidden folder
     next to ``out`` (``.NAME.partial-PID-XXXX``); ``report.json`` is written last and the
@@ -768,6 +771,7 @@ def render(
                 title = _title(nb, name)
                 _export_html(nb, folder / f"{name}.html", code=True, title=title)
                 _export_html(nb, folder / f"{name}_nocode.html", code=False, title=title)
+                export_docx(nb, folder / f"{name}.docx", title=title)
                 outputs = _read_outputs(folder, name)
                 entries.append({"name": name, "title": title, "outputs": outputs})
         prov = provenance(data_str, rendered_at=rendered_at)
