@@ -1,9 +1,9 @@
 """Checks of what a reader sees in a figure or a page screenshot (pixels and SVG geometry).
 
 - :func:`blank_reason`: a region of pixels that is empty or near-uniform.
-- :func:`legend_overlaps`: data lines of a Matplotlib SVG that pass through a legend box
-  (exact: legend frame and line vertices are read from the SVG, segments are clipped to
-  the box).
+- :func:`legend_overlaps`: data of a Matplotlib SVG (lines, error bars, scatter points)
+  that passes through a legend box (exact: the legend frame and the vertices are read from
+  the SVG, and every segment is clipped to the box).
 - :func:`empty_panels`: axes of a Matplotlib figure whose plotting area holds no drawing
   (panel boxes from the SVG, pixels from the PNG).
 - :func:`box_overlaps`: pairs of page elements whose boxes intersect.
@@ -60,11 +60,16 @@ def rgb_array(png: bytes | Image.Image) -> np.ndarray:
     return np.asarray(Image.alpha_composite(white, image).convert("RGB"))
 
 
+def _codes(pixels: np.ndarray, bits: int = 8) -> np.ndarray:
+    """Each pixel's colour as one integer (``bits`` per channel)."""
+    p = (pixels.astype(np.int64) >> (8 - bits)).reshape(-1, 3)
+    return (p[:, 0] << (2 * bits)) | (p[:, 1] << bits) | p[:, 2]
+
+
 def ink_mask(pixels: np.ndarray) -> np.ndarray:
     """Pixels that differ from the region's most common colour (its background)."""
-    flat = pixels.reshape(-1, 3)
-    colours, counts = np.unique(flat, axis=0, return_counts=True)
-    background = colours[np.argmax(counts)].astype(int)
+    code = int(np.argmax(np.bincount(_codes(pixels))))
+    background = np.array([(code >> 16) & 255, (code >> 8) & 255, code & 255])
     delta = np.abs(pixels.astype(int) - background).max(axis=2)
     return delta > INK_DELTA
 
@@ -80,7 +85,7 @@ def blank_reason(pixels: np.ndarray) -> str | None:
     ink = float(ink_mask(pixels).mean())
     if ink < MIN_INK:
         return f"only {ink:.2%} of the pixels differ from the background"
-    n_colours = len(np.unique((pixels >> 3).reshape(-1, 3), axis=0))
+    n_colours = int(np.count_nonzero(np.bincount(_codes(pixels, bits=5))))
     if n_colours < MIN_COLOURS:
         return f"only {n_colours} distinct colours"
     return None
@@ -120,21 +125,23 @@ def legend_boxes(root: ET.Element) -> list[Box]:
     return boxes
 
 
-def _data_lines(root: ET.Element) -> list[tuple[str, np.ndarray, np.ndarray]]:
-    """Data lines (direct children of an axes): id, polyline vertices, marker positions."""
+#: Direct children of an axes that draw data: lines, error bars and segments, scatter points.
+_DATA_GROUPS = ("line2d_", "LineCollection_", "PathCollection_")
+
+
+def _data_lines(root: ET.Element) -> list[tuple[str, list[np.ndarray], np.ndarray]]:
+    """Data drawn in each axes: id, polylines (vertices) and marker positions."""
     lines = []
     for axes in _groups(root, "axes_"):
         for child in axes:
-            if not (child.get("id") or "").startswith("line2d_"):
+            gid = child.get("id") or ""
+            if not gid.startswith(_DATA_GROUPS):
                 continue
-            polyline = np.empty((0, 2))
-            path = child.find(f"{SVG}path")
-            if path is not None and path.get("d"):
-                polyline = _numbers(path.get("d", ""))
+            polylines = [_numbers(path.get("d", "")) for path in child.findall(f"{SVG}path")]
             marks = [
                 (float(u.get("x", 0)), float(u.get("y", 0))) for u in child.iter(f"{SVG}use")
             ]
-            lines.append((child.get("id", ""), polyline, np.array(marks).reshape(-1, 2)))
+            lines.append((gid, polylines, np.array(marks).reshape(-1, 2)))
     return lines
 
 
@@ -167,10 +174,11 @@ def legend_overlaps(svg: str | bytes, *, margin: float = 1.0) -> list[str]:
     found = []
     for k, box in enumerate(legend_boxes(root)):
         inner = box.shrink(margin)
-        for line_id, polyline, marks in _data_lines(root):
+        for line_id, polylines, marks in _data_lines(root):
             hit = any(
-                _segment_hits_box(polyline[i], polyline[i + 1], inner)
-                for i in range(len(polyline) - 1)
+                _segment_hits_box(line[i], line[i + 1], inner)
+                for line in polylines
+                for i in range(len(line) - 1)
             ) or any(inner.x0 <= x <= inner.x1 and inner.y0 <= y <= inner.y1 for x, y in marks)
             if hit:
                 found.append(f"{line_id} crosses legend {k + 1}")
