@@ -138,9 +138,7 @@ def _data_lines(root: ET.Element) -> list[tuple[str, list[np.ndarray], np.ndarra
             if not gid.startswith(_DATA_GROUPS):
                 continue
             polylines = [_numbers(path.get("d", "")) for path in child.findall(f"{SVG}path")]
-            marks = [
-                (float(u.get("x", 0)), float(u.get("y", 0))) for u in child.iter(f"{SVG}use")
-            ]
+            marks = [(float(u.get("x", 0)), float(u.get("y", 0))) for u in child.iter(f"{SVG}use")]
             lines.append((gid, polylines, np.array(marks).reshape(-1, 2)))
     return lines
 

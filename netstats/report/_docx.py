@@ -4,8 +4,8 @@
 the title, Markdown cells as headings, paragraphs and lists, presented tables
 (:data:`~netstats.report._outputs.TABLE_MIME` outputs) as real Word tables with their
 caption and footnotes, figures (``image/png`` outputs) at the width of the page with their
-caption, and Markdown display outputs as paragraphs.  Code, program output (stdout,
-stderr), tracebacks and HTML-only displays are left out.
+caption, Markdown display outputs and printed messages (stdout) as paragraphs.  Code,
+warnings (stderr), tracebacks and HTML-only displays are left out.
 
 The file is reproducible: the document's dates come from ``SOURCE_DATE_EPOCH`` (or a
 fixed date) and the zip entries carry that date too, so two exports of the same notebook
@@ -17,6 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import os
+import re
 import zipfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -24,7 +25,7 @@ from typing import Any
 
 from netstats.report._outputs import FIGURE_MIME, TABLE_MIME
 
-__all__ = ["DOCX_EPOCH", "docx_timestamp", "export_docx"]
+__all__ = ["DOCX_EPOCH", "docx_timestamp", "export_docx", "xml_safe"]
 
 #: Date written into documents when ``SOURCE_DATE_EPOCH`` is not set.
 DOCX_EPOCH = dt.datetime(2000, 1, 1, tzinfo=dt.timezone.utc)
@@ -33,6 +34,20 @@ _ZIP_MIN = dt.datetime(1980, 1, 1, tzinfo=dt.timezone.utc)
 # python-docx's template names its bundled styles in English
 _TABLE_STYLE = "Table Grid"
 _CAPTION_STYLE = "Caption"
+# characters XML 1.0 cannot hold (control characters other than tab and newlines)
+_XML_INVALID_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
+
+
+def xml_safe(text: object) -> str:
+    """``text`` as a string Word can hold: control characters other than tab and line
+    breaks are removed.
+
+    Examples
+    --------
+    >>> xml_safe("G1\x00 (12)")
+    'G1 (12)'
+    """
+    return _XML_INVALID_RE.sub("", str(text))
 
 
 def docx_timestamp(environ: Mapping[str, str] | None = None) -> dt.datetime:
@@ -98,7 +113,7 @@ def _add_inline(paragraph: Any, token: Any) -> None:
         elif kind in ("text", "code_inline", "html_inline"):
             if kind == "html_inline":
                 continue  # tags such as <br> or <span> carry no text of their own
-            run = paragraph.add_run(child.content)
+            run = paragraph.add_run(xml_safe(child.content))
             run.bold = bold > 0 or None
             run.italic = italic > 0 or None
             if kind == "code_inline":
@@ -108,7 +123,7 @@ def _add_inline(paragraph: Any, token: Any) -> None:
         elif kind == "hardbreak":
             paragraph.add_run().add_break()
         elif kind == "image":
-            paragraph.add_run(child.content)  # its alt text
+            paragraph.add_run(xml_safe(child.content))  # its alt text
 
 
 def _inline_text(token: Any) -> str:
@@ -132,7 +147,7 @@ def _add_markdown(doc: Any, text: str, *, skip_title: str | None = None) -> None
             inline = tokens[i + 1]
             heading = _inline_text(inline).strip()
             if not (level == 1 and skip_title is not None and heading == skip_title):
-                doc.add_heading(heading, level=min(level, 9))
+                doc.add_heading(xml_safe(heading), level=min(level, 9))
             i += 3
             continue
         if kind in ("bullet_list_open", "ordered_list_open"):
@@ -157,7 +172,7 @@ def _add_markdown(doc: Any, text: str, *, skip_title: str | None = None) -> None
             continue
         elif kind in ("fence", "code_block"):
             paragraph = doc.add_paragraph()
-            run = paragraph.add_run(tok.content.rstrip("\n"))
+            run = paragraph.add_run(xml_safe(tok.content.rstrip("\n")))
             run.font.name = "Consolas"
         elif kind == "table_open":
             i = _add_markdown_table(doc, tokens, i)
@@ -216,7 +231,7 @@ def _word_table(doc: Any, rows: Sequence[Sequence[str]], *, header_rows: int = 1
         cells = table.rows[r].cells
         for c, value in enumerate(values):
             paragraph = cells[c].paragraphs[0]
-            run = paragraph.add_run(str(value))
+            run = paragraph.add_run(xml_safe(value))
             if r < header_rows:
                 run.bold = True
         if r < header_rows:
@@ -227,14 +242,14 @@ def _word_table(doc: Any, rows: Sequence[Sequence[str]], *, header_rows: int = 1
 def _add_table(doc: Any, spec: Mapping[str, Any]) -> None:
     caption = str(spec.get("caption") or "")
     if caption:
-        doc.add_paragraph(caption, style=_CAPTION_STYLE)
+        doc.add_paragraph(xml_safe(caption), style=_CAPTION_STYLE)
     columns = [str(c) for c in spec.get("columns", [])]
     rows = [[str(v) for v in row] for row in spec.get("rows", [])]
     if columns:
         _word_table(doc, [columns, *rows], header_rows=1)
     for note in spec.get("footnotes", []) or []:
         paragraph = doc.add_paragraph()
-        run = paragraph.add_run(str(note))
+        run = paragraph.add_run(xml_safe(note))
         run.font.size = _small()
     doc.add_paragraph()
 
@@ -257,12 +272,19 @@ def _add_figure(doc: Any, png: bytes | str, meta: Mapping[str, Any] | None) -> N
     doc.add_picture(io.BytesIO(data), width=_usable_width(doc))
     caption = str((meta or {}).get("caption") or "")
     if caption:
-        doc.add_paragraph(caption, style=_CAPTION_STYLE)
+        doc.add_paragraph(xml_safe(caption), style=_CAPTION_STYLE)
 
 
 def _add_output(doc: Any, output: Mapping[str, Any]) -> None:
-    if output.get("output_type") not in ("display_data", "execute_result"):
-        return  # stdout, stderr and errors are not part of the document
+    kind = output.get("output_type")
+    if kind == "stream" and output.get("name") == "stdout":
+        text = output.get("text", "")
+        for line in ("".join(text) if isinstance(text, list) else text).splitlines():
+            if line.strip():
+                doc.add_paragraph(xml_safe(line))
+        return
+    if kind not in ("display_data", "execute_result"):
+        return  # warnings (stderr) and errors are not part of the document
     data = output.get("data", {})
     if TABLE_MIME in data:
         _add_table(doc, data[TABLE_MIME])
@@ -278,7 +300,7 @@ def _add_output(doc: Any, output: Mapping[str, Any]) -> None:
 # --------------------------------------------------------------------------------------
 def _set_properties(doc: Any, *, title: str, when: dt.datetime) -> None:
     props = doc.core_properties
-    props.title = title
+    props.title = xml_safe(title)
     props.author = "netstats"
     props.last_modified_by = "netstats"
     props.revision = 1
@@ -359,12 +381,13 @@ def export_docx(
     doc = docx.Document()
     _set_properties(doc, title=title, when=when)
     _drop_thumbnail(doc)
-    doc.add_heading(title, level=0)
+    doc.add_heading(xml_safe(title), level=0)
     for cell in nb["cells"]:
         if cell["cell_type"] == "markdown":
             source = cell["source"]
-            _add_markdown(doc, "".join(source) if isinstance(source, list) else source,
-                          skip_title=title)
+            _add_markdown(
+                doc, "".join(source) if isinstance(source, list) else source, skip_title=title
+            )
         elif cell["cell_type"] == "code":
             for output in cell.get("outputs", []):
                 _add_output(doc, output)

@@ -309,9 +309,7 @@ def _name_text(rel: str) -> str:
 
 
 # the export's own dates in a Word document's properties (docProps/core.xml)
-_DOCX_DATES_RE = re.compile(
-    r"<(dcterms:created|dcterms:modified|cp:lastPrinted)\b[^>]*>[^<]*</\1>"
-)
+_DOCX_DATES_RE = re.compile(r"<(dcterms:created|dcterms:modified|cp:lastPrinted)\b[^>]*>[^<]*</\1>")
 
 
 def _docx_texts(path: Path) -> list[str]:
