@@ -24,7 +24,7 @@ from netstats.report._outputs import TABLE_MIME
 from tests._report_cohort import write_replicated
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.pyplot as plt
 
 ANALYSES = Path(__file__).resolve().parents[1] / "analyses"
 _BAD_TEXT_RE = re.compile(r"<NA>|\bnan\b|\bNaN\b|Traceback|ipykernel")
