@@ -1,10 +1,10 @@
-"""Render the report notebooks: execute with papermill, export HTML, index, privacy check.
+"""Render the report notebooks: execute with papermill, export HTML and Word, index, privacy check.
 
 :func:`render` runs each notebook of ``analyses/`` (jupytext percent format) on a clean
 kernel of the current interpreter, writes per notebook the executed ``.ipynb``, HTML with
-and without code, and the tables/figures the notebook exported, builds ``index.html``,
-scans everything for identifiers and dates, and only then moves the finished folder into
-place.  A failing cell stops the render with the notebook, cell and error named.
+and without code, a Word document (no code) and the tables/figures the notebook
+exported, builds ``index.html``, scans everything for identifiers and dates, and only then
+moves the finished folder into place.  A failing cell stops the render with the notebook, cell and error named.
 """
 
 from __future__ import annotations

@@ -312,6 +312,9 @@ def _name_text(rel: str) -> str:
 _DOCX_DATES_RE = re.compile(r"<(dcterms:created|dcterms:modified|cp:lastPrinted)\b[^>]*>[^<]*</\1>")
 
 
+_ATTRIBUTE_RE = re.compile(r'=\s*"([^"]*)"')
+
+
 def _docx_texts(path: Path) -> list[str]:
     """Text of a Word document: every XML part (tags read as markup) and image metadata."""
     import zipfile
@@ -328,9 +331,9 @@ def _docx_texts(path: Path) -> list[str]:
                     text = data.decode("utf-8", errors="replace")
                     if item.filename == "docProps/core.xml":
                         text = _DOCX_DATES_RE.sub("", text)
-                    # attributes as written, and the words with runs of a paragraph joined
-                    texts.extend(_markup_texts(text))
+                    # the words, runs of a paragraph joined, and the attribute values
                     texts.extend(_markup_texts(re.sub(r"<[^>]+>", _tag_gap, text)))
+                    texts.append(html.unescape("\n".join(_ATTRIBUTE_RE.findall(text))))
                 else:
                     raise PrivacyError(
                         f"{path}: cannot check {item.filename} inside the Word document"
