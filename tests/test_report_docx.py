@@ -100,8 +100,8 @@ def test_export_structure(tmp_path):
     assert [r.text for r in intro.runs if r.bold] == ["bold"]
     assert [r.text for r in intro.runs if r.italic] == ["italic"]
     assert ("Normal", "12 pairs analysed") in paragraphs
-    assert ("Caption", "Grades at diagnosis") in paragraphs
-    assert ("Caption", "A falling line") in paragraphs
+    assert ("Caption", "Table 1. Grades at diagnosis") in paragraphs
+    assert ("Caption", "Figure 1. A falling line") in paragraphs
     assert ("Normal", "Note: one small cell merged.") in paragraphs
     text = _all_text(document)
     for absent in ("secret_variable", "1 / 0", "ipykernel", "Traceback", "html only", "repr"):

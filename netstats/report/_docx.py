@@ -3,9 +3,10 @@
 :func:`export_docx` writes the no-code view of a notebook as a ``.docx`` (python-docx):
 the title, Markdown cells as headings, paragraphs and lists, presented tables
 (:data:`~netstats.report._outputs.TABLE_MIME` outputs) as real Word tables with their
-caption and footnotes, figures (``image/png`` outputs) at the width of the page with their
-caption, Markdown display outputs and printed messages (stdout) as paragraphs.  Code,
-warnings (stderr), tracebacks and HTML-only displays are left out.
+caption ("Table 1. ...") and footnotes, figures (``image/png`` outputs) at the width of the
+page with their caption ("Figure 1. ..."), Markdown display outputs and printed messages
+(stdout) as paragraphs.  Code, warnings (stderr), tracebacks and HTML-only displays are
+left out.
 
 The file is reproducible: the document's dates come from ``SOURCE_DATE_EPOCH`` (or a
 fixed date) and the zip entries carry that date too, so two exports of the same notebook
@@ -34,6 +35,8 @@ _ZIP_MIN = dt.datetime(1980, 1, 1, tzinfo=dt.timezone.utc)
 # python-docx's template names its bundled styles in English
 _TABLE_STYLE = "Table Grid"
 _CAPTION_STYLE = "Caption"
+_TABLE_POINTS = 9
+_FOOTNOTE_POINTS = 8
 # characters XML 1.0 cannot hold (control characters other than tab and newlines)
 _XML_INVALID_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
 
@@ -44,7 +47,7 @@ def xml_safe(text: object) -> str:
 
     Examples
     --------
-    >>> xml_safe("G1\x00 (12)")
+    >>> xml_safe("G1\\x00 (12)")
     'G1 (12)'
     """
     return _XML_INVALID_RE.sub("", str(text))
@@ -232,6 +235,7 @@ def _word_table(doc: Any, rows: Sequence[Sequence[str]], *, header_rows: int = 1
         for c, value in enumerate(values):
             paragraph = cells[c].paragraphs[0]
             run = paragraph.add_run(xml_safe(value))
+            run.font.size = _points(_TABLE_POINTS)
             if r < header_rows:
                 run.bold = True
         if r < header_rows:
@@ -239,10 +243,11 @@ def _word_table(doc: Any, rows: Sequence[Sequence[str]], *, header_rows: int = 1
     return table
 
 
-def _add_table(doc: Any, spec: Mapping[str, Any]) -> None:
+def _add_table(doc: Any, spec: Mapping[str, Any], counts: dict[str, int]) -> None:
+    counts["table"] += 1
     caption = str(spec.get("caption") or "")
-    if caption:
-        doc.add_paragraph(xml_safe(caption), style=_CAPTION_STYLE)
+    label = f"Table {counts['table']}." + (f" {caption}" if caption else "")
+    doc.add_paragraph(xml_safe(label), style=_CAPTION_STYLE)
     columns = [str(c) for c in spec.get("columns", [])]
     rows = [[str(v) for v in row] for row in spec.get("rows", [])]
     if columns:
@@ -250,14 +255,14 @@ def _add_table(doc: Any, spec: Mapping[str, Any]) -> None:
     for note in spec.get("footnotes", []) or []:
         paragraph = doc.add_paragraph()
         run = paragraph.add_run(xml_safe(note))
-        run.font.size = _small()
+        run.font.size = _points(_FOOTNOTE_POINTS)
     doc.add_paragraph()
 
 
-def _small() -> Any:
+def _points(size: float) -> Any:
     from docx.shared import Pt
 
-    return Pt(8)
+    return Pt(size)
 
 
 def _usable_width(doc: Any) -> int:
@@ -265,17 +270,20 @@ def _usable_width(doc: Any) -> int:
     return int(section.page_width - section.left_margin - section.right_margin)
 
 
-def _add_figure(doc: Any, png: bytes | str, meta: Mapping[str, Any] | None) -> None:
+def _add_figure(
+    doc: Any, png: bytes | str, meta: Mapping[str, Any] | None, counts: dict[str, int]
+) -> None:
     import base64
 
     data = base64.b64decode(png) if isinstance(png, str) else png
     doc.add_picture(io.BytesIO(data), width=_usable_width(doc))
+    counts["figure"] += 1
     caption = str((meta or {}).get("caption") or "")
-    if caption:
-        doc.add_paragraph(xml_safe(caption), style=_CAPTION_STYLE)
+    label = f"Figure {counts['figure']}." + (f" {caption}" if caption else "")
+    doc.add_paragraph(xml_safe(label), style=_CAPTION_STYLE)
 
 
-def _add_output(doc: Any, output: Mapping[str, Any]) -> None:
+def _add_output(doc: Any, output: Mapping[str, Any], counts: dict[str, int]) -> None:
     kind = output.get("output_type")
     if kind == "stream" and output.get("name") == "stdout":
         text = output.get("text", "")
@@ -287,9 +295,9 @@ def _add_output(doc: Any, output: Mapping[str, Any]) -> None:
         return  # warnings (stderr) and errors are not part of the document
     data = output.get("data", {})
     if TABLE_MIME in data:
-        _add_table(doc, data[TABLE_MIME])
+        _add_table(doc, data[TABLE_MIME], counts)
     elif "image/png" in data:
-        _add_figure(doc, data["image/png"], data.get(FIGURE_MIME))
+        _add_figure(doc, data["image/png"], data.get(FIGURE_MIME), counts)
     elif "text/markdown" in data:
         text = data["text/markdown"]
         _add_markdown(doc, "".join(text) if isinstance(text, list) else text)
@@ -382,6 +390,7 @@ def export_docx(
     _set_properties(doc, title=title, when=when)
     _drop_thumbnail(doc)
     doc.add_heading(xml_safe(title), level=0)
+    counts = {"table": 0, "figure": 0}
     for cell in nb["cells"]:
         if cell["cell_type"] == "markdown":
             source = cell["source"]
@@ -390,7 +399,7 @@ def export_docx(
             )
         elif cell["cell_type"] == "code":
             for output in cell.get("outputs", []):
-                _add_output(doc, output)
+                _add_output(doc, output, counts)
     buffer = io.BytesIO()
     doc.save(buffer)
     dest = Path(dest)
