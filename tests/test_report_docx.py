@@ -50,7 +50,7 @@ def _notebook(tmp_path: Path) -> nbformat.NotebookNode:
     figure = out.figure("line", fig, caption="A falling line")
     code = nbformat.v4.new_code_cell("secret_variable = compute_everything()")
     code.outputs = [
-        nbformat.v4.new_output("stream", name="stdout", text="12 pairs analysed\n"),
+        nbformat.v4.new_output("stream", name="stdout", text="12 pairs analysed\n3 withheld\n"),
         nbformat.v4.new_output("stream", name="stderr", text="/tmp/ipykernel_1/1.py: Warning\n"),
         _bundle_output(table),
         _bundle_output(figure),
@@ -99,7 +99,7 @@ def test_export_structure(tmp_path):
     intro = next(p for p in document.paragraphs if p.text.startswith("Intro"))
     assert [r.text for r in intro.runs if r.bold] == ["bold"]
     assert [r.text for r in intro.runs if r.italic] == ["italic"]
-    assert ("Normal", "12 pairs analysed") in paragraphs
+    assert ("Normal", "12 pairs analysed\n3 withheld") in paragraphs  # one block, as printed
     assert ("Caption", "Table 1. Grades at diagnosis") in paragraphs
     assert ("Caption", "Figure 1. A falling line") in paragraphs
     assert ("Normal", "Note: one small cell merged.") in paragraphs

@@ -36,6 +36,7 @@ _ZIP_MIN = dt.datetime(1980, 1, 1, tzinfo=dt.timezone.utc)
 _TABLE_STYLE = "Table Grid"
 _CAPTION_STYLE = "Caption"
 _TABLE_POINTS = 9
+_MONOSPACE = "Consolas"
 _FOOTNOTE_POINTS = 8
 # characters XML 1.0 cannot hold (control characters other than tab and newlines)
 _XML_INVALID_RE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
@@ -120,7 +121,7 @@ def _add_inline(paragraph: Any, token: Any) -> None:
             run.bold = bold > 0 or None
             run.italic = italic > 0 or None
             if kind == "code_inline":
-                run.font.name = "Consolas"
+                run.font.name = _MONOSPACE
         elif kind == "softbreak":
             paragraph.add_run(" ")
         elif kind == "hardbreak":
@@ -176,7 +177,7 @@ def _add_markdown(doc: Any, text: str, *, skip_title: str | None = None) -> None
         elif kind in ("fence", "code_block"):
             paragraph = doc.add_paragraph()
             run = paragraph.add_run(xml_safe(tok.content.rstrip("\n")))
-            run.font.name = "Consolas"
+            run.font.name = _MONOSPACE
         elif kind == "table_open":
             i = _add_markdown_table(doc, tokens, i)
             continue
@@ -287,9 +288,12 @@ def _add_output(doc: Any, output: Mapping[str, Any], counts: dict[str, int]) -> 
     kind = output.get("output_type")
     if kind == "stream" and output.get("name") == "stdout":
         text = output.get("text", "")
-        for line in ("".join(text) if isinstance(text, list) else text).splitlines():
-            if line.strip():
-                doc.add_paragraph(xml_safe(line))
+        text = ("".join(text) if isinstance(text, list) else text).strip("\n")
+        if text.strip():
+            # printed text keeps its lines and columns, as in the HTML page
+            run = doc.add_paragraph().add_run(xml_safe(text))
+            run.font.name = _MONOSPACE
+            run.font.size = _points(_TABLE_POINTS)
         return
     if kind not in ("display_data", "execute_result"):
         return  # warnings (stderr) and errors are not part of the document
