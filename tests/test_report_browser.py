@@ -205,7 +205,8 @@ window.addEventListener("load", function () {
 });
 </script>"""
 PAGE_WIDTH = 1280
-#: Tallest screenshot taken in one piece (Chromium's largest surface is 16384 pixels).
+#: Tallest screenshot taken in one piece (Chromium's largest surface is 16384 pixels);
+#: taller pages are taken in tiles.
 MAX_SHOT = 16000
 #: Largest difference (0-255, grey levels) between an image and its screenshot region,
 #: both averaged over blocks of ``IMAGE_COARSE`` pixels (a covered corner shows in its
@@ -228,13 +229,29 @@ def _layout(page: Path, tmp: Path) -> dict:
     return json.loads(match.group(1).replace("&quot;", '"').replace("&amp;", "&"))
 
 
-def _screenshot(page: Path, height: int, tmp: Path) -> np.ndarray:
-    """The whole page as pixels (window as tall as the page, so nothing scrolls)."""
-    shot = tmp / f"{page.stem}.shot.png"
-    size = f"--window-size={PAGE_WIDTH},{height}"
-    done = _run([size, "--hide-scrollbars", f"--screenshot={shot}", page.as_uri()], tmp)
-    assert shot.is_file(), f"no screenshot of {page.name}: {done.stderr[-2000:]}"
-    return fc.rgb_array(shot.read_bytes())
+def _screenshot(page: Path, height: int, tmp: Path, *, tile: int = MAX_SHOT) -> np.ndarray:
+    """The whole page as pixels: the window as tall as the page (nothing scrolls), or, for
+    a taller page, tiles of a copy shifted up by a CSS transform (layout unchanged),
+    stacked."""
+    offsets = list(range(0, max(height, 1), tile))
+    text = page.read_text(encoding="utf-8")
+    pieces = []
+    for y in offsets:
+        shot = tmp / f"{page.stem}.shot-{y}.png"
+        target = page
+        if y:
+            target = page.with_name(f"{page.stem}.tile-{y}.html")
+            shift = f"<style>html{{transform:translateY(-{y}px)}}</style>"
+            target.write_text(text.replace("</head>", shift + "</head>", 1), encoding="utf-8")
+        size = f"--window-size={PAGE_WIDTH},{min(tile, height - y)}"
+        try:
+            done = _run([size, "--hide-scrollbars", f"--screenshot={shot}", target.as_uri()], tmp)
+        finally:
+            if target != page:
+                target.unlink()
+        assert shot.is_file(), f"no screenshot of {page.name}: {done.stderr[-2000:]}"
+        pieces.append(fc.rgb_array(shot.read_bytes()))
+    return np.concatenate(pieces, axis=0)
 
 
 def _image_sources(page: Path) -> list[bytes | None]:
@@ -267,8 +284,8 @@ def check_page(page: Path, tmp: Path) -> list[str]:
     """Problems a reader would see on a page: blank or covered images, overlapping boxes."""
     layout = _layout(page, tmp)
     height = int(np.ceil(layout["height"]))
-    assert height <= MAX_SHOT, f"{page.name} is {height} px tall; screenshots stop at {MAX_SHOT}"
     pixels = _screenshot(page, height, tmp)
+    assert pixels.shape[0] == height, f"{page.name}: screenshot of {pixels.shape[0]} px"
     sources = _image_sources(page)
     problems = []
     boxes = []
@@ -370,6 +387,10 @@ def test_page_checks_catch_bad_figures(tmp_path):
     assert any("legend_on_data.svg: panel 2 is empty" in p for p in figure_problems)
     assert not [p for p in figure_problems if "good.svg" in p], figure_problems
     page_problems = check_page(folder / "bad.html", tmp_path)
+    # a page taller than one screenshot is taken in tiles: the same pixels
+    height = int(np.ceil(_layout(folder / "bad.html", tmp_path)["height"]))
+    whole = _screenshot(folder / "bad.html", height, tmp_path)
+    assert np.array_equal(_screenshot(folder / "bad.html", height, tmp_path, tile=500), whole)
     assert any("img 1 looks empty" in p for p in page_problems), page_problems
     assert any("img 2 looks empty" in p for p in page_problems), page_problems
     assert not [p for p in page_problems if "img 3 looks" in p or "img 3 is" in p]
