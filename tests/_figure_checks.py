@@ -129,8 +129,30 @@ def legend_boxes(root: ET.Element) -> list[Box]:
 _DATA_GROUPS = ("line2d_", "LineCollection_", "PathCollection_")
 
 
-def _data_lines(root: ET.Element) -> list[tuple[str, list[np.ndarray], np.ndarray]]:
-    """Data drawn in each axes: id, polylines (vertices) and marker positions."""
+def _clip_boxes(root: ET.Element) -> dict[str, Box]:
+    """Rectangular clip paths by id (Matplotlib clips each axes' data to its area)."""
+    boxes = {}
+    for clip in root.iter(f"{SVG}clipPath"):
+        rect = clip.find(f"{SVG}rect")
+        if rect is not None and clip.get("id"):
+            x, y = float(rect.get("x", 0)), float(rect.get("y", 0))
+            w, h = float(rect.get("width", 0)), float(rect.get("height", 0))
+            boxes[clip.get("id", "")] = Box(x, y, x + w, y + h)
+    return boxes
+
+
+def _clip_of(element: ET.Element, clips: dict[str, Box]) -> Box | None:
+    """The clip box of an element or, failing that, of the first descendant that has one."""
+    for e in element.iter():
+        ref = re.fullmatch(r"url\(#([^)]+)\)", e.get("clip-path") or "")
+        if ref:
+            return clips.get(ref.group(1))
+    return None
+
+
+def _data_lines(root: ET.Element) -> list[tuple[str, list[np.ndarray], np.ndarray, Box | None]]:
+    """Data drawn in each axes: id, polylines (vertices), marker positions, clip box."""
+    clips = _clip_boxes(root)
     lines = []
     for axes in _groups(root, "axes_"):
         for child in axes:
@@ -139,8 +161,19 @@ def _data_lines(root: ET.Element) -> list[tuple[str, list[np.ndarray], np.ndarra
                 continue
             polylines = [_numbers(path.get("d", "")) for path in child.findall(f"{SVG}path")]
             marks = [(float(u.get("x", 0)), float(u.get("y", 0))) for u in child.iter(f"{SVG}use")]
-            lines.append((gid, polylines, np.array(marks).reshape(-1, 2)))
+            clip = _clip_of(child, clips)
+            lines.append((gid, polylines, np.array(marks).reshape(-1, 2), clip))
     return lines
+
+
+def _clipped(box: Box, clip: Box | None) -> Box | None:
+    """The part of ``box`` inside ``clip`` (None when they do not meet)."""
+    if clip is None:
+        return box
+    out = Box(
+        max(box.x0, clip.x0), max(box.y0, clip.y0), min(box.x1, clip.x1), min(box.y1, clip.y1)
+    )
+    return out if out.x0 < out.x1 and out.y0 < out.y1 else None
 
 
 def _segment_hits_box(p: np.ndarray, q: np.ndarray, box: Box) -> bool:
@@ -172,12 +205,16 @@ def legend_overlaps(svg: str | bytes, *, margin: float = 1.0) -> list[str]:
     found = []
     for k, box in enumerate(legend_boxes(root)):
         inner = box.shrink(margin)
-        for line_id, polylines, marks in _data_lines(root):
+        for line_id, polylines, marks, clip in _data_lines(root):
+            # only the visible part of a line counts: what lies inside its clip box
+            seen = _clipped(inner, clip)
+            if seen is None:
+                continue
             hit = any(
-                _segment_hits_box(line[i], line[i + 1], inner)
+                _segment_hits_box(line[i], line[i + 1], seen)
                 for line in polylines
                 for i in range(len(line) - 1)
-            ) or any(inner.x0 <= x <= inner.x1 and inner.y0 <= y <= inner.y1 for x, y in marks)
+            ) or any(seen.x0 <= x <= seen.x1 and seen.y0 <= y <= seen.y1 for x, y in marks)
             if hit:
                 found.append(f"{line_id} crosses legend {k + 1}")
     return found

@@ -359,6 +359,12 @@ def _bad_figures(folder: Path) -> None:
     ax.set_ylim(0, 1)
     ax.legend(loc="upper left")
     out.figure("good", fig)
+    # a legend outside the axes, beside lines whose (clipped, invisible) ends reach under it
+    fig, ax = plt.subplots(figsize=(4, 3))
+    ax.plot([0, 3], [0.5, 0.5], label="long line")
+    ax.set_xlim(0, 1)
+    ax.legend(loc="center left", bbox_to_anchor=(1.02, 0.5))
+    out.figure("legend_outside", fig)
     white = Image.new("RGB", (600, 400), "white")
     faint = white.copy()
     faint.putpixel((300, 200), (0, 0, 0))
@@ -386,6 +392,7 @@ def test_page_checks_catch_bad_figures(tmp_path):
     assert any("legend_on_data.svg: line2d" in p and "legend 1" in p for p in figure_problems)
     assert any("legend_on_data.svg: panel 2 is empty" in p for p in figure_problems)
     assert not [p for p in figure_problems if "good.svg" in p], figure_problems
+    assert not [p for p in figure_problems if "legend_outside.svg" in p], figure_problems
     page_problems = check_page(folder / "bad.html", tmp_path)
     # a page taller than one screenshot is taken in tiles: the same pixels
     height = int(np.ceil(_layout(folder / "bad.html", tmp_path)["height"]))
