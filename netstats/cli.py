@@ -275,7 +275,7 @@ def report(
         ),
     ] = None,
 ) -> None:
-    """Render the report notebooks to HTML, CSV and figures with an index.html."""
+    """Render the report notebooks to HTML, Word, CSV and figures with an index.html."""
     from netstats.exceptions import CohortValidationError
     from netstats.report import PrivacyError, RenderError, parse_parameters, render
 

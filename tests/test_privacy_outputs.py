@@ -246,7 +246,7 @@ def test_clean_outputs_pass(tmp_path, kind):
 # Each value is built at run time, so it appears only where it is planted (not in the
 # notebook source): a patient id in a CSV table only, a date in PNG metadata only, a date
 # in the executed notebook's cell metadata only, and a printed date in the executed
-# notebook's outputs and both HTML pages.
+# notebook's outputs, both HTML pages and the Word document.
 LEAKY = """# %% tags=["note"] note="first seen 14/03/2021"
 import json
 from pathlib import Path
@@ -305,6 +305,7 @@ def test_report_fails_on_every_planted_output_and_keeps_previous_report(tmp_path
         (f"{nb}.ipynb", "date", "2020-01-31"),
         (f"{nb}.html", "date", "2020-01-31"),
         (f"{nb}_nocode.html", "date", "2020-01-31"),
+        (f"{nb}.docx", "date", "2020-01-31"),
     }, result.output
     assert (out / "keep.txt").exists() and verify_report(out) == []  # withheld
     assert sorted(p.name for p in tmp_path.iterdir()) == ["analyses", "out"]

@@ -74,7 +74,7 @@ def minimal_report(tmp_path_factory) -> Path:
 def test_layout_and_links(minimal_report):
     for name in default_notebooks():
         folder = minimal_report / name
-        for suffix in (".ipynb", ".html", "_nocode.html"):
+        for suffix in (".ipynb", ".html", "_nocode.html", ".docx"):
             assert (folder / f"{name}{suffix}").is_file()
         manifest = json.loads((folder / "manifest.json").read_text())
         for entry in manifest["outputs"]:

@@ -140,5 +140,5 @@ pd.DataFrame(
 
 # %% [markdown]
 # From a shell, `netstats report --data data/synthetic --out reports/synthetic` renders the
-# default notebooks (HTML with and without code, every table as CSV, every figure as PNG
-# and SVG, an `index.html`); from Python, `report.render("analyses", data=..., out=...)`.
+# default notebooks (HTML with and without code, a Word document, every table as CSV, every
+# figure as PNG and SVG, an `index.html`); from Python, `report.render("analyses", data=..., out=...)`.

@@ -37,10 +37,10 @@ _NAME_RE = re.compile(r"[a-z0-9][a-z0-9_\-]*")
 MAX_NAME_LENGTH = 80
 #: Resolution of PNG figures.
 PNG_DPI = 150
-
-
-#: Mime type of the machine-readable presented table (read by document exporters).
+#: MIME type of a presented table in a notebook's outputs (read by the Word export).
 TABLE_MIME = "application/vnd.netstats.table+json"
+#: MIME type of a figure's name and caption beside its ``image/png`` output.
+FIGURE_MIME = "application/vnd.netstats.figure+json"
 
 
 @dataclass(frozen=True)
@@ -145,7 +145,11 @@ class FigureOutput:
     caption: str
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
-        return {"image/png": self.png, "text/plain": f"{self.name}: {self.caption}"}
+        return {
+            "image/png": self.png,
+            FIGURE_MIME: {"name": self.name, "caption": self.caption},
+            "text/plain": f"{self.name}: {self.caption}",
+        }
 
 
 def output_name(*parts: object) -> str:

@@ -1,10 +1,10 @@
-"""Render the report notebooks: execute with papermill, export HTML, index, privacy check.
+"""Render the report notebooks: execute with papermill, export HTML and Word, index, privacy check.
 
 :func:`render` runs each notebook of ``analyses/`` (jupytext percent format) on a clean
 kernel of the current interpreter, writes per notebook the executed ``.ipynb``, HTML with
-and without code, and the tables/figures the notebook exported, builds ``index.html``,
-scans everything for identifiers and dates, and only then moves the finished folder into
-place.  A failing cell stops the render with the notebook, cell and error named.
+and without code, a Word document (no code) and the tables/figures the notebook
+exported, builds ``index.html``, scans everything for identifiers and dates, and only then
+moves the finished folder into place.  A failing cell stops the render with the notebook, cell and error named.
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ from netstats._progress import progress_bar, show_progress
 from netstats.exceptions import NetstatsError
 from netstats.io._bundled import bundled_analyses_path, bundled_cohort_path
 from netstats.io._redact import SECRET_SOURCE_ENV, find_secrets, redact_secrets, resolve_source
+from netstats.report._docx import export_docx
 from netstats.report._outputs import MANIFEST
 from netstats.report._privacy import DEFAULT_THRESHOLD
 from netstats.report._publish import (
@@ -552,6 +553,7 @@ def _index_html(entries: list[dict[str, Any]], *, rendered_at: str, prov: Any) -
         parts.append(
             f'<p><a href="{href(name, name + ".html")}">report with code</a> · '
             f'<a href="{href(name, name + "_nocode.html")}">report without code</a> · '
+            f'<a href="{href(name, name + ".docx")}">Word document</a> · '
             f'<a href="{href(name, name + ".ipynb")}">executed notebook</a></p>'
         )
         tables = [o for o in entry["outputs"] if o["kind"] == "table"]
@@ -731,7 +733,8 @@ def render(
     Notes
     -----
     Layout of ``out``: ``index.html``; per notebook ``<name>/<name>.ipynb``,
-    ``<name>.html`` (with code), ``<name>_nocode.html``, ``tables/*.csv``,
+    ``<name>.html`` (with code), ``<name>_nocode.html``, ``<name>.docx`` (Word, no code,
+    see :func:`~netstats.report._docx.export_docx`), ``tables/*.csv``,
     ``figures/*.png`` and ``*.svg`` and ``manifest.json``; ``report.json`` (every file
     with its SHA-256, see :func:`verify_report`).  The report is built in a hidden folder
     next to ``out`` (``.NAME.partial-PID-XXXX``); ``report.json`` is written last and the
@@ -832,6 +835,7 @@ def render(
                 title = _title(nb, name)
                 _export_html(nb, folder / f"{name}.html", code=True, title=title)
                 _export_html(nb, folder / f"{name}_nocode.html", code=False, title=title)
+                export_docx(nb, folder / f"{name}.docx", title=title)
                 outputs = _read_outputs(folder, name)
                 entries.append({"name": name, "title": title, "outputs": outputs})
         prov = provenance(data_str, rendered_at=rendered_at)

@@ -299,10 +299,53 @@ def _name_text(rel: str) -> str:
     return "file name " + re.sub(r"[_/\\]+", " ", stem)
 
 
+# the export's own dates in a Word document's properties (docProps/core.xml)
+_DOCX_DATES_RE = re.compile(r"<(dcterms:created|dcterms:modified|cp:lastPrinted)\b[^>]*>[^<]*</\1>")
+
+
+_ATTRIBUTE_RE = re.compile(r'=\s*"([^"]*)"')
+
+
+def _docx_texts(path: Path) -> list[str]:
+    """Text of a Word document: every XML part (tags read as markup) and image metadata."""
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(path) as archive:
+            texts = []
+            for item in archive.infolist():
+                data = archive.read(item)
+                texts.append(_name_text(item.filename))
+                if item.filename.lower().endswith(".png"):
+                    texts.extend(png_text_chunks(data))
+                elif item.filename.lower().endswith((".xml", ".rels")):
+                    text = data.decode("utf-8", errors="replace")
+                    if item.filename == "docProps/core.xml":
+                        text = _DOCX_DATES_RE.sub("", text)
+                    # the words, runs of a paragraph joined, and the attribute values
+                    texts.extend(_markup_texts(re.sub(r"<[^>]+>", _tag_gap, text)))
+                    texts.append(html.unescape("\n".join(_ATTRIBUTE_RE.findall(text))))
+                else:
+                    raise PrivacyError(
+                        f"{path}: cannot check {item.filename} inside the Word document"
+                    )
+    except zipfile.BadZipFile:
+        raise PrivacyError(f"{path}: not a valid Word document; cannot check it") from None
+    return texts
+
+
+def _tag_gap(match: re.Match[str]) -> str:
+    """Paragraph and cell ends separate words; run boundaries inside a paragraph do not."""
+    tag = match.group(0)
+    return "\n" if tag.startswith(("</w:p>", "</w:tc>", "<w:br", "<w:tab")) else ""
+
+
 def _file_texts(path: Path) -> list[str]:
     suffix = path.suffix.lower()
     if suffix == ".png":
         return png_text_chunks(path.read_bytes())
+    if suffix == ".docx":
+        return _docx_texts(path)
     if suffix in {".jpg", ".jpeg", ".gif", ".pdf", ".woff", ".woff2", ".ttf"}:
         raise PrivacyError(
             f"{path}: cannot check {suffix} files for identifiers; reports write PNG and SVG"
