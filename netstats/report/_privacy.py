@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from netstats.exceptions import NetstatsError
+from netstats.report._cells import Equation, exposed, protect
 from netstats.tables import OVERALL, TableOneResult
 
 __all__ = [
@@ -263,6 +264,8 @@ def suppress_counts(
     2    G3    20
     """
     threshold = _check_threshold(threshold)
+    if on_disclosive not in ("flag", "withhold"):
+        raise ValueError(f"on_disclosive must be 'flag' or 'withhold', got {on_disclosive!r}")
     flags = [c for c in (preset, known) if c]
     counts = _counts(data, count, [*rows, *cols, *dependent, *flags])
     keys = data.reset_index(drop=True)
@@ -271,6 +274,7 @@ def suppress_counts(
         lines += _lines(keys, rows)
     if cols:
         lines += _lines(keys, cols)
+    equations = [Equation.total(line, counts[line].sum()) for line in lines]
 
     primary = (counts > 0) & (counts < threshold)
     forced = (
@@ -278,24 +282,25 @@ def suppress_counts(
         if preset
         else np.zeros(len(counts), dtype=bool)
     )
-    withheld = primary | forced
-    grid = None
-    if rows and cols:
-        grid = (
-            keys.groupby(list(rows), sort=False, dropna=False).ngroup().to_numpy(),
-            keys.groupby(list(cols), sort=False, dropna=False).ngroup().to_numpy(),
-        )
     fixed = (
         data[known].fillna(False).to_numpy(dtype=bool)
         if known
         else np.zeros(len(counts), dtype=bool)
     )
-    _complement(withheld, counts, lines, grid, fixed)
-    if on_disclosive not in ("flag", "withhold"):
-        raise ValueError(f"on_disclosive must be 'flag' or 'withhold', got {on_disclosive!r}")
-    if on_disclosive == "withhold" and any(
-        withheld[line].sum() == 1 and counts[line][withheld[line]].sum() > 0 for line in lines
-    ):
+    withheld, ok = protect(
+        counts,
+        equations,
+        sensitive=primary,
+        threshold=threshold,
+        preset=forced,
+        candidate=(counts > 0) & ~fixed,
+    )
+    bad = exposed(counts, withheld, primary, equations, threshold)
+    disclosive = np.zeros(len(counts), dtype=bool)
+    for line in lines:
+        if bad[line].any():
+            disclosive[line] = True
+    if on_disclosive == "withhold" and not ok:
         withheld |= counts > 0
     out = data.copy()
     out[count] = pd.Series(counts, index=data.index, dtype="Int64").mask(withheld)
@@ -306,10 +311,6 @@ def suppress_counts(
         "primary",
         np.where(forced, "preset", np.where(withheld, "complementary", "")),
     )
-    disclosive = np.zeros(len(counts), dtype=bool)
-    for line in lines:
-        if withheld[line].sum() == 1 and counts[line][withheld[line]].sum() > 0:
-            disclosive[line] = True
     out["total_disclosive"] = disclosive
     return out
 
@@ -360,24 +361,53 @@ class SuppressedTableOne(TableOneResult):
         return "; ".join(self.notes)
 
 
+def _table_one_equations(cells: pd.DataFrame, hidden_groups: set[str]) -> list[Equation]:
+    """Published relations of one variable: ``Overall = sum of groups`` for every level,
+    ``size = sum of levels`` for every shown group (its size is published)."""
+    counts = cells["n"].to_numpy(dtype=np.int64)
+    pos = cells.reset_index(drop=True)
+    eqs = []
+    for _, idx in pos.groupby("level", sort=False).indices.items():
+        idx = np.asarray(idx)
+        whole = idx[pos["group"].to_numpy()[idx] == OVERALL]
+        parts = idx[pos["group"].to_numpy()[idx] != OVERALL]
+        if len(whole) == 1 and len(parts):
+            eqs.append(Equation.margin(parts, int(whole[0])))
+    for group, idx in pos.groupby("group", sort=False).indices.items():
+        if group not in hidden_groups:
+            eqs.append(Equation.total(np.asarray(idx), counts[np.asarray(idx)].sum()))
+    return eqs
+
+
 def _suppress_cells(
     cells: pd.DataFrame, threshold: int, hidden_groups: set[str]
 ) -> tuple[pd.DataFrame, list[str]]:
-    """Suppress one variable's levels x groups table; return it and its disclosive lines."""
-    cells = cells.assign(
-        _preset=cells["group"].isin(hidden_groups),
-        _known=_table_one_known(cells, hidden_groups),
+    """Suppress one variable's levels x groups table; return it and its exposed lines.
+
+    Complements are chosen by :func:`netstats.report._cells.protect` under the relations
+    of :func:`_table_one_equations`; a line is reported when a withheld small count in it
+    still has a feasible interval too narrow (:func:`netstats.report._cells.exposed`).
+    """
+    cells = cells.reset_index(drop=True)
+    counts = cells["n"].to_numpy(dtype=np.int64)
+    preset = cells["group"].isin(hidden_groups).to_numpy()
+    primary = (counts > 0) & (counts < threshold)
+    equations = _table_one_equations(cells, hidden_groups)
+    withheld, _ = protect(
+        counts, equations, sensitive=primary, threshold=threshold, preset=preset
     )
-    out = suppress_counts(
-        cells,
-        count="n",
-        rows=["level"],
-        cols=["group"],
-        threshold=threshold,
-        preset="_preset",
-        known="_known",
-    ).drop(columns="_known")
-    return out, _table_one_disclosive(out, cells["n"].to_numpy(), hidden_groups)
+    bad_cells = exposed(counts, withheld, primary, equations, threshold)
+    out = cells.copy()
+    out["n"] = pd.Series(counts, dtype="Int64").mask(withheld)
+    out["suppressed"] = np.where(
+        primary, "primary", np.where(preset, "preset", np.where(withheld, "complementary", ""))
+    )
+    out["total_disclosive"] = False
+    out["_preset"] = preset
+    bad = [
+        f"level {lev}" for lev in cells.loc[bad_cells, "level"].astype(str).unique()
+    ]
+    return out, bad
 
 
 def _table_one_lines(cells: pd.DataFrame, hidden_groups: set[str]) -> list[np.ndarray]:
