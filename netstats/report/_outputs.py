@@ -139,6 +139,9 @@ class ReportOutputs:
         Folder of this notebook's outputs; ``tables/`` and ``figures/`` are made inside.
     notebook : str, optional
         Title recorded in the manifest.
+    disclosure : Disclosure, optional
+        The notebook's disclosure model (:class:`netstats.report.Disclosure`): every table
+        is recorded in it and ``disclosure.json`` is written beside the manifest.
 
     Examples
     --------
@@ -149,9 +152,16 @@ class ReportOutputs:
     ['counts.csv']
     """
 
-    def __init__(self, output_dir: str | Path = ".", *, notebook: str | None = None) -> None:
+    def __init__(
+        self,
+        output_dir: str | Path = ".",
+        *,
+        notebook: str | None = None,
+        disclosure: Any = None,
+    ) -> None:
         self.root = Path(output_dir)
         self.notebook = notebook
+        self.disclosure = disclosure
         self.entries: list[dict[str, Any]] = []
         self.root.mkdir(parents=True, exist_ok=True)
         self._write_manifest()
@@ -170,6 +180,8 @@ class ReportOutputs:
     def _write_manifest(self) -> None:
         doc = {"notebook": self.notebook, "outputs": self.entries}
         (self.root / MANIFEST).write_text(json.dumps(doc, indent=1) + "\n", encoding="utf-8")
+        if self.disclosure is not None:
+            self.disclosure.write(self.root, notebook=self.notebook)
 
     def table(self, name: str, frame: pd.DataFrame, *, caption: str = "") -> TableOutput:
         """Write ``tables/<name>.csv`` and return a displayable table.
@@ -184,6 +196,8 @@ class ReportOutputs:
         folder.mkdir(exist_ok=True)
         path = folder / f"{name}.csv"
         frame.to_csv(path, index=False, lineterminator="\n")
+        if self.disclosure is not None:
+            self.disclosure.check(name, frame, caption)
         self.entries.append(
             {
                 "kind": "table",
@@ -211,6 +225,16 @@ class ReportOutputs:
             fig.savefig(png, dpi=PNG_DPI, bbox_inches="tight", metadata={"Software": None})
             fig.savefig(svg, bbox_inches="tight", metadata={"Date": None, "Creator": None})
         plt.close(fig)
+        if self.disclosure is not None:
+            self.disclosure.outputs[name] = {
+                "name": name,
+                "kind": "figure",
+                "caption": caption,
+                "checks": ["drawn from protected tables (see the plot's own rules)"],
+                "status": "review",
+                "withheld": [],
+                "coarsened": [],
+            }
         self.entries.append(
             {
                 "kind": "figure",

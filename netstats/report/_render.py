@@ -32,6 +32,7 @@ from netstats._progress import progress_bar, show_progress
 from netstats.exceptions import NetstatsError
 from netstats.io._bundled import bundled_analyses_path, bundled_cohort_path
 from netstats.report._outputs import MANIFEST
+from netstats.report._record import write_disclosure_record
 from netstats.report._privacy import DEFAULT_THRESHOLD
 from netstats.report._publish import (
     check_confined,
@@ -498,7 +499,9 @@ _INDEX_CSS = (
 )
 
 
-def _index_html(entries: list[dict[str, Any]], *, rendered_at: str, prov: Any) -> str:
+def _index_html(
+    entries: list[dict[str, Any]], *, rendered_at: str, prov: Any, disclosure: bool = False
+) -> str:
     esc = html.escape
 
     def href(*parts: str) -> str:
@@ -514,6 +517,11 @@ def _index_html(entries: list[dict[str, Any]], *, rendered_at: str, prov: Any) -
         f" (commit {esc((prov.git_commit or 'unknown')[:12])}"
         f"{', modified' if prov.git_dirty else ''}); data: {esc(prov.data_source)}.</p>",
     ]
+    if disclosure:
+        parts.append(
+            '<p id="disclosure"><a href="disclosure.html">Disclosure checks</a> of every '
+            'output (<a href="disclosure.json">JSON</a>).</p>'
+        )
     if len(prov.files):
         parts.append("<table><tr><th>input file</th><th>bytes</th><th>SHA-256</th></tr>")
         for rec in prov.files.itertuples(index=False):
@@ -771,8 +779,10 @@ def render(
                 outputs = _read_outputs(folder, name)
                 entries.append({"name": name, "title": title, "outputs": outputs})
         prov = provenance(data_str, rendered_at=rendered_at)
+        has_record = write_disclosure_record(staging, names, rendered_at=rendered_at)
         (staging / "index.html").write_text(
-            _index_html(entries, rendered_at=rendered_at, prov=prov), encoding="utf-8"
+            _index_html(entries, rendered_at=rendered_at, prov=prov, disclosure=has_record),
+            encoding="utf-8",
         )
         check_confined(staging)
         if check_privacy:
