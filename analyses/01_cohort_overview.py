@@ -32,7 +32,8 @@ group = "who_grade"
 import netstats as ns
 from netstats import report, tables
 
-out = report.ReportOutputs(output_dir, notebook="Cohort overview")
+guard = report.Disclosure(threshold=suppression_threshold)
+out = report.ReportOutputs(output_dir, notebook="Cohort overview", disclosure=guard)
 prov = report.provenance(
     data,
     endpoint_rules=endpoint_rules or None,
@@ -80,7 +81,7 @@ out.table(
 )
 
 # %%
-t1_shown = report.suppress_table_one(t1, threshold=suppression_threshold)
+t1_shown = guard.table_one(t1)
 print(f"Small cells: {t1_shown.note}." if t1_shown.notes else "Small cells: no level merged.")
 out.table(
     "table1_long",
@@ -103,9 +104,7 @@ problems = (
 )
 out.table(
     "validation_warnings",
-    report.suppress_counts(
-        problems, count="n", rows=["table"], threshold=suppression_threshold
-    ).drop(columns="total_disclosive"),
+    guard.counts(problems, count="n", rows=["table"]),
     caption="Validation warnings by table and rule (counts of rows)",
 )
 
@@ -129,10 +128,8 @@ cells = completeness.melt(
 )
 out.table(
     "completeness",
-    report.suppress_counts(
-        cells, count="n", rows=["table", "column"], threshold=suppression_threshold
-    )
-    .drop(columns="total_disclosive")
-    .sort_values(["table", "column", "status"], kind="stable"),
+    guard.counts(cells, count="n", rows=["table", "column"]).sort_values(
+        ["table", "column", "status"], kind="stable"
+    ),
     caption="Values present and missing per table and column",
 )

@@ -46,7 +46,8 @@ import netstats as ns
 from netstats import plots, report, survival
 from netstats.endpoints import line_endpoints
 
-out = report.ReportOutputs(output_dir, notebook="Survival by line of therapy")
+guard = report.Disclosure(threshold=suppression_threshold)
+out = report.ReportOutputs(output_dir, notebook="Survival by line of therapy", disclosure=guard)
 times = [float(t) for t in landmarks.split(",")]
 prov = report.provenance(
     data,
@@ -75,13 +76,12 @@ sizes = lines.groupby("regimen").size()
 common = lines[lines["regimen"].isin(sizes[sizes >= min_group_size].index)]
 out.table(
     "lines_analysed",
-    report.suppress_counts(
+    guard.counts(
         lines.groupby(["line", "regimen"]).size().rename("n").reset_index(),
         count="n",
         rows=["line"],
         cols=["regimen"],
-        threshold=suppression_threshold,
-    ).drop(columns="total_disclosive"),
+    ),
     caption="Lines of therapy analysed, by line and regimen",
 )
 
@@ -111,11 +111,7 @@ def km_section(frame, endpoint, group, label):
             caption=f"Median {endpoint.upper()} (months) by {label}",
         )
     )
-    at = report.suppress_small(
-        km.at(times),
-        columns=["n_at_risk", "n_events", "n_censored"],
-        threshold=suppression_threshold,
-    )
+    at = guard.km_at(km.at(times))
     display(out.table(f"{name}_landmarks", at, caption=f"{endpoint.upper()} at {landmarks} months"))
     ax = plots.km(km, risk_table=suppression_threshold == 0, p_value=lr.p_value)
     display(
@@ -194,7 +190,13 @@ if fit_cox:
         print(f"Cox model not shown: {exc}")
 if fit is not None:
     print(fit)
-    display(out.table("pfs_cox", fit.summary, caption="Cox model of PFS"))
+    display(
+        out.table(
+            "pfs_cox",
+            guard.model(fit.summary, n_obs=n_pfs_events, n_params=len(fit.summary)),
+            caption="Cox model of PFS",
+        )
+    )
     display(out.table("pfs_cox_tests", fit.tests, caption="Global tests of the Cox model"))
     display(
         out.figure(
@@ -235,10 +237,8 @@ stop = all_lines.dropna(subset=["ttf_months"]).assign(
 )
 cif = survival.cumulative_incidence(stop, time="ttf_months", event="stop_cause", group="line_group")
 labels = {1: "progression", 2: "toxicity", 3: "death", 4: "other stop"}
-cif_at = report.suppress_small(
-    cif.at(times).assign(cause=lambda d: d["cause"].map(labels).fillna(d["cause"])),
-    columns=["n_at_risk", "n_events", "n_censored"],
-    threshold=suppression_threshold,
+cif_at = guard.km_at(
+    cif.at(times).assign(cause=lambda d: d["cause"].map(labels).fillna(d["cause"]))
 )
 display(out.table("stop_cif_at", cif_at, caption=f"Cumulative incidence at {landmarks} months"))
 gray = survival.gray_test(stop, time="ttf_months", event="stop_cause", group="line_group")

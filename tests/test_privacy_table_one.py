@@ -10,7 +10,7 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from netstats.report import PrivacyError, suppress_counts, suppress_table_one
+from netstats.report import suppress_counts, suppress_table_one
 from netstats.report._privacy import SuppressedTableOne
 from netstats.tables import table_one
 from tests._attack import System
@@ -38,6 +38,31 @@ def _merged_from(label: str) -> list[str] | None:
     return found.group(1).split(", ") if found else None
 
 
+def _system(out, truth_arr, published, sizes) -> System:
+    """The attacker's view of one variable: withheld cells unknown, totals known."""
+    system = System()
+
+    def term(i, coef=1.0):
+        return ({}, coef * truth_arr[i]) if published[i] else ({i: coef}, 0.0)
+
+    def relate(idx, whole=None, total=None):
+        terms, known = {}, 0.0
+        for i in [*idx, *([] if whole is None else [whole])]:
+            t, k = term(i, -1.0 if i == whole else 1.0)
+            terms.update(t)
+            known += k
+        if terms:
+            system.add(terms, -known if total is None else total - known)
+
+    for _, idx in out.groupby("level").indices.items():
+        whole = [i for i in idx if out.loc[i, "group"] == "Overall"]
+        relate([i for i in idx if i not in whole], whole=whole[0] if whole else None)
+    for group, idx in out.groupby("group").indices.items():
+        if pd.notna(sizes.get(group)):
+            relate(idx, total=float(sizes[group]))
+    return system
+
+
 def _assert_safe(t1, shown, threshold=5) -> None:
     """Published counts are true, small ones withheld, none pinned by the published totals
     (integer interval audit of every withheld count, :mod:`tests._attack`)."""
@@ -54,30 +79,7 @@ def _assert_safe(t1, shown, threshold=5) -> None:
         published = out["n"].notna().to_numpy()
         assert (out.loc[published, "n"].to_numpy(dtype=int) == truth_arr[published]).all()
         assert not (published & (truth_arr > 0) & (truth_arr < threshold)).any()
-        system = System()
-
-        def term(i, coef=1.0):
-            return ({}, coef * truth_arr[i]) if published[i] else ({i: coef}, 0.0)
-
-        def relate(idx, whole=None, total=None):
-            terms, known = {}, 0.0
-            for i in idx:
-                t, k = term(i)
-                terms.update(t)
-                known += k
-            if whole is not None:
-                t, k = term(whole, -1.0)
-                terms.update(t)
-                known += k
-            if terms:
-                system.add(terms, -known if total is None else total - known)
-
-        for _, idx in out.groupby("level").indices.items():
-            whole = [i for i in idx if out.loc[i, "group"] == "Overall"]
-            relate([i for i in idx if i not in whole], whole=whole[0] if whole else None)
-        for group, idx in out.groupby("group").indices.items():
-            if pd.notna(sizes.get(group)):
-                relate(idx, total=float(sizes[group]))
+        system = _system(out, truth_arr, published, sizes)
         small = [i for i in range(len(out)) if not published[i] and 0 < truth_arr[i] < threshold]
         assert system.pinned_small(small, threshold) == {}, var
 

@@ -253,24 +253,7 @@ def protect(
         return np.zeros(n, dtype=bool), True
     total = max(float(values.sum()), 1.0)
     cost = 1.0 + values / total + np.arange(n) * 1e-9
-    rows: list[np.ndarray] = []
-    lower: list[float] = []
-    for eq in equations:
-        idx = np.asarray(eq.cells)
-        coef = np.asarray(eq.coef)
-        for k, p in enumerate(idx):
-            if not sensitive[p]:
-                continue
-            room = np.zeros(n)
-            for j, a in zip(idx, coef, strict=True):
-                if j == p or not (candidate[j] or fixed[j]):
-                    continue
-                # a cell on the other side of the relation lets the primary grow freely
-                room[j] = max(values[j], 1) if a * coef[k] > 0 else threshold
-            need = min(float(threshold - values[p]), room.sum())
-            if need > 0:
-                rows.append(room)
-                lower.append(need)
+    rows, lower = _line_constraints(values, equations, sensitive, candidate | fixed, threshold)
     cap = _capacity(values, equations, upper, sensitive)
     lb = fixed.astype(float)
     ub = (fixed | candidate).astype(float)
@@ -283,28 +266,57 @@ def protect(
         withheld = np.round(res.x).astype(bool) | fixed
         if first is None:
             first = withheld
-        bad = exposed(
-            values, withheld, sensitive, equations, threshold, upper=upper, capacity=cap
-        )
+        bad = exposed(values, withheld, sensitive, equations, threshold, upper=upper, capacity=cap)
         if not bad.any():
             return withheld, True
-        added = False
-        for p in np.flatnonzero(bad):
-            near = np.zeros(n, dtype=bool)
-            for eq in equations:
-                cells = np.asarray(eq.cells)
-                if (withheld[cells]).any() and (p in cells or withheld[cells].sum() > 0):
-                    near[cells] = True
-            near &= candidate & ~withheld
-            if near.any():
-                rows.append(near.astype(float))
-                lower.append(1.0)
-                added = True
+        cut = _cut(withheld, equations, candidate)
+        added = bool(cut.any())
+        if added:
+            rows.append(cut.astype(float))
+            lower.append(1.0)
         if not added:
             break
     every = fixed | candidate
-    if not exposed(
-        values, every, sensitive, equations, threshold, upper=upper, capacity=cap
-    ).any():
+    if not exposed(values, every, sensitive, equations, threshold, upper=upper, capacity=cap).any():
         return every, True
     return (every if first is None else first), False
+
+
+def _line_constraints(
+    values: np.ndarray,
+    equations: Sequence[Equation],
+    sensitive: np.ndarray,
+    movable: np.ndarray,
+    threshold: int,
+) -> tuple[list[np.ndarray], list[float]]:
+    """Per equation and primary cell in it: the other withheld cells must have room to
+    move the primary up to the threshold (a cell on the other side of the relation lets
+    it grow freely)."""
+    n = len(values)
+    rows: list[np.ndarray] = []
+    lower: list[float] = []
+    for eq in equations:
+        idx = np.asarray(eq.cells)
+        coef = np.asarray(eq.coef)
+        for k, p in enumerate(idx):
+            if not sensitive[p]:
+                continue
+            room = np.zeros(n)
+            for j, a in zip(idx, coef, strict=True):
+                if j != p and movable[j]:
+                    room[j] = max(values[j], 1) if a * coef[k] > 0 else threshold
+            need = min(float(threshold - values[p]), room.sum())
+            if need > 0:
+                rows.append(room)
+                lower.append(need)
+    return rows, lower
+
+
+def _cut(withheld: np.ndarray, equations: Sequence[Equation], candidate: np.ndarray) -> np.ndarray:
+    """Candidates sharing an equation with a withheld cell: one more of them is needed."""
+    near = np.zeros(len(withheld), dtype=bool)
+    for eq in equations:
+        cells = np.asarray(eq.cells)
+        if withheld[cells].any():
+            near[cells] = True
+    return near & candidate & ~withheld

@@ -79,6 +79,30 @@ def _cells(frame: pd.DataFrame, mask: np.ndarray, keys: Sequence[str], column: s
     return rows
 
 
+def _merge_small(
+    frame: pd.DataFrame, key: str, count: str, keys: Sequence[str], threshold: int
+) -> tuple[pd.DataFrame, list[str]]:
+    """Merge the levels of ``key`` whose total is below the threshold into one level.
+
+    A lone small level is merged with the next smallest level.  Other columns than the
+    keys and the count are dropped (they described the unmerged cells).
+    """
+    totals = frame.groupby(key, sort=False)[count].sum()
+    small = [str(v) for v in totals.index[(totals > 0) & (totals < threshold)]]
+    if not small:
+        return frame, []
+    if len(small) == 1:
+        rest = totals[~totals.index.astype(str).isin(small) & (totals > 0)]
+        if len(rest) < 2:
+            return frame, []
+        small.append(str(rest.sort_values(kind="stable").index[0]))
+    label = f"other (merged: {', '.join(sorted(small))})"
+    work = frame[[*keys, count]].copy()
+    work[key] = work[key].astype(str).where(~work[key].astype(str).isin(small), label)
+    merged = work.groupby(list(keys), sort=False, dropna=False)[count].sum().reset_index()
+    return merged, sorted(small)
+
+
 class Disclosure:
     """The disclosure decisions of one notebook: suppression, coarsening and the record.
 
@@ -138,18 +162,43 @@ class Disclosure:
         count.  Returns the table with a ``suppressed`` column.
         """
         keys = [*rows, *cols] or [c for c in frame.columns if c != count and c not in dependent]
-        preset = self._known_withheld(frame, keys)
-        work = frame.reset_index(drop=True).assign(_preset=preset)
-        out = suppress_counts(
-            work,
-            count=count,
-            rows=rows,
-            cols=cols,
-            threshold=self.threshold,
-            dependent=dependent,
-            preset="_preset",
-        ).drop(columns=["_preset", "total_disclosive"])
-        withheld = out[count].isna().to_numpy() & frame[count].notna().to_numpy()
+        coarsened: list[dict[str, Any]] = []
+
+        def attempt(data: pd.DataFrame, mode: str) -> pd.DataFrame:
+            work = data.reset_index(drop=True)
+            work = work.assign(_preset=self._known_withheld(work, keys))
+            return suppress_counts(
+                work,
+                count=count,
+                rows=rows,
+                cols=cols,
+                threshold=self.threshold,
+                dependent=dependent,
+                preset="_preset",
+                on_disclosive=mode,  # type: ignore[arg-type]
+            ).drop(columns=["_preset"])
+
+        source = frame
+        out = attempt(source, "flag")
+        for dim in (rows, cols):
+            if not out["total_disclosive"].any() or len(dim) != 1:
+                continue
+            merged, levels = _merge_small(source, dim[0], count, keys, self.threshold)
+            if not levels:
+                continue
+            trial = attempt(merged, "flag")
+            if trial["total_disclosive"].sum() < out["total_disclosive"].sum():
+                source, out = merged, trial
+                coarsened.append(
+                    {
+                        "column": dim[0],
+                        "reason": f"levels {', '.join(levels)} merged (small totals)",
+                    }
+                )
+        if out["total_disclosive"].any():
+            out = attempt(source, "withhold")
+        out = out.drop(columns="total_disclosive")
+        withheld = out[count].isna().to_numpy() & source[count].notna().to_numpy()
         self._register(out, withheld, keys)
         relations = [f"sum of {count} over each {r}" for r in (rows, cols) if r] or [
             f"sum of {count}"
@@ -162,7 +211,8 @@ class Disclosure:
             keys=list(keys),
             relations=relations,
             checks=["threshold", "complementary suppression (integer program, interval audit)"],
-            withheld=_cells(out, withheld, keys, count, "") or [],
+            withheld=_cells(out, withheld, keys, count, ""),
+            coarsened=coarsened,
             reasons=dict(out.loc[withheld, "suppressed"].value_counts().sort_index()),
         )
 

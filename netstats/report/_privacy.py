@@ -393,9 +393,7 @@ def _suppress_cells(
     preset = cells["group"].isin(hidden_groups).to_numpy()
     primary = (counts > 0) & (counts < threshold)
     equations = _table_one_equations(cells, hidden_groups)
-    withheld, _ = protect(
-        counts, equations, sensitive=primary, threshold=threshold, preset=preset
-    )
+    withheld, _ = protect(counts, equations, sensitive=primary, threshold=threshold, preset=preset)
     bad_cells = exposed(counts, withheld, primary, equations, threshold)
     out = cells.copy()
     out["n"] = pd.Series(counts, dtype="Int64").mask(withheld)
@@ -404,9 +402,7 @@ def _suppress_cells(
     )
     out["total_disclosive"] = False
     out["_preset"] = preset
-    bad = [
-        f"level {lev}" for lev in cells.loc[bad_cells, "level"].astype(str).unique()
-    ]
+    bad = [f"level {lev}" for lev in cells.loc[bad_cells, "level"].astype(str).unique()]
     return out, bad
 
 

@@ -32,7 +32,6 @@ from netstats._progress import progress_bar, show_progress
 from netstats.exceptions import NetstatsError
 from netstats.io._bundled import bundled_analyses_path, bundled_cohort_path
 from netstats.report._outputs import MANIFEST
-from netstats.report._record import write_disclosure_record
 from netstats.report._privacy import DEFAULT_THRESHOLD
 from netstats.report._publish import (
     check_confined,
@@ -41,6 +40,7 @@ from netstats.report._publish import (
     start_staging,
     write_report_manifest,
 )
+from netstats.report._record import write_disclosure_record
 from netstats.report._scan import check_outputs, cohort_identifiers
 
 __all__ = [
