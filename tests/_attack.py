@@ -8,6 +8,7 @@ does not hide a leak: every relation is written out as a dense matrix over the u
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 from scipy.optimize import Bounds, LinearConstraint, milp
 from scipy.stats import beta
 
@@ -96,3 +97,161 @@ def invert_interval(lo: float, hi: float, n_max: int = 200) -> list[tuple[int, i
 def counts_from_proportion(p: float, n: int, tol: float = 5e-4) -> list[int]:
     """Counts ``k`` with ``k / n`` equal to a published proportion."""
     return [k for k in range(n + 1) if abs(k / n - p) < tol]
+
+
+# --------------------------------------------------------------------------------------
+# attacks on published tables
+# --------------------------------------------------------------------------------------
+def _merged(label: str) -> list[str]:
+    text = str(label)
+    if text.startswith("other (merged: ") and text.endswith(")"):
+        return text[len("other (merged: ") : -1].split(", ")
+    return []
+
+
+def align(truth: pd.DataFrame, published: pd.DataFrame, keys: list[str], count: str = "n"):
+    """The true counts on the published table's cells (merged levels added up)."""
+    truth = truth.copy()
+    for key in keys:
+        for label in published[key].astype(str).unique():
+            parts = _merged(label)
+            if parts:
+                truth[key] = (
+                    truth[key].astype(str).where(~truth[key].astype(str).isin(parts), label)
+                )
+        truth[key] = truth[key].astype(str)
+    pub = published.copy()
+    for key in keys:
+        pub[key] = pub[key].astype(str)
+    summed = truth.groupby(keys, sort=False)[count].sum().rename("_truth").reset_index()
+    return pub.merge(summed, on=keys, how="left", validate="one_to_one")
+
+
+def attack_counts(
+    truth: pd.DataFrame,
+    published: pd.DataFrame,
+    *,
+    keys: list[str],
+    lines: list[list[str]],
+    threshold: int,
+    count: str = "n",
+) -> dict[str, int]:
+    """Withheld small counts pinned by the line totals (the attacker knows every total)."""
+    cells = align(truth, published, keys, count)
+    hidden = cells[count].isna().to_numpy()
+    true = cells["_truth"].to_numpy(dtype=float)
+    system = System()
+    for line in lines or [[]]:
+        groups = cells.groupby(line, sort=False).indices if line else {"all": np.arange(len(cells))}
+        for idx in groups.values():
+            terms = {int(i): 1.0 for i in idx if hidden[i]}
+            if terms:
+                known = float(np.nansum(np.where(hidden[idx], 0.0, true[idx])))
+                system.add(terms, float(true[idx].sum()) - known)
+    small = [int(i) for i in np.flatnonzero(hidden & (true >= 1) & (true < threshold))]
+    found = system.pinned_small(small, threshold)
+    return {"|".join(cells.loc[i, keys].astype(str)): v for i, v in found.items()}
+
+
+def attack_proportions(
+    published: pd.DataFrame, *, count: str, denominator: str, threshold: int, group: str = "group"
+) -> dict[str, int]:
+    """Withheld counts given back by estimate x denominator or by the exact CI bounds."""
+    found = {}
+    for rec in published.to_dict("records"):
+        k, n = rec.get(count), rec.get(denominator)
+        if pd.notna(k) and (pd.notna(n) or k == 0):
+            continue
+        if pd.notna(rec.get("estimate")) and pd.notna(n):
+            hits = counts_from_proportion(float(rec["estimate"]), int(n))
+            for v in hits:
+                if 1 <= v < threshold or 1 <= int(n) - v < threshold:
+                    found[f"{rec[group]}: estimate x {denominator}"] = v
+        lo, hi = rec.get("ci_lower"), rec.get("ci_upper")
+        if pd.notna(lo) and pd.notna(hi):
+            hits = invert_interval(float(lo), float(hi), n_max=60)
+            if len(hits) == 1:
+                v, m = hits[0]
+                if 1 <= v < threshold or 1 <= m < threshold or 1 <= m - v < threshold:
+                    found[f"{rec[group]}: Clopper-Pearson inversion"] = v
+    return found
+
+
+def attack_km(
+    published: pd.DataFrame, sizes: dict[str, int], *, threshold: int, group: str = "group"
+) -> dict[str, int]:
+    """Landmark counts given back by differencing (``n - at risk - events``) or by the
+    first KM step (``n (1 - S)`` with no censoring)."""
+    found = {}
+    for rec in published.to_dict("records"):
+        n = sizes.get(str(rec[group]))
+        if n is None:
+            continue
+        where = f"{rec[group]} at {rec.get('time')}" + (
+            f" ({rec['cause']})" if "cause" in rec else ""
+        )
+        risk, events = rec.get("n_at_risk"), rec.get("n_events")
+        rounded = str(rec.get("suppressed", "")) == "at risk rounded"
+        cens = rec.get("n_censored", np.nan)
+        if (
+            "cause" not in rec
+            and pd.isna(cens)
+            and pd.notna(risk)
+            and pd.notna(events)
+            and not rounded
+        ):
+            v = int(n - risk - events)
+            if 1 <= v < threshold:
+                found[f"{where}: n_censored = n - n_at_risk - n_events"] = v
+        surv = rec.get("survival")
+        if "cause" not in rec and pd.isna(events) and pd.notna(surv):
+            d = n * (1 - float(surv))
+            if abs(d - round(d)) < 1e-3 and 1 <= round(d) < threshold:
+                found[f"{where}: n_events = n (1 - S)"] = int(round(d))
+    return found
+
+
+def attack_table_one(summary: pd.DataFrame, truth: pd.DataFrame, threshold: int) -> dict[str, int]:
+    """Table 1 (long form): totals, Overall, sizes and percentages against withheld counts."""
+    found = {}
+    sizes = summary[summary["kind"] == "n"].set_index("group")["n"]
+    for var in summary.loc[summary["kind"] == "categorical", "variable"].unique():
+        out = summary[summary["variable"] == var].reset_index(drop=True)
+        t = align(truth[truth["variable"] == var], out, ["level", "group"], "n")["_truth"].to_numpy(
+            dtype=float
+        )
+        hidden = out["n"].isna().to_numpy()
+        system = System()
+        for _, idx in out.groupby("level").indices.items():
+            whole = [i for i in idx if out.loc[i, "group"] == "Overall"]
+            parts = [i for i in idx if i not in whole]
+            terms, known = {}, 0.0
+            for i in parts:
+                if hidden[i]:
+                    terms[int(i)] = 1.0
+                else:
+                    known += t[i]
+            for i in whole:
+                if hidden[i]:
+                    terms[int(i)] = terms.get(int(i), 0.0) - 1.0
+                else:
+                    known -= t[i]
+            if terms:
+                system.add(terms, -known)
+        for grp, idx in out.groupby("group").indices.items():
+            if pd.isna(sizes.get(grp)):
+                continue
+            terms = {int(i): 1.0 for i in idx if hidden[i]}
+            if terms:
+                system.add(terms, float(sizes[grp]) - float(np.sum(t[idx][~hidden[idx]])))
+        for i in np.flatnonzero(hidden):
+            rec = out.loc[i]
+            size = sizes.get(rec["group"])
+            if pd.notna(rec.get("percent")) and pd.notna(size) and pd.notna(rec.get("n_missing")):
+                v = float(rec["percent"]) / 100 * (float(size) - float(rec["n_missing"]))
+                if 1 <= round(v) < threshold:
+                    found[f"{var}|{rec['level']}|{rec['group']}: percent"] = int(round(v))
+        small = [int(i) for i in np.flatnonzero(hidden & (t >= 1) & (t < threshold))]
+        for i, v in system.pinned_small(small, threshold).items():
+            found[f"{var}|{out.loc[i, 'level']}|{out.loc[i, 'group']}"] = v
+    return found

@@ -210,6 +210,7 @@ class Disclosure:
             derived=list(dependent),
             keys=list(keys),
             relations=relations,
+            lines=[list(r) for r in (rows, cols) if r],
             checks=["threshold", "complementary suppression (integer program, interval audit)"],
             withheld=_cells(out, withheld, keys, count, ""),
             coarsened=coarsened,
