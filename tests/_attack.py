@@ -244,6 +244,31 @@ def attack_table_one(summary: pd.DataFrame, truth: pd.DataFrame, threshold: int)
             terms = {int(i): 1.0 for i in idx if hidden[i]}
             if terms:
                 system.add(terms, float(sizes[grp]) - float(np.sum(t[idx][~hidden[idx]])))
+        for grp, idx in out.groupby("group").indices.items():
+            # the published missing count, or n / percent of a shown level, gives the
+            # non-missing count of the group: two more equations
+            miss = [i for i in idx if out.loc[i, "level"] == "Missing"]
+            shown_miss = out.loc[idx, "n_missing"].dropna() if "n_missing" in out else []
+            ratio = [
+                float(out.loc[i, "n"]) * 100 / float(out.loc[i, "percent"])
+                for i in idx
+                if not hidden[i]
+                and out.loc[i, "level"] != "Missing"
+                and pd.notna(out.loc[i, "percent"])
+                and float(out.loc[i, "percent"]) > 0
+            ]
+            size = sizes.get(grp)
+            if miss and hidden[miss[0]]:
+                if len(shown_miss):
+                    system.add({int(miss[0]): 1.0}, float(shown_miss.iloc[0]))
+                elif ratio and pd.notna(size):
+                    system.add({int(miss[0]): 1.0}, float(size) - round(ratio[0]))
+            if ratio:
+                rest = [i for i in idx if out.loc[i, "level"] != "Missing"]
+                terms = {int(i): 1.0 for i in rest if hidden[i]}
+                if terms:
+                    known = float(np.sum([t[i] for i in rest if not hidden[i]]))
+                    system.add(terms, round(ratio[0]) - known)
         for i in np.flatnonzero(hidden):
             rec = out.loc[i]
             size = sizes.get(rec["group"])

@@ -197,3 +197,75 @@ def test_record_lists_every_table(tmp_path):
     by_name = {o["name"]: o for o in doc["outputs"]}
     assert by_name["a"]["status"] == "pass" and by_name["a"]["withheld"]
     assert by_name["b"]["status"] == "review" and by_name["b"]["small_counts"] == {"n": 1}
+
+
+# --------------------------------------------------------------------------------------
+# a rendered report of the bundled cohort: the attacker reads only tables/*.csv
+# --------------------------------------------------------------------------------------
+@pytest.mark.slow
+@pytest.mark.filterwarnings("ignore::netstats.exceptions.StatisticalWarning")
+def test_rendered_report_withholds_nothing_recoverable(tmp_path):
+    out = tmp_path / "rep"
+    report.render(
+        data=str(bundled_cohort_path()),
+        out=out,
+        only=["01", "02", "03", "04"],
+        suppression_threshold=K,
+        progress=False,
+    )
+    cohort = _cohort()
+    found: dict[str, dict] = {}
+    rates = pd.read_csv(out / "04_sstr_pet/tables/conversion_rates.csv")
+    found["conversion_rates"] = attack_proportions(
+        rates, count="n_converted", denominator="n_pairs", threshold=K
+    )
+    lines = _lines(cohort)
+    lines = lines[lines["line"] <= 3].assign(line=lambda d: "line " + d["line"].astype(str))
+    for endpoint in ("pfs", "os"):
+        for grp in ("line", "regimen"):
+            path = out / f"02_survival_by_line/tables/{endpoint}_by_{grp}_landmarks.csv"
+            if not path.exists():
+                continue
+            sizes = {
+                str(g): int(n)
+                for g, n in lines.dropna(subset=[f"{endpoint}_months"]).groupby(grp).size().items()
+            }
+            found[path.name] = attack_km(pd.read_csv(path), sizes, threshold=K)
+    truth = _grade_by_site(cohort)
+    shown = pd.read_csv(out / "03_ki67_grade/tables/grade_by_site.csv")
+    found["grade_by_site"] = attack_counts(
+        truth, shown, keys=["site", "who_grade"], lines=[["site"], ["who_grade"]], threshold=K
+    )
+    assert shown.loc[shown["site"] == "primary", "n"].notna().all()
+    t1 = tables.table_one(
+        tables.patient_characteristics(cohort),
+        columns=[
+            "age_at_diagnosis",
+            "sex",
+            "primary_site",
+            "functional_status",
+            "hereditary_syndrome",
+            "stage_at_diagnosis",
+            "ki67_percent",
+            "first_line_class",
+        ],
+        group="who_grade",
+        nonnormal=["ki67_percent"],
+    )
+    found["table1_long"] = attack_table_one(
+        pd.read_csv(out / "01_cohort_overview/tables/table1_long.csv"),
+        t1.summary[t1.summary["kind"] == "categorical"],
+        K,
+    )
+    assert {k: v for k, v in found.items() if v} == {}
+    # no table withheld whole; every output is in the record
+    for csv in out.glob("*/tables/*.csv"):
+        frame = pd.read_csv(csv)
+        for col in ("n", "n_at_risk"):
+            if col in frame.columns and len(frame) > 1:
+                assert frame[col].notna().any(), csv
+    record = __import__("json").loads((out / report.DISCLOSURE_FILE).read_text())
+    recorded = {(nb["folder"], o["name"]) for nb in record["notebooks"] for o in nb["outputs"]}
+    for csv in out.glob("*/tables/*.csv"):
+        assert (csv.parent.parent.name, csv.stem) in recorded
+    assert 'href="disclosure.html"' in (out / "index.html").read_text()
