@@ -211,64 +211,67 @@ def attack_km(
     return found
 
 
+def _t1_totals(system: System, out: pd.DataFrame, t: np.ndarray, hidden: np.ndarray, sizes) -> None:
+    """Levels add up to Overall; a shown group's levels add up to its size."""
+    for _, idx in out.groupby("level").indices.items():
+        terms, known = {}, 0.0
+        for i in idx:
+            sign = -1.0 if out.loc[i, "group"] == "Overall" else 1.0
+            if hidden[i]:
+                terms[int(i)] = sign
+            else:
+                known += sign * t[i]
+        if terms:
+            system.add(terms, -known)
+    for grp, idx in out.groupby("group").indices.items():
+        if pd.isna(sizes.get(grp)):
+            continue
+        terms = {int(i): 1.0 for i in idx if hidden[i]}
+        if terms:
+            system.add(terms, float(sizes[grp]) - float(np.sum(t[idx][~hidden[idx]])))
+
+
+def _t1_denominators(
+    system: System, out: pd.DataFrame, t: np.ndarray, hidden: np.ndarray, sizes
+) -> None:
+    """The published missing count, or n / percent of a shown level, gives a group's
+    non-missing count: the Missing cell and the sum of the other levels."""
+    for grp, idx in out.groupby("group").indices.items():
+        miss = [i for i in idx if out.loc[i, "level"] == "Missing"]
+        shown_miss = out.loc[idx, "n_missing"].dropna()
+        ratio = [
+            float(out.loc[i, "n"]) * 100 / float(out.loc[i, "percent"])
+            for i in idx
+            if not hidden[i]
+            and out.loc[i, "level"] != "Missing"
+            and pd.notna(out.loc[i, "percent"])
+            and float(out.loc[i, "percent"]) > 0
+        ]
+        size = sizes.get(grp)
+        if miss and hidden[miss[0]]:
+            if len(shown_miss):
+                system.add({int(miss[0]): 1.0}, float(shown_miss.iloc[0]))
+            elif ratio and pd.notna(size):
+                system.add({int(miss[0]): 1.0}, float(size) - round(ratio[0]))
+        rest = [i for i in idx if out.loc[i, "level"] != "Missing"]
+        terms = {int(i): 1.0 for i in rest if hidden[i]}
+        if ratio and terms:
+            known = float(np.sum([t[i] for i in rest if not hidden[i]]))
+            system.add(terms, round(ratio[0]) - known)
+
+
 def attack_table_one(summary: pd.DataFrame, truth: pd.DataFrame, threshold: int) -> dict[str, int]:
-    """Table 1 (long form): totals, Overall, sizes and percentages against withheld counts."""
+    """Table 1 (long form): totals, Overall, sizes, missing counts and percentages."""
     found = {}
     sizes = summary[summary["kind"] == "n"].set_index("group")["n"]
     for var in summary.loc[summary["kind"] == "categorical", "variable"].unique():
         out = summary[summary["variable"] == var].reset_index(drop=True)
-        t = align(truth[truth["variable"] == var], out, ["level", "group"], "n")["_truth"].to_numpy(
-            dtype=float
-        )
+        t = align(truth[truth["variable"] == var], out, ["level", "group"], "n")["_truth"]
+        t = t.to_numpy(dtype=float)
         hidden = out["n"].isna().to_numpy()
         system = System()
-        for _, idx in out.groupby("level").indices.items():
-            whole = [i for i in idx if out.loc[i, "group"] == "Overall"]
-            parts = [i for i in idx if i not in whole]
-            terms, known = {}, 0.0
-            for i in parts:
-                if hidden[i]:
-                    terms[int(i)] = 1.0
-                else:
-                    known += t[i]
-            for i in whole:
-                if hidden[i]:
-                    terms[int(i)] = terms.get(int(i), 0.0) - 1.0
-                else:
-                    known -= t[i]
-            if terms:
-                system.add(terms, -known)
-        for grp, idx in out.groupby("group").indices.items():
-            if pd.isna(sizes.get(grp)):
-                continue
-            terms = {int(i): 1.0 for i in idx if hidden[i]}
-            if terms:
-                system.add(terms, float(sizes[grp]) - float(np.sum(t[idx][~hidden[idx]])))
-        for grp, idx in out.groupby("group").indices.items():
-            # the published missing count, or n / percent of a shown level, gives the
-            # non-missing count of the group: two more equations
-            miss = [i for i in idx if out.loc[i, "level"] == "Missing"]
-            shown_miss = out.loc[idx, "n_missing"].dropna() if "n_missing" in out else []
-            ratio = [
-                float(out.loc[i, "n"]) * 100 / float(out.loc[i, "percent"])
-                for i in idx
-                if not hidden[i]
-                and out.loc[i, "level"] != "Missing"
-                and pd.notna(out.loc[i, "percent"])
-                and float(out.loc[i, "percent"]) > 0
-            ]
-            size = sizes.get(grp)
-            if miss and hidden[miss[0]]:
-                if len(shown_miss):
-                    system.add({int(miss[0]): 1.0}, float(shown_miss.iloc[0]))
-                elif ratio and pd.notna(size):
-                    system.add({int(miss[0]): 1.0}, float(size) - round(ratio[0]))
-            if ratio:
-                rest = [i for i in idx if out.loc[i, "level"] != "Missing"]
-                terms = {int(i): 1.0 for i in rest if hidden[i]}
-                if terms:
-                    known = float(np.sum([t[i] for i in rest if not hidden[i]]))
-                    system.add(terms, round(ratio[0]) - known)
+        _t1_totals(system, out, t, hidden, sizes)
+        _t1_denominators(system, out, t, hidden, sizes)
         for i in np.flatnonzero(hidden):
             rec = out.loc[i]
             size = sizes.get(rec["group"])
