@@ -112,7 +112,7 @@ def audit(
     --------
     >>> v = np.array([3, 9, 12])
     >>> lo, hi = audit(v, np.array([True, False, False]), [Equation.margin([0, 1], 2)])
-    >>> lo[0], hi[0]  # 12 - 9: the withheld 3 is recovered
+    >>> float(lo[0]), float(hi[0])  # 12 - 9: the withheld 3 is recovered
     (3.0, 3.0)
     """
     values = np.asarray(values, dtype=float)

@@ -279,7 +279,7 @@ def format_table_one(
     0               n                    7
     1  age, mean (SD)           61.9 (7.9)
     2  age, mean (SD)  Missing           0
-    3    grade, n (%)       G1           *
+    3    grade, n (%)       G1   4 (57.1%)
     4    grade, n (%)       G2           *
     5    grade, n (%)       G3           *
     6    grade, n (%)  Missing           0

@@ -616,10 +616,10 @@ def suppress_table_one(
     >>> df = pd.DataFrame({"grade": ["G1", "G1", "G1", "G1", "G2", "G2", "G3"]})
     >>> shown = suppress_table_one(table_one(df, columns=["grade"]), threshold=3)
     >>> shown.summary[["level", "n", "suppressed"]].iloc[1:]
-         level     n     suppressed
-    1       G1  <NA>  complementary
-    2       G2  <NA>        primary
-    3       G3  <NA>        primary
+         level     n suppressed
+    1       G1     4
+    2       G2  <NA>    primary
+    3       G3  <NA>    primary
     4  Missing     0
     >>> shown.notes
     ()
