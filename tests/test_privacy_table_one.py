@@ -166,7 +166,7 @@ def _small_tables(draw):
     return counts, missing, GROUPS[:n_groups]
 
 
-@settings(max_examples=80, deadline=None)
+@settings(max_examples=40, deadline=None)
 @given(_small_tables())
 def test_default_never_raises_and_is_never_disclosive(table):
     counts, missing, groups = table

@@ -258,7 +258,10 @@ def protect(
     lb = fixed.astype(float)
     ub = (fixed | candidate).astype(float)
     first = None
-    for _ in range(MAX_ROUNDS):
+    every = fixed | candidate
+    hopeless = exposed(values, every, sensitive, equations, threshold, upper=upper, capacity=cap)
+    # when even withholding every candidate leaves a cell exposed, do not search
+    for _ in range(1 if hopeless.any() else MAX_ROUNDS):
         cons = [LinearConstraint(np.array(rows), lower, np.inf)] if rows else []
         res = milp(cost, constraints=cons, bounds=Bounds(lb, ub), integrality=np.ones(n))
         if res.x is None:
@@ -276,8 +279,7 @@ def protect(
             lower.append(1.0)
         if not added:
             break
-    every = fixed | candidate
-    if not exposed(values, every, sensitive, equations, threshold, upper=upper, capacity=cap).any():
+    if not hopeless.any():
         return every, True
     return (every if first is None else first), False
 
