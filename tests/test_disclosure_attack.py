@@ -5,17 +5,21 @@ recovered; the same attacks recover the counts the earlier per-table suppression
 
 from __future__ import annotations
 
+import json
 from functools import cache
 
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import netstats as ns
 from netstats import grading, report, sstr, survival, tables
 from netstats.endpoints import line_endpoints
 from netstats.io._bundled import bundled_cohort_path
 from tests._attack import (
+    align,
     attack_counts,
     attack_km,
     attack_proportions,
@@ -193,7 +197,7 @@ def test_record_lists_every_table(tmp_path):
     out = report.ReportOutputs(tmp_path, notebook="t", disclosure=guard)
     out.table("a", guard.counts(pd.DataFrame({"g": ["x", "y", "z"], "n": [3, 10, 12]})))
     out.table("b", pd.DataFrame({"g": ["x"], "n": [2]}))
-    doc = __import__("json").loads((tmp_path / report.DISCLOSURE_FILE).read_text())
+    doc = json.loads((tmp_path / report.DISCLOSURE_FILE).read_text())
     by_name = {o["name"]: o for o in doc["outputs"]}
     assert by_name["a"]["status"] == "pass" and by_name["a"]["withheld"]
     assert by_name["b"]["status"] == "review" and by_name["b"]["small_counts"] == {"n": 1}
@@ -264,8 +268,56 @@ def test_rendered_report_withholds_nothing_recoverable(tmp_path):
         for col in ("n", "n_at_risk"):
             if col in frame.columns and len(frame) > 1:
                 assert frame[col].notna().any(), csv
-    record = __import__("json").loads((out / report.DISCLOSURE_FILE).read_text())
+    record = json.loads((out / report.DISCLOSURE_FILE).read_text())
     recorded = {(nb["folder"], o["name"]) for nb in record["notebooks"] for o in nb["outputs"]}
     for csv in out.glob("*/tables/*.csv"):
         assert (csv.parent.parent.name, csv.stem) in recorded
     assert 'href="disclosure.html"' in (out / "index.html").read_text()
+
+
+@st.composite
+def _two_way(draw):
+    n_rows, n_cols = draw(st.integers(2, 4)), draw(st.integers(2, 4))
+    cell = st.one_of(st.integers(0, 4), st.integers(0, 30))
+    return [(f"r{i}", f"c{j}", draw(cell)) for i in range(n_rows) for j in range(n_cols)]
+
+
+@settings(max_examples=20, deadline=None)
+@given(_two_way())
+def test_random_two_way_tables_resist_differencing(table):
+    truth = pd.DataFrame(table, columns=["site", "grade", "n"])
+    guard = report.Disclosure(threshold=K)
+    shown = guard.counts(truth, rows=["site"], cols=["grade"])
+    found = attack_counts(
+        truth, shown, keys=["site", "grade"], lines=[["site"], ["grade"]], threshold=K
+    )
+    published = shown["n"].notna().to_numpy()
+    values = align(truth, shown, ["site", "grade"])["_truth"].to_numpy()
+    assert not (published & (values > 0) & (values < K)).any()
+    if found:
+        # only a cell whose own row or column total is small (itself a small count) can
+        # be pinned by the totals; the record then says those totals must not be shown
+        cells = align(truth, shown, ["site", "grade"])
+        totals = [cells.groupby(k)["_truth"].transform("sum") for k in ("site", "grade")]
+        small_line = ((totals[0] > 0) & (totals[0] < K)) | ((totals[1] > 0) & (totals[1] < K))
+        keys = cells["site"] + "|" + cells["grade"]
+        assert set(found) <= set(keys[small_line])
+        note = guard.check("t", shown)
+        assert note["status"] == "review" and note["totals_not_publishable"]
+
+
+def test_report_record_and_page(tmp_path):
+    from netstats.report._record import write_disclosure_record
+
+    for name in ("01_a", "02_b"):
+        guard = report.Disclosure(threshold=K)
+        out = report.ReportOutputs(tmp_path / name, notebook=name, disclosure=guard)
+        out.table("t", guard.counts(pd.DataFrame({"g": ["x", "y", "z"], "n": [2, 10, 12]})))
+    assert write_disclosure_record(tmp_path, ["01_a", "02_b"], rendered_at="2026-01-01")
+    doc = json.loads((tmp_path / report.DISCLOSURE_FILE).read_text())
+    assert [nb["folder"] for nb in doc["notebooks"]] == ["01_a", "02_b"]
+    page = (tmp_path / "disclosure.html").read_text()
+    assert page.count("g=x [n]: primary") == 2
+    again = (tmp_path / report.DISCLOSURE_FILE).read_text()
+    write_disclosure_record(tmp_path, ["01_a", "02_b"], rendered_at="2026-01-01")
+    assert (tmp_path / report.DISCLOSURE_FILE).read_text() == again

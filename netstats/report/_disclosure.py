@@ -195,8 +195,13 @@ class Disclosure:
                         "reason": f"levels {', '.join(levels)} merged (small totals)",
                     }
                 )
+        unsafe: list[dict[str, str]] = []
         if out["total_disclosive"].any():
             out = attempt(source, "withhold")
+            # a line whose own total is small gives its cell away whatever is withheld:
+            # that total must not be published anywhere (the record says so)
+            flagged = out["total_disclosive"].to_numpy()
+            unsafe = [{k: str(out.iloc[i][k]) for k in keys} for i in np.flatnonzero(flagged)]
         out = out.drop(columns="total_disclosive")
         withheld = out[count].isna().to_numpy() & source[count].notna().to_numpy()
         self._register(out, withheld, keys)
@@ -215,6 +220,7 @@ class Disclosure:
             withheld=_cells(out, withheld, keys, count, ""),
             coarsened=coarsened,
             reasons=dict(out.loc[withheld, "suppressed"].value_counts().sort_index()),
+            **({"status_hint": "review", "totals_not_publishable": unsafe} if unsafe else {}),
         )
 
     def table_one(self, result: TableOneResult) -> SuppressedTableOne:
