@@ -295,13 +295,11 @@ def test_random_two_way_tables_resist_differencing(table):
     values = align(truth, shown, ["site", "grade"])["_truth"].to_numpy()
     assert not (published & (values > 0) & (values < K)).any()
     if found:
-        # only a cell whose own row or column total is small (itself a small count) can
-        # be pinned by the totals; the record then says those totals must not be shown
+        # the totals can pin a cell only when one of them is itself a small count: the
+        # record then says which totals must not be published
         cells = align(truth, shown, ["site", "grade"])
-        totals = [cells.groupby(k)["_truth"].transform("sum") for k in ("site", "grade")]
-        small_line = ((totals[0] > 0) & (totals[0] < K)) | ((totals[1] > 0) & (totals[1] < K))
-        keys = cells["site"] + "|" + cells["grade"]
-        assert set(found) <= set(keys[small_line])
+        totals = pd.concat([cells.groupby(k)["_truth"].sum() for k in ("site", "grade")])
+        assert ((totals > 0) & (totals < K)).any()
         note = guard.check("t", shown)
         assert note["status"] == "review" and note["totals_not_publishable"]
 

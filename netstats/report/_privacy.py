@@ -236,18 +236,14 @@ def suppress_counts(
 
     Notes
     -----
-    Zero counts are published (a zero reveals no individual) and never chosen as
-    complements.  Complements are chosen greedily: while a row or column line has exactly
-    one withheld cell, the smallest published non-zero cell of that line is withheld too
-    (ties broken by table order, so the result is deterministic).  In a two-way table that
-    rule is not enough: a withheld cell that is a bridge of the graph of withheld cells
-    (rows and columns as nodes) is still fixed by the totals, so the smallest published
-    non-zero cell joining the two sides is withheld too, until every withheld cell lies on
-    a cycle of withheld non-zero cells and can move by at least one unit with all totals
-    fixed: its value cannot be recovered (checked against linear-programming bounds in
-    the tests).  A line with no other non-zero cell cannot be protected by
-    its cells; it is flagged in ``total_disclosive``.  This is the "no line with a single suppression"
-    rule of statistical disclosure control; it does not defend against external knowledge.
+    Zero counts are published (a zero reveals no individual) and chosen as complements
+    only when no choice of non-zero cells protects every small count.  The line totals
+    are equations the reader knows; complements are chosen by an integer program
+    (:func:`netstats.report._cells.protect`: fewest cells, then least information) and
+    checked by an interval audit: every withheld small count must be able to take at
+    least two values, one of them at or above the threshold, given the published cells
+    and totals.  A line whose own total gives a cell away whatever is withheld is
+    flagged in ``total_disclosive``.  This does not defend against external knowledge.
 
     References
     ----------
@@ -295,6 +291,17 @@ def suppress_counts(
         preset=forced,
         candidate=(counts > 0) & ~fixed,
     )
+    if not ok:  # a withheld zero can absorb what the totals would otherwise pin
+        withheld_z, ok = protect(
+            counts,
+            equations,
+            sensitive=primary,
+            threshold=threshold,
+            preset=forced,
+            candidate=~fixed,
+        )
+        if ok:
+            withheld = withheld_z
     bad = exposed(counts, withheld, primary, equations, threshold)
     disclosive = np.zeros(len(counts), dtype=bool)
     for line in lines:
