@@ -34,9 +34,8 @@ from IPython.display import Markdown, display
 import netstats as ns
 from netstats import labels, report, tables
 
-out = report.ReportOutputs(
-    output_dir, notebook="Cohort overview", suppression_threshold=suppression_threshold
-)
+guard = report.Disclosure(threshold=suppression_threshold)
+out = report.ReportOutputs(output_dir, notebook="Cohort overview", disclosure=guard)
 prov = report.provenance(
     data,
     endpoint_rules=endpoint_rules or None,
@@ -82,7 +81,7 @@ out.table(
 )
 
 # %%
-t1_shown = report.suppress_table_one(t1, threshold=suppression_threshold)
+t1_shown = guard.table_one(t1)
 if t1_shown.notes:
     display(Markdown(f"Small cells: {t1_shown.note}."))
 out.table(
@@ -107,9 +106,7 @@ problems = (
 )
 out.table(
     "validation_warnings",
-    report.suppress_counts(
-        problems, count="n", rows=["table"], threshold=suppression_threshold
-    ).drop(columns="total_disclosive"),
+    guard.counts(problems, count="n", rows=["table"]),
     caption="Validation warnings by table and rule (counts of rows)",
 )
 
@@ -133,11 +130,9 @@ cells = completeness.melt(
 )
 out.table(
     "completeness",
-    report.suppress_counts(
-        cells, count="n", rows=["table", "column"], threshold=suppression_threshold
-    )
-    .drop(columns="total_disclosive")
-    .sort_values(["table", "column", "status"], kind="stable"),
+    guard.counts(cells, count="n", rows=["table", "column"]).sort_values(
+        ["table", "column", "status"], kind="stable"
+    ),
     caption="Values present and missing per table and column",
 )
 

@@ -47,9 +47,8 @@ from netstats import plots, report, survival
 from netstats.endpoints import line_endpoints
 from netstats.labels import endpoint_label
 
-out = report.ReportOutputs(
-    output_dir, notebook="Survival by line of therapy", suppression_threshold=suppression_threshold
-)
+guard = report.Disclosure(threshold=suppression_threshold)
+out = report.ReportOutputs(output_dir, notebook="Survival by line of therapy", disclosure=guard)
 times = [float(t) for t in landmarks.split(",")]
 at_times = (
     ", ".join(f"{t:g}" for t in times[:-1]) + f" and {times[-1]:g}"
@@ -82,13 +81,12 @@ sizes = lines.groupby("regimen").size()
 common = lines[lines["regimen"].isin(sizes[sizes >= min_group_size].index)]
 out.table(
     "lines_analysed",
-    report.suppress_counts(
+    guard.counts(
         lines.groupby(["line", "regimen"]).size().rename("n").reset_index(),
         count="n",
         rows=["line"],
         cols=["regimen"],
-        threshold=suppression_threshold,
-    ).drop(columns="total_disclosive"),
+    ),
     caption="Lines of therapy analysed, by line and regimen",
 )
 
@@ -113,11 +111,7 @@ def km_section(frame, endpoint, group, label):
             estimate="Median",
         )
     )
-    at = report.suppress_small(
-        km.at(times),
-        columns=["n_at_risk", "n_events", "n_censored"],
-        threshold=suppression_threshold,
-    )
+    at = guard.km_at(km.at(times))
     display(
         out.table(
             f"{name}_landmarks",
@@ -217,7 +211,7 @@ if fit is not None:
     display(
         out.table(
             "pfs_cox",
-            fit.summary,
+            guard.model(fit.summary, n_obs=n_pfs_events, n_params=len(fit.summary)),
             caption="Cox model of PFS, stratified by drug class, robust variance clustered "
             "on the patient",
         )
@@ -262,10 +256,8 @@ stop = all_lines.dropna(subset=["ttf_months"]).assign(
 )
 cif = survival.cumulative_incidence(stop, time="ttf_months", event="stop_cause", group="line_group")
 labels = {1: "progression", 2: "toxicity", 3: "death", 4: "other stop"}
-cif_at = report.suppress_small(
-    cif.at(times).assign(cause=lambda d: d["cause"].map(labels).fillna(d["cause"])),
-    columns=["n_at_risk", "n_events", "n_censored"],
-    threshold=suppression_threshold,
+cif_at = guard.km_at(
+    cif.at(times).assign(cause=lambda d: d["cause"].map(labels).fillna(d["cause"]))
 )
 display(
     out.table(

@@ -37,9 +37,8 @@ from IPython.display import Markdown, display
 import netstats as ns
 from netstats import grading, plots, report
 
-out = report.ReportOutputs(
-    output_dir, notebook="Ki-67 and WHO grade", suppression_threshold=suppression_threshold
-)
+guard = report.Disclosure(threshold=suppression_threshold)
+out = report.ReportOutputs(output_dir, notebook="Ki-67 and WHO grade", disclosure=guard)
 prov = report.provenance(
     data,
     endpoint_rules=endpoint_rules or None,
@@ -73,9 +72,7 @@ by_site = (
 )
 out.table(
     "grade_by_site",
-    report.suppress_counts(
-        by_site, count="n", rows=["site"], cols=["who_grade"], threshold=suppression_threshold
-    ).drop(columns="total_disclosive"),
+    guard.counts(by_site, count="n", rows=["site"], cols=["who_grade"]),
     caption="Specimens by site and WHO 2019 grade",
 )
 
@@ -120,9 +117,7 @@ pairs = grading.build_pairs(
 pair_counts = pairs.summary.rename(columns={"count": "n"})
 out.table(
     "pairs",
-    report.suppress_counts(pair_counts, count="n", threshold=suppression_threshold).drop(
-        columns="total_disclosive"
-    ),
+    guard.counts(pair_counts, count="n"),
     caption="Specimen pairs formed and records left out",
 )
 enough_pairs = len(pairs.pairs) >= min_pairs
@@ -139,13 +134,7 @@ if enough_pairs:
     conc = grading.concordance(pairs, log_offset=ki67_log_offset, random_state=seed)
     cross = conc.cross_table.stack().rename("n").reset_index()
     cross.columns = ["primary", "metastasis", "n"]
-    cross_sup = report.suppress_counts(
-        cross,
-        count="n",
-        rows=["primary"],
-        cols=["metastasis"],
-        threshold=suppression_threshold,
-    ).drop(columns="total_disclosive")
+    cross_sup = guard.counts(cross, count="n", rows=["primary"], cols=["metastasis"])
     display(out.table("grade_cross_table", cross_sup, caption="Grade of primary x metastasis"))
     agreement = report.suppress_proportions(
         conc.agreement,

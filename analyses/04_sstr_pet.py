@@ -39,9 +39,8 @@ from IPython.display import Markdown, display
 import netstats as ns
 from netstats import plots, report, sstr
 
-out = report.ReportOutputs(
-    output_dir, notebook="SSTR-PET positivity", suppression_threshold=suppression_threshold
-)
+guard = report.Disclosure(threshold=suppression_threshold)
+out = report.ReportOutputs(output_dir, notebook="SSTR-PET positivity", disclosure=guard)
 rule = f"krenning>={krenning_min}"
 prov = report.provenance(
     data,
@@ -65,9 +64,7 @@ outcome = (
 ).reset_index()
 out.table(
     "outcome",
-    report.suppress_counts(outcome, count="n", threshold=suppression_threshold).drop(
-        columns="total_disclosive"
-    ),
+    guard.counts(outcome, count="n"),
     caption=f"Baseline SSTR scans by outcome ({rule})",
 )
 out.table("excluded", dataset.summary, caption="Scans and patients in the analysis")
@@ -157,10 +154,8 @@ if enough:
 
 # %%
 pairs = sstr.reexpression_pairs(cohort, rule=rule)
-rates = report.suppress_small(
-    sstr.conversion_rates(pairs),
-    columns=["n_pairs", "n_patients", "n_converted"],
-    threshold=suppression_threshold,
+rates = guard.proportions(
+    sstr.conversion_rates(pairs), count="n_converted", denominator="n_pairs", also=["n_patients"]
 )
 display(out.table("conversion_rates", rates, caption="Conversion to SSTR-positive"))
 if len(pairs) >= 2:

@@ -6,6 +6,8 @@
   :func:`output_name` makes safe output names from data values.
 - :func:`verify_report`: check a report folder against its ``report.json``.
 - :func:`provenance`: code version, input hashes, rules, seeds and package versions.
+- :class:`Disclosure`: the disclosure model of a notebook (every table protected on one
+  model, recorded in ``disclosure.json``).
 - :func:`suppress_counts`, :func:`suppress_table_one`, :func:`suppress_proportions`,
   :func:`suppress_small`: small-cell suppression; :func:`check_outputs`: the scan of
   outputs for identifiers and dates.
@@ -15,6 +17,7 @@
 
 from __future__ import annotations
 
+from netstats.report._disclosure import DISCLOSURE_FILE, Disclosure
 from netstats.report._format import (
     MISSING,
     SUPPRESSED,
@@ -76,6 +79,8 @@ from netstats.report._scan import (
 __all__ = [
     "DATE_LAYOUTS",
     "DEFAULT_NOTEBOOKS",
+    "DISCLOSURE_FILE",
+    "Disclosure",
     "DEFAULT_THRESHOLD",
     "NOTEBOOK_REQUIRES",
     "REPORT_MANIFEST",

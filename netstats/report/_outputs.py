@@ -199,6 +199,10 @@ class ReportOutputs:
     suppression_threshold : int, optional
         The small-cell suppression threshold in force, named in the footnote of
         withheld cells.
+    disclosure : Disclosure, optional
+        The notebook's disclosure model (:class:`netstats.report.Disclosure`): every table
+        is recorded in it and ``disclosure.json`` is written beside the manifest; its
+        threshold is the default ``suppression_threshold``.
 
     Notes
     -----
@@ -220,10 +224,14 @@ class ReportOutputs:
         *,
         notebook: str | None = None,
         suppression_threshold: int | None = None,
+        disclosure: Any = None,
     ) -> None:
         self.root = Path(output_dir)
         self.notebook = notebook
+        if suppression_threshold is None and disclosure is not None:
+            suppression_threshold = getattr(disclosure, "threshold", None)
         self.suppression_threshold = suppression_threshold
+        self.disclosure = disclosure
         self.notes = NoteCollector.install()
         self.entries: list[dict[str, Any]] = []
         self.root.mkdir(parents=True, exist_ok=True)
@@ -243,6 +251,8 @@ class ReportOutputs:
     def _write_manifest(self) -> None:
         doc = {"notebook": self.notebook, "outputs": self.entries}
         (self.root / MANIFEST).write_text(json.dumps(doc, indent=1) + "\n", encoding="utf-8")
+        if self.disclosure is not None:
+            self.disclosure.write(self.root, notebook=self.notebook)
 
     def table(
         self,
@@ -280,6 +290,8 @@ class ReportOutputs:
         folder.mkdir(exist_ok=True)
         path = folder / f"{name}.csv"
         frame.to_csv(path, index=False, lineterminator="\n")
+        if self.disclosure is not None:
+            self.disclosure.check(name, frame, caption)
         self.entries.append(
             {
                 "kind": "table",
@@ -333,6 +345,16 @@ class ReportOutputs:
             fig.savefig(png, dpi=PNG_DPI, bbox_inches="tight", metadata={"Software": None})
             fig.savefig(svg, bbox_inches="tight", metadata={"Date": None, "Creator": None})
         plt.close(fig)
+        if self.disclosure is not None:
+            self.disclosure.outputs[name] = {
+                "name": name,
+                "kind": "figure",
+                "caption": caption,
+                "checks": ["drawn from protected tables (see the plot's own rules)"],
+                "status": "review",
+                "withheld": [],
+                "coarsened": [],
+            }
         self.entries.append(
             {
                 "kind": "figure",

@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from netstats.exceptions import NetstatsError
+from netstats.report._cells import Equation, exposed, protect
 from netstats.tables import OVERALL, TableOneResult
 
 __all__ = [
@@ -235,18 +236,14 @@ def suppress_counts(
 
     Notes
     -----
-    Zero counts are published (a zero reveals no individual) and never chosen as
-    complements.  Complements are chosen greedily: while a row or column line has exactly
-    one withheld cell, the smallest published non-zero cell of that line is withheld too
-    (ties broken by table order, so the result is deterministic).  In a two-way table that
-    rule is not enough: a withheld cell that is a bridge of the graph of withheld cells
-    (rows and columns as nodes) is still fixed by the totals, so the smallest published
-    non-zero cell joining the two sides is withheld too, until every withheld cell lies on
-    a cycle of withheld non-zero cells and can move by at least one unit with all totals
-    fixed: its value cannot be recovered (checked against linear-programming bounds in
-    the tests).  A line with no other non-zero cell cannot be protected by
-    its cells; it is flagged in ``total_disclosive``.  This is the "no line with a single suppression"
-    rule of statistical disclosure control; it does not defend against external knowledge.
+    Zero counts are published (a zero reveals no individual) and chosen as complements
+    only when no choice of non-zero cells protects every small count.  The line totals
+    are equations the reader knows; complements are chosen by an integer program
+    (:func:`netstats.report._cells.protect`: fewest cells, then least information) and
+    checked by an interval audit: every withheld small count must be able to take at
+    least two values, one of them at or above the threshold, given the published cells
+    and totals.  A line whose own total gives a cell away whatever is withheld is
+    flagged in ``total_disclosive``.  This does not defend against external knowledge.
 
     References
     ----------
@@ -263,6 +260,8 @@ def suppress_counts(
     2    G3    20
     """
     threshold = _check_threshold(threshold)
+    if on_disclosive not in ("flag", "withhold"):
+        raise ValueError(f"on_disclosive must be 'flag' or 'withhold', got {on_disclosive!r}")
     flags = [c for c in (preset, known) if c]
     counts = _counts(data, count, [*rows, *cols, *dependent, *flags])
     keys = data.reset_index(drop=True)
@@ -271,6 +270,7 @@ def suppress_counts(
         lines += _lines(keys, rows)
     if cols:
         lines += _lines(keys, cols)
+    equations = [Equation.total(line, counts[line].sum()) for line in lines]
 
     primary = (counts > 0) & (counts < threshold)
     forced = (
@@ -278,24 +278,36 @@ def suppress_counts(
         if preset
         else np.zeros(len(counts), dtype=bool)
     )
-    withheld = primary | forced
-    grid = None
-    if rows and cols:
-        grid = (
-            keys.groupby(list(rows), sort=False, dropna=False).ngroup().to_numpy(),
-            keys.groupby(list(cols), sort=False, dropna=False).ngroup().to_numpy(),
-        )
     fixed = (
         data[known].fillna(False).to_numpy(dtype=bool)
         if known
         else np.zeros(len(counts), dtype=bool)
     )
-    _complement(withheld, counts, lines, grid, fixed)
-    if on_disclosive not in ("flag", "withhold"):
-        raise ValueError(f"on_disclosive must be 'flag' or 'withhold', got {on_disclosive!r}")
-    if on_disclosive == "withhold" and any(
-        withheld[line].sum() == 1 and counts[line][withheld[line]].sum() > 0 for line in lines
-    ):
+    withheld, ok = protect(
+        counts,
+        equations,
+        sensitive=primary,
+        threshold=threshold,
+        preset=forced,
+        candidate=(counts > 0) & ~fixed,
+    )
+    if not ok:  # a withheld zero can absorb what the totals would otherwise pin
+        withheld_z, ok = protect(
+            counts,
+            equations,
+            sensitive=primary,
+            threshold=threshold,
+            preset=forced,
+            candidate=~fixed,
+        )
+        if ok:
+            withheld = withheld_z
+    bad = exposed(counts, withheld, primary, equations, threshold)
+    disclosive = np.zeros(len(counts), dtype=bool)
+    for line in lines:
+        if bad[line].any():
+            disclosive[line] = True
+    if on_disclosive == "withhold" and not ok:
         withheld |= counts > 0
     out = data.copy()
     out[count] = pd.Series(counts, index=data.index, dtype="Int64").mask(withheld)
@@ -306,10 +318,6 @@ def suppress_counts(
         "primary",
         np.where(forced, "preset", np.where(withheld, "complementary", "")),
     )
-    disclosive = np.zeros(len(counts), dtype=bool)
-    for line in lines:
-        if withheld[line].sum() == 1 and counts[line][withheld[line]].sum() > 0:
-            disclosive[line] = True
     out["total_disclosive"] = disclosive
     return out
 
@@ -360,24 +368,49 @@ class SuppressedTableOne(TableOneResult):
         return "; ".join(self.notes)
 
 
+def _table_one_equations(cells: pd.DataFrame, hidden_groups: set[str]) -> list[Equation]:
+    """Published relations of one variable: ``Overall = sum of groups`` for every level,
+    ``size = sum of levels`` for every shown group (its size is published)."""
+    counts = cells["n"].to_numpy(dtype=np.int64)
+    pos = cells.reset_index(drop=True)
+    eqs = []
+    for _, idx in pos.groupby("level", sort=False).indices.items():
+        idx = np.asarray(idx)
+        whole = idx[pos["group"].to_numpy()[idx] == OVERALL]
+        parts = idx[pos["group"].to_numpy()[idx] != OVERALL]
+        if len(whole) == 1 and len(parts):
+            eqs.append(Equation.margin(parts, int(whole[0])))
+    for group, idx in pos.groupby("group", sort=False).indices.items():
+        if group not in hidden_groups:
+            eqs.append(Equation.total(np.asarray(idx), counts[np.asarray(idx)].sum()))
+    return eqs
+
+
 def _suppress_cells(
     cells: pd.DataFrame, threshold: int, hidden_groups: set[str]
 ) -> tuple[pd.DataFrame, list[str]]:
-    """Suppress one variable's levels x groups table; return it and its disclosive lines."""
-    cells = cells.assign(
-        _preset=cells["group"].isin(hidden_groups),
-        _known=_table_one_known(cells, hidden_groups),
+    """Suppress one variable's levels x groups table; return it and its exposed lines.
+
+    Complements are chosen by :func:`netstats.report._cells.protect` under the relations
+    of :func:`_table_one_equations`; a line is reported when a withheld small count in it
+    still has a feasible interval too narrow (:func:`netstats.report._cells.exposed`).
+    """
+    cells = cells.reset_index(drop=True)
+    counts = cells["n"].to_numpy(dtype=np.int64)
+    preset = cells["group"].isin(hidden_groups).to_numpy()
+    primary = (counts > 0) & (counts < threshold)
+    equations = _table_one_equations(cells, hidden_groups)
+    withheld, _ = protect(counts, equations, sensitive=primary, threshold=threshold, preset=preset)
+    bad_cells = exposed(counts, withheld, primary, equations, threshold)
+    out = cells.copy()
+    out["n"] = pd.Series(counts, dtype="Int64").mask(withheld)
+    out["suppressed"] = np.where(
+        primary, "primary", np.where(preset, "preset", np.where(withheld, "complementary", ""))
     )
-    out = suppress_counts(
-        cells,
-        count="n",
-        rows=["level"],
-        cols=["group"],
-        threshold=threshold,
-        preset="_preset",
-        known="_known",
-    ).drop(columns="_known")
-    return out, _table_one_disclosive(out, cells["n"].to_numpy(), hidden_groups)
+    out["total_disclosive"] = False
+    out["_preset"] = preset
+    bad = [f"level {lev}" for lev in cells.loc[bad_cells, "level"].astype(str).unique()]
+    return out, bad
 
 
 def _table_one_lines(cells: pd.DataFrame, hidden_groups: set[str]) -> list[np.ndarray]:
@@ -590,10 +623,10 @@ def suppress_table_one(
     >>> df = pd.DataFrame({"grade": ["G1", "G1", "G1", "G1", "G2", "G2", "G3"]})
     >>> shown = suppress_table_one(table_one(df, columns=["grade"]), threshold=3)
     >>> shown.summary[["level", "n", "suppressed"]].iloc[1:]
-         level     n     suppressed
-    1       G1  <NA>  complementary
-    2       G2  <NA>        primary
-    3       G3  <NA>        primary
+         level     n suppressed
+    1       G1     4
+    2       G2  <NA>    primary
+    3       G3  <NA>    primary
     4  Missing     0
     >>> shown.notes
     ()

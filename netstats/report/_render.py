@@ -42,6 +42,7 @@ from netstats.report._publish import (
     start_staging,
     write_report_manifest,
 )
+from netstats.report._record import write_disclosure_record
 from netstats.report._scan import check_outputs, cohort_identifiers
 
 __all__ = [
@@ -531,7 +532,9 @@ _INDEX_CSS = (
 )
 
 
-def _index_html(entries: list[dict[str, Any]], *, rendered_at: str, prov: Any) -> str:
+def _index_html(
+    entries: list[dict[str, Any]], *, rendered_at: str, prov: Any, disclosure: bool = False
+) -> str:
     esc = html.escape
 
     def href(*parts: str) -> str:
@@ -547,6 +550,11 @@ def _index_html(entries: list[dict[str, Any]], *, rendered_at: str, prov: Any) -
         f" (commit {esc((prov.git_commit or 'unknown')[:12])}"
         f"{', modified' if prov.git_dirty else ''}); data: {esc(prov.data_name)}.</p>",
     ]
+    if disclosure:
+        parts.append(
+            '<p id="disclosure"><a href="disclosure.html">Disclosure checks</a> of every '
+            'output (<a href="disclosure.json">JSON</a>).</p>'
+        )
     for entry in entries:
         name = entry["name"]
         parts.append(f'<h2 id="{esc(name)}">{esc(entry["title"] or name)}</h2>')
@@ -839,8 +847,10 @@ def render(
                 outputs = _read_outputs(folder, name)
                 entries.append({"name": name, "title": title, "outputs": outputs})
         prov = provenance(data_str, rendered_at=rendered_at)
+        has_record = write_disclosure_record(staging, names, rendered_at=rendered_at)
         (staging / "index.html").write_text(
-            _index_html(entries, rendered_at=rendered_at, prov=prov), encoding="utf-8"
+            _index_html(entries, rendered_at=rendered_at, prov=prov, disclosure=has_record),
+            encoding="utf-8",
         )
         check_confined(staging)
         if secret_source is not None:
