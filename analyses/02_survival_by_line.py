@@ -117,7 +117,7 @@ def km_section(frame, endpoint, group, label):
         threshold=suppression_threshold,
     )
     display(out.table(f"{name}_landmarks", at, caption=f"{endpoint.upper()} at {landmarks} months"))
-    ax = plots.km(km, risk_table=suppression_threshold == 0, p_value=lr.p_value)
+    ax = plots.km(km, threshold=suppression_threshold, p_value=lr.p_value, endpoint=endpoint)
     display(
         out.figure(
             name,
@@ -246,9 +246,12 @@ display(out.table("stop_gray", gray.summary, caption="Gray's test, line 1 vs lat
 display(
     out.figure(
         "stop_cif",
-        plots.cumulative_incidence(cif, risk_table=suppression_threshold == 0),
-        caption="Cumulative incidence of the reasons a line ends (1 progression, 2 toxicity, "
-        "3 death, 4 other)",
+        plots.cumulative_incidence(
+            cif,
+            threshold=suppression_threshold,
+            cause_names={1: "Progression", 2: "Toxicity", 3: "Death", 4: "Other reason"},
+        ),
+        caption="Cumulative incidence of the reasons a line ends",
     )
 )
 
