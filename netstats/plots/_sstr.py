@@ -197,7 +197,7 @@ def roc(
     >>> prob = [0.1, 0.4, 0.35, 0.8, 0.2, 0.9, 0.6, 0.5]
     >>> ax = plots.roc(sstr.roc_curve(y, prob), auc=sstr.auroc_delong(y, prob), label="model")
     >>> [t.get_text() for t in ax.get_legend().get_texts()]
-    ['Model (AUROC 0.875, 95% CI 0.592-1.000)']
+    ['Model (AUROC 0.875, 95% CI 0.592–1.000)']
     """
     _require(curve, ["false_positive_rate", "true_positive_rate"], "roc_curve")
     ax = _axes(ax)
@@ -207,7 +207,7 @@ def roc(
     if auc is not None:
         text += (
             f" (AUROC {auc.estimate:.3f}, {auc.conf_level:.0%} CI "
-            f"{auc.ci_lower:.3f}-{auc.ci_upper:.3f})"
+            f"{auc.ci_lower:.3f}\N{EN DASH}{auc.ci_upper:.3f})"
         )
     else:
         text += f" (AUROC {float(np.trapezoid(tpr, fpr)):.3f})"
@@ -219,7 +219,7 @@ def roc(
     ax.set_ylim(0, 1.02)
     ax.set_xlabel("1 - specificity")
     ax.set_ylabel("Sensitivity")
-    legend_outside(ax, where="below")
+    legend_outside(ax, where="below", ncol=1)
     return ax
 
 

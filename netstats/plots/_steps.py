@@ -229,8 +229,9 @@ def curve_note(threshold: int, hidden: Sequence[str] = ()) -> str:
     parts = []
     if threshold > 1:
         parts.append(
-            f"Curves stop where fewer than {threshold} remain at risk; each step joins at "
-            f"least {threshold} events; at-risk counts below {threshold} read <{threshold}."
+            f"Each step joins at least {threshold} events; curves stop where fewer than "
+            f"{threshold} remain at risk or fewer than {threshold} events are left to join; "
+            f"at-risk counts below {threshold} read <{threshold}."
         )
     if hidden:
         parts.append(f"Not drawn (fewer than {max(threshold, 1)} patients): {', '.join(hidden)}.")
