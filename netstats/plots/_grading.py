@@ -145,7 +145,7 @@ def grade_migration(result: ConcordanceResult, *, ax: Axes | None = None) -> Axe
     matplotlib.axes.Axes
         Grades on two vertical axes (x = 0 first member, x = 1 second); one line per non-empty
         cell of the cross-table, width proportional to its count and coloured by the first
-        grade; line labels give the counts.
+        grade; line labels (near the first member) give the counts.
 
     Examples
     --------
@@ -183,8 +183,14 @@ def grade_migration(result: ConcordanceResult, *, ax: Axes | None = None) -> Axe
                 solid_capstyle="round",
                 label=f"{gi} \N{RIGHTWARDS ARROW} {gj}",
             )
+            # near the start of the line: crossing lines (i -> j, j -> i) share the middle
             ax.annotate(
-                f"{int(vals[i, j])}", xy=(0.5, (i + j) / 2), ha="center", va="bottom", fontsize=8
+                f"{int(vals[i, j])}",
+                xy=(0.22, i + 0.22 * (j - i)),
+                ha="center",
+                va="center",
+                fontsize=8,
+                bbox={"boxstyle": "round,pad=0.15", "facecolor": "white", "edgecolor": "none"},
             )
     n = len(tab.index)
     for x, side in ((0, tab.sum(axis=1)), (1, tab.sum(axis=0))):

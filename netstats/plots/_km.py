@@ -306,17 +306,21 @@ def km(
 
         order = sorted(result.groups, key=lambda g: -result.group_sizes[result.groups.index(g)])
         chunks = [order[i : i + max_curves] for i in range(0, len(order), max_curves)]
-        ncols = 2 if len(chunks) > 1 else 1
-        nrows = -(-len(chunks) // ncols)
-        fig, axes = plt.subplots(
-            nrows, ncols, figsize=(7.0 * ncols, 5.6 * nrows), layout="constrained", squeeze=False
-        )
-        for a, chunk in zip(axes.flat, chunks, strict=False):
+        # the risk tables hang below their axes (inset axes, outside any layout engine):
+        # leave room for them between the panels
+        rows = max(len(c) for c in chunks)
+        gap = 0.2 + 0.075 * rows + 0.3 if risk_table else 0.35
+        fig = plt.figure(figsize=(9.0, (4.0 * (1 + gap)) * len(chunks)))
+        axes = fig.subplots(len(chunks), 1, sharex=True, squeeze=False)
+        fig.subplots_adjust(left=0.2, right=0.66, hspace=gap, top=0.97, bottom=0.1)
+        for a, chunk in zip(axes.flat, chunks, strict=True):
             sub = _subset(result, chunk)
             _draw_km(
                 sub, a, k, risk_table, ci, censor_marks, median_lines, None, times,
                 endpoint, ylabel, xlabel, legend, first_index=order.index(chunk[0]),
+                note=a is axes.flat[-1],
             )  # fmt: skip
+            a.tick_params(labelbottom=True)
         for a in list(axes.flat)[len(chunks) :]:
             a.set_visible(False)
         first = axes.flat[0]
@@ -350,6 +354,7 @@ def _draw_km(
     xlabel: str | None,
     legend: str,
     first_index: int = 0,
+    note: bool = True,
 ) -> Axes:
     s = result.summary
     steps = km_steps(result, k)
@@ -416,9 +421,10 @@ def _draw_km(
         drawn = [g for g in result.groups if names[g] not in hidden]
         if drawn:
             _risk_table(ax, counts, drawn, names, styles, k)
-    note = curve_note(k, hidden)
-    ax.netstats_note = note  # type: ignore[attr-defined]
-    _note(ax, note)
+    text = curve_note(k, hidden)
+    ax.netstats_note = text  # type: ignore[attr-defined]
+    if note:
+        _note(ax, text)
     return ax
 
 
