@@ -168,6 +168,15 @@ def pool_groups(result: KaplanMeierResult, max_curves: int = 8) -> KaplanMeierRe
     -------
     KaplanMeierResult
         ``result`` itself when it has at most ``max_curves`` groups.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from netstats.survival import kaplan_meier
+    >>> df = pd.DataFrame({"time": [1.0, 2, 3, 4, 5, 6], "event": 1,
+    ...                    "arm": ["a", "a", "a", "b", "b", "c"]})
+    >>> pool_groups(kaplan_meier(df, group="arm"), max_curves=2).groups
+    ('a', 'Other (2 groups)')
     """
     from netstats.survival import kaplan_meier
 

@@ -178,6 +178,17 @@ def cif_steps(
     pandas.DataFrame
         As :func:`km_steps` with a ``cause`` column; ``estimate`` is the cumulative
         incidence and ``n_events`` counts events of that cause.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from netstats.survival import cumulative_incidence
+    >>> df = pd.DataFrame({"time": [1.0, 2, 3, 4, 5, 6], "event": [1, 1, 2, 1, 0, 1]})
+    >>> cif_steps(cumulative_incidence(df), threshold=2, causes=[1])[["kind", "time", "n_events"]]
+        kind  time  n_events
+    0  start   0.0         0
+    1   step   2.0         2
+    2    end   4.0         0
     """
     k = _check_threshold(threshold)
     chosen = list(result.causes if causes is None else causes)
@@ -218,6 +229,13 @@ def risk_cells(counts: pd.DataFrame, threshold: int = 0) -> pd.DataFrame:
         ``group``, ``time`` and ``n_at_risk`` columns (e.g. from ``result.at(times)``).
     threshold : int, default=0
         Smallest count that may be shown.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> counts = pd.DataFrame({"group": "a", "time": [0.0, 12.0, 24.0], "n_at_risk": [20, 3, 0]})
+    >>> risk_cells(counts, threshold=5)["shown"].tolist()
+    ['20', '<5', '0']
     """
     out = counts[["group", "time", "n_at_risk"]].copy().reset_index(drop=True)
     out["shown"] = [risk_cell(n, threshold) for n in out["n_at_risk"]]

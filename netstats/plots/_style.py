@@ -100,6 +100,15 @@ def legend_outside(
     """A legend beside the axes (``"right"``) or below it (``"below"``), never over the data.
 
     Returns None when the axes has no labelled artists.
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> fig, ax = plt.subplots()
+    >>> _ = ax.plot([0, 1], [0, 1], label="a")
+    >>> legend_outside(ax).get_bbox_to_anchor() is not None
+    True
+    >>> plt.close(fig)
     """
     handles, labels_ = ax.get_legend_handles_labels()
     if not handles:
