@@ -199,9 +199,7 @@ if fit is not None:
     display(
         out.figure(
             "pfs_cox_forest",
-            plots.forest(
-                fit, labels={"log2_ki67": "Ki-67, per doubling", "line_number": "per line"}
-            ),
+            plots.forest(fit),
             caption="Hazard ratios for PFS (95 % CI, robust SE)",
         )
     )

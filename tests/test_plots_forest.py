@@ -10,6 +10,7 @@ import pytest
 from numpy.testing import assert_allclose
 
 from netstats.exceptions import StatisticalWarning
+from netstats.labels import term_label
 from netstats.plots._forest import forest, log_ticks
 from netstats.plots._schoenfeld import schoenfeld
 from netstats.survival._cox import cox
@@ -90,7 +91,7 @@ def test_schoenfeld_one_panel_per_term(veteran_fit, close_figures) -> None:
     axes = schoenfeld(zph)
     assert len(axes) == 3
     for ax, term in zip(axes, zph.residuals.columns, strict=True):
-        assert ax.get_title().startswith(term)
+        assert ax.get_title().startswith(term_label(term))
         points = ax.collections[0].get_offsets()
         assert len(points) == len(zph.residuals)
         sm = zph.smooth(term)

@@ -49,7 +49,7 @@ _BA_LABELS = {
 def _member(name: str) -> str:
     """Reader's name of a pair member (``"primary"`` -> ``"Primary"``)."""
     text = labels.level_label(None, name)
-    return text[:1].upper() + text[1:]
+    return text[:1].upper() + text[1:] if not text[1:2].isupper() else text
 
 
 def _axes(ax: Axes | None) -> Axes:

@@ -56,7 +56,7 @@ def _time_label(endpoint: str | None) -> str:
 
 
 def _cap(text: str) -> str:
-    return text[:1].upper() + text[1:] if text[:1].islower() else text
+    return text[:1].upper() + text[1:] if text[:1].islower() and not text[1:2].isupper() else text
 
 
 def _group_label(result: Any, g: object) -> str:

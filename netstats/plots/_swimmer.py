@@ -370,7 +370,7 @@ def swimmer(
 
 def _class_label(cls: str) -> str:
     text = labels.level_label("drug_class", cls)
-    return text[:1].upper() + text[1:]
+    return text[:1].upper() + text[1:] if not text[1:2].isupper() else text
 
 
 def _class_order(cls: str) -> tuple[int, str]:
