@@ -120,7 +120,11 @@ if enough:
         ax = plots.calibration(sstr.calibration_curve(pred["y"], pred["prob"]), ax=ax, label=name)
     display(out.figure("calibration", ax, caption="Calibration (out-of-fold predictions)"))
     dc = sstr.decision_curve(first["logistic"]["y"], first["logistic"]["prob"])
-    display(out.figure("decision_curve", plots.decision_curve(dc, label="logistic"), caption="Decision curve"))
+    display(
+        out.figure(
+            "decision_curve", plots.decision_curve(dc, label="logistic"), caption="Decision curve"
+        )
+    )
 
 # %% [markdown]
 # ## Odds ratios of the logistic model (fitted on all scans)
