@@ -152,3 +152,10 @@ def test_grading_layout(cohort):
     _ok(plots.grade_migration(conc))
     _ok(plots.bland_altman_plot(conc))
     _ok(plots.grade_probability_plot(grading.grade_probability_curve([500, 2000])))
+
+
+def test_scan_trajectory_layout():
+    import netstats
+
+    cohort = netstats.simulate_cohort(n_patients=150, seed=1)
+    _ok(plots.scan_trajectory(sstr.scan_trajectory(cohort, "P000013")))

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from netstats import labels
-from netstats.plots._style import GREY, SeriesStyle, legend_outside, series_style
+from netstats.plots._style import GREY, OKABE_ITO, SeriesStyle, legend_outside, series_style
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.axes import Axes
@@ -253,19 +253,21 @@ def scan_trajectory(
     >>> ax.get_ylabel()
     'Krenning score'
     """
-    from matplotlib.dates import date2num
+    from matplotlib.dates import AutoDateLocator, ConciseDateFormatter, date2num
 
     if not hasattr(trajectory, "scans") or not hasattr(trajectory, "lines"):
         raise TypeError("expected a ScanTrajectory from netstats.sstr.scan_trajectory")
     ax = _axes(ax)
     scans = trajectory.scans
     lines = trajectory.lines
-    ax.plot(scans["scan_date"], scans["krenning_score"].astype("float64"), color="C0", zorder=2)
+    ax.plot(
+        scans["scan_date"], scans["krenning_score"].astype("float64"), color=OKABE_ITO[0], zorder=2
+    )
     pos = scans["positive"].fillna(False).astype(bool).to_numpy()
     ax.scatter(
         scans.loc[pos, "scan_date"],
         scans.loc[pos, "krenning_score"].astype("float64"),
-        color="C0",
+        color=OKABE_ITO[0],
         s=60,
         zorder=3,
         label="SSTR-positive",
@@ -274,7 +276,7 @@ def scan_trajectory(
         scans.loc[~pos, "scan_date"],
         scans.loc[~pos, "krenning_score"].astype("float64"),
         facecolors="white",
-        edgecolors="C0",
+        edgecolors=OKABE_ITO[0],
         s=60,
         zorder=3,
         label="SSTR-negative",
@@ -283,24 +285,35 @@ def scan_trajectory(
         start = date2num(row["start_date"])
         end = date2num(row["end_date"] if pd.notna(row["end_date"]) else trajectory.last_date)
         y = -0.6 - 0.45 * ((int(row["line"]) - 1) % 3)
-        ax.broken_barh([(start, max(end - start, 1.0))], (y - 0.18, 0.36), color="C2", alpha=0.5)
+        ax.broken_barh(
+            [(start, max(end - start, 1.0))], (y - 0.18, 0.36), color=OKABE_ITO[2], alpha=0.5
+        )
         ax.text(start, y, f" {row['regimen']}", va="center", fontsize=8)
     ax.set_ylim(-2.0, 4.5)
     ax.set_yticks([0, 1, 2, 3, 4])
     ax.set_ylabel("Krenning score")
     ax.set_xlabel("Date")
+    locator = AutoDateLocator(minticks=3, maxticks=6)
+    ax.xaxis.set_major_locator(locator)
+    ax.xaxis.set_major_formatter(ConciseDateFormatter(locator))
     ax.set_title(f"Patient {trajectory.patient_id} (positivity: {trajectory.rule})")
     if suvmax and scans["suvmax_lesion"].notna().any():
         twin = ax.twinx()
         twin.plot(
             scans["scan_date"],
             scans["suvmax_lesion"],
-            color="C1",
+            color=OKABE_ITO[1],
             marker="s",
             linestyle=":",
-            label="lesion SUVmax",
+            label=labels.label("suvmax_lesion"),
         )
-        twin.set_ylabel("Lesion SUVmax")
+        twin.set_ylabel(labels.label("suvmax_lesion"))
         twin.set_ylim(0, float(scans["suvmax_lesion"].max()) * 1.15)
-    ax.legend(loc="upper left")
+    handles, names = ax.get_legend_handles_labels()
+    for other in ax.figure.axes:
+        if other is not ax and other.bbox.bounds == ax.bbox.bounds:  # the SUVmax twin
+            h, n = other.get_legend_handles_labels()
+            handles, names = handles + h, names + n
+    ax.legend(handles, names, loc="upper left", bbox_to_anchor=(0.0, -0.14), frameon=False,
+              ncol=3, fontsize="small")  # fmt: skip
     return ax
