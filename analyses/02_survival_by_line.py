@@ -119,7 +119,7 @@ def km_section(frame, endpoint, group, label):
             caption=f"{short} at {at_times} months by {label}",
         )
     )
-    ax = plots.km(km, risk_table=suppression_threshold == 0, p_value=lr.p_value)
+    ax = plots.km(km, threshold=suppression_threshold, p_value=lr.p_value, endpoint=endpoint)
     display(
         out.figure(
             name,
@@ -220,9 +220,7 @@ if fit is not None:
     display(
         out.figure(
             "pfs_cox_forest",
-            plots.forest(
-                fit, labels={"log2_ki67": "Ki-67, per doubling", "line_number": "per line"}
-            ),
+            plots.forest(fit),
             caption="Hazard ratios for PFS (95 % CI, robust SE)",
         )
     )
@@ -277,9 +275,12 @@ display(
 display(
     out.figure(
         "stop_cif",
-        plots.cumulative_incidence(cif, risk_table=suppression_threshold == 0),
-        caption="Cumulative incidence of the reasons a line ends (1 progression, 2 toxicity, "
-        "3 death, 4 other)",
+        plots.cumulative_incidence(
+            cif,
+            threshold=suppression_threshold,
+            cause_names={1: "Progression", 2: "Toxicity", 3: "Death", 4: "Other reason"},
+        ),
+        caption="Cumulative incidence of the reasons a line ends",
     )
 )
 

@@ -121,14 +121,19 @@ if enough:
     first = {n: r.predictions[r.predictions["repeat"] == 1] for n, r in results.items()}
     ax = None
     for name, pred in first.items():
-        ax = plots.roc(sstr.roc_curve(pred["y"], pred["prob"]), ax=ax, label=name)
+        auc = sstr.auroc_delong(pred["y"], pred["prob"])
+        ax = plots.roc(sstr.roc_curve(pred["y"], pred["prob"]), auc=auc, ax=ax, label=name)
     display(out.figure("roc", ax, caption="ROC curves (out-of-fold predictions, repeat 1)"))
     ax = None
     for name, pred in first.items():
         ax = plots.calibration(sstr.calibration_curve(pred["y"], pred["prob"]), ax=ax, label=name)
     display(out.figure("calibration", ax, caption="Calibration (out-of-fold predictions)"))
     dc = sstr.decision_curve(first["logistic"]["y"], first["logistic"]["prob"])
-    display(out.figure("decision_curve", plots.decision_curve(dc), caption="Decision curve"))
+    display(
+        out.figure(
+            "decision_curve", plots.decision_curve(dc, label="logistic"), caption="Decision curve"
+        )
+    )
 
 # %% [markdown]
 # ## Odds ratios of the logistic model (fitted on all scans)

@@ -10,7 +10,8 @@ import pytest
 from numpy.testing import assert_allclose
 
 from netstats.exceptions import StatisticalWarning
-from netstats.plots._forest import forest
+from netstats.labels import term_label
+from netstats.plots._forest import forest, log_ticks
 from netstats.plots._schoenfeld import schoenfeld
 from netstats.survival._cox import cox
 from netstats.survival._cox_zph import cox_zph
@@ -33,7 +34,8 @@ def test_forest_draws_every_term_with_aligned_table(veteran_fit, close_figures) 
     assert ax.get_xscale() == "log"
     labels = [t.get_text() for t in ax.get_yticklabels()]
     assert labels[2] == "Large cell"
-    assert labels[0] == "trt"
+    assert labels[0] == "Trt"  # readable fallback of an unknown column
+    assert labels[3] == "Celltype: smallcell vs adeno (reference)"  # reference level named
     # One CI segment per term, at the summary's limits.
     segs = ax.collections[0].get_segments()
     assert len(segs) == len(s)
@@ -42,7 +44,7 @@ def test_forest_draws_every_term_with_aligned_table(veteran_fit, close_figures) 
     # Point estimates.
     assert_allclose(ax.lines[0].get_xdata(), s["hr"])
     texts = _texts(ax)
-    for header in ("n", "events", "HR (95% CI)", "p"):
+    for header in ("n", "Events", "HR (95% CI)", "p"):
         assert header in texts
     row = s.iloc[1]
     assert f"{row['hr']:.2f} ({row['ci_lower']:.2f}\u2013{row['ci_upper']:.2f})" in texts
@@ -89,7 +91,7 @@ def test_schoenfeld_one_panel_per_term(veteran_fit, close_figures) -> None:
     axes = schoenfeld(zph)
     assert len(axes) == 3
     for ax, term in zip(axes, zph.residuals.columns, strict=True):
-        assert ax.get_title().startswith(term)
+        assert ax.get_title().startswith(term_label(term))
         points = ax.collections[0].get_offsets()
         assert len(points) == len(zph.residuals)
         sm = zph.smooth(term)
@@ -97,3 +99,36 @@ def test_schoenfeld_one_panel_per_term(veteran_fit, close_figures) -> None:
         assert ax.get_xlabel() == "1 - KM(t)"
     with pytest.raises(ValueError, match="unknown term"):
         schoenfeld(zph, terms=["nope"])
+
+
+@pytest.mark.parametrize(
+    ("left", "right", "want"),
+    [
+        (0.2, 5.0, [0.25, 0.5, 1.0, 2.0, 4.0]),
+        (0.94, 1.35, [0.95, 1.0, 1.1, 1.2, 1.3]),  # only "1" of 0.25, 0.5, 1, 2: finer ticks
+        (0.001, 300.0, [0.001, 0.01, 0.1, 1.0, 10.0, 100.0]),
+    ],
+)
+def test_log_ticks_from_the_range(left, right, want) -> None:
+    ticks = log_ticks(left, right)
+    assert all(left <= t <= right for t in ticks)
+    assert ticks == want
+
+
+def test_forest_axis_has_readable_ticks(close_figures) -> None:
+    tbl = pd.DataFrame(
+        {
+            "term": ["log2_ki67", "C(drug_class)[T.SSA]"],
+            "hr": [1.23, 1.14],
+            "ci_lower": [1.18, 1.07],
+            "ci_upper": [1.28, 1.22],
+        }
+    )
+    ax = forest(tbl, reference={"drug_class": "PRRT"})
+    ax.figure.draw_without_rendering()
+    ticks = [t for t in ax.get_xticks() if ax.get_xlim()[0] <= t <= ax.get_xlim()[1]]
+    assert len(ticks) >= 3
+    shown = [t.get_text() for t in ax.get_xticklabels()]
+    assert all(text and "$" not in text for text in shown)
+    labels = [t.get_text() for t in ax.get_yticklabels()]
+    assert labels == ["Ki-67, per doubling", "Drug class: SSA vs PRRT (reference)"]

@@ -49,7 +49,7 @@ def test_heatmap_counts(result):
     texts = [t.get_text() for t in ax.texts]
     assert texts == [str(v) for v in result.cross_table.to_numpy().ravel()]
     assert [t.get_text() for t in ax.get_xticklabels()] == ["G1", "G2", "G3"]
-    assert ax.get_ylabel() == "primary grade" and ax.get_xlabel() == "metastasis grade"
+    assert ax.get_ylabel() == "Primary WHO grade" and ax.get_xlabel() == "Metastasis WHO grade"
     assert "n = 8" in ax.get_title()
 
 
@@ -65,8 +65,8 @@ def test_migration_one_line_per_nonempty_cell(result):
     assert len(lines) == nonzero
     widths = {ln.get_label(): ln.get_linewidth() for ln in lines}
     # the G2 -> G2 cell (3 of 8 pairs) is the widest
-    assert max(widths, key=widths.get) == "G2 -> G2"
-    assert [t.get_text() for t in ax.get_xticklabels()] == ["primary", "metastasis"]
+    assert max(widths, key=widths.get) == "G2 \N{RIGHTWARDS ARROW} G2"
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["Primary", "Metastasis"]
 
 
 def test_bland_altman_plot_lines_and_points(result):
@@ -83,7 +83,7 @@ def test_bland_altman_plot_lines_and_points(result):
 def test_bland_altman_plot_raw_scale():
     ba = bland_altman([1.0, 2, 3, 4], [1.5, 2, 2.5, 4.5], log=False)
     ax = bland_altman_plot(ba, show_ci=False)
-    assert ax.get_ylabel().startswith("difference in Ki-67")
+    assert ax.get_ylabel().startswith("Difference in Ki-67")
     assert len(ax.patches) == 0
 
 

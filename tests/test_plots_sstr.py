@@ -12,6 +12,7 @@ import pytest
 from netstats.cohort import Cohort
 from netstats.io import load_cohort
 from netstats.plots import _sstr as plots
+from netstats.plots import check_layout
 from netstats.sstr import (
     auroc_delong,
     calibration_curve,
@@ -37,14 +38,22 @@ def test_calibration_plot(data, close_figures):
     points = [ln for ln in lines if ln.get_marker() == "o"][0]
     np.testing.assert_allclose(points.get_xdata(), curve["mean_predicted"])
     np.testing.assert_allclose(points.get_ydata(), curve["observed"])
-    assert "logistic" in [t.get_text() for t in ax.get_legend().get_texts()]
+    assert "Logistic regression" in [t.get_text() for t in ax.get_legend().get_texts()]
+    # a second model on the same axes adds its points, not a second "Ideal" line
+    plots.calibration(calibration_curve(data["y"], data["prob_1"], n_bins=3), ax=ax, label="x_y")
+    texts = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert texts == ["Ideal", "Logistic regression", "X y"]
+    colors = [c.get_children()[0].get_color() for c in ax.containers]
+    assert len(set(colors)) == 2
 
 
 def test_decision_curve_plot(data, close_figures):
     dc = decision_curve(data["y"], data["prob_1"], thresholds=[0.1, 0.3, 0.5])
     ax = plots.decision_curve(dc)
     labels = [t.get_text() for t in ax.get_legend().get_texts()]
-    assert labels == ["model", "treat all", "treat none"]
+    assert labels == ["Model", "Treat all", "Treat none"]
+    named = plots.decision_curve(dc, label="gradient_boosting")
+    assert named.get_legend().get_texts()[0].get_text() == "Gradient boosting"
     model_line = ax.get_lines()[0]
     np.testing.assert_allclose(
         model_line.get_ydata(), dc.loc[dc["strategy"] == "model", "net_benefit"]
@@ -55,13 +64,26 @@ def test_decision_curve_plot(data, close_figures):
 def test_roc_plot(data, close_figures):
     curve = roc_curve(data["y"], data["prob_1"])
     auc = auroc_delong(data["y"], data["prob_1"])
-    ax = plots.roc(curve, auc=auc)
+    ax = plots.roc(curve, auc=auc, label="gradient_boosting")
+    text = ax.get_legend().get_texts()[0].get_text()
+    assert text == (
+        f"Gradient boosting (AUROC {auc.estimate:.3f}, 95% CI {auc.ci_lower:.3f}"
+        f"\N{EN DASH}{auc.ci_upper:.3f})"
+    )
     step = ax.get_lines()[1]
     np.testing.assert_allclose(step.get_xdata(), curve["false_positive_rate"])
     assert f"AUROC {auc.estimate:.3f}" in ax.get_legend().get_texts()[0].get_text()
     # the trapezoid area of the drawn curve is the AUROC
     area = np.trapezoid(curve["true_positive_rate"], curve["false_positive_rate"])
     assert area == pytest.approx(auc.estimate, rel=1e-12)
+    # without an AUCResult the legend shows the area under the drawn curve; one chance line
+    both = plots.roc(curve, label="logistic")
+    plots.roc(roc_curve(data["y"], data["prob_2"]), ax=both, label="gradient_boosting")
+    texts = [t.get_text() for t in both.get_legend().get_texts()]
+    assert texts[0] == f"Logistic regression (AUROC {area:.3f})"
+    assert texts[1].startswith("Gradient boosting (AUROC ")
+    assert len([ln for ln in both.get_lines() if ln.get_gid() == "chance"]) == 1
+    assert check_layout(both) == []
 
 
 def test_scan_trajectory_plot(close_figures):

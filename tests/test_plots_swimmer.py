@@ -125,8 +125,14 @@ def test_markers_progression_death_ongoing_response(lines):
     assert len(_marker(ax, "PR")) == 3
     assert len(_marker(ax, "CR")) == 0
     legend = [t.get_text() for t in ax.get_legend().get_texts()]
-    assert {"SSA", "liver-directed", "Death", "Ongoing", "Best response PR"} <= set(legend)
-    assert "Best response CR" not in legend
+    assert {
+        "SSA",
+        "Liver-directed",
+        "Death",
+        "Ongoing",
+        "Best response: partial response",
+    } <= set(legend)
+    assert "Best response: complete response" not in legend
     ax = swimmer(lines, responses=("SD",), legend=False)
     assert len(_marker(ax, "SD")) == 5 and len(_marker(ax, "PR")) == 0
     assert ax.get_legend() is None

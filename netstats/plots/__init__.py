@@ -16,15 +16,21 @@ from netstats.plots._grading import (
     ki67_hazard_plot,
     ki67_trajectories,
 )
-from netstats.plots._km import cumulative_incidence, km
+from netstats.plots._km import cumulative_incidence, km, pool_groups
+from netstats.plots._layout import check_layout
 from netstats.plots._schoenfeld import schoenfeld
 from netstats.plots._sstr import calibration, decision_curve, roc, scan_trajectory
+from netstats.plots._steps import cif_steps, km_steps, risk_cell, risk_cells
+from netstats.plots._style import OKABE_ITO, legend_outside, palette, series_style
 from netstats.plots._swimmer import DRUG_CLASS_COLORS, swimmer
 
 __all__ = [
     "DRUG_CLASS_COLORS",
+    "OKABE_ITO",
     "bland_altman_plot",
     "calibration",
+    "check_layout",
+    "cif_steps",
     "cumulative_incidence",
     "cutpoint_plot",
     "decision_curve",
@@ -35,8 +41,15 @@ __all__ = [
     "ki67_hazard_plot",
     "ki67_trajectories",
     "km",
+    "km_steps",
+    "legend_outside",
+    "palette",
+    "pool_groups",
+    "risk_cell",
+    "risk_cells",
     "roc",
     "scan_trajectory",
     "schoenfeld",
+    "series_style",
     "swimmer",
 ]

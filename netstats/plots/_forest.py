@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import math
+import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
+from netstats import labels as _labels
+
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
-__all__ = ["forest"]
+__all__ = ["forest", "log_ticks"]
 
 _REQUIRED = ("term", "hr", "ci_lower", "ci_upper")
 
@@ -24,7 +28,48 @@ def _format_p(p: float) -> str:
     return f"{p:.3f}" if p < 0.01 else f"{p:.2f}"
 
 
-_NICE_TICKS = (0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0, 20.0, 50.0, 100.0)
+_TICK_SETS: tuple[tuple[float, ...], ...] = (
+    (0.03125, 0.0625, 0.125, 0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0),
+    (0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0, 20.0, 50.0,
+     100.0, 200.0, 500.0, 1000.0),
+    (0.5, 0.6, 0.7, 0.8, 0.9, 1.0, 1.25, 1.5, 2.0, 2.5, 3.0),
+    (0.7, 0.75, 0.8, 0.85, 0.9, 0.95, 1.0, 1.1, 1.2, 1.3, 1.4, 1.5),
+    (0.9, 0.92, 0.94, 0.96, 0.98, 1.0, 1.02, 1.04, 1.06, 1.08, 1.1),
+)  # fmt: skip
+"""Candidate tick sets, coarsest first: the first giving 3 to 7 ticks in range is used."""
+
+
+def log_ticks(left: float, right: float) -> list[float]:
+    """Readable ticks for a log axis from ``left`` to ``right`` (at least 3 where possible).
+
+    Examples
+    --------
+    >>> log_ticks(0.2, 5.0)
+    [0.25, 0.5, 1.0, 2.0, 4.0]
+    >>> log_ticks(0.9, 1.35)
+    [0.9, 1.0, 1.25]
+    >>> log_ticks(0.001, 300)
+    [0.001, 0.01, 0.1, 1.0, 10.0, 100.0]
+    """
+    if not (np.isfinite(left) and np.isfinite(right)) or left <= 0 or right <= left:
+        raise ValueError(f"log-axis limits must be 0 < left < right, got {left}, {right}")
+    best: list[float] = []
+    for cands in _TICK_SETS:
+        ticks = [t for t in cands if left <= t <= right]
+        if 3 <= len(ticks) <= 7:
+            return ticks
+        if len(ticks) > len(best):
+            best = ticks
+    if len(best) > 7:  # a wide range: powers of ten, every other one if still too many
+        decades = [
+            10.0**e for e in range(math.ceil(math.log10(left)), math.floor(math.log10(right)) + 1)
+        ]
+        step = 1
+        while len(decades[::step]) > 7:
+            step += 1
+        start = decades.index(1.0) % step if 1.0 in decades else 0
+        return decades[start::step]
+    return best
 
 
 def _log_ticks(ax: Axes) -> None:
@@ -32,13 +77,28 @@ def _log_ticks(ax: Axes) -> None:
     from matplotlib.ticker import FixedLocator, FuncFormatter, NullFormatter, NullLocator
 
     left, right = ax.get_xlim()
-    ticks = [t for t in _NICE_TICKS if left <= t <= right]
-    if len(ticks) > 6:
-        ticks = [t for t in ticks if t in (0.01, 0.1, 1.0, 10.0, 100.0)]
-    ax.xaxis.set_major_locator(FixedLocator(ticks))
+    ax.xaxis.set_major_locator(FixedLocator(log_ticks(left, right)))
     ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _pos: f"{v:g}"))
     ax.xaxis.set_minor_locator(NullLocator())
     ax.xaxis.set_minor_formatter(NullFormatter())
+
+
+def _references(result: Any) -> dict[str, str]:
+    """Factor -> reference level of a formula-fitted result (the level without a term)."""
+    spec = getattr(getattr(result, "_design", None), "spec", None)
+    contrasts = getattr(spec, "factor_contrasts", None) or {}
+    terms = [str(t) for t in getattr(result, "summary", pd.DataFrame()).get("term", [])]
+    out: dict[str, str] = {}
+    for factor, state in contrasts.items():
+        expr = str(getattr(factor, "expr", factor))
+        m = re.match(r"^C\(\s*([^,)]+?)\s*(?:,.*)?\)$", expr)
+        name = m.group(1) if m else expr
+        present = {t[len(expr) :].strip("[]").removeprefix("T.") for t in terms
+                   if t.startswith(expr + "[")}  # fmt: skip
+        missing = [str(v) for v in getattr(state, "levels", []) if str(v) not in present]
+        if len(missing) == 1:
+            out[name] = missing[0]
+    return out
 
 
 def _frame(result: Any) -> pd.DataFrame:
@@ -64,6 +124,7 @@ def forest(
     labels: Mapping[str, str] | None = None,
     xlabel: str | None = None,
     color: str = "black",
+    reference: Mapping[str, str] | None = None,
 ) -> Axes:
     """Draw a forest plot of hazard ratios with an aligned text table.
 
@@ -79,7 +140,11 @@ def forest(
         Write the columns n, events, HR (CI) and p to the right of the plot, one line
         per row, aligned with the estimates.
     labels : mapping of str to str, optional
-        Display names for terms (e.g. ``{"C(regimen)[T.everolimus]": "Everolimus"}``).
+        Display names for terms (e.g. ``{"C(regimen)[T.everolimus]": "Everolimus"}``);
+        other terms are named by :func:`netstats.labels.term_label`, with the reference level
+        of a formula factor ("Drug class: SSA vs PRRT (reference)").
+    reference : mapping of str to str, optional
+        Factor -> reference level, for results that do not carry their formula (tables).
     xlabel : str, optional
         Axis label; default "Hazard ratio (95% CI, log scale)" from ``conf_level``.
     color : str, default="black"
@@ -125,7 +190,10 @@ def forest(
     ax.axvline(1.0, color="grey", linestyle="--", linewidth=0.9, zorder=0)
     ax.set_xscale("log")
     ax.set_yticks(y)
-    ax.set_yticklabels([labels.get(t, t) for t in frame["term"]])
+    refs = {**_references(result), **dict(reference or {})}
+    ax.set_yticklabels(
+        [labels.get(t) or _labels.term_label(t, reference=refs) for t in frame["term"]]
+    )
     ax.set_ylim(-0.7, k - 0.3 + (0.8 if table else 0.0))
     finite = np.concatenate([lo[np.isfinite(lo) & (lo > 0)], hi[np.isfinite(hi)]])
     if finite.size:
@@ -146,7 +214,7 @@ def forest(
         if "n" in frame.columns:
             columns.append(("n", [f"{int(v)}" for v in frame["n"]], 0.14))
         if "n_events" in frame.columns:
-            columns.append(("events", [f"{int(v)}" for v in frame["n_events"]], 0.2))
+            columns.append(("Events", [f"{int(v)}" for v in frame["n_events"]], 0.2))
         hr_text = [
             f"{h:.2f} ({a:.2f}\N{EN DASH}{b:.2f})" for h, a, b in zip(hr, lo, hi, strict=True)
         ]

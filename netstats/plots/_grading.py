@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from netstats import labels
 from netstats.grading import (
     GRADES,
     BlandAltmanResult,
@@ -22,6 +23,7 @@ from netstats.grading import (
     Ki67TrajectoryResult,
     get_scheme,
 )
+from netstats.plots._style import GREY, OKABE_ITO, legend_outside
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -36,7 +38,18 @@ __all__ = [
     "ki67_trajectories",
 ]
 
-_GRADE_COLOURS = {"G1": "#4C9F70", "G2": "#E3A33B", "G3": "#C8553D"}
+_GRADE_COLOURS = {"G1": OKABE_ITO[2], "G2": OKABE_ITO[1], "G3": OKABE_ITO[3]}
+_BA_LABELS = {
+    "bias": "Bias",
+    "loa_lower": "Lower limit of agreement",
+    "loa_upper": "Upper limit of agreement",
+}
+
+
+def _member(name: str) -> str:
+    """Reader's name of a pair member (``"primary"`` -> ``"Primary"``)."""
+    text = labels.level_label(None, name)
+    return text[:1].upper() + text[1:] if not text[1:2].isupper() else text
 
 
 def _axes(ax: Axes | None) -> Axes:
@@ -94,7 +107,7 @@ def grade_heatmap(
     ...     res = grading.concordance(pairs)
     >>> ax = plots.grade_heatmap(res, normalize=True)
     >>> ax.get_xlabel(), ax.get_ylabel()
-    ('metastasis grade', 'primary grade')
+    ('Metastasis WHO grade', 'Primary WHO grade')
     """
     _check(result, ConcordanceResult, "result")
     ax = _axes(ax)
@@ -109,9 +122,11 @@ def grade_heatmap(
             ax.text(j, i, text, ha="center", va="center", color="white" if dark else "black")
     ax.set_xticks(range(tab.shape[1]), list(tab.columns))
     ax.set_yticks(range(tab.shape[0]), list(tab.index))
-    ax.set_xlabel(f"{result.second} grade")
-    ax.set_ylabel(f"{result.first} grade")
-    ax.set_title(f"{result.first} vs {result.second} (n = {result.n_pairs} pairs)")
+    ax.set_xlabel(f"{_member(result.second)} WHO grade")
+    ax.set_ylabel(f"{_member(result.first)} WHO grade")
+    ax.set_title(
+        f"{_member(result.first)} vs {_member(result.second).lower()} (n = {result.n_pairs} pairs)"
+    )
     return ax
 
 
@@ -130,7 +145,7 @@ def grade_migration(result: ConcordanceResult, *, ax: Axes | None = None) -> Axe
     matplotlib.axes.Axes
         Grades on two vertical axes (x = 0 first member, x = 1 second); one line per non-empty
         cell of the cross-table, width proportional to its count and coloured by the first
-        grade; line labels give the counts.
+        grade; line labels (near the first member) give the counts.
 
     Examples
     --------
@@ -148,7 +163,7 @@ def grade_migration(result: ConcordanceResult, *, ax: Axes | None = None) -> Axe
     ...     res = grading.concordance(pairs)
     >>> ax = plots.grade_migration(res)
     >>> [t.get_text() for t in ax.get_xticklabels()]
-    ['primary', 'metastasis']
+    ['Primary', 'Metastasis']
     """
     _check(result, ConcordanceResult, "result")
     ax = _axes(ax)
@@ -162,14 +177,20 @@ def grade_migration(result: ConcordanceResult, *, ax: Axes | None = None) -> Axe
             ax.plot(
                 [0, 1],
                 [i, j],
-                color=_GRADE_COLOURS.get(gi, "grey"),
+                color=_GRADE_COLOURS.get(gi, GREY),
                 linewidth=1 + 9 * vals[i, j] / top,
                 alpha=0.75,
                 solid_capstyle="round",
-                label=f"{gi} -> {gj}",
+                label=f"{gi} \N{RIGHTWARDS ARROW} {gj}",
             )
+            # near the start of the line: crossing lines (i -> j, j -> i) share the middle
             ax.annotate(
-                f"{int(vals[i, j])}", xy=(0.5, (i + j) / 2), ha="center", va="bottom", fontsize=8
+                f"{int(vals[i, j])}",
+                xy=(0.22, i + 0.22 * (j - i)),
+                ha="center",
+                va="center",
+                fontsize=8,
+                bbox={"boxstyle": "round,pad=0.15", "facecolor": "white", "edgecolor": "none"},
             )
     n = len(tab.index)
     for x, side in ((0, tab.sum(axis=1)), (1, tab.sum(axis=0))):
@@ -183,7 +204,7 @@ def grade_migration(result: ConcordanceResult, *, ax: Axes | None = None) -> Axe
             )
     ax.set_xlim(-0.35, 1.35)
     ax.set_ylim(n - 0.5, -0.5)
-    ax.set_xticks([0, 1], [result.first, result.second])
+    ax.set_xticks([0, 1], [_member(result.first), _member(result.second)])
     ax.set_yticks([])
     ax.set_title("Grade migration")
     return ax
@@ -216,7 +237,7 @@ def bland_altman_plot(
     >>> from netstats import grading, plots
     >>> ax = plots.bland_altman_plot(grading.bland_altman([2.0, 5, 10, 1.5], [3.0, 6, 9, 2.5]))
     >>> ax.get_xlabel()
-    'mean of log Ki-67'
+    'Mean of log Ki-67'
     """
     if isinstance(result, ConcordanceResult):
         if result.bland_altman is None:
@@ -225,12 +246,12 @@ def bland_altman_plot(
     _check(result, BlandAltmanResult, "result")
     ax = _axes(ax)
     pts = result.points
-    ax.scatter(pts["mean"], pts["difference"], s=18, color="#33658A", alpha=0.8)
+    ax.scatter(pts["mean"], pts["difference"], s=18, color=OKABE_ITO[0], alpha=0.8)
     s = result.summary.set_index("statistic")[["estimate", "ci_lower", "ci_upper", "ratio"]]
     styles = {"bias": "-", "loa_lower": "--", "loa_upper": "--"}
     for stat, ls in styles.items():
         y, lo, hi, ratio = (float(v) for v in s.loc[stat].to_numpy(dtype=float))
-        lab = f"{stat.replace('_', ' ')} {y:.2f}"
+        lab = f"{_BA_LABELS[stat]} {y:.2f}"
         if result.log:
             lab += f" (ratio {ratio:.2f})"
         ax.axhline(y, color="black", linestyle=ls, linewidth=1, label=lab)
@@ -238,10 +259,10 @@ def bland_altman_plot(
             ax.axhspan(lo, hi, color="grey", alpha=0.2)
     ax.axhline(0, color="grey", linewidth=0.5)
     scale = "log Ki-67" if result.log else "Ki-67"
-    ax.set_xlabel(f"mean of {scale}")
-    ax.set_ylabel(f"difference in {scale} (second - first)")
+    ax.set_xlabel(f"Mean of {scale}")
+    ax.set_ylabel(f"Difference in {scale} (second \N{MINUS SIGN} first)")
     ax.set_title(f"Bland-Altman (n = {result.n})")
-    ax.legend(fontsize=8, loc="best")
+    legend_outside(ax)
     return ax
 
 
@@ -283,7 +304,7 @@ def ki67_trajectories(
     ...     "ki67_percent": [2.0, 3.5, 6.0, 10.0, 14.0, 1.0, 2.2]})
     >>> ax = plots.ki67_trajectories(grading.ki67_trajectory_model(path, random_slope=False))
     >>> ax.get_yscale(), ax.get_xlabel()
-    ('log', 'years since first specimen')
+    ('log', 'Years since first specimen')
     """
     _check(result, Ki67TrajectoryResult, "result")
     ax = _axes(ax)
@@ -292,7 +313,7 @@ def ki67_trajectories(
         ax.plot(
             g["years"],
             np.exp(g["log_ki67"]) - result.offset,
-            color="grey",
+            color=GREY,
             alpha=0.5,
             linewidth=0.8,
             marker="o",
@@ -304,19 +325,19 @@ def ki67_trajectories(
         ax.plot(
             t,
             np.exp(fe["Intercept"] + fe["years"] * t) - result.offset,
-            color="#C8553D",
+            color=OKABE_ITO[3],
             linewidth=2.5,
-            label="population trend",
+            label="Population trend",
         )
     sch = get_scheme(scheme)
     for cut in (sch.ki67_g2_lower, sch.ki67_g3_above):
         ax.axhline(cut, color="black", linestyle=":", linewidth=1)
     ax.set_yscale("log")
-    ax.set_xlabel("years since first specimen")
+    ax.set_xlabel("Years since first specimen")
     ax.set_ylabel("Ki-67 (%)")
     ax.set_title(f"Ki-67 trajectories ({result.n_patients} patients)")
     if show_fit:
-        ax.legend(fontsize=8)
+        legend_outside(ax)
     return ax
 
 
@@ -348,7 +369,7 @@ def grade_probability_plot(
     >>> from netstats import grading, plots
     >>> ax = plots.grade_probability_plot(grading.grade_probability_curve([200, 500]))
     >>> ax.get_xlabel(), ax.get_ylabel()
-    ('observed Ki-67 (%)', 'P(true grade)')
+    ('Observed Ki-67 (%)', 'Probability of the true grade')
     """
     need = {"cells_counted", "ki67_percent", "grade", "probability"}
     if not isinstance(curve, pd.DataFrame) or not need <= set(curve.columns):
@@ -363,16 +384,16 @@ def grade_probability_plot(
                 part["probability"],
                 color=_GRADE_COLOURS[g],
                 linestyle=styles[k % len(styles)],
-                label=f"{g}, {n} cells",
+                label=f"{g}, {n} cells counted",
             )
     sch = get_scheme(scheme)
     for cut in (sch.ki67_g2_lower, sch.ki67_g3_above):
         ax.axvline(cut, color="black", linewidth=0.8, linestyle=":")
     ax.set_ylim(0, 1)
-    ax.set_xlabel("observed Ki-67 (%)")
-    ax.set_ylabel("P(true grade)")
+    ax.set_xlabel("Observed Ki-67 (%)")
+    ax.set_ylabel("Probability of the true grade")
     ax.set_title("Counting uncertainty of the Ki-67 grade")
-    ax.legend(fontsize=7, ncol=2)
+    legend_outside(ax)
     return ax
 
 
@@ -407,19 +428,22 @@ def ki67_hazard_plot(result: Ki67HazardResult, *, ax: Axes | None = None) -> Axe
     _check(result, Ki67HazardResult, "result")
     ax = _axes(ax)
     c = result.curve
-    ax.plot(c["ki67_percent"], c["hazard_ratio"], color="#C8553D", linewidth=2, label="spline")
-    ax.fill_between(c["ki67_percent"], c["ci_lower"], c["ci_upper"], color="#C8553D", alpha=0.2)
+    ax.plot(
+        c["ki67_percent"], c["hazard_ratio"], color=OKABE_ITO[3], linewidth=2,
+        label="Restricted cubic spline",
+    )  # fmt: skip
+    ax.fill_between(c["ki67_percent"], c["ci_lower"], c["ci_upper"], color=OKABE_ITO[3], alpha=0.2)
     ax.axhline(1.0, color="black", linestyle=":", linewidth=1)
     ax.plot(
-        [result.reference], [1.0], marker="o", color="black", linestyle="none", label="reference"
+        [result.reference], [1.0], marker="o", color="black", linestyle="none", label="Reference"
     )
     ax.set_xscale("log")
     ax.set_yscale("log")
     hr = result.per_doubling.iloc[0]
     ax.set_xlabel("Ki-67 (%)")
-    ax.set_ylabel(f"hazard ratio vs Ki-67 {result.reference:g} %")
+    ax.set_ylabel(f"Hazard ratio vs Ki-67 {result.reference:g}%")
     ax.set_title(f"HR per doubling {float(hr['hazard_ratio']):.2f}")
-    ax.legend(fontsize=8)
+    legend_outside(ax)
     return ax
 
 
@@ -452,15 +476,15 @@ def cutpoint_plot(result: CutpointResult, *, ax: Axes | None = None) -> Axes:
     ...     cut = grading.ki67_cutpoint(d, time="months", event="death")
     >>> ax = plots.cutpoint_plot(cut)
     >>> ax.get_ylabel()
-    'standardised log-rank statistic'
+    'Standardised log-rank statistic'
     """
     _check(result, CutpointResult, "result")
     ax = _axes(ax)
     st = result.statistics
-    ax.step(st["cut"], st["statistic"], where="post", color="#33658A")
-    ax.axvline(result.cutpoint, color="#C8553D", linestyle="--", linewidth=1)
+    ax.step(st["cut"], st["statistic"], where="post", color=OKABE_ITO[0])
+    ax.axvline(result.cutpoint, color=OKABE_ITO[3], linestyle="--", linewidth=1)
     ax.set_xlabel("Ki-67 cut-point (%)")
-    ax.set_ylabel("standardised log-rank statistic")
+    ax.set_ylabel("Standardised log-rank statistic")
     ax.set_title(
         f"max at {result.cutpoint:g} %: M = {result.statistic:.2f}, corrected p = {result.p_value:.3g}"
     )

@@ -7,6 +7,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from netstats import labels
+from netstats.plots._style import OKABE_ITO
+
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
@@ -86,12 +89,13 @@ def schoenfeld(
         ax.scatter(zph.x[ok], y[ok], s=9, color="0.55", alpha=0.7, linewidths=0)
         sm = zph.smooth(term, df=df, conf_level=conf_level)
         ax.plot(sm["x"], sm["estimate"], color="black", linewidth=1.6)
-        ax.fill_between(sm["x"], sm["ci_lower"], sm["ci_upper"], color="tab:blue", alpha=0.2,
+        ax.fill_between(sm["x"], sm["ci_lower"], sm["ci_upper"], color=OKABE_ITO[0], alpha=0.2,
                         linewidth=0)  # fmt: skip
         ax.axhline(float(np.nanmean(y)), color="black", linestyle=":", linewidth=0.9)
         ax.set_xlabel(_XLABEL.get(zph.transform, "Transformed time"))
-        ax.set_ylabel(f"Beta(t) for {term}")
-        title = term
+        name = labels.term_label(term)
+        ax.set_ylabel(f"Beta(t) for {name}" if len(name) <= 24 else "Beta(t)")
+        title = name
         if show_p and term in pvals.index:
             title += f"  (p = {pvals[term]:.3g})"
         ax.set_title(title)

@@ -11,6 +11,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from netstats import labels
+from netstats.plots._style import GREY, OKABE_ITO, SeriesStyle, legend_outside, series_style
+
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.axes import Axes
 
@@ -18,7 +21,31 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __all__ = ["calibration", "decision_curve", "roc", "scan_trajectory"]
 
-_STRATEGY_LABELS = {"model": "model", "treat_all": "treat all", "treat_none": "treat none"}
+_STRATEGY_LABELS = {"model": "Model", "treat_all": "Treat all", "treat_none": "Treat none"}
+_MODEL_NAMES = {
+    "logistic": "Logistic regression",
+    "gradient_boosting": "Gradient boosting",
+    "random_forest": "Random forest",
+}
+
+
+def model_name(name: str | None) -> str:
+    """A readable model name: ``"gradient_boosting"`` -> ``"Gradient boosting"``.
+
+    Examples
+    --------
+    >>> model_name("gradient_boosting"), model_name("logistic"), model_name(None)
+    ('Gradient boosting', 'Logistic regression', 'Model')
+    """
+    if name is None:
+        return "Model"
+    return _MODEL_NAMES.get(str(name), labels.readable(str(name)))
+
+
+def _next_style(ax: Axes) -> SeriesStyle:
+    """The palette entry after the series already labelled on ``ax``."""
+    used = [h for h in ax.get_legend_handles_labels()[1] if h != "Ideal"]
+    return series_style(len(used))
 
 
 def _axes(ax: Axes | None) -> Axes:
@@ -47,7 +74,8 @@ def calibration(curve: pd.DataFrame, *, ax: Axes | None = None, label: str | Non
     ax : matplotlib Axes, optional
         Axes to draw on; a new figure is created when omitted.
     label : str, optional
-        Legend label of the points.
+        Legend label of the points (a model name, e.g. "gradient_boosting", is made
+        readable). Drawing several models on one axes adds one "Ideal" line only.
 
     Returns
     -------
@@ -70,17 +98,22 @@ def calibration(curve: pd.DataFrame, *, ax: Axes | None = None, label: str | Non
     err = np.vstack(
         [yv - curve["ci_lower"].to_numpy(float), curve["ci_upper"].to_numpy(float) - yv]
     )
-    ax.plot([0, 1], [0, 1], linestyle="--", color="grey", label="ideal")
-    ax.errorbar(x, yv, yerr=err, fmt="o", capsize=3, label=label or "observed (exact CI)")
+    if not [ln for ln in ax.get_lines() if ln.get_gid() == "ideal"]:
+        ax.plot([0, 1], [0, 1], linestyle="--", color=GREY, label="Ideal", gid="ideal")
+    st = _next_style(ax)
+    ax.errorbar(
+        x, yv, yerr=err, fmt=st.marker, color=st.color, capsize=3,
+        label=model_name(label) if label else "Observed (exact CI)",
+    )  # fmt: skip
     ax.set_xlim(0, 1)
     ax.set_ylim(0, 1.02)
     ax.set_xlabel("Predicted probability of SSTR positivity")
     ax.set_ylabel("Observed proportion positive")
-    ax.legend(loc="upper left")
+    legend_outside(ax)
     return ax
 
 
-def decision_curve(dc: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
+def decision_curve(dc: pd.DataFrame, *, ax: Axes | None = None, label: str | None = None) -> Axes:
     """Net benefit of the model against treat-all and treat-none.
 
     Parameters
@@ -89,6 +122,8 @@ def decision_curve(dc: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
         Output of :func:`netstats.sstr.decision_curve`.
     ax : matplotlib Axes, optional
         Axes to draw on; a new figure is created when omitted.
+    label : str, optional
+        Name of the model's line (made readable); "Model" when omitted.
 
     Returns
     -------
@@ -108,19 +143,24 @@ def decision_curve(dc: pd.DataFrame, *, ax: Axes | None = None) -> Axes:
     _require(dc, ["threshold", "strategy", "net_benefit"], "decision_curve")
     ax = _axes(ax)
     styles = {"model": "-", "treat_all": "--", "treat_none": ":"}
-    for strategy, grp in dc.groupby("strategy", sort=False):
+    for i, (strategy, grp) in enumerate(dc.groupby("strategy", sort=False)):
+        key = str(strategy)
+        name = model_name(label) if key == "model" and label else _STRATEGY_LABELS.get(key)
         ax.plot(
             grp["threshold"],
             grp["net_benefit"],
-            linestyle=styles.get(str(strategy), "-"),
-            label=_STRATEGY_LABELS.get(str(strategy), str(strategy)),
+            linestyle=styles.get(key, "-"),
+            color=series_style(i).color
+            if key == "model"
+            else (GREY if key == "treat_none" else "#000000"),
+            label=name or labels.readable(key),
         )
     top = float(dc["net_benefit"].max())
     ax.set_ylim(-0.05 * max(top, 0.01), max(top, 0.01) * 1.05)
     ax.set_xlim(0, 1)
     ax.set_xlabel("Threshold probability")
     ax.set_ylabel("Net benefit")
-    ax.legend(loc="upper right")
+    legend_outside(ax)
     return ax
 
 
@@ -138,11 +178,12 @@ def roc(
     curve : DataFrame
         Output of :func:`netstats.sstr.roc_curve`.
     auc : AUCResult, optional
-        From :func:`netstats.sstr.auroc_delong`; shown in the legend.
+        From :func:`netstats.sstr.auroc_delong`; shown in the legend with its CI. Without
+        it the legend shows the area under the drawn curve (trapezoidal, no CI).
     ax : matplotlib Axes, optional
         Axes to draw on; a new figure is created when omitted.
     label : str, optional
-        Legend label.
+        Legend label (a model name, made readable).
 
     Returns
     -------
@@ -156,23 +197,29 @@ def roc(
     >>> prob = [0.1, 0.4, 0.35, 0.8, 0.2, 0.9, 0.6, 0.5]
     >>> ax = plots.roc(sstr.roc_curve(y, prob), auc=sstr.auroc_delong(y, prob), label="model")
     >>> [t.get_text() for t in ax.get_legend().get_texts()]
-    ['model (AUROC 0.875, 95% CI 0.592-1.000)']
+    ['Model (AUROC 0.875, 95% CI 0.592–1.000)']
     """
     _require(curve, ["false_positive_rate", "true_positive_rate"], "roc_curve")
     ax = _axes(ax)
-    text = label or "model"
+    text = model_name(label)
+    fpr = curve["false_positive_rate"].to_numpy(float)
+    tpr = curve["true_positive_rate"].to_numpy(float)
     if auc is not None:
         text += (
             f" (AUROC {auc.estimate:.3f}, {auc.conf_level:.0%} CI "
-            f"{auc.ci_lower:.3f}-{auc.ci_upper:.3f})"
+            f"{auc.ci_lower:.3f}\N{EN DASH}{auc.ci_upper:.3f})"
         )
-    ax.plot([0, 1], [0, 1], linestyle="--", color="grey")
-    ax.step(curve["false_positive_rate"], curve["true_positive_rate"], where="post", label=text)
+    else:
+        text += f" (AUROC {float(np.trapezoid(tpr, fpr)):.3f})"
+    if not [ln for ln in ax.get_lines() if ln.get_gid() == "chance"]:
+        ax.plot([0, 1], [0, 1], linestyle="--", color=GREY, gid="chance")
+    st = _next_style(ax)
+    ax.plot(fpr, tpr, label=text, color=st.color, linestyle=st.linestyle)
     ax.set_xlim(0, 1)
     ax.set_ylim(0, 1.02)
     ax.set_xlabel("1 - specificity")
     ax.set_ylabel("Sensitivity")
-    ax.legend(loc="lower right")
+    legend_outside(ax, where="below", ncol=1)
     return ax
 
 
@@ -206,19 +253,21 @@ def scan_trajectory(
     >>> ax.get_ylabel()
     'Krenning score'
     """
-    from matplotlib.dates import date2num
+    from matplotlib.dates import AutoDateLocator, ConciseDateFormatter, date2num
 
     if not hasattr(trajectory, "scans") or not hasattr(trajectory, "lines"):
         raise TypeError("expected a ScanTrajectory from netstats.sstr.scan_trajectory")
     ax = _axes(ax)
     scans = trajectory.scans
     lines = trajectory.lines
-    ax.plot(scans["scan_date"], scans["krenning_score"].astype("float64"), color="C0", zorder=2)
+    ax.plot(
+        scans["scan_date"], scans["krenning_score"].astype("float64"), color=OKABE_ITO[0], zorder=2
+    )
     pos = scans["positive"].fillna(False).astype(bool).to_numpy()
     ax.scatter(
         scans.loc[pos, "scan_date"],
         scans.loc[pos, "krenning_score"].astype("float64"),
-        color="C0",
+        color=OKABE_ITO[0],
         s=60,
         zorder=3,
         label="SSTR-positive",
@@ -227,7 +276,7 @@ def scan_trajectory(
         scans.loc[~pos, "scan_date"],
         scans.loc[~pos, "krenning_score"].astype("float64"),
         facecolors="white",
-        edgecolors="C0",
+        edgecolors=OKABE_ITO[0],
         s=60,
         zorder=3,
         label="SSTR-negative",
@@ -236,24 +285,35 @@ def scan_trajectory(
         start = date2num(row["start_date"])
         end = date2num(row["end_date"] if pd.notna(row["end_date"]) else trajectory.last_date)
         y = -0.6 - 0.45 * ((int(row["line"]) - 1) % 3)
-        ax.broken_barh([(start, max(end - start, 1.0))], (y - 0.18, 0.36), color="C2", alpha=0.5)
+        ax.broken_barh(
+            [(start, max(end - start, 1.0))], (y - 0.18, 0.36), color=OKABE_ITO[2], alpha=0.5
+        )
         ax.text(start, y, f" {row['regimen']}", va="center", fontsize=8)
     ax.set_ylim(-2.0, 4.5)
     ax.set_yticks([0, 1, 2, 3, 4])
     ax.set_ylabel("Krenning score")
     ax.set_xlabel("Date")
+    locator = AutoDateLocator(minticks=3, maxticks=6)
+    ax.xaxis.set_major_locator(locator)
+    ax.xaxis.set_major_formatter(ConciseDateFormatter(locator))
     ax.set_title(f"Patient {trajectory.patient_id} (positivity: {trajectory.rule})")
     if suvmax and scans["suvmax_lesion"].notna().any():
         twin = ax.twinx()
         twin.plot(
             scans["scan_date"],
             scans["suvmax_lesion"],
-            color="C1",
+            color=OKABE_ITO[1],
             marker="s",
             linestyle=":",
-            label="lesion SUVmax",
+            label=labels.label("suvmax_lesion"),
         )
-        twin.set_ylabel("Lesion SUVmax")
+        twin.set_ylabel(labels.label("suvmax_lesion"))
         twin.set_ylim(0, float(scans["suvmax_lesion"].max()) * 1.15)
-    ax.legend(loc="upper left")
+    handles, names = ax.get_legend_handles_labels()
+    for other in ax.figure.axes:
+        if other is not ax and other.bbox.bounds == ax.bbox.bounds:  # the SUVmax twin
+            h, n = other.get_legend_handles_labels()
+            handles, names = handles + h, names + n
+    ax.legend(handles, names, loc="upper left", bbox_to_anchor=(0.0, -0.14), frameon=False,
+              ncol=3, fontsize="small")  # fmt: skip
     return ax

@@ -14,7 +14,9 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 import pandas as pd
 
+from netstats import labels
 from netstats.exceptions import SchemaError
+from netstats.plots._style import OKABE_ITO
 from netstats.schema import DAYS_PER_MONTH
 from netstats.vocab import DRUG_CLASSES
 
@@ -24,26 +26,27 @@ if TYPE_CHECKING:
 __all__ = ["DRUG_CLASS_COLORS", "swimmer"]
 
 DRUG_CLASS_COLORS: dict[str, str] = {
-    "SSA": "#4477AA",
-    "mTOR inhibitor": "#EE6677",
-    "TKI": "#228833",
-    "chemotherapy": "#CCBB44",
-    "PRRT": "#AA3377",
-    "liver-directed": "#66CCEE",
-    "surgery": "#555555",
+    "SSA": OKABE_ITO[0],
+    "mTOR inhibitor": OKABE_ITO[3],
+    "TKI": OKABE_ITO[2],
+    "chemotherapy": OKABE_ITO[1],
+    "PRRT": OKABE_ITO[4],
+    "liver-directed": OKABE_ITO[5],
+    "surgery": OKABE_ITO[6],
     "observation": "#DDDDDD",
 }
-"""Default colour of each drug class (Paul Tol's colour-blind-safe "bright" scheme)."""
+"""Default colour of each drug class (the Okabe-Ito palette of :mod:`netstats.plots._style`;
+observation, not a treatment, in light grey)."""
 
 _UNKNOWN_COLOR = "#BBBBBB"
 _PROGRESSION_REASONS = ("progression", "progression_imputed", "progression_later_line")
 _ONGOING_REASONS = ("censored_last_contact", "censored_cutoff")
 _RESPONSE_MARKERS = {
-    "CR": ("*", "#FFD700", "Best response CR"),
-    "PR": ("D", "white", "Best response PR"),
-    "SD": ("o", "#DDDDDD", "Best response SD"),
-    "PD": ("x", "black", "Best response PD"),
-    "NE": ("$?$", "black", "Best response NE"),
+    "CR": ("*", "#F0E442", "Best response: complete response"),
+    "PR": ("D", "white", "Best response: partial response"),
+    "SD": ("o", "#DDDDDD", "Best response: stable disease"),
+    "PD": ("x", "black", "Best response: progressive disease"),
+    "NE": ("$?$", "black", "Best response: not evaluable"),
 }
 _REQUIRED = [
     "patient_id",
@@ -294,13 +297,13 @@ def swimmer(
             marks[resp].append((x, y))
 
     styles = {
-        "progression": ("^", "#CC3311", "black", "Progression (PFS event)"),
+        "progression": ("^", OKABE_ITO[3], "black", "Progression (PFS event)"),
         "death": ("s", "black", "black", "Death"),
         "ongoing": ("$\u27a4$", "black", "black", "Ongoing"),
         **{r: (m, c, "black", lab) for r, (m, c, lab) in _RESPONSE_MARKERS.items()},
     }
     handles: list[object] = [
-        Patch(facecolor=palette.get(c, _UNKNOWN_COLOR), label=c)
+        Patch(facecolor=palette.get(c, _UNKNOWN_COLOR), label=_class_label(c))
         for c in sorted(used_classes, key=_class_order)
     ]
     for key, points in marks.items():
@@ -341,8 +344,8 @@ def swimmer(
     step = max(1, int(np.ceil(n / 40)))
     shown = ticks[::step]
     ax.set_yticks(shown)
-    labels = [lanes[i].patient_id for i in shown] if show_ids else [str(i + 1) for i in shown]
-    ax.set_yticklabels(labels, fontsize=9 if n <= 40 else 7)
+    tick_labels = [lanes[i].patient_id for i in shown] if show_ids else [str(i + 1) for i in shown]
+    ax.set_yticklabels(tick_labels, fontsize=9 if n <= 40 else 7)
     ax.set_ylabel("Patient" if show_ids else "Patient (rank)")
     ax.set_xlabel(
         "Months since start of first line" if origin == "first_line" else "Months since diagnosis"
@@ -359,10 +362,15 @@ def swimmer(
             bbox_to_anchor=(1.01, 1.0),
             frameon=False,
             fontsize=8,
-            title="Drug class / marker",
+            title="Drug class and events",
             title_fontsize=8,
         )
     return ax
+
+
+def _class_label(cls: str) -> str:
+    text = labels.level_label("drug_class", cls)
+    return text[:1].upper() + text[1:] if not text[1:2].isupper() else text
 
 
 def _class_order(cls: str) -> tuple[int, str]:
