@@ -20,9 +20,11 @@ from netstats.plots._km import cumulative_incidence, km
 from netstats.plots._schoenfeld import schoenfeld
 from netstats.plots._sstr import calibration, decision_curve, roc, scan_trajectory
 from netstats.plots._swimmer import DRUG_CLASS_COLORS, swimmer
+from netstats.plots._timeline import GROUP_COLORS, patient_timeline, trajectory
 
 __all__ = [
     "DRUG_CLASS_COLORS",
+    "GROUP_COLORS",
     "bland_altman_plot",
     "calibration",
     "cumulative_incidence",
@@ -35,8 +37,10 @@ __all__ = [
     "ki67_hazard_plot",
     "ki67_trajectories",
     "km",
+    "patient_timeline",
     "roc",
     "scan_trajectory",
     "schoenfeld",
     "swimmer",
+    "trajectory",
 ]
