@@ -17,6 +17,7 @@ import pandas as pd
 
 from netstats.exceptions import SchemaError
 from netstats.plots._swimmer import DRUG_CLASS_COLORS
+from netstats.vocab import SSTR_TRACERS
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.axes import Axes
@@ -37,7 +38,7 @@ GROUP_COLORS: tuple[str, ...] = (
     "#882255",
     "#DDCC77",
 )
-_TRACER_MARKERS = ("o", "s", "D", "^", "v", "P", "X")
+_TRACER_MARKERS = ("o", "s", "D", "^", "v", "P", "X", "h", "*")
 _LANES = ("Pathology", "Imaging", "Therapy")  # bottom to top
 _LANE_Y = {"specimen": 0.0, "scan": 1.0, "line": 2.0}
 _BAR_HEIGHT = 0.32
@@ -64,7 +65,8 @@ def _check_events(events: object) -> pd.DataFrame:
 
 
 def _overlaps(box: Any, placed: list[Any]) -> bool:
-    return any(box.overlaps(other) for other in placed)
+    padded = box.padded(3.0)  # a few pixels of white space between labels
+    return any(padded.overlaps(other) for other in placed)
 
 
 def _place(
@@ -106,7 +108,14 @@ def _place(
 
 
 def _tracer_markers(tracers: Sequence[str]) -> dict[str, str]:
-    return {t: _TRACER_MARKERS[i % len(_TRACER_MARKERS)] for i, t in enumerate(tracers)}
+    """One marker per tracer, the same in every figure for the tracers of the vocabulary."""
+    fixed = dict(zip((*SSTR_TRACERS, "18F-FDG"), ("D", "^", "s", "v", "P", "o"), strict=True))
+    spare = [m for m in _TRACER_MARKERS if m not in fixed.values()]
+    others = [t for t in tracers if t not in fixed]
+    return {
+        **{t: fixed[t] for t in tracers if t in fixed},
+        **{t: spare[i % len(spare)] for i, t in enumerate(others)},
+    }
 
 
 def _tracer_short(tracer: str) -> str:
@@ -208,7 +217,7 @@ def patient_timeline(
 
     n = len(chosen)
     fig, axes = plt.subplots(
-        n, 1, figsize=(width, 0.4 + 2.3 * n), sharex=sharex, layout="constrained", squeeze=False
+        n, 1, figsize=(width, 0.4 + 2.6 * n), sharex=sharex, layout="constrained", squeeze=False
     )
     used_classes: list[str] = []
     used: set[str] = set()
