@@ -65,7 +65,7 @@ def _check_events(events: object) -> pd.DataFrame:
 
 
 def _overlaps(box: Any, placed: list[Any]) -> bool:
-    padded = box.padded(3.0)  # a few pixels of white space between labels
+    padded = box.padded(6.0)  # a few pixels of white space between labels
     return any(padded.overlaps(other) for other in placed)
 
 

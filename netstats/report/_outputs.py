@@ -33,6 +33,8 @@ MANIFEST = "manifest.json"
 _NAME_RE = re.compile(r"[a-z0-9][a-z0-9_\-]*")
 #: Longest output name (file names stay well below filesystem limits).
 MAX_NAME_LENGTH = 80
+#: Stands in for a line break inside a table cell while pandas writes the HTML.
+_BREAK = "\ue000"
 #: Resolution of PNG figures.
 PNG_DPI = 150
 
@@ -64,7 +66,14 @@ class TableOutput:
         cap = f"<p><b>{html.escape(self.name)}</b>: {html.escape(self.caption)}</p>"
         # Short numbers on screen; the CSV keeps every digit.
         shown = display_frame(self.frame)
-        return cap + shown.to_html(index=False, escape=True, na_rep="")
+        # pandas' to_html writes a newline inside a cell as a literal "\\n": keep the line
+        # breaks of multi-line text (e.g. the endpoint rules) as <br> instead.
+        for col in shown.columns:
+            if shown[col].dtype == object or pd.api.types.is_string_dtype(shown[col].dtype):
+                shown[col] = shown[col].map(
+                    lambda v: v.replace("\n", _BREAK) if isinstance(v, str) else v
+                )
+        return cap + shown.to_html(index=False, escape=True, na_rep="").replace(_BREAK, "<br>")
 
     def __repr__(self) -> str:
         return f"{self.name}: {self.caption}\n{self.frame.to_string(index=False)}"
