@@ -182,6 +182,11 @@ def list_notebooks(analyses: str | Path | None = None) -> list[str]:
     return sorted(p.stem for p in folder.glob("[0-9][0-9]_*.py"))
 
 
+#: Tag of notebook cells (statistics, and their headings) that run only when the cohort has
+#: at least the notebook's ``min_cohort_size`` patients; below it the renderer drops them.
+COHORT_ONLY = "cohort-only"
+
+
 def _read_notebook(path: Path) -> Any:
     import jupytext
 
@@ -422,6 +427,7 @@ def _execute(
     spec_dir: Path,
     progress: bool | None,
     timeout: int,
+    drop_tag: str | None = None,
 ) -> Any:
     import nbformat
     import papermill
@@ -429,6 +435,8 @@ def _execute(
     from papermill.exceptions import PapermillExecutionError
 
     nb = _read_notebook(src)
+    if drop_tag is not None:
+        nb.cells = [c for c in nb.cells if drop_tag not in c.get("metadata", {}).get("tags", [])]
     try:
         papermill.execute_notebook(
             nb,
@@ -757,6 +765,9 @@ def render(
                 _check_parameters(name, params, declared)
                 folder = staging / name
                 folder.mkdir()
+                # Below its min_cohort_size a notebook runs without its COHORT_ONLY cells.
+                min_size = {**declared, **params}.get("min_cohort_size")
+                small = min_size is not None and cohort.n_patients < min_size
                 nb = _execute(
                     src,
                     folder / f"{name}.ipynb",
@@ -764,6 +775,7 @@ def render(
                     spec_dir=Path(spec_dir),
                     progress=progress,
                     timeout=timeout,
+                    drop_tag=COHORT_ONLY if small else None,
                 )
                 title = _title(nb, name)
                 _export_html(nb, folder / f"{name}.html", code=True, title=title)
