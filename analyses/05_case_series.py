@@ -218,9 +218,7 @@ else:
             "Drug class": lines["drug_class"],
             "Cycles": [NOT_STATED if pd.isna(c) else str(int(c)) for c in lines["cycles"]],
             "Start (months)": lines["start_months"].map(months),
-            "End (months)": [
-                "ongoing" if pd.isna(e) else months(e) for e in lines["end_months"]
-            ],
+            "End (months)": ["ongoing" if pd.isna(e) else months(e) for e in lines["end_months"]],
             "Reason for ending": lines["end_reason"].map(word),
             "Best response": lines["best_response"].map(word),
             "PFS (months)": lines["pfs_months"].map(months),

@@ -60,14 +60,10 @@ def test_months_from_diagnosis_match_the_calendar(events):
     assert cs01_lines.loc[1, "months"] == pytest.approx(1461 / MONTH)
     # -> 2022-08-15 (leap days 2016 and 2020): 2557 days
     assert cs01_lines.loc[1, "end_months"] == pytest.approx(2557 / MONTH)
-    assert _rows(events, "CS01", "progression")["months"].tolist() == pytest.approx(
-        [2557 / MONTH]
-    )
+    assert _rows(events, "CS01", "progression")["months"].tolist() == pytest.approx([2557 / MONTH])
     # line 4 is ongoing: no end, and the last contact 2025-05-15 is 3561 days after diagnosis
     assert pd.isna(cs01_lines.loc[4, "end_months"]) and bool(cs01_lines.loc[4, "ongoing"])
-    assert _rows(events, "CS01", "last_contact")["months"].tolist() == pytest.approx(
-        [3561 / MONTH]
-    )
+    assert _rows(events, "CS01", "last_contact")["months"].tolist() == pytest.approx([3561 / MONTH])
     # CS02: 2012-02-15 -> 2014-02-15 crosses 29 February 2012: 731 days
     first_scan = _rows(events, "CS02", "scan").iloc[0]
     assert first_scan["months"] == pytest.approx(731 / MONTH)
@@ -184,9 +180,11 @@ def test_drug_classes_have_distinct_colours(events):
     axes = plots.patient_timeline(events)
     fig = axes[0].figure
     (legend,) = fig.legends
-    patches = {t.get_text(): to_hex(h.get_facecolor()) for t, h in zip(
-        legend.get_texts(), legend.legend_handles, strict=True
-    ) if hasattr(h, "get_facecolor") and not hasattr(h, "get_marker")}
+    patches = {
+        t.get_text(): to_hex(h.get_facecolor())
+        for t, h in zip(legend.get_texts(), legend.legend_handles, strict=True)
+        if hasattr(h, "get_facecolor") and not hasattr(h, "get_marker")
+    }
     assert {"SSA", "TKI", "mTOR inhibitor", "PRRT", "chemotherapy"} <= set(patches)
     assert len(set(patches.values())) == len(patches)
 

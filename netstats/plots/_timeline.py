@@ -199,8 +199,6 @@ def patient_timeline(
     ['CS01', 'CS02', 'CS03']
     """
     import matplotlib.pyplot as plt
-    from matplotlib.lines import Line2D
-    from matplotlib.patches import Patch
 
     frame = _check_events(events)
     ids = list(pd.unique(frame["patient_id"].astype(str)))
@@ -210,9 +208,7 @@ def patient_timeline(
         raise ValueError(f"patient(s) {unknown} have no events in the table")
     palette = {**DRUG_CLASS_COLORS, **dict(colors or {})}
     scans_all = frame[frame["event"] == "scan"]
-    tracers = (
-        sorted(scans_all["tracer"].dropna().astype(str).unique()) if "tracer" in frame else []
-    )
+    tracers = sorted(scans_all["tracer"].dropna().astype(str).unique()) if "tracer" in frame else []
     markers = _tracer_markers(tracers)
 
     n = len(chosen)
@@ -241,48 +237,8 @@ def patient_timeline(
         )
         ax.axvline(0.0, color="#777777", linestyle="--", linewidth=0.8, zorder=1)
         requests.append((ax, 0.0, 2.55, "Diagnosis", {"color": "#555555"}))
-        contact = rows.loc[rows["event"].isin(["last_contact", "death"]), "months"]
 
-        for _, row in rows[rows["event"] == "line"].iterrows():
-            start = float(row["months"])
-            end = row["end_months"]
-            ongoing = pd.isna(end)
-            stop = (
-                (float(contact.max()) if len(contact) else float(ax.get_xlim()[1]))
-                if ongoing
-                else float(end)
-            )
-            cls = str(row.get("drug_class")) if not pd.isna(row.get("drug_class")) else ""
-            classes = cls.split(" + ") if cls else [""]
-            stripe = _BAR_HEIGHT / len(classes)
-            for i, c in enumerate(classes):
-                if c and c not in used_classes:
-                    used_classes.append(c)
-                bar = ax.barh(
-                    2.0 - _BAR_HEIGHT / 2 + (i + 0.5) * stripe,
-                    stop - start,
-                    left=start,
-                    height=stripe,
-                    color=palette.get(c, "#BBBBBB"),
-                    edgecolor="white",
-                    linewidth=0.5,
-                    zorder=2,
-                )
-                bar.patches[0].set_gid(f"timeline-line-{pid}-{row['line']}")
-            if ongoing:
-                ax.annotate(
-                    "",
-                    (stop, 2.0),
-                    xytext=(-12, 0),
-                    textcoords="offset points",
-                    arrowprops={"arrowstyle": "->", "color": "black", "lw": 1.0},
-                    zorder=3,
-                )
-                used.add("ongoing")
-            text = str(row["label"])
-            if "best_response" in row and not pd.isna(row["best_response"]):
-                text += f" ({row['best_response']})"
-            requests.append((ax, (start + stop) / 2, 2.0 + _BAR_HEIGHT / 2, text, {}))
+        _draw_lines(ax, pid, rows, palette, used_classes, used, requests)
 
         for _, row in rows[rows["event"] == "scan"].iterrows():
             tracer = str(row.get("tracer"))
@@ -342,51 +298,7 @@ def patient_timeline(
         ax.set_xlabel("Months from diagnosis", fontsize=8)
 
     if legend:
-        handles: list[Any] = [
-            Patch(facecolor=palette.get(c, "#BBBBBB"), label=c) for c in used_classes
-        ]
-        handles += [
-            Line2D(
-                [],
-                [],
-                linestyle="none",
-                marker=markers[t],
-                markersize=7,
-                markerfacecolor="#FFFFFF" if t.endswith("FDG") else "#555555",
-                markeredgecolor="black",
-                label=f"{t} PET",
-            )
-            for t in tracers
-        ]
-        extra = {
-            "specimen": ("p", "#CCBB44", "black", "Specimen (Ki-67, WHO grade)"),
-            "progression": ("^", "#CC3311", "black", "Progression"),
-            "ongoing": ("$\u2192$", "black", "black", "Ongoing at last contact"),
-            "last_contact": ("|", "#333333", "#333333", "Last contact"),
-            "death": ("X", "black", "black", "Death"),
-        }
-        handles += [
-            Line2D(
-                [],
-                [],
-                linestyle="none",
-                marker=m,
-                markersize=8,
-                markerfacecolor=f,
-                markeredgecolor=e,
-                label=lab,
-            )
-            for key, (m, f, e, lab) in extra.items()
-            if key in used
-        ]
-        fig.legend(
-            handles=handles,
-            loc="outside right upper",
-            frameon=False,
-            fontsize=8,
-            title="Therapy / imaging / events",
-            title_fontsize=8,
-        )
+        _legend(fig, palette, used_classes, tracers, markers, used)
     # Fix the layout first (legend included), then place the labels on the final axes.
     fig.canvas.draw()
     fig.set_layout_engine("none")
@@ -399,6 +311,116 @@ def patient_timeline(
     for ax, x, y, text, kw in requests:
         _place(ax, x, y, text, placed, **kw)
     return list(axes[:, 0])
+
+
+def _draw_lines(
+    ax: Axes,
+    pid: str,
+    rows: pd.DataFrame,
+    palette: Mapping[str, str],
+    used_classes: list[str],
+    used: set[str],
+    requests: list[tuple[Axes, float, float, str, dict[str, Any]]],
+) -> None:
+    """Therapy lines of one patient: a bar per line (a stripe per drug class), its label."""
+    contact = rows.loc[rows["event"].isin(["last_contact", "death"]), "months"]
+    for _, row in rows[rows["event"] == "line"].iterrows():
+        start = float(row["months"])
+        end = row["end_months"]
+        ongoing = pd.isna(end)
+        stop = (
+            (float(contact.max()) if len(contact) else float(ax.get_xlim()[1]))
+            if ongoing
+            else float(end)
+        )
+        cls = str(row.get("drug_class")) if not pd.isna(row.get("drug_class")) else ""
+        classes = cls.split(" + ") if cls else [""]
+        stripe = _BAR_HEIGHT / len(classes)
+        for i, c in enumerate(classes):
+            if c and c not in used_classes:
+                used_classes.append(c)
+            bar = ax.barh(
+                2.0 - _BAR_HEIGHT / 2 + (i + 0.5) * stripe,
+                stop - start,
+                left=start,
+                height=stripe,
+                color=palette.get(c, "#BBBBBB"),
+                edgecolor="white",
+                linewidth=0.5,
+                zorder=2,
+            )
+            bar.patches[0].set_gid(f"timeline-line-{pid}-{row['line']}")
+        if ongoing:
+            ax.annotate(
+                "",
+                (stop, 2.0),
+                xytext=(-12, 0),
+                textcoords="offset points",
+                arrowprops={"arrowstyle": "->", "color": "black", "lw": 1.0},
+                zorder=3,
+            )
+            used.add("ongoing")
+        text = str(row["label"])
+        if "best_response" in row and not pd.isna(row["best_response"]):
+            text += f" ({row['best_response']})"
+        requests.append((ax, (start + stop) / 2, 2.0 + _BAR_HEIGHT / 2, text, {}))
+
+
+def _legend(
+    fig: Any,
+    palette: Mapping[str, str],
+    used_classes: list[str],
+    tracers: Sequence[str],
+    markers: Mapping[str, str],
+    used: set[str],
+) -> None:
+    """One legend for all panels: drug classes, tracers, then the event markers."""
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+
+    handles: list[Any] = [Patch(facecolor=palette.get(c, "#BBBBBB"), label=c) for c in used_classes]
+    handles += [
+        Line2D(
+            [],
+            [],
+            linestyle="none",
+            marker=markers[t],
+            markersize=7,
+            markerfacecolor="#FFFFFF" if t.endswith("FDG") else "#555555",
+            markeredgecolor="black",
+            label=f"{t} PET",
+        )
+        for t in tracers
+    ]
+    extra = {
+        "specimen": ("p", "#CCBB44", "black", "Specimen (Ki-67, WHO grade)"),
+        "progression": ("^", "#CC3311", "black", "Progression"),
+        "ongoing": ("$\u2192$", "black", "black", "Ongoing at last contact"),
+        "last_contact": ("|", "#333333", "#333333", "Last contact"),
+        "death": ("X", "black", "black", "Death"),
+    }
+    handles += [
+        Line2D(
+            [],
+            [],
+            linestyle="none",
+            marker=m,
+            markersize=8,
+            markerfacecolor=f,
+            markeredgecolor=e,
+            label=lab,
+        )
+        for key, (m, f, e, lab) in extra.items()
+        if key in used
+    ]
+    fig.legend(
+        handles=handles,
+        loc="outside right upper",
+        frameon=False,
+        fontsize=8,
+        title="Therapy / imaging / events",
+        title_fontsize=8,
+    )
 
 
 def _specimen_text(row: pd.Series) -> str:
