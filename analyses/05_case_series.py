@@ -37,7 +37,7 @@ from IPython.display import Markdown, display
 
 import netstats as ns
 from netstats import plots, report
-from netstats.endpoints import CensoringRules, course_events, course_lines
+from netstats.endpoints import CensoringRules, course_events, course_lines, line_endpoints
 from netstats.tables import patient_characteristics
 from netstats.vocab import SSTR_TRACERS
 
@@ -108,7 +108,7 @@ ids = cohort.patients["patient_id"].astype(str).head(max_patients).tolist()
 events = course_events(cohort, patients=ids)
 # One colour per patient in every figure.
 patient_colors = {p: plots.GROUP_COLORS[i % len(plots.GROUP_COLORS)] for i, p in enumerate(ids)}
-lines = course_lines(cohort, rules=rules, patients=ids)
+lines = course_lines(cohort, line_endpoints(cohort, rules=rules), patients=ids)
 pts = cohort.patients.assign(patient_id=cohort.patients["patient_id"].astype(str))
 pts = pts.set_index("patient_id").loc[ids]
 placeholder = [p for p in ids if pts.loc[p, "diagnosis_date"] == PLACEHOLDER_ANCHOR]

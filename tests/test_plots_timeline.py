@@ -23,7 +23,7 @@ from matplotlib.colors import to_hex
 
 import netstats
 from netstats import plots
-from netstats.endpoints import EVENT_KINDS, course_events, course_lines
+from netstats.endpoints import EVENT_KINDS, course_events, course_lines, line_endpoints
 from netstats.exceptions import SchemaError
 from netstats.io import load_cohort, save_cohort
 
@@ -113,7 +113,7 @@ def test_death_replaces_last_contact(cohort, tmp_path):
 
 
 def test_course_lines_dates_from_diagnosis_and_pfs(cohort):
-    lines = course_lines(cohort)
+    lines = course_lines(cohort, line_endpoints(cohort))
     assert len(lines) == len(cohort.therapy_lines)
     cs02 = lines[lines["patient_id"] == "CS02"].set_index("line")
     # lanreotide 2016-02-15 (1461 days) to 2017-03-15 (1855 days); progression 2017-01-15
@@ -132,7 +132,9 @@ def test_bad_inputs(cohort):
     with pytest.raises(TypeError, match="single string"):
         course_events(cohort, patients="CS01")
     with pytest.raises(ValueError, match="CS99"):
-        course_lines(cohort, patients=["CS01", "CS99"])
+        course_lines(cohort, line_endpoints(cohort), patients=["CS01", "CS99"])
+    with pytest.raises(SchemaError, match="line_endpoints"):
+        course_lines(cohort, cohort.therapy_lines)
 
 
 @settings(max_examples=4, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -16,6 +16,7 @@ import pandas as pd
 
 from netstats.cohort import Cohort
 from netstats.cohort._who import who_grade
+from netstats.exceptions import SchemaError
 from netstats.schema import DAYS_PER_MONTH
 
 __all__ = ["EVENT_KINDS", "course_events", "course_lines"]
@@ -260,7 +261,7 @@ def course_events(cohort: Cohort, *, patients: Sequence[str] | None = None) -> p
 
 
 def course_lines(
-    cohort: Cohort, *, rules: object | None = None, patients: Sequence[str] | None = None
+    cohort: Cohort, endpoints: pd.DataFrame, *, patients: Sequence[str] | None = None
 ) -> pd.DataFrame:
     """One row per therapy line, dated in months from diagnosis, with its PFS.
 
@@ -268,9 +269,9 @@ def course_lines(
     ----------
     cohort : Cohort
         A validated :class:`netstats.Cohort`; never modified.
-    rules : CensoringRules, optional
-        Endpoint rules for PFS (:class:`netstats.endpoints.CensoringRules`; defaults when
-        ``None``).
+    endpoints : pandas.DataFrame
+        The cohort's :func:`netstats.endpoints.line_endpoints` table (its PFS follows the
+        rules it was derived with).
     patients : sequence of str, optional
         Patient ids to include; all patients when ``None``.
 
@@ -287,20 +288,38 @@ def course_lines(
     ------
     TypeError, ValueError
         As :func:`course_events`.
+    SchemaError
+        If ``endpoints`` is not a ``line_endpoints`` table.
 
     Examples
     --------
     >>> import netstats
-    >>> lines = course_lines(netstats.load_bundled("case_series"), patients=["CS02"])
+    >>> from netstats.endpoints import line_endpoints
+    >>> cohort = netstats.load_bundled("case_series")
+    >>> lines = course_lines(cohort, line_endpoints(cohort), patients=["CS02"])
     >>> lines[["line", "regimen", "start_months", "end_months"]].round(1).values.tolist()
     [[1, 'lanreotide', 48.0, 60.9], [2, '177Lu-DOTATATE', 60.9, 68.0]]
     """
-    from netstats.endpoints import CensoringRules, line_endpoints
-
     cohort, ids = _select(cohort, patients)
     dx = _diagnosis(cohort, ids)
-    ends = line_endpoints(cohort, rules=rules if rules is not None else CensoringRules())
-    ends = _of(ends, ids)
+    if not isinstance(endpoints, pd.DataFrame):
+        raise TypeError(f"endpoints must be a DataFrame, got {type(endpoints).__name__}")
+    needed = [
+        "patient_id",
+        "line",
+        "start_date",
+        "end_date",
+        "pfs_months",
+        "pfs_event",
+        "pfs_reason",
+    ]
+    missing = [c for c in needed if c not in endpoints.columns]
+    if missing:
+        raise SchemaError(
+            f"course_lines: column(s) {missing} missing; pass the table returned by "
+            "netstats.endpoints.line_endpoints"
+        )
+    ends = _of(endpoints, ids)
     raw = _of(cohort.therapy_lines, ids)[["patient_id", "line", "cycles"]]
     out = ends.merge(raw, on=["patient_id", "line"], how="left")
     out = out.assign(
