@@ -64,25 +64,87 @@ def _check_events(events: object) -> pd.DataFrame:
     return events
 
 
-def _overlaps(box: Any, placed: list[Any]) -> bool:
+def _overlaps(box: Any, placed: list[Any], obstacles: Sequence[Any] = ()) -> bool:
+    """Whether ``box`` comes near a placed label or covers a marker."""
     padded = box.padded(6.0)  # a few pixels of white space between labels
-    return any(padded.overlaps(other) for other in placed)
+    return any(padded.overlaps(o) for o in placed) or any(box.overlaps(o) for o in obstacles)
+
+
+def _ink(color: str) -> str:
+    """Black or white, whichever reads better on ``color`` (WCAG relative luminance)."""
+    from matplotlib.colors import to_rgb
+
+    lin = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in to_rgb(color)]
+    luminance = 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
+    return "black" if luminance > 0.18 else "white"
+
+
+def _place_in_bar(
+    ax: Axes, bar: tuple[float, float, str], text: str, placed: list[Any]
+) -> Text | None:
+    """Write ``text`` inside a therapy bar when it fits with a margin; ``None`` otherwise."""
+    renderer = ax.figure.canvas.get_renderer()
+    start, stop, color = bar
+    label = ax.text(
+        (start + stop) / 2,
+        2.0,
+        text,
+        ha="center",
+        va="center",
+        fontsize=7.5,
+        color=_ink(color),
+        zorder=6,
+    )
+    box = label.get_window_extent(renderer)
+    left, right = (ax.transData.transform((x, 2.0))[0] for x in (start, stop))
+    if box.width + 8 <= right - left and not _overlaps(box, placed):
+        placed.append(box)
+        return label
+    label.remove()
+    return None
+
+
+def _marker_boxes(ax: Axes) -> list[Any]:
+    """Display-space boxes of every marker drawn on ``ax`` (labels must not cover them)."""
+    from matplotlib.transforms import Bbox
+
+    boxes = []
+    scale = ax.figure.dpi / 72.0
+    for line in ax.get_lines():
+        if line.get_marker() in (None, "None", "none", ""):
+            continue
+        half = line.get_markersize() * scale / 2
+        xy = np.column_stack([line.get_xdata(), line.get_ydata()]).astype("float64")
+        for px, py in ax.transData.transform(xy):
+            boxes.append(Bbox([[px - half, py - half], [px + half, py + half]]))
+    return boxes
 
 
 def _place(
-    ax: Axes, x: float, y: float, text: str, placed: list[Any], below: bool = False, **kw: Any
+    ax: Axes,
+    x: float,
+    y: float,
+    text: str,
+    placed: list[Any],
+    obstacles: Sequence[Any] = (),
+    below: bool | float = False,
+    bar: tuple[float, float, str] | None = None,
+    **kw: Any,
 ) -> Text:
     """Draw ``text`` above (x, y), one level higher while it overlaps a placed label.
 
     With ``below``, positions under the point are tried too (above, below, above one
-    level higher, ...).
+    level higher, ...); a number for ``below`` is the y under which they start.
     """
+    if bar is not None and (inside := _place_in_bar(ax, bar, text, placed)) is not None:
+        return inside
     renderer = ax.figure.canvas.get_renderer()
     lo, hi = ax.get_xlim()
     frac = (x - lo) / (hi - lo) if hi > lo else 0.5
     ha = "left" if frac < 0.12 else "right" if frac > 0.88 else "center"
+    y_below = y if below is True else float(below)
     offsets = [6 + level * _LEVEL_POINTS for level in range(_MAX_LEVELS)]
-    if below:
+    if below is not False:
         offsets = [o for level in range(3) for o in (offsets[level], -8 - level * _LEVEL_POINTS)]
     label = None
     for offset in offsets:
@@ -90,7 +152,7 @@ def _place(
             label.remove()
         label = ax.annotate(
             text,
-            (x, y),
+            (x, y if offset > 0 else y_below),
             xytext=(0, offset),
             textcoords="offset points",
             ha=ha,
@@ -100,7 +162,7 @@ def _place(
             **kw,
         )
         box = label.get_window_extent(renderer)
-        if not _overlaps(box, placed):
+        if not _overlaps(box, placed, obstacles):
             break
     assert label is not None
     placed.append(label.get_window_extent(renderer))
@@ -308,8 +370,11 @@ def patient_timeline(
         placed.append(ax.title.get_window_extent(renderer))
         placed.append(ax.xaxis.label.get_window_extent(renderer))
         placed += [t.get_window_extent(renderer) for t in ax.get_xticklabels() if t.get_text()]
+    markers_of = {ax: _marker_boxes(ax) for ax in axes[:, 0]}
+    # Therapy labels first (inside their bar when they fit), then scans and specimens.
+    requests.sort(key=lambda r: r[4].get("bar") is None)
     for ax, x, y, text, kw in requests:
-        _place(ax, x, y, text, placed, **kw)
+        _place(ax, x, y, text, placed, markers_of[ax], **kw)
     return list(axes[:, 0])
 
 
@@ -363,7 +428,17 @@ def _draw_lines(
         text = str(row["label"])
         if "best_response" in row and not pd.isna(row["best_response"]):
             text += f" ({row['best_response']})"
-        requests.append((ax, (start + stop) / 2, 2.0 + _BAR_HEIGHT / 2, text, {}))
+        # A one-class bar may hold its label; a striped (combination) bar keeps it above.
+        bar = (start, stop, palette.get(classes[0], "#BBBBBB")) if len(classes) == 1 else None
+        requests.append(
+            (
+                ax,
+                (start + stop) / 2,
+                2.0 + _BAR_HEIGHT / 2,
+                text,
+                {"bar": bar, "below": 2.0 - _BAR_HEIGHT / 2},
+            )
+        )
 
 
 def _legend(
