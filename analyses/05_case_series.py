@@ -98,6 +98,12 @@ def word(value: object) -> str:
     return WORDS.get(str(value), str(value).replace("_", " "))
 
 
+def show_figure(name: str, figure: object, caption: str) -> None:
+    """Write a figure and show it with its caption under it."""
+    display(out.figure(name, figure, caption=caption))
+    display(Markdown(f"*{caption}.*"))
+
+
 def months(value: object) -> str:
     return "" if value is None or pd.isna(value) else f"{float(value):.1f}"
 
@@ -191,12 +197,10 @@ for p in ids:
     note = " (undated case: order and durations only)" if p in placeholder else ""
     titles[p] = f"{p}: {', '.join(bits)}{note}"
 axes = plots.patient_timeline(events, titles=titles)
-display(
-    out.figure(
-        "timelines",
-        axes[0].figure,
-        caption="Course of disease and treatment of each patient (months from diagnosis)",
-    )
+show_figure(
+    "timelines",
+    axes[0].figure,
+    "Course of disease and treatment of each patient, in months from diagnosis",
 )
 
 # %% [markdown]
@@ -289,12 +293,8 @@ else:
             ax.set_yticks([0, 1, 2, 3, 4])
         without = sorted(set(sstr_scans["patient_id"]) - set(measured["patient_id"]))
         missing = f"; not reported for {', '.join(without)}" if without else ""
-        display(
-            out.figure(
-                name,
-                ax.figure,
-                caption=f"{label} of SSTR PET scans over time, one line per patient{missing}",
-            )
+        show_figure(
+            name, ax.figure, f"{label} of SSTR PET scans over time, one line per patient{missing}"
         )
 
 # %% [markdown]
@@ -337,10 +337,6 @@ else:
         ylabel="Ki-67 (%)",
         colors=patient_colors,
     )
-    display(
-        out.figure(
-            "ki67",
-            ax.figure,
-            caption="Ki-67 of each specimen over time, with the WHO 2019 grade bands",
-        )
+    show_figure(
+        "ki67", ax.figure, "Ki-67 of each specimen over time, with the WHO 2019 grade bands"
     )

@@ -205,6 +205,15 @@ def test_no_text_overlaps_in_the_timeline(events):
     legend = fig.legends[0].get_window_extent(renderer)
     for ax in axes:
         assert not legend.overlaps(ax.get_window_extent(renderer))
+    # no label covers a marker, and every label lies inside the figure
+    from netstats.plots._timeline import _marker_boxes
+
+    markers = [m for ax in axes for m in _marker_boxes(ax)]
+    page = fig.bbox
+    for text, box in zip(texts, boxes, strict=True):
+        assert not any(box.overlaps(m) for m in markers), text.get_text()
+        assert page.x0 <= box.x0 and box.x1 <= page.x1, text.get_text()
+        assert page.y0 <= box.y0 and box.y1 <= page.y1, text.get_text()
 
 
 def test_timeline_bad_inputs(events):
