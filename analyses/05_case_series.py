@@ -32,6 +32,7 @@ rendered_at = ""
 max_patients = 10
 
 # %%
+import matplotlib.pyplot as plt
 import pandas as pd
 from IPython.display import Markdown, display
 
@@ -279,8 +280,11 @@ else:
         if measured.empty:
             display(Markdown(f"No SSTR scan reports a {label[0].lower() + label[1:]}."))
             continue
+        size = (8.0, 3.6 if column == "suvmax_lesion" else 3.0)
+        _, ax = plt.subplots(figsize=size, layout="constrained")
         ax = plots.trajectory(
             measured.assign(**{column: measured[column].astype("float64")}),
+            ax=ax,
             x="months",
             y=column,
             marker_by="tracer",
@@ -332,7 +336,7 @@ else:
         specimens,
         x="months",
         y="ki67_percent",
-        bands={"G1": (0.0, 3.0), "G2": (3.0, 20.0), "G3": (20.0, 100.0)},
+        bands={"G1 <3%": (0.0, 3.0), "G2 3-20%": (3.0, 20.0), "G3 >20%": (20.0, 100.0)},
         xlabel="Months from diagnosis",
         ylabel="Ki-67 (%)",
         colors=patient_colors,
