@@ -36,6 +36,7 @@ rmst_tau = 24.0
 max_lines = 3
 min_group_size = 10
 min_events = 20  # fewest PFS events for the Cox model (10 per parameter)
+min_cohort_size = 20  # fewer patients: descriptive note only, no cells tagged cohort-only
 
 # %%
 import numpy as np
@@ -65,6 +66,7 @@ prov = report.provenance(
         "max_lines": max_lines,
         "min_group_size": min_group_size,
         "min_events": min_events,
+        "min_cohort_size": min_cohort_size,
         "suppression_threshold": suppression_threshold,
     },
     rendered_at=rendered_at or None,
@@ -90,11 +92,23 @@ out.table(
     caption="Lines of therapy analysed, by line and regimen",
 )
 
-# %% [markdown]
+# %%
+# Below min_cohort_size the renderer drops the cells tagged cohort-only (the statistics).
+if cohort.n_patients < min_cohort_size:
+    display(
+        Markdown(
+            f"This cohort has {cohort.n_patients} patients, fewer than the {min_cohort_size} "
+            "this report needs for survival estimates: Kaplan-Meier curves, log-rank tests, "
+            "the Cox model, RMST and competing risks are not shown. Describe the patients "
+            "one by one instead (the case-series report, 05_case_series)."
+        )
+    )
+
+# %% [markdown] tags=["cohort-only"]
 # ## Kaplan-Meier estimates
 
 
-# %%
+# %% tags=["cohort-only"]
 def km_section(frame, endpoint, group, label):
     """Curves, medians, landmark rates and log-rank test of one endpoint by one grouping."""
     time, event = f"{endpoint}_months", f"{endpoint}_event"
@@ -134,10 +148,10 @@ for endpoint in ("pfs", "os"):
     if len(common):
         km_section(common, endpoint, "regimen", f"regimen (at least {min_group_size} lines)")
 
-# %% [markdown]
+# %% [markdown] tags=["cohort-only"]
 # ## Restricted mean survival time
 
-# %%
+# %% tags=["cohort-only"]
 if len(common):
     res = survival.rmst(common, time="pfs_months", event="pfs_event", group="regimen", tau=rmst_tau)
     display(
@@ -157,14 +171,14 @@ if len(common):
     )
 
 
-# %% [markdown]
+# %% [markdown] tags=["cohort-only"]
 # ## Cox model of PFS
 #
 # Hazard ratio per doubling of Ki-67 at line start and per later line, stratified by drug
 # class (each class its own baseline hazard); Efron ties; robust (sandwich) variance
 # clustered on the patient.
 
-# %%
+# %% tags=["cohort-only"]
 model_data = all_lines.dropna(subset=["pfs_months", "ki67_percent"]).assign(
     log2_ki67=lambda d: np.log2(d["ki67_percent"].clip(lower=0.1)),
     line_number=lambda d: d["line"].astype(float),
@@ -226,13 +240,13 @@ if fit is not None:
     )
 
 
-# %% [markdown]
+# %% [markdown] tags=["cohort-only"]
 # ### Proportional hazards
 #
 # Score test of R's `cox.zph` (Kaplan-Meier time transform) per term and global, and the
 # scaled Schoenfeld residuals with a smooth.
 
-# %%
+# %% tags=["cohort-only"]
 if fit is not None:
     zph = fit.check_ph(warn=False)
     display(out.table("pfs_cox_ph", zph.summary, caption="Proportional-hazards tests"))
@@ -240,13 +254,13 @@ if fit is not None:
     display(out.figure("pfs_cox_schoenfeld", panels.flat[0], caption="Scaled Schoenfeld residuals"))
 
 
-# %% [markdown]
+# %% [markdown] tags=["cohort-only"]
 # ## Why lines end: competing risks
 #
 # Cumulative incidence of stopping for progression, toxicity, death or another reason
 # (time to treatment failure; planned completions and lines still running are censored).
 
-# %%
+# %% tags=["cohort-only"]
 causes = {"progression": 1, "toxicity": 2, "death": 3, "patient_choice": 4, "other": 4}
 stop = all_lines.dropna(subset=["ttf_months"]).assign(
     stop_cause=lambda d: d["ttf_reason"].map(causes).fillna(0).astype(int),

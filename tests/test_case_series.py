@@ -124,3 +124,70 @@ def test_readme_cites_every_patient_and_the_date_rules():
     text = (CASES / "README.md").read_text()
     for needle in ("CS01", "CS02", "CS03", "Soeiro", "bcr-2019-233263", "15th", "2000-01-01"):
         assert needle in text
+
+
+def _visible(page: str) -> str:
+    """The page without scripts, styles and embedded images (the text and tables)."""
+    import re
+
+    page = re.sub(r"<(script|style)[^>]*>.*?</\1>", "", page, flags=re.S)
+    return re.sub(r'data:image/[^"]+', "", page)
+
+
+@pytest.fixture(scope="module")
+def rendered(tmp_path_factory):
+    from netstats.report import render
+
+    out = tmp_path_factory.mktemp("case_series_report") / "r"
+    analyses = Path(__file__).resolve().parents[1] / "analyses"
+    render(
+        analyses,
+        data=CASES,
+        out=out,
+        only=["02_survival_by_line", "05_case_series"],
+        suppression_threshold=0,
+        check_privacy=False,
+        progress=False,
+    )
+    return out
+
+
+def test_case_series_report_is_descriptive(rendered):
+    folder = rendered / "05_case_series"
+    page = _visible((folder / "05_case_series_nocode.html").read_text())
+    for word in ("Kaplan", "log-rank", "Log-rank", "p =", "<NA>", "nan", "NaN", "\\n"):
+        assert word not in page, word
+    for heading in ("Patients", "Course of each patient", "Lines of therapy", "SSTR imaging"):
+        assert f">{heading}<" in page
+    assert "Soeiro" in page  # the source of each case is named
+    figures = {p.stem for p in (folder / "figures").glob("*.png")}
+    assert {"timelines", "sstr_suvmax", "sstr_krenning", "ki67"} <= figures
+    lines = pd.read_csv(folder / "tables" / "lines.csv")
+    assert list(lines["Start (months)"].round(1)) == [48.0, 85.0, 101.0, 115.5, 48.0, 60.9, 0.5]
+
+
+def test_case_series_report_shows_no_calendar_dates(rendered, cohort):
+    folder = rendered / "05_case_series"
+    shown = [folder / "05_case_series_nocode.html", *(folder / "tables").glob("*.csv")]
+    dates = {
+        d.strftime("%Y-%m-%d")
+        for name in ("therapy_lines", "imaging", "pathology")
+        for col in getattr(cohort, name).columns
+        if col.endswith("_date")
+        for d in getattr(cohort, name)[col].dropna()
+    }
+    for path in shown:
+        if path.name == "provenance.csv":
+            continue
+        text = path.read_text()
+        assert not [d for d in dates if d in text], path.name
+
+
+def test_survival_report_below_its_minimum_size_is_a_note(rendered):
+    page = _visible(
+        (rendered / "02_survival_by_line" / "02_survival_by_line_nocode.html").read_text()
+    )
+    assert "fewer than the 20" in page
+    for heading in ("Kaplan-Meier estimates", "Cox model of PFS", "Restricted mean survival time"):
+        assert f">{heading}<" not in page, heading
+    assert "log-rank p" not in page

@@ -84,3 +84,12 @@ def test_import_report_loads_no_heavy_dependency():
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=root
     )
     assert done.stdout.strip() == "[]"
+
+
+def test_table_html_keeps_line_breaks_not_a_literal_backslash_n(tmp_path):
+    from netstats.report import ReportOutputs
+
+    frame = pd.DataFrame({"item": ["rules"], "value": ["first line\nsecond <line>"]})
+    page = ReportOutputs(tmp_path).table("rules", frame, caption="c")._repr_html_()
+    assert "\\n" not in page
+    assert "first line<br>second &lt;line&gt;" in page

@@ -271,3 +271,20 @@ def test_survival_notebook_waits_for_its_endpoints_module():
         [] if has_endpoints else ["netstats.endpoints"]
     )
     assert missing_requirements("01_cohort_overview") == []
+
+
+@pytest.mark.parametrize(("min_size", "statistics_run"), [(1000, False), (1, True)])
+def test_cells_tagged_cohort_only_run_only_from_min_cohort_size(tmp_path, min_size, statistics_run):
+    analyses = tmp_path / "analyses"
+    body = (
+        '# %% [markdown] tags=["cohort-only"]\n# ## Statistics section\n\n'
+        '# %% tags=["cohort-only"]\nprint("statistics ran")\n\n'
+        '# %%\nprint("descriptive part ran")\n'
+    )
+    write_notebook(analyses, "01_sized", body, extra=f"min_cohort_size = {min_size}")
+    out = tmp_path / "r"
+    render(analyses, data=MINIMAL, out=out, only="01_sized", progress=False)
+    page = (out / "01_sized" / "01_sized_nocode.html").read_text()
+    assert "descriptive part ran" in page
+    assert ("statistics ran" in page) is statistics_run
+    assert ("Statistics section" in page) is statistics_run

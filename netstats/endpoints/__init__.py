@@ -15,13 +15,23 @@ import numpy as np
 import pandas as pd
 
 from netstats.cohort import Cohort
+from netstats.endpoints._course import EVENT_KINDS, course_events, course_lines
 from netstats.endpoints._features import as_datetime, line_features
 from netstats.endpoints._rules import ENDPOINTS, REASON_CODES, CensoringRules
 from netstats.endpoints._vector import EndpointArrays, LineArrays, endpoint_arrays, line_arrays
 from netstats.exceptions import SchemaError
 from netstats.schema import DAYS_PER_MONTH
 
-__all__ = ["ENDPOINTS", "REASON_CODES", "CensoringRules", "endpoint_columns", "line_endpoints"]
+__all__ = [
+    "ENDPOINTS",
+    "EVENT_KINDS",
+    "REASON_CODES",
+    "CensoringRules",
+    "course_events",
+    "course_lines",
+    "endpoint_columns",
+    "line_endpoints",
+]
 
 ANALYSIS = "line_endpoints"
 

@@ -23,10 +23,12 @@ from netstats.plots._sstr import calibration, decision_curve, roc, scan_trajecto
 from netstats.plots._steps import cif_steps, km_steps, risk_cell, risk_cells
 from netstats.plots._style import OKABE_ITO, legend_outside, palette, series_style
 from netstats.plots._swimmer import DRUG_CLASS_COLORS, swimmer
+from netstats.plots._timeline import GROUP_COLORS, patient_timeline, trajectory
 
 __all__ = [
     "DRUG_CLASS_COLORS",
     "OKABE_ITO",
+    "GROUP_COLORS",
     "bland_altman_plot",
     "calibration",
     "check_layout",
@@ -47,9 +49,11 @@ __all__ = [
     "pool_groups",
     "risk_cell",
     "risk_cells",
+    "patient_timeline",
     "roc",
     "scan_trajectory",
     "schoenfeld",
     "series_style",
     "swimmer",
+    "trajectory",
 ]

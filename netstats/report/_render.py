@@ -185,6 +185,11 @@ def list_notebooks(analyses: str | Path | None = None) -> list[str]:
     return sorted(p.stem for p in folder.glob("[0-9][0-9]_*.py"))
 
 
+#: Tag of notebook cells (statistics, and their headings) that run only when the cohort has
+#: at least the notebook's ``min_cohort_size`` patients; below it the renderer drops them.
+COHORT_ONLY = "cohort-only"
+
+
 def _read_notebook(path: Path) -> Any:
     import jupytext
 
@@ -435,6 +440,7 @@ def _execute(
     progress: bool | None,
     timeout: int,
     secret_source: str | None = None,
+    drop_tag: str | None = None,
 ) -> Any:
     import nbformat
     import papermill
@@ -442,6 +448,8 @@ def _execute(
     from papermill.exceptions import PapermillExecutionError
 
     nb = _read_notebook(src)
+    if drop_tag is not None:
+        nb.cells = [c for c in nb.cells if drop_tag not in c.get("metadata", {}).get("tags", [])]
     try:
         papermill.execute_notebook(
             nb,
@@ -831,6 +839,9 @@ def render(
                 _check_parameters(name, params, declared)
                 folder = staging / name
                 folder.mkdir()
+                # Below its min_cohort_size a notebook runs without its COHORT_ONLY cells.
+                min_size = {**declared, **params}.get("min_cohort_size")
+                small = min_size is not None and cohort.n_patients < min_size
                 nb = _execute(
                     src,
                     folder / f"{name}.ipynb",
@@ -839,6 +850,7 @@ def render(
                     progress=progress,
                     timeout=timeout,
                     secret_source=secret_source,
+                    drop_tag=COHORT_ONLY if small else None,
                 )
                 title = _title(nb, name)
                 _export_html(nb, folder / f"{name}.html", code=True, title=title)
