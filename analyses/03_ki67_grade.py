@@ -165,16 +165,21 @@ if enough_pairs:
         )
     )
     display(out.figure("bland_altman", plots.bland_altman_plot(conc), caption="Bland-Altman"))
-    if not (cross_sup["suppressed"] != "").any():
-        display(out.figure("grade_heatmap", plots.grade_heatmap(conc), caption="Grade cross-table"))
-        display(out.figure("grade_migration", plots.grade_migration(conc), caption="Migration"))
-    else:
-        display(
-            Markdown(
-                "The grade heat map and migration plot are left out: they would show "
-                "withheld counts."
-            )
+    # Drawn from the published cross-table: withheld cells are grey with "*".
+    display(
+        out.figure(
+            "grade_heatmap",
+            plots.grade_heatmap(conc, table=cross_sup),
+            caption="Grade of primary and metastasis (pairs; * withheld)",
         )
+    )
+    display(
+        out.figure(
+            "grade_migration",
+            plots.grade_migration(conc, table=cross_sup),
+            caption="Grade migration from primary to metastasis (* withheld)",
+        )
+    )
 
 # %% [markdown]
 # ## What drives discordance

@@ -37,7 +37,7 @@ import pandas as pd
 from IPython.display import Markdown, display
 
 import netstats as ns
-from netstats import plots, report
+from netstats import labels, plots, report
 from netstats.endpoints import CensoringRules, course_events, course_lines, line_endpoints
 from netstats.tables import patient_characteristics
 from netstats.vocab import SSTR_TRACERS
@@ -51,7 +51,6 @@ prov = report.provenance(
     parameters={"max_patients": max_patients, "suppression_threshold": suppression_threshold},
     rendered_at=rendered_at or None,
 )
-out.table("provenance", prov.to_frame(), caption="Code, data and environment of this report")
 
 # Sources of the bundled cases (data/case_series/README.md).
 SOURCES = {
@@ -96,7 +95,11 @@ def word(value: object) -> str:
     """A data value as a reader's word; missing values read "not stated"."""
     if value is None or pd.isna(value):
         return NOT_STATED
-    return WORDS.get(str(value), str(value).replace("_", " "))
+    text = str(value)
+    if text in WORDS:
+        return WORDS[text]
+    shown = labels.level_label(None, text)  # the registry's label, lower case in a sentence
+    return shown[0].lower() + shown[1:] if shown[1:2].islower() else shown
 
 
 def show_figure(name: str, figure: object, caption: str) -> None:
@@ -344,3 +347,9 @@ else:
     show_figure(
         "ki67", ax.figure, "Ki-67 of each specimen over time, with the WHO 2019 grade bands"
     )
+
+# %% [markdown]
+# ## Appendix: provenance
+
+# %%
+out.provenance(prov)

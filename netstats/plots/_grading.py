@@ -71,6 +71,7 @@ def grade_heatmap(
     ax: Axes | None = None,
     normalize: bool = False,
     cmap: str = "Blues",
+    table: pd.DataFrame | None = None,
 ) -> Axes:
     """Heatmap of the grade cross-table with the count (or share) in each cell.
 
@@ -84,6 +85,11 @@ def grade_heatmap(
         Show shares of all pairs instead of counts.
     cmap : str, default="Blues"
         Colour map.
+    table : DataFrame, optional
+        The cross-table as published after small-cell suppression (long form with
+        ``primary``/first, ``metastasis``/second and ``n`` columns, or wide like
+        ``result.cross_table``), missing where a count is withheld: withheld cells are
+        drawn grey with "*" and take no part in the colour scale.
 
     Returns
     -------
@@ -111,14 +117,23 @@ def grade_heatmap(
     """
     _check(result, ConcordanceResult, "result")
     ax = _axes(ax)
-    tab = result.cross_table
+    tab = _published(result, table)
     vals = tab.to_numpy(dtype=float)
-    shown = vals / vals.sum() if normalize else vals
-    ax.imshow(shown, cmap=cmap, vmin=0)
+    withheld = np.isnan(vals)
+    if normalize and withheld.any():
+        raise ValueError("normalize=True needs every cell: shares would give withheld ones back")
+    shown = vals / np.nansum(vals) if normalize else vals
+    top = np.nanmax(shown) if np.isfinite(shown).any() else 0.0
+    ax.imshow(np.ma.masked_invalid(shown), cmap=cmap, vmin=0)
+    if withheld.any():
+        ax.imshow(np.where(withheld, 1.0, np.nan), cmap="Greys", vmin=0, vmax=5)
     for i in range(shown.shape[0]):
         for j in range(shown.shape[1]):
+            if withheld[i, j]:
+                ax.text(j, i, "*", ha="center", va="center", color="black")
+                continue
             text = f"{shown[i, j]:.0%}" if normalize else f"{int(vals[i, j])}"
-            dark = shown[i, j] > 0.6 * shown.max() if shown.max() > 0 else False
+            dark = shown[i, j] > 0.6 * top if top > 0 else False
             ax.text(j, i, text, ha="center", va="center", color="white" if dark else "black")
     ax.set_xticks(range(tab.shape[1]), list(tab.columns))
     ax.set_yticks(range(tab.shape[0]), list(tab.index))
@@ -130,7 +145,9 @@ def grade_heatmap(
     return ax
 
 
-def grade_migration(result: ConcordanceResult, *, ax: Axes | None = None) -> Axes:
+def grade_migration(
+    result: ConcordanceResult, *, ax: Axes | None = None, table: pd.DataFrame | None = None
+) -> Axes:
     """Slope chart of grade migration from the first to the second member of each pair.
 
     Parameters
@@ -139,6 +156,10 @@ def grade_migration(result: ConcordanceResult, *, ax: Axes | None = None) -> Axe
         From :func:`netstats.grading.concordance`.
     ax : matplotlib Axes, optional
         Axes to draw on.
+    table : DataFrame, optional
+        The cross-table as published after small-cell suppression (see
+        :func:`grade_heatmap`): a withheld cell is drawn as a thin dashed grey line
+        labelled "*" whatever its count.
 
     Returns
     -------
@@ -168,24 +189,28 @@ def grade_migration(result: ConcordanceResult, *, ax: Axes | None = None) -> Axe
     _check(result, ConcordanceResult, "result")
     ax = _axes(ax)
     tab = result.cross_table
+    published = _published(result, table).to_numpy(dtype=float)
     vals = tab.to_numpy(dtype=float)
-    top = vals.max() if vals.max() > 0 else 1.0
+    top = np.nanmax(published) if np.isfinite(published).any() else 1.0
+    top = top if top > 0 else 1.0
     for i, gi in enumerate(tab.index):
         for j, gj in enumerate(tab.columns):
-            if vals[i, j] == 0:
+            hidden = np.isnan(published[i, j])
+            if vals[i, j] == 0 and not hidden:
                 continue
             ax.plot(
                 [0, 1],
                 [i, j],
-                color=_GRADE_COLOURS.get(gi, GREY),
-                linewidth=1 + 9 * vals[i, j] / top,
+                color=GREY if hidden else _GRADE_COLOURS.get(gi, GREY),
+                linewidth=1 if hidden else 1 + 9 * published[i, j] / top,
+                linestyle="--" if hidden else "-",
                 alpha=0.75,
                 solid_capstyle="round",
                 label=f"{gi} \N{RIGHTWARDS ARROW} {gj}",
             )
             # near the start of the line: crossing lines (i -> j, j -> i) share the middle
             ax.annotate(
-                f"{int(vals[i, j])}",
+                "*" if hidden else f"{int(published[i, j])}",
                 xy=(0.22, i + 0.22 * (j - i)),
                 ha="center",
                 va="center",
@@ -208,6 +233,26 @@ def grade_migration(result: ConcordanceResult, *, ax: Axes | None = None) -> Axe
     ax.set_yticks([])
     ax.set_title("Grade migration")
     return ax
+
+
+def _published(result: ConcordanceResult, table: pd.DataFrame | None) -> pd.DataFrame:
+    """The cross-table to draw: ``result.cross_table``, or the published one (NaN withheld)."""
+    tab = result.cross_table
+    if table is None:
+        return tab.astype(float)
+    if not isinstance(table, pd.DataFrame):
+        raise TypeError(f"table must be a DataFrame, got {type(table).__name__}")
+    if "n" in table.columns and len(table.columns) >= 3:
+        first, second = table.columns[:2]
+        wide = table.pivot(index=first, columns=second, values="n")
+    else:
+        wide = table
+    wide = wide.reindex(index=tab.index, columns=tab.columns)
+    wide = wide.apply(pd.to_numeric, errors="coerce").astype(float)
+    visible = ~np.isnan(wide.to_numpy())
+    if np.any(wide.to_numpy()[visible] != tab.to_numpy(dtype=float)[visible]):
+        raise ValueError("table does not match the result's cross-table in its visible cells")
+    return wide
 
 
 def bland_altman_plot(

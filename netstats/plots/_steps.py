@@ -247,9 +247,7 @@ def risk_cells(counts: pd.DataFrame, threshold: int = 0) -> pd.DataFrame:
     ['20', '<5', '0']
     """
     out = counts[["group", "time", "n_at_risk"]].copy().reset_index(drop=True)
-    censored = (
-        counts["n_censored"].to_numpy() if "n_censored" in counts else [None] * len(out)
-    )
+    censored = counts["n_censored"].to_numpy() if "n_censored" in counts else [None] * len(out)
     out["shown"] = [
         risk_cell(n, threshold, c) for n, c in zip(out["n_at_risk"], censored, strict=True)
     ]

@@ -231,6 +231,10 @@ def _json_strings(value: object) -> list[str]:
     if isinstance(value, dict):
         return [t for k, v in value.items() for t in [str(k), *_json_strings(v)]]
     if isinstance(value, list):
+        if value and all(isinstance(v, str | int | float) for v in value):
+            # a row of a table (e.g. a presented table's cells) is read as one line, so its
+            # cells keep their context ("Random seed | 20261122" is a seed, not a date)
+            return [" | ".join(str(v) for v in value)]
         return [t for v in value for t in _json_strings(v)]
     return [] if value is None else [str(value)]
 
