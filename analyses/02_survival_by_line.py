@@ -16,12 +16,14 @@
 #
 # Progression-free and overall survival from the start of each line of therapy: Kaplan-Meier
 # curves by line and by regimen with medians, landmark rates and log-rank tests, and
-# restricted mean survival times. Numbers at risk below the suppression threshold are
-# withheld; curves are drawn with their at-risk table only when suppression is off.
+# restricted mean survival times. Counts below the suppression threshold are withheld; the
+# curves keep their number-at-risk table (small numbers shown as "<k"), each drawn step joins
+# at least k events and a curve stops where fewer than k remain at risk.
 #
 # Then a Cox model of PFS (robust variance clustered on the patient, since one patient
-# contributes several lines) with its forest plot and proportional-hazards checks, the
-# competing reasons a line ends (progression, toxicity, death), and a swimmer plot.
+# contributes several lines) with its forest plot and proportional-hazards checks, and the
+# competing reasons a line ends (progression, toxicity, death). A swimmer plot of individual
+# patients is drawn only when suppression is off or on request.
 
 # %% tags=["parameters"]
 # ruff: noqa: E402
@@ -37,6 +39,7 @@ max_lines = 3
 min_group_size = 10
 min_events = 20  # fewest PFS events for the Cox model (10 per parameter)
 min_cohort_size = 20  # fewer patients: descriptive note only, no cells tagged cohort-only
+individual_plots = False  # swimmer plot of individual patients (opt-in while suppressing)
 
 # %%
 import numpy as np
@@ -304,14 +307,23 @@ display(
 # Each bar is one patient (ranked, never identified), segments coloured by drug class.
 
 # %%
-shown = all_lines["patient_id"].drop_duplicates().iloc[:60]
-display(
-    out.figure(
-        "swimmer",
-        plots.swimmer(all_lines[all_lines["patient_id"].isin(shown)]),
-        caption=f"Treatment course of {shown.size} patients",
+patients = all_lines["patient_id"].drop_duplicates()
+if suppression_threshold == 0 or (individual_plots and patients.size >= suppression_threshold):
+    shown = patients.iloc[:60]
+    display(
+        out.figure(
+            "swimmer",
+            plots.swimmer(all_lines[all_lines["patient_id"].isin(shown)]),
+            caption=f"Treatment course of {shown.size} patients",
+        )
     )
-)
+else:
+    display(
+        Markdown(
+            "The swimmer plot shows individual patients' courses, so it is left out while "
+            "small cells are suppressed; render with `-p individual_plots true` to include it."
+        )
+    )
 
 # %% [markdown]
 # ## Appendix: provenance

@@ -29,9 +29,11 @@ endpoint_rules = ""
 rendered_at = ""
 synchronous_days = 90
 min_pairs = 10
+individual_plots = False  # Bland-Altman scatter of individual pairs (opt-in while suppressing)
 ki67_log_offset = 0.5  # percentage points added before the log (Ki-67 of 0 % is common)
 
 # %%
+import pandas as pd
 from IPython.display import Markdown, display
 
 import netstats as ns
@@ -164,7 +166,22 @@ if enough_pairs:
             digits={"estimate": 2},
         )
     )
-    display(out.figure("bland_altman", plots.bland_altman_plot(conc), caption="Bland-Altman"))
+    if suppression_threshold == 0 or (individual_plots and conc.n_pairs >= suppression_threshold):
+        display(
+            out.figure(
+                "bland_altman",
+                plots.bland_altman_plot(conc),
+                caption="Bland-Altman plot of log Ki-67, metastasis against primary",
+            )
+        )
+    else:
+        display(
+            Markdown(
+                "The Bland-Altman plot draws one point per patient, so it is left out while small "
+                "cells are suppressed (bias and limits of agreement are in the table above); "
+                "render with `-p individual_plots true` to include it."
+            )
+        )
     # Drawn from the published cross-table: withheld cells are grey with "*".
     display(
         out.figure(
@@ -195,11 +212,21 @@ if enough_pairs:
     except ValueError as exc:  # too few discordant pairs to fit: say so in the report
         display(Markdown(f"The discordance model is not fitted: {exc}."))
     else:
+        # categorical covariates enter with their first level (alphabetical) as reference
+        frame = pairs.pairs
+        refs = {
+            c: sorted(frame[c].dropna().astype(str).unique())[0]
+            for c in frame.columns
+            if c in model.summary["term"].str.cat(sep=" ")
+            and (frame[c].dtype == object or pd.api.types.is_string_dtype(frame[c]))
+            and frame[c].notna().any()
+        }
         display(
             out.table(
                 "discordance_model",
                 model.summary,
                 caption="Odds of a discordant grade (GEE logistic)",
+                references=refs,
             )
         )
 

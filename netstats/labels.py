@@ -120,6 +120,11 @@ _COLUMNS: dict[str, tuple[str, str | None]] = {
     "stop_cause": ("Reason the line ended", None),
     "timing": ("Timing of the metastasis specimen", None),
     "interval_months": ("Interval between specimens", "months"),
+    "months_between": ("Time between specimens", "months"),
+    "primary_tumour_size_mm": ("Size of the primary", "mm"),
+    "metastasis_specimen_type": ("Specimen type of the metastasis", None),
+    "primary_specimen_type": ("Specimen type of the primary", None),
+    "intervening_therapy": ("Therapy between the specimens", None),
     # statistics columns of result tables
     "group": ("Group", None),
     "n": ("n", None),
@@ -197,7 +202,9 @@ CAUSES: dict[str, str] = {
 _LEVELS: dict[str, dict[str, str]] = {
     "differentiation": {"well": "Well differentiated", "poor": "Poorly differentiated"},
     "sex": {"female": "Female", "male": "Male"},
-    "hereditary_syndrome": {"none": "None"},
+    "hereditary_syndrome": {"none": "No syndrome"},
+    "first_line_class": {"none": "No therapy recorded"},
+    "first_line_regimen": {"none": "No therapy recorded"},
     "stage_at_diagnosis": {s: f"Stage {s}" for s in ("I", "II", "III", "IV")},
     "best_response": {
         "CR": "Complete response",

@@ -208,6 +208,12 @@ def attack_km(
             d = n * (1 - float(surv))
             if abs(d - round(d)) < 1e-3 and 1 <= round(d) < threshold:
                 found[f"{where}: n_events = n (1 - S)"] = int(round(d))
+        cif = rec.get("estimate")
+        if "cause" in rec and pd.isna(events) and pd.notna(cif):
+            # with little censoring before t the cumulative incidence is events / n
+            d = n * float(cif)
+            if 0.5 <= d < threshold - 0.5:
+                found[f"{where}: n_events ~ n F(t)"] = int(round(d))
     return found
 
 

@@ -7,7 +7,6 @@ data/case_series/README.md for the source of each value and the date rules).
 from __future__ import annotations
 
 import re
-
 from pathlib import Path
 
 import pandas as pd

@@ -111,6 +111,25 @@ def test_km_landmarks_resist_differencing_and_step_inversion():
             assert attack_km(leaky, sizes, threshold=K)
 
 
+@pytest.mark.filterwarnings("ignore::netstats.exceptions.StatisticalWarning")
+def test_cumulative_incidence_landmarks_withhold_the_estimate_with_its_events():
+    lines = _lines(_cohort()).dropna(subset=["ttf_months"])
+    causes = {"progression": 1, "toxicity": 2, "death": 3}
+    stop = lines.assign(
+        cause=lines["ttf_reason"].map(causes).fillna(0).astype(int),
+        line_group=np.where(lines["line"] == 1, "line 1", "line 2+"),
+    )
+    cif = survival.cumulative_incidence(stop, time="ttf_months", event="cause", group="line_group")
+    sizes = {str(g): int(n) for g, n in stop.groupby("line_group").size().items()}
+    shown = report.Disclosure(threshold=K).km_at(cif.at(TIMES))
+    withheld = shown["n_events"].isna()
+    assert withheld.any()  # the cohort has rare causes, so the check is not vacuous
+    assert shown.loc[withheld, ["estimate", "ci_lower", "ci_upper"]].isna().all().all()
+    assert attack_km(shown, sizes, threshold=K) == {}
+    leaky = report.suppress_small(cif.at(TIMES), columns=["n_events"], threshold=K)
+    assert attack_km(leaky, sizes, threshold=K)
+
+
 def test_table_one_resists_totals_overall_and_percentages():
     cohort = _cohort()
     baseline = tables.patient_characteristics(cohort)

@@ -42,7 +42,7 @@ SAFE_DOF = 10
 #: Key of the decision note in :attr:`pandas.DataFrame.attrs`.
 _ATTR = "netstats_disclosure"
 _DERIVED = ("estimate", "ci_lower", "ci_upper", "se", "std_err", "percent", "survival")
-_KM_DERIVED = ("survival", "std_err", "ci_lower", "ci_upper")
+_KM_DERIVED = ("survival", "estimate", "std_err", "se", "ci_lower", "ci_upper")
 
 
 def count_columns(frame: pd.DataFrame) -> list[str]:

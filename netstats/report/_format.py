@@ -283,13 +283,13 @@ def format_table_one(
     >>> df = pd.DataFrame({"age_at_diagnosis": [50.0, 60, 70, 65, 55, 61, 72],
     ...                    "grade": ["G1", "G1", "G2", "G2", "G1", "G1", "G3"]})
     >>> format_table_one(table_one(df, columns=["age_at_diagnosis", "grade"]), threshold=3)
-                              Characteristic     Overall
-    0                                      N           7
+                            Characteristic     Overall
+    0                                    N           7
     1  Age at diagnosis (years), mean (SD)  61.9 (7.9)
-    2           WHO 2019 grade, n (%)
-    3                                    G1           *
-    4                                    G2           *
-    5                                    G3           *
+    2                WHO 2019 grade, n (%)
+    3                                   G1   4 (57.1%)
+    4                                   G2           *
+    5                                   G3           *
     """
     from netstats import labels as registry
     from netstats.report._privacy import suppress_table_one

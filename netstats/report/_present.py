@@ -58,6 +58,7 @@ _INTERNALS = {"coef", "se", "robust_se", "z", "std_err", "log_hr", "variance_kin
 _FLAGS = ("suppressed", "total_disclosive")
 _IDENT_RE = re.compile(r"\b[A-Za-z][A-Za-z0-9]*(?:_[A-Za-z0-9]+)+\b")
 _INDENT = "\u2003"
+_BREAK = "\ue001"  # a line break inside a cell, while Great Tables escapes the text
 
 
 @dataclass(frozen=True)
@@ -137,8 +138,11 @@ class Presented:
             caption = _html.escape(title or self.caption)
             return f'<div id="{_html.escape(table_id)}"><p>{caption}: none.</p></div>'
 
-        # Great Tables needs unique, non-empty column names.
-        safe = frame.copy()
+        # Great Tables needs unique, non-empty column names; line breaks inside a cell
+        # (e.g. the endpoint rules) stand in as a private-use character until the HTML is made.
+        safe = frame.apply(
+            lambda col: col.map(lambda v: v.replace("\n", _BREAK) if isinstance(v, str) else v)
+        )
         safe.columns = [f"c{i}" for i in range(len(frame.columns))]
         table = gt.GT(safe, id=table_id)
         table = table.cols_label(**{f"c{i}": str(c) for i, c in enumerate(frame.columns)})
@@ -160,7 +164,7 @@ class Presented:
         )
         # Cells may start with indentation (levels under their variable): keep it.
         html = table.as_raw_html()
-        return html.replace(_INDENT, "&emsp;")
+        return html.replace(_INDENT, "&emsp;").replace(_BREAK, "<br>")
 
 
 def _is_missing(x: Any) -> bool:

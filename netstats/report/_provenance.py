@@ -14,6 +14,7 @@ from typing import Any
 
 import pandas as pd
 
+from netstats import labels
 from netstats._display import ResultDisplay, plural
 from netstats.io._redact import redact_secrets
 
@@ -213,12 +214,20 @@ class Provenance(ResultDisplay):
         if files:
             rows.append(("Input files (SHA-256, first 12 digits)", files))
         if self.parameters:
-            rows.append(("Parameters", "; ".join(f"{k} = {v}" for k, v in self.parameters.items())))
+            rows.append(("Parameters", "; ".join(_parameter(k, v) for k, v in self.parameters.items())))
         rules = " ".join((self.endpoint_rules or "not applicable").split())
         rows.append(("Endpoint rules", rules))
         rows.append(("Python and platform", f"{self.python} on {self.platform}"))
         rows.append(("Packages", "; ".join(f"{k} {v}" for k, v in self.packages.items())))
         return pd.DataFrame(rows, columns=["item", "details"])
+
+
+def _parameter(name: str, value: Any) -> str:
+    """A notebook parameter in the reader's words (the CSV keeps ``name = value``)."""
+    shown = value
+    if isinstance(value, str) and labels.known(value):
+        shown = labels.label(value, unit=False)
+    return f"{labels.readable(name)}: {shown}"
 
 
 def provenance(

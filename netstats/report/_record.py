@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from netstats import labels
 from netstats.report._disclosure import DISCLOSURE_FILE
 
 __all__ = ["DISCLOSURE_PAGE", "disclosure_html", "write_disclosure_record"]
@@ -39,8 +40,19 @@ def write_disclosure_record(folder: Path, names: Sequence[str], *, rendered_at: 
 
 
 def _cell(rec: dict[str, Any]) -> str:
-    row = ", ".join(f"{k}={v}" for k, v in sorted(rec.get("row", {}).items()))
-    return f"{row} [{rec.get('column', '')}]: {rec.get('reason', '')}"
+    """One withheld or coarsened cell in the reader's words (disclosure.json keeps names)."""
+    row = dict(rec.get("row", {}))
+    variable = row.pop("variable", None)
+    parts = []
+    if variable is not None:
+        parts.append(labels.label(str(variable), unit=False))
+    for k, v in sorted(row.items()):
+        field = str(variable) if k == "level" and variable is not None else k
+        parts.append(f"{labels.label(k, unit=False)} {labels.level_label(field, v)}")
+    column = rec.get("column", "")
+    where = ", ".join(parts)
+    what = labels.label(str(column), unit=False) if column else ""
+    return f"{where} [{what}]: {rec.get('reason', '')}" if where else f"{what}: {rec.get('reason', '')}"
 
 
 def disclosure_html(doc: dict[str, Any]) -> str:
