@@ -151,7 +151,6 @@ _COLUMNS: dict[str, tuple[str, str | None]] = {
     "expected_share": ("Expected share misgraded", "%"),
     "sd_misgraded": ("SD of misgraded", "specimens"),
     "ci_method": ("CI method", None),
-    "months_between": ("Months between", None),
     "n_before": ("Before", None),
     "n_excluded": ("Excluded", None),
     "n_after": ("After", None),
