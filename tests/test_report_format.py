@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hashlib
 
+import numpy as np
+import pandas as pd
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -13,9 +15,11 @@ from netstats.report import (
     fmt_estimate_ci,
     fmt_number,
     fmt_p,
+    format_table_one,
     provenance,
     round_half_up,
 )
+from netstats.tables import table_one
 from tests._cohorts import MINIMAL
 
 
@@ -125,3 +129,21 @@ def test_display_frame_keeps_three_significant_digits(x):
 
     text = display_frame(pd.DataFrame({"v": [x]}))["v"].iloc[0]
     assert float(text) == pytest.approx(x, rel=5e-3, abs=0)
+
+
+def test_table_one_withholds_the_smd_of_a_variable_with_a_withheld_level():
+    # Level shares determine the SMD, so with a level withheld the SMD would give it back.
+    df = pd.DataFrame(
+        {
+            "sex": ["female"] * 30 + ["male"] * 28 + ["female"] * 2,
+            "site": ["a"] * 20 + ["b"] * 20 + ["a"] * 10 + ["b"] * 10,
+            "age_at_diagnosis": np.linspace(40, 80, 60),
+        }
+    ).assign(grade=["G1"] * 30 + ["G2"] * 30)
+    out = format_table_one(
+        table_one(df, columns=["sex", "site", "age_at_diagnosis"], group="grade"), threshold=5
+    )
+    rows = out.set_index("Characteristic")
+    assert (rows.loc["Sex, n (%)", "SMD"]) == "*"  # G1 has no male, G2 two females
+    assert rows.loc["Specimen site, n (%)", "SMD"] == "0.707"  # nothing withheld: shown
+    assert rows.loc["Age at diagnosis (years), mean (SD)", "SMD"] not in ("*", "")

@@ -318,6 +318,10 @@ def format_table_one(
         kind = str(part["kind"].iloc[0])
         name = names.get(variable, registry.label(variable))
         smd = _smd_cell(table.smd, variable, hidden_groups)
+        if kind == "categorical" and part["n"].isna().any():
+            # the SMD is a function of the level shares: with a level withheld it would
+            # give the withheld counts back (one equation per pair of groups)
+            smd = SUPPRESSED if smd else smd
         if kind == "categorical":
             rows.append({"Characteristic": f"{name}, n (%)", "SMD": smd})
             rows += _level_rows(variable, part, groups, size_of, digits)
