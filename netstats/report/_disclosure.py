@@ -346,7 +346,7 @@ class Disclosure:
             derived=derived,
             keys=keys,
             relations=["n = n_at_risk + n_events + n_censored", "estimate from the KM steps"],
-            checks=["threshold", "differencing of n_censored", "KM-step inversion"],
+            checks=["threshold", "differencing of the censored count", "KM-step inversion"],
             withheld=_cells(out, few_risk, keys, "n_at_risk", "fewer than threshold at risk")
             + _cells(out, few_events & ~few_risk, keys, "n_events", "few events"),
             coarsened=_cells(out, rounded, keys, "n_at_risk", f"rounded to base {t}")

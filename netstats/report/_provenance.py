@@ -216,6 +216,8 @@ class Provenance(ResultDisplay):
         if self.parameters:
             rows.append(("Parameters", "; ".join(_parameter(k, v) for k, v in self.parameters.items())))
         rules = " ".join((self.endpoint_rules or "not applicable").split())
+        if len(rules) > 160:  # the full text names data columns: it belongs in the CSV
+            rules = "stated in full in the provenance table (provenance.csv)"
         rows.append(("Endpoint rules", rules))
         rows.append(("Python and platform", f"{self.python} on {self.platform}"))
         rows.append(("Packages", "; ".join(f"{k} {v}" for k, v in self.packages.items())))
