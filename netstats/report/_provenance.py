@@ -214,7 +214,9 @@ class Provenance(ResultDisplay):
         if files:
             rows.append(("Input files (SHA-256, first 12 digits)", files))
         if self.parameters:
-            rows.append(("Parameters", "; ".join(_parameter(k, v) for k, v in self.parameters.items())))
+            rows.append(
+                ("Parameters", "; ".join(_parameter(k, v) for k, v in self.parameters.items()))
+            )
         rules = " ".join((self.endpoint_rules or "not applicable").split())
         if len(rules) > 160:  # the full text names data columns: it belongs in the CSV
             rules = "stated in full in the provenance table (provenance.csv)"

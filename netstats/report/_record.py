@@ -52,7 +52,11 @@ def _cell(rec: dict[str, Any]) -> str:
     column = rec.get("column", "")
     where = ", ".join(parts)
     what = labels.label(str(column), unit=False) if column else ""
-    return f"{where} [{what}]: {rec.get('reason', '')}" if where else f"{what}: {rec.get('reason', '')}"
+    return (
+        f"{where} [{what}]: {rec.get('reason', '')}"
+        if where
+        else f"{what}: {rec.get('reason', '')}"
+    )
 
 
 def disclosure_html(doc: dict[str, Any]) -> str:
