@@ -334,7 +334,7 @@ def test_report_record_and_page(tmp_path):
     doc = json.loads((tmp_path / report.DISCLOSURE_FILE).read_text())
     assert [nb["folder"] for nb in doc["notebooks"]] == ["01_a", "02_b"]
     page = (tmp_path / "disclosure.html").read_text()
-    assert page.count("g=x [n]: primary") == 2
+    assert page.count("G x [n]: primary") == 2  # the reader's labels: column g, level x
     again = (tmp_path / report.DISCLOSURE_FILE).read_text()
     write_disclosure_record(tmp_path, ["01_a", "02_b"], rendered_at="2026-01-01")
     assert (tmp_path / report.DISCLOSURE_FILE).read_text() == again
