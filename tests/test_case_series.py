@@ -14,6 +14,7 @@ import pytest
 
 from netstats.io import load_cohort, save_cohort
 from netstats.schema import TABLES
+from tests._reader import report_findings
 
 CASES = Path(__file__).resolve().parents[1] / "data" / "case_series"
 
@@ -151,6 +152,10 @@ def rendered(tmp_path_factory):
         progress=False,
     )
     return out
+
+
+def test_case_series_reader_sees_no_codes_or_column_names(rendered):
+    assert report_findings(rendered) == []
 
 
 def test_case_series_report_is_descriptive(rendered):

@@ -27,6 +27,7 @@ from netstats.report import (
     verify_report,
 )
 from tests._cohorts import MINIMAL
+from tests._reader import report_findings
 from tests._report_notebooks import previous_report, write_notebook
 
 ANALYSES = Path(__file__).resolve().parents[1] / "analyses"
@@ -69,6 +70,13 @@ def minimal_report(tmp_path_factory) -> Path:
     if "02_survival_by_line" not in default_notebooks():
         assert "not rendered: 02_survival_by_line (needs netstats.endpoints)" in result.output
     return out
+
+
+def test_reader_sees_no_codes_reprs_or_column_names(minimal_report):
+    # <NA>, nan, tracebacks, kernel paths, formula terms, reprs, warning classes and schema
+    # column names in the text of the no-code pages, the index, the disclosure page and the
+    # Word files (tests/_reader.py)
+    assert report_findings(minimal_report) == []
 
 
 def test_layout_and_links(minimal_report):

@@ -18,6 +18,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
+from netstats import labels
 from netstats.exceptions import NetstatsError
 from netstats.report._cells import Equation, exposed, protect
 from netstats.tables import OVERALL, TableOneResult
@@ -551,9 +552,12 @@ def _resolve_variable(
                 _merge_levels(cells, levels), threshold, hidden_groups
             )
             if not merged_bad:
-                return merged_out, f"{variable}: levels {', '.join(levels)} merged (small counts)"
+                shown = ", ".join(labels.level_label(variable, v) for v in levels)
+                return merged_out, f"{labels.label(variable)}: levels {shown} merged (small counts)"
     out = _withhold_variable(cells, threshold, hidden_groups, variable)
-    return out, f"{variable}: counts withheld (a small count would follow from the totals)"
+    return out, (
+        f"{labels.label(variable)}: counts withheld (a small count would follow from the totals)"
+    )
 
 
 def suppress_table_one(
