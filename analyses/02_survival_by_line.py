@@ -70,6 +70,7 @@ prov = report.provenance(
         "min_group_size": min_group_size,
         "min_events": min_events,
         "min_cohort_size": min_cohort_size,
+        "individual_plots": individual_plots,
         "suppression_threshold": suppression_threshold,
     },
     rendered_at=rendered_at or None,
@@ -303,8 +304,6 @@ display(
 
 # %% [markdown]
 # ## Swimmer plot
-#
-# Each bar is one patient (ranked, never identified), segments coloured by drug class.
 
 # %%
 patients = all_lines["patient_id"].drop_duplicates()
@@ -314,14 +313,15 @@ if suppression_threshold == 0 or (individual_plots and patients.size >= suppress
         out.figure(
             "swimmer",
             plots.swimmer(all_lines[all_lines["patient_id"].isin(shown)]),
-            caption=f"Treatment course of {shown.size} patients",
+            caption=f"Treatment course of {shown.size} patients: each bar one patient (ranked, "
+            "never identified), segments coloured by drug class",
         )
     )
 else:
     display(
         Markdown(
             "The swimmer plot shows individual patients' courses, so it is left out while "
-            "small cells are suppressed; render with `-p individual_plots true` to include it."
+            "small cells are suppressed; render with `-p individual_plots=true` to include it."
         )
     )
 

@@ -49,6 +49,7 @@ prov = report.provenance(
         "synchronous_days": synchronous_days,
         "min_pairs": min_pairs,
         "ki67_log_offset": ki67_log_offset,
+        "individual_plots": individual_plots,
         "suppression_threshold": suppression_threshold,
     },
     rendered_at=rendered_at or None,
@@ -179,7 +180,7 @@ if enough_pairs:
             Markdown(
                 "The Bland-Altman plot draws one point per patient, so it is left out while small "
                 "cells are suppressed (bias and limits of agreement are in the table above); "
-                "render with `-p individual_plots true` to include it."
+                "render with `-p individual_plots=true` to include it."
             )
         )
     # Drawn from the published cross-table: withheld cells are grey with "*".
