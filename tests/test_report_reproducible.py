@@ -10,6 +10,7 @@ import pytest
 from netstats.report import render
 from netstats.report._render import _now
 from tests._cohorts import MINIMAL
+from tests._reader import docx_text
 from tests._report_notebooks import write_notebook
 
 ANALYSES = Path(__file__).resolve().parents[1] / "analyses"
@@ -113,6 +114,8 @@ def test_two_renders_with_source_date_epoch_are_byte_identical(tmp_path, monkeyp
     assert "Estimate (95% CI)" in page and "20.7 (17.8" in page
     assert "Notes" in page and "Few events in one group" in page
     assert "ipykernel" not in page and "StatisticalWarning" not in page
+    word = docx_text(first.out / "01_small" / "01_small.docx")  # the notes reach Word too
+    assert "Notes" in word and "Few events in one group" in word
     assert str(MINIMAL) not in page and str(MINIMAL) not in files_a["index.html"].decode()
     nb = json.loads(files_a["01_small/01_small.ipynb"])
     mimes = {k for c in nb["cells"] for o in c.get("outputs", []) for k in o.get("data", {})}

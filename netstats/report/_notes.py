@@ -118,8 +118,22 @@ class NoteCollector:
         """Show the notes of the cell that just ran, under its output."""
         if not self.pending:
             return
-        from IPython.display import HTML, display
+        from IPython.display import display
 
         items = "".join(f"<li>{html.escape(t)}</li>" for t in self.pending)
+        # Markdown beside the HTML: the Word export shows the notes from it
+        markdown = "**Notes**\n\n" + "\n".join(f"- {_markdown_escape(t)}" for t in self.pending)
         self.pending = []
-        display(HTML(f'<div class="netstats-notes"><p><b>Notes</b></p><ul>{items}</ul></div>'))
+        display(
+            {
+                "text/html": f'<div class="netstats-notes"><p><b>Notes</b></p><ul>{items}</ul></div>',
+                "text/markdown": markdown,
+                "text/plain": markdown,
+            },
+            raw=True,
+        )
+
+
+def _markdown_escape(text: str) -> str:
+    """Text shown literally in Markdown (no emphasis, links or HTML from a warning)."""
+    return re.sub(r"([\\`*_{}\[\]<>#|])", r"\\\1", text)
