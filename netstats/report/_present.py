@@ -27,7 +27,7 @@ from typing import Any
 import pandas as pd
 
 from netstats import labels
-from netstats.report._format import MISSING, SUPPRESSED, fmt_number, fmt_p
+from netstats.report._format import MISSING, SUPPRESSED, _is_missing, fmt_number, fmt_p
 
 __all__ = ["MAX_SHOWN_ROWS", "PREVIEW_ROWS", "Presented", "present"]
 
@@ -165,15 +165,6 @@ class Presented:
         # Cells may start with indentation (levels under their variable): keep it.
         html = table.as_raw_html()
         return html.replace(_INDENT, "&emsp;").replace(_BREAK, "<br>")
-
-
-def _is_missing(x: Any) -> bool:
-    if x is None or x is pd.NA or x is pd.NaT:
-        return True
-    try:
-        return bool(math.isnan(float(x)))
-    except (TypeError, ValueError):
-        return False
 
 
 def _is_count(name: str, values: pd.Series) -> bool:
