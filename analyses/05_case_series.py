@@ -64,27 +64,16 @@ SOURCES = {
 }
 #: Diagnosis date standing in for an undated case (README, date rule 5).
 PLACEHOLDER_ANCHOR = pd.Timestamp("2000-01-01")
+# Words of this report's sentences where they differ from the label registry's.
 WORDS = {
-    "male": "male",
-    "female": "female",
-    "pancreas": "pancreas",
-    "stomach": "stomach",
     "non_functional": "non-functioning",
     "functional": "functioning",
-    "progression": "progression",
-    "toxicity": "toxicity",
     "completed": "completed as planned",
     "ongoing": "ongoing at last contact",
     "other": "other (switch of treatment)",
     "patient_choice": "patient's choice",
-    "death": "death",
     "primary": "primary tumour",
     "liver": "liver metastasis",
-    "resection": "resection",
-    "core_biopsy": "core biopsy",
-    "censored_next_line": "censored at the next line",
-    "censored_last_assessment": "censored at the last assessment",
-    "censored_last_contact": "censored at the last contact",
     "censored_at_start": "censored at the line start",
 }
 NOT_STATED = "not stated"

@@ -265,6 +265,27 @@ _LEVELS_ANY: dict[str, str] = {
     "vipoma": "VIPoma",
     "missing": "Missing",
     "overall": "Overall",
+    # how an endpoint ended (the <endpoint>_reason columns; meanings in endpoints.REASON_CODES)
+    "progression_later_line": "Progression on a later line",
+    "progression_imputed": "Progression (date from the line's end)",
+    "next_line": "Next line started",
+    "ended": "Ended, reason not recorded",
+    "censored_last_assessment": "Censored at the last assessment",
+    "censored_next_line": "Censored at the next line",
+    "death_outside_window": "Censored (death outside the window)",
+    "censored_completed": "Censored at planned completion",
+    "censored_last_contact": "Censored at the last contact",
+    "censored_no_next_line": "Censored: no next line",
+    "censored_cutoff": "Censored at the data cut-off",
+    "no_assessment": "No adequate assessment",
+    "missing_start_date": "Not computable: no start date",
+    "missing_next_start": "Not computable: next line has no start date",
+    "missing_last_contact": "Not computable: no last contact",
+    "missing_diagnosis_date": "Not computable: no diagnosis date",
+    "missing_progression_date": "Not computable: no progression date",
+    "missing_end_reason": "Not computable: no end reason",
+    "starts_after_cutoff": "Not computable: starts after the cut-off",
+    "diagnosis_after_cutoff": "Not computable: diagnosis after the cut-off",
     "none": "None",
     "GLOBAL": "Global (all terms)",
     "auroc": "AUROC",
@@ -473,7 +494,8 @@ def level_label(column: str | None, value: Any) -> str:
         return "Yes" if value else "No"
     text = str(value)
     if column is not None:
-        for table in (_user_levels.get(column, {}), _LEVELS.get(column, {})):
+        own = _LEVELS.get(column, CAUSES if column.endswith("_reason") else {})
+        for table in (_user_levels.get(column, {}), own):
             if text in table:
                 return table[text]
     if text in _LEVELS_ANY:

@@ -9,6 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from netstats import labels, schema, vocab
+from netstats.endpoints import REASON_CODES
 
 SCHEMA_COLUMNS = sorted({c.name for t in schema.TABLES.values() for c in t.columns})
 VOCABULARIES = {
@@ -43,6 +44,14 @@ def test_every_level_reads_without_codes(column, value):
     shown = labels.level_label(column, value)
     assert "_" not in shown
     assert shown.strip() == shown and shown
+
+
+@pytest.mark.parametrize("code", sorted(REASON_CODES))
+def test_every_endpoint_reason_has_a_label_of_its_own(code):
+    shown = labels.level_label("pfs_reason", code)
+    assert "_" not in shown and shown[0].isupper()
+    if code.startswith(("censored_", "missing_")):  # named, not just de-underscored
+        assert shown != labels.readable(code)
 
 
 def test_units_are_appended_once():
