@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from scipy.optimize import linprog
 
 from netstats.report import (
+    Disclosure,
     PrivacyError,
     check_outputs,
     check_text,
@@ -337,3 +338,13 @@ def test_cohort_identifiers_from_minimal():
 
     ids = cohort_identifiers(load_cohort(MINIMAL))
     assert {"001", "004", "S001A", "I003B"} <= set(ids)
+
+
+def test_bad_count_tables_get_one_clear_error_naming_every_bad_cell():
+    guard = Disclosure()
+    with pytest.raises(ValueError, match=r"2 cell\(s\) do not: row 0: 2.5; row 1: 'x'"):
+        guard.counts(pd.DataFrame({"g": ["a", "b", "c"], "n": [2.5, "x", 4]}))
+    with pytest.raises(KeyError, match=r"km_at: column\(s\) \['n_at_risk'\] not found"):
+        guard.km_at(pd.DataFrame({"group": ["a"], "time": [6.0], "n_events": [3]}))
+    with pytest.raises(KeyError, match=r"proportions: column\(s\) \['k', 'n'\] not found"):
+        guard.proportions(pd.DataFrame({"group": ["a"]}), count="k", denominator="n")

@@ -28,6 +28,7 @@ from netstats.report._privacy import (
     DEFAULT_THRESHOLD,
     SuppressedTableOne,
     _check_threshold,
+    require_columns,
     suppress_counts,
     suppress_table_one,
 )
@@ -268,6 +269,7 @@ class Disclosure:
         from the denominator).  Nested or overlapping groups (``"any"`` against each
         regimen) are not added up, so a withheld count cannot be differenced out.
         """
+        require_columns(frame, [count, denominator, *also], "Disclosure.proportions")
         t = self.threshold
         out = frame.reset_index(drop=True).copy()
         n = out[denominator].to_numpy(dtype=float)
@@ -307,6 +309,7 @@ class Disclosure:
         curve stops where fewer than ``threshold`` remain); where the censored count
         would be small, ``n_at_risk`` is rounded to a multiple of ``threshold``.
         """
+        require_columns(frame, ["n_at_risk", "n_events"], "Disclosure.km_at")
         t = self.threshold
         out = frame.reset_index(drop=True).copy()
         risk = out["n_at_risk"].to_numpy(dtype=float)

@@ -80,16 +80,36 @@ def _lines(keys: pd.DataFrame, by: Sequence[str]) -> list[np.ndarray]:
     return [np.flatnonzero(codes == c) for c in np.unique(codes)]
 
 
+def require_columns(data: pd.DataFrame, columns: Sequence[str], where: str) -> None:
+    """Raise one error naming every column ``where`` needs that ``data`` lacks."""
+    if not isinstance(data, pd.DataFrame):
+        raise TypeError(f"{where}: expected a DataFrame, got {type(data).__name__}")
+    missing = [c for c in columns if c not in data.columns]
+    if missing:
+        raise KeyError(
+            f"{where}: column(s) {missing} not found; columns are "
+            f"{[c for c in data.columns if not str(c).startswith('_')]}"
+        )
+
+
+def _shown(value: object) -> str:
+    return repr(value) if isinstance(value, str) else str(value)
+
+
 def _counts(data: pd.DataFrame, count: str, others: Sequence[str]) -> np.ndarray:
-    for col in [count, *others]:
-        if col not in data.columns:
-            raise KeyError(f"column {col!r} not found; columns are {list(data.columns)}")
-    values = pd.to_numeric(data[count], errors="raise")
-    if values.isna().any():
-        raise ValueError(f"column {count!r} has missing values; counts must be complete")
+    require_columns(data, [count, *others], "small-cell suppression")
+    values = pd.to_numeric(data[count], errors="coerce")
     arr = values.to_numpy(dtype=float)
-    if (arr < 0).any() or not np.array_equal(arr, np.round(arr)):
-        raise ValueError(f"column {count!r} must hold non-negative integers")
+    bad = values.isna() | (arr < 0) | (arr != np.round(arr))
+    if bad.any():
+        rows = [
+            f"row {i}: {_shown(data[count].iloc[i])}" for i in np.flatnonzero(bad.to_numpy())[:10]
+        ]
+        more = f" (and {int(bad.sum()) - 10} more)" if bad.sum() > 10 else ""
+        raise ValueError(
+            f"column {count!r} must hold complete counts (non-negative integers); "
+            f"{int(bad.sum())} cell(s) do not: {'; '.join(rows)}{more}"
+        )
     return arr.astype(np.int64)
 
 
