@@ -53,6 +53,43 @@ def test_heatmap_counts(result):
     assert "n = 8" in ax.get_title()
 
 
+def _published(result, withheld):
+    """The cross-table in long form, ``n`` missing where a cell is withheld."""
+    long = result.cross_table.stack().rename("n").reset_index()
+    long.columns = ["primary", "metastasis", "n"]
+    hide = long.apply(lambda r: (r["primary"], r["metastasis"]) in withheld, axis=1)
+    return long.assign(n=long["n"].astype("Int64").mask(hide))
+
+
+def test_heatmap_and_migration_draw_the_published_table(result):
+    table = _published(result, {("G1", "G2"), ("G2", "G1")})
+    texts = [t.get_text() for t in grade_heatmap(result, table=table).texts]
+    expected = [str(v) for v in result.cross_table.to_numpy().ravel()]
+    expected[1] = expected[3] = "*"  # G1 -> G2 and G2 -> G1, row-major
+    assert texts == expected
+    ax = grade_migration(result, table=table)
+    counts = [t.get_text() for t in ax.texts if t.get_text().isdigit() or t.get_text() == "*"]
+    shown = table.dropna(subset=["n"])
+    visible = sorted(str(int(v)) for v in shown["n"] if v > 0)
+    assert counts.count("*") == 2  # the withheld cells are labelled, not counted
+    assert sorted(c for c in counts if c != "*") == visible
+    dashed = [ln for ln in ax.get_lines() if ln.get_linestyle() == "--"]
+    assert len(dashed) == 2
+
+
+def test_published_table_is_checked(result):
+    table = _published(result, {("G1", "G2")})
+    with pytest.raises(ValueError, match="withheld"):
+        grade_heatmap(result, table=table, normalize=True)
+    wrong = table.assign(n=table["n"].fillna(0) + 1)
+    with pytest.raises(ValueError, match="does not match"):
+        grade_heatmap(result, table=wrong)
+    with pytest.raises(ValueError, match="repeated"):
+        grade_heatmap(result, table=pd.concat([table, table]))
+    with pytest.raises(TypeError):
+        grade_heatmap(result, table=[1, 2])
+
+
 def test_heatmap_normalized_shares(result):
     ax = grade_heatmap(result, normalize=True)
     assert ax.texts[4].get_text() == "38%"  # 3 of 8 pairs G2 -> G2

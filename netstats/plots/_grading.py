@@ -244,6 +244,8 @@ def _published(result: ConcordanceResult, table: pd.DataFrame | None) -> pd.Data
         raise TypeError(f"table must be a DataFrame, got {type(table).__name__}")
     if "n" in table.columns and len(table.columns) >= 3:
         first, second = table.columns[:2]
+        if table.duplicated([first, second]).any():
+            raise ValueError(f"table has repeated ({first}, {second}) cells; one row per cell")
         wide = table.pivot(index=first, columns=second, values="n")
     else:
         wide = table
