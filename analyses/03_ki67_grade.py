@@ -33,7 +33,6 @@ individual_plots = False  # Bland-Altman scatter of individual pairs (opt-in whi
 ki67_log_offset = 0.5  # percentage points added before the log (Ki-67 of 0 % is common)
 
 # %%
-import pandas as pd
 from IPython.display import Markdown, display
 
 import netstats as ns
@@ -213,21 +212,12 @@ if enough_pairs:
     except ValueError as exc:  # too few discordant pairs to fit: say so in the report
         display(Markdown(f"The discordance model is not fitted: {exc}."))
     else:
-        # categorical covariates enter with their first level (alphabetical) as reference
-        frame = pairs.pairs
-        refs = {
-            c: sorted(frame[c].dropna().astype(str).unique())[0]
-            for c in frame.columns
-            if c in model.summary["term"].str.cat(sep=" ")
-            and (frame[c].dtype == object or pd.api.types.is_string_dtype(frame[c]))
-            and frame[c].notna().any()
-        }
         display(
             out.table(
                 "discordance_model",
                 model.summary,
                 caption="Odds of a discordant grade (GEE logistic)",
-                references=refs,
+                references=model.references,
             )
         )
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -194,3 +195,23 @@ def test_mixed_model_warns_at_variance_boundary():
     with pytest.warns(StatisticalWarning, match="boundary"):
         fit = ki67_trajectory_model(path, random_slope=False)
     assert fit.variance_components.set_index("component").loc["intercept_var", "estimate"] < 1e-6
+
+
+def test_discordance_model_names_its_reference_levels():
+    rng = np.random.default_rng(3)
+    n = 80
+    pairs = pd.DataFrame(
+        {
+            "patient_id": np.repeat(np.arange(n // 2), 2),
+            "primary_who_grade": rng.choice(["G1", "G2"], n),
+            "metastasis_who_grade": rng.choice(["G1", "G2", "G3"], n),
+            "timing": rng.choice(["synchronous", "metachronous"], n),
+            "months_between": rng.uniform(0, 24, n),
+        }
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fit = discordance_model(pairs, covariates=["timing", "months_between"])
+    # patsy's treatment coding: the first level in sorted order is the reference
+    assert fit.references == {"timing": "metachronous"}
+    assert any("[T.synchronous]" in t for t in fit.summary["term"])

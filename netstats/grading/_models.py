@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import numpy as np
@@ -50,6 +50,9 @@ class DiscordanceModelResult(ResultDisplay):
         Pairs and patients used, pairs with the outcome.
     excluded : pandas.DataFrame
         ``reason``, ``n_pairs``.
+    references : dict of str to str
+        Reference level of each categorical covariate (the first in sorted order, patsy's
+        treatment coding), for naming its terms "level vs reference".
 
     Examples
     --------
@@ -78,6 +81,7 @@ class DiscordanceModelResult(ResultDisplay):
     n_patients: int
     n_events: int
     excluded: pd.DataFrame
+    references: dict[str, str] = field(default_factory=dict)
 
     @property
     def method(self) -> str:
@@ -234,12 +238,14 @@ def discordance_model(
         raise ValueError("no pair has two NET grades and complete covariates")
     data = pd.DataFrame({"y": y[use].to_numpy(), "_cluster": pairs.loc[use, cluster].to_numpy()})
     terms = []
+    references: dict[str, str] = {}
     for i, c in enumerate(covariates):
         col = pairs.loc[use, c]
         name = f"x{i}"
         if pd.api.types.is_bool_dtype(col) or not pd.api.types.is_numeric_dtype(col):
             data[name] = col.astype(str).to_numpy()
             terms.append(f"C({name})")
+            references[c] = sorted(data[name].unique())[0]
         else:
             data[name] = col.astype(float).to_numpy()
             terms.append(name)
@@ -295,6 +301,7 @@ def discordance_model(
         n_patients=int(data["_cluster"].nunique()),
         n_events=n_events,
         excluded=pd.DataFrame(exc, columns=["reason", "n_pairs"]),
+        references=references,
     )
 
 
