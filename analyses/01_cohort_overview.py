@@ -54,6 +54,8 @@ out.table("tables", counts, caption="Records and patients per table")
 # ## Table 1
 
 # %%
+# A grouping with a single level (e.g. every patient of a case series G2) adds nothing.
+by = group if group and baseline[group].dropna().nunique() > 1 else None
 t1 = tables.table_one(
     baseline,
     columns=[
@@ -69,15 +71,17 @@ t1 = tables.table_one(
             "ki67_percent",
             "first_line_class",
         ]
-        if c != group
+        if c != by
     ],
-    group=group,
+    group=by,
     nonnormal=["ki67_percent"],
 )
 out.table(
     "table1",
     report.format_table_one(t1, threshold=suppression_threshold),
-    caption=f"Baseline characteristics by {labels.label(group, unit=False)}",
+    caption=f"Baseline characteristics by {labels.label(by, unit=False)}"
+    if by
+    else "Baseline characteristics",
 )
 
 # %%

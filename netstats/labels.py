@@ -134,6 +134,7 @@ _COLUMNS: dict[str, tuple[str, str | None]] = {
     "n_pairs": ("Pairs", None),
     "n_converted": ("Converted", None),
     "n_patients": ("Patients", None),
+    "n_group": ("Size of the group", None),
     "n_missing": ("Missing", None),
     "n_present": ("Present", None),
     "n_specimens": ("Specimens", None),
