@@ -98,8 +98,8 @@ class TableOutput:
 
     def _repr_html_(self) -> str:
         shown = self._shown()
-        if not self.preview:
-            return f"<p><b>{html.escape(shown.caption)}</b></p>" + self._link()
+        if not self.preview:  # a link only: the caption without the settings of the body
+            return f"<p><b>{html.escape(self.caption or shown.caption)}</b></p>" + self._link()
         long = self._is_long()
         body = shown.to_html(table_id=f"tbl-{self.name}", max_rows=PREVIEW_ROWS if long else None)
         return body + (self._link() if long else "")
