@@ -260,3 +260,17 @@ def test_trajectory_bad_inputs():
     many = pd.DataFrame({"patient_id": [str(i) for i in range(12)], "months": 0.0, "y": 1.0})
     with pytest.raises(ValueError, match="distinct colours"):
         plots.trajectory(many, x="months", y="y")
+
+
+def test_trajectory_legend_clear_of_the_band_labels(events):
+    specimens = events[events["event"] == "specimen"]
+    bands = {"G1 <3%": (0.0, 3.0), "G2 3-20%": (3.0, 20.0), "G3 >20%": (20.0, 100.0)}
+    ax = plots.trajectory(specimens, x="months", y="ki67_percent", bands=bands)
+    fig = ax.figure
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    legend = ax.get_legend().get_window_extent(renderer)
+    labels = [t for t in ax.texts if t.get_text().strip() in bands]
+    assert len(labels) >= 2
+    for text in labels:
+        assert not legend.overlaps(text.get_window_extent(renderer)), text.get_text()

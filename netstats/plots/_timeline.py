@@ -677,7 +677,7 @@ def trajectory(
         ax.legend(
             handles=handles,
             loc="upper left",
-            bbox_to_anchor=(1.06 if bands else 1.01, 1.0),
+            bbox_to_anchor=(1.19 if bands else 1.01, 1.0),  # clear of the band labels
             frameon=False,
             fontsize=8,
         )
