@@ -25,6 +25,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,  # plain help: rendering it with rich costs 0.2 s of imports
 )
 
 
@@ -162,6 +163,7 @@ def schema(
 sstr_app = typer.Typer(
     help="SSTR-PET positivity classifiers: train, validate, save and predict.",
     no_args_is_help=True,
+    rich_markup_mode=None,
 )
 app.add_typer(sstr_app, name="sstr")
 
