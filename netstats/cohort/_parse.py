@@ -37,10 +37,14 @@ def normalize_header(name: object) -> str:
 
 def _is_missing(series: pd.Series) -> pd.Series:
     """Missing cells: NA, or text that is blank or a conventional missing token."""
-    missing = series.isna()
-    text = series[~missing].astype(str).str.strip().str.lower()
-    missing.loc[text.index] = text.isin(MISSING_TOKENS)
-    return missing
+    na = series.isna().to_numpy()
+    present = np.flatnonzero(~na)
+    if len(present):
+        # each distinct text is stripped and looked up once (columns repeat their values)
+        codes, uniques = pd.factorize(series.iloc[present].astype(str))
+        token = np.array([u.strip().lower() in MISSING_TOKENS for u in uniques], dtype=bool)
+        na[present] = token[codes]
+    return pd.Series(na, index=series.index, name=series.name)
 
 
 def _source_rows(index: pd.Index, row_offset: int) -> np.ndarray:
