@@ -76,6 +76,11 @@ def _require_column(data: pd.DataFrame, column: str, role: str) -> None:
         )
 
 
+def _plain_numeric(raw: pd.Series) -> bool:
+    """True for a NumPy integer or float column (not bool, object or a nullable dtype)."""
+    return isinstance(raw.dtype, np.dtype) and raw.dtype.kind in "iuf"
+
+
 def _numeric_times(data: pd.DataFrame, column: str, role: str, problems: list[str]) -> np.ndarray:
     raw = data[column]
     if pd.api.types.is_bool_dtype(raw) or not (
@@ -83,13 +88,17 @@ def _numeric_times(data: pd.DataFrame, column: str, role: str, problems: list[st
     ):
         problems.append(f"{column}: {role} must be numeric (months), got dtype {raw.dtype}")
         return np.full(len(raw), np.nan)
-    values = pd.to_numeric(raw, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
-    bad_type = raw.notna().to_numpy() & np.isnan(values)
-    if bad_type.any():
-        problems.append(
-            f"{column}: {int(bad_type.sum())} non-numeric {role} values ({_examples(data, bad_type, column)})"
-        )
-    missing = raw.isna().to_numpy()
+    if _plain_numeric(raw):  # NumPy ints or floats: nothing to coerce, NaN is missing
+        values = raw.to_numpy(dtype=float)
+        missing = np.isnan(values)
+    else:
+        values = pd.to_numeric(raw, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+        bad_type = raw.notna().to_numpy() & np.isnan(values)
+        if bad_type.any():
+            problems.append(
+                f"{column}: {int(bad_type.sum())} non-numeric {role} values ({_examples(data, bad_type, column)})"
+            )
+        missing = raw.isna().to_numpy()
     if missing.any():
         problems.append(
             f"{column}: {int(missing.sum())} missing {role} values ({_examples(data, missing, column)}); "
@@ -111,14 +120,20 @@ def _numeric_times(data: pd.DataFrame, column: str, role: str, problems: list[st
 
 def _event_values(data: pd.DataFrame, column: str, problems: list[str]) -> np.ndarray:
     raw = data[column]
-    missing = raw.isna().to_numpy()
+    numeric = _plain_numeric(raw)
+    if numeric:  # NumPy ints or floats: NaN is missing, nothing to coerce
+        values = raw.to_numpy(dtype=float)
+        missing = np.isnan(values)
+    else:
+        missing = raw.isna().to_numpy()
     if missing.any():
         problems.append(
             f"{column}: {int(missing.sum())} missing event values ({_examples(data, missing, column)})"
         )
     if pd.api.types.is_bool_dtype(raw) and not missing.any():
         return raw.to_numpy(dtype=bool)
-    values = pd.to_numeric(raw, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    if not numeric:
+        values = pd.to_numeric(raw, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
     ok = np.isin(values, (0.0, 1.0)) | missing
     if not ok.all():
         problems.append(

@@ -69,7 +69,7 @@ def _time_codes(time: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """
     n = time.size
     probe = time[:_PROBE]
-    if n > _PROBE and np.unique(probe).size > 0.5 * probe.size:
+    if n > _PROBE and pd.unique(probe).size > 0.5 * probe.size:
         order = np.argsort(time)
         ts = time[order]
         new = np.empty(n, dtype=bool)
@@ -151,10 +151,18 @@ def _km_arrays(
 
 
 def _confint(
-    surv: np.ndarray, se_h: np.ndarray, conf_level: float, conf_type: str
+    surv: np.ndarray,
+    se_h: np.ndarray,
+    conf_level: float,
+    conf_type: str,
+    *,
+    z: float | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Pointwise CI exactly as R's ``survival:::survfit_confint`` (se on the log scale)."""
-    z = stats.norm.ppf(1.0 - (1.0 - conf_level) / 2.0)
+    """Pointwise CI exactly as R's ``survival:::survfit_confint`` (se on the log scale).
+
+    ``z`` is the normal quantile of ``conf_level`` when the caller has it already."""
+    if z is None:
+        z = float(stats.norm.ppf(1.0 - (1.0 - conf_level) / 2.0))
     with np.errstate(divide="ignore", invalid="ignore"):
         if conf_type == "plain":
             half = se_h * surv * z
@@ -288,23 +296,28 @@ def _km_frame(
     conf_level: float,
     conf_type: str,
 ) -> pd.DataFrame:
-    cols: dict[str, list[np.ndarray]] = {c: [] for c in SUMMARY_COLUMNS[:-2]}
+    z = float(stats.norm.ppf(1.0 - (1.0 - conf_level) / 2.0))
+    parts: list[dict[str, np.ndarray]] = []
     for code, level in enumerate(levels):
         mask = slice(None) if g is None else (g == code)
         arr = _km_arrays(t[mask], e[mask], None if entry is None else entry[mask])
-        lo, hi = _confint(arr["survival"], arr["std_err_cumhaz"], conf_level, conf_type)
+        lo, hi = _confint(arr["survival"], arr["std_err_cumhaz"], conf_level, conf_type, z=z)
         with np.errstate(invalid="ignore"):
             arr["std_err"] = arr["std_err_cumhaz"] * arr["survival"]
         arr["ci_lower"], arr["ci_upper"] = lo, hi
         arr["group"] = _repeat(level, arr["time"].size)
-        for c in cols:
-            cols[c].append(arr[c])
-    # one DataFrame built once, in its final column order (no concat or reindex copies)
-    data: dict[str, object] = {c: np.concatenate(v) for c, v in cols.items()}
-    size = len(data["time"])  # type: ignore[arg-type]
+        parts.append(arr)
+    # one DataFrame built once, its dict already in the final column order (``columns=``
+    # would cost a reindex); every array is new, so the frame takes them without copying
+    names = SUMMARY_COLUMNS[:-2]
+    if len(parts) == 1:
+        data: dict[str, np.ndarray] = {c: parts[0][c] for c in names}
+    else:
+        data = {c: np.concatenate([arr[c] for arr in parts]) for c in names}
+    size = len(data["time"])
     data["conf_level"] = np.full(size, conf_level)
     data["conf_type"] = _repeat(conf_type, size)
-    return pd.DataFrame(data, columns=SUMMARY_COLUMNS)
+    return pd.DataFrame(data, copy=False)
 
 
 def _findq(x: np.ndarray, y: np.ndarray, p: float, tol: float) -> float:
