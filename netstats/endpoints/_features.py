@@ -2,7 +2,8 @@
 
 Internal to :mod:`netstats.endpoints`: prior regimens, time since diagnosis, age, the Ki-67
 index and WHO grade of the latest specimen on or before the start date, and the SSTR
-status of the latest SSTR scan on or before it.
+status of the latest SSTR scan on or before it.  Those look-ups run on integer keys (patient
+ids factorised once for all tables, dates as ranks): one sort and one binary search each.
 """
 
 from __future__ import annotations
@@ -45,6 +46,57 @@ def as_datetime(values: pd.Series) -> pd.Series:
     return pd.to_datetime(values).astype("datetime64[ns]")
 
 
+def _days(values: pd.Series) -> np.ndarray:
+    """Dates as int64 nanoseconds (NaT: the smallest int64)."""
+    return values.to_numpy("datetime64[ns]").view("int64")
+
+
+def _patient_codes(*ids: pd.Series) -> list[np.ndarray]:
+    """Integer codes of patient ids shared by several tables (-1: missing id).
+
+    One hash pass over all the string ids; every look-up after it works on integers."""
+    codes, _ = pd.factorize(np.concatenate([s.to_numpy(dtype=object) for s in ids]))
+    bounds = np.cumsum([0, *(len(s) for s in ids)])
+    return [codes[a:b] for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
+
+
+def _latest_positions(
+    line_code: np.ndarray,
+    line_day: np.ndarray,
+    line_ok: np.ndarray,
+    event_code: np.ndarray,
+    event_day: np.ndarray,
+    tiebreak: tuple[np.ndarray, ...] = (),
+) -> np.ndarray:
+    """For each line, the position of the event with the latest day <= its day (-1: none).
+
+    Patient code and the rank of the day become one sortable integer key, so each line is
+    one binary search.  Among several events of a patient on that day the last in the
+    order of ``tiebreak`` (keys in decreasing priority, ascending) is taken.  Lines with
+    ``line_ok`` False or a missing patient (code -1) get -1.
+    """
+    n = len(line_code)
+    _, rank = np.unique(np.concatenate([line_day, event_day]), return_inverse=True)
+    width = np.int64(len(rank) + 1)
+    line_key = line_code.astype(np.int64) * width + rank[:n]
+    event_key = event_code.astype(np.int64) * width + rank[n:]
+    if tiebreak:
+        order = np.lexsort((*reversed(tiebreak), event_key))
+    else:
+        order = np.argsort(event_key, kind="stable")
+    pos = np.searchsorted(event_key[order], line_key, side="right") - 1
+    found = pos >= 0
+    found[found] = event_code[order[pos[found]]] == line_code[found]
+    found &= line_ok & (line_code >= 0)
+    return np.where(found, order[np.maximum(pos, 0)], -1)
+
+
+def _take(frame: pd.DataFrame, columns: list[str], positions: np.ndarray, index: pd.Index):
+    """Rows ``positions`` of ``frame[columns]`` (-1: missing values), on ``index``."""
+    picked = frame[columns].reset_index(drop=True).reindex(positions)
+    return picked.set_axis(index)
+
+
 def _latest_before(
     lines: pd.DataFrame, events: pd.DataFrame, date_col: str, value_cols: list[str]
 ) -> pd.DataFrame:
@@ -52,29 +104,24 @@ def _latest_before(
 
     ``events`` must hold at most one row per patient and date, none of them missing.
     Returns a frame aligned with ``lines.index`` holding ``value_cols`` and ``date_col``
-    (missing where the patient has no such row).  Patient and date become one sortable
-    integer key (patient code, rank of the date), so each line is one binary search.
+    (missing where the patient has no such row); see :func:`_latest_positions`.
     """
-    codes, _ = pd.factorize(pd.concat([lines["patient_id"], events["patient_id"]]).to_numpy())
-    line_code, event_code = codes[: len(lines)], codes[len(lines) :]
-    line_day = lines["start_date"].to_numpy("datetime64[ns]").view("int64")
-    event_day = events[date_col].to_numpy("datetime64[ns]").view("int64")
-    _, rank = np.unique(np.concatenate([line_day, event_day]), return_inverse=True)
-    width = np.int64(len(rank) + 1)
-    line_key = line_code.astype(np.int64) * width + rank[: len(lines)]
-    event_key = event_code.astype(np.int64) * width + rank[len(lines) :]
-    order = np.argsort(event_key, kind="stable")
-    pos = np.searchsorted(event_key[order], line_key, side="right") - 1
-    found = pos >= 0
-    found[found] = event_code[order[pos[found]]] == line_code[found]
-    found &= lines["start_date"].notna().to_numpy()
-    take = np.where(found, order[np.maximum(pos, 0)], -1)
-    picked = events[[*value_cols, date_col]].reset_index(drop=True).reindex(take)  # -1: NA
-    return picked.set_axis(lines.index)
+    line_code, event_code = _patient_codes(lines["patient_id"], events["patient_id"])
+    take = _latest_positions(
+        line_code,
+        _days(lines["start_date"]),
+        lines["start_date"].notna().to_numpy(),
+        event_code,
+        _days(events[date_col]),
+    )
+    return _take(events, [*value_cols, date_col], take, lines.index)
 
 
-def _pathology_at_start(lines: pd.DataFrame, pathology: pd.DataFrame) -> pd.DataFrame:
-    path = pathology.dropna(subset=["patient_id", "sample_date"])
+def _pathology_at_start(
+    lines: pd.DataFrame, pathology: pd.DataFrame, line_code: np.ndarray, path_code: np.ndarray
+) -> pd.DataFrame:
+    keep = (path_code >= 0) & pathology["sample_date"].notna().to_numpy()
+    path = pathology[keep]
     if path.empty:
         return pd.DataFrame(
             {
@@ -84,47 +131,57 @@ def _pathology_at_start(lines: pd.DataFrame, pathology: pd.DataFrame) -> pd.Data
                 "grade_sample_date": pd.Series(pd.NaT, index=lines.index, dtype="datetime64[ns]"),
             }
         )
-    ki = (
-        path.dropna(subset=["ki67_percent"])
-        .groupby(["patient_id", "sample_date"])["ki67_percent"]
-        .max()
-        .reset_index()
-        .rename(columns={"sample_date": "ki67_sample_date"})
+    code = path_code[keep]
+    day = _days(path["sample_date"])
+    line_day = _days(lines["start_date"])
+    line_ok = lines["start_date"].notna().to_numpy()
+    # Ki-67: on the latest sample day before the start, the highest index of that day
+    ki67 = pd.to_numeric(path["ki67_percent"], errors="coerce").to_numpy(
+        dtype="float64", na_value=np.nan
     )
+    has_ki = np.flatnonzero(~np.isnan(ki67))
+    at = _latest_positions(line_code, line_day, line_ok, code[has_ki], day[has_ki], (ki67[has_ki],))
+    ki_pos = np.where(at >= 0, has_ki[np.maximum(at, 0)], -1)
+    # WHO grade: on the latest graded day before the start, the highest grade of that day
     grade = who_grade(
         path["ki67_percent"], path["mitoses_per_2mm2"], differentiation=path["differentiation"]
     ).astype("string")
-    rank = grade.map({g: i for i, g in enumerate(GRADE_ORDER)}).astype("Float64")
-    graded = (
-        path.assign(_rank=rank)
-        .dropna(subset=["_rank"])
-        .groupby(["patient_id", "sample_date"])["_rank"]
-        .max()
-        .reset_index()
-        .rename(columns={"sample_date": "grade_sample_date"})
+    rank = (
+        grade.map({g: i for i, g in enumerate(GRADE_ORDER)})
+        .astype("Float64")
+        .to_numpy(dtype="float64", na_value=np.nan)
     )
-    a = _latest_before(lines, ki, "ki67_sample_date", ["ki67_percent"])
-    b = _latest_before(lines, graded, "grade_sample_date", ["_rank"])
+    graded = np.flatnonzero(~np.isnan(rank))
+    at = _latest_positions(line_code, line_day, line_ok, code[graded], day[graded], (rank[graded],))
+    grade_pos = np.where(at >= 0, graded[np.maximum(at, 0)], -1)
+    a = _take(path, ["ki67_percent", "sample_date"], ki_pos, lines.index)
+    b = _take(path, ["sample_date"], grade_pos, lines.index)
     labels = np.array(GRADE_ORDER, dtype=object)
-    rank_values = pd.to_numeric(b["_rank"], errors="coerce").to_numpy(dtype="float64")
+    rank_values = np.where(grade_pos >= 0, rank[np.maximum(grade_pos, 0)], np.nan)
     who = np.where(
         np.isnan(rank_values), None, labels[np.nan_to_num(rank_values, nan=0).astype(int)]
     )
     return pd.DataFrame(
         {
             "ki67_percent": pd.to_numeric(a["ki67_percent"], errors="coerce").astype("float64"),
-            "ki67_sample_date": as_datetime(a["ki67_sample_date"]),
+            "ki67_sample_date": as_datetime(a["sample_date"]),
             "who_grade": pd.Series(who, index=lines.index, dtype="string"),
-            "grade_sample_date": as_datetime(b["grade_sample_date"]),
+            "grade_sample_date": as_datetime(b["sample_date"]),
         },
         index=lines.index,
     )
 
 
-def _sstr_at_start(lines: pd.DataFrame, imaging: pd.DataFrame) -> pd.DataFrame:
-    scans = imaging[imaging["tracer"].isin(SSTR_TRACERS)].dropna(
-        subset=["patient_id", "scan_date", "krenning_score"]
+def _sstr_at_start(
+    lines: pd.DataFrame, imaging: pd.DataFrame, line_code: np.ndarray, scan_code: np.ndarray
+) -> pd.DataFrame:
+    keep = (
+        imaging["tracer"].isin(SSTR_TRACERS).to_numpy()
+        & (scan_code >= 0)
+        & imaging["scan_date"].notna().to_numpy()
+        & imaging["krenning_score"].notna().to_numpy()
     )
+    scans = imaging[keep]
     if scans.empty:
         return pd.DataFrame(
             {
@@ -134,22 +191,28 @@ def _sstr_at_start(lines: pd.DataFrame, imaging: pd.DataFrame) -> pd.DataFrame:
                 "sstr_scan_date": pd.Series(pd.NaT, index=lines.index, dtype="datetime64[ns]"),
             }
         )
-    # One row per patient and date: the highest Krenning score (tracer of that scan,
+    # One scan per patient and date: the highest Krenning score (tracer of that scan,
     # alphabetical first on ties, so the result does not depend on row order).
-    scans = scans.sort_values(
-        ["patient_id", "scan_date", "krenning_score", "tracer"],
-        ascending=[True, True, False, True],
-        kind="mergesort",
-    ).drop_duplicates(["patient_id", "scan_date"])
-    scans = scans.rename(columns={"scan_date": "sstr_scan_date"})
-    got = _latest_before(lines, scans, "sstr_scan_date", ["krenning_score", "tracer"])
-    score = pd.to_numeric(got["krenning_score"], errors="coerce").astype("Int64")
+    score = pd.to_numeric(scans["krenning_score"], errors="coerce").to_numpy(
+        dtype="float64", na_value=np.nan
+    )
+    tracer_rank, _ = pd.factorize(scans["tracer"].astype("object"), sort=True)
+    take = _latest_positions(
+        line_code,
+        _days(lines["start_date"]),
+        lines["start_date"].notna().to_numpy(),
+        scan_code[keep],
+        _days(scans["scan_date"]),
+        (score, -tracer_rank),
+    )
+    got = _take(scans, ["krenning_score", "tracer", "scan_date"], take, lines.index)
+    krenning = pd.to_numeric(got["krenning_score"], errors="coerce").astype("Int64")
     return pd.DataFrame(
         {
-            "krenning_score": score,
-            "sstr_positive": (score >= KRENNING_POSITIVE).astype("boolean"),
+            "krenning_score": krenning,
+            "sstr_positive": (krenning >= KRENNING_POSITIVE).astype("boolean"),
             "sstr_tracer": got["tracer"].astype("string"),
-            "sstr_scan_date": as_datetime(got["sstr_scan_date"]),
+            "sstr_scan_date": as_datetime(got["scan_date"]),
         },
         index=lines.index,
     )
@@ -213,6 +276,9 @@ def line_features(
     imaging: pd.DataFrame,
 ) -> pd.DataFrame:
     """Features of each line at its start; ``lines`` sorted by patient and line number."""
+    line_code, path_code, scan_code = _patient_codes(
+        lines["patient_id"], pathology["patient_id"], imaging["patient_id"]
+    )
     pat = patients.drop_duplicates("patient_id").set_index("patient_id")
     dx = lines["patient_id"].map(pat["diagnosis_date"])
     birth = lines["patient_id"].map(pat["birth_date"])
@@ -230,8 +296,8 @@ def line_features(
                 },
                 index=lines.index,
             ),
-            _pathology_at_start(lines, pathology),
-            _sstr_at_start(lines, imaging),
+            _pathology_at_start(lines, pathology, line_code, path_code),
+            _sstr_at_start(lines, imaging, line_code, scan_code),
         ],
         axis=1,
     )
