@@ -9,7 +9,7 @@ rounds (the goal: ``import netstats`` at most 0.3 s more than ``import pandas``;
 ``netstats --version`` and ``--help`` under 0.3 s; ``netstats validate`` on the bundled
 cohort under 1.5 s). ``--load`` runs a busy-loop process for the whole measurement (on a
 2-core machine: the other core busy). The command line is run as its console script does
-(``from netstats.cli import app; app()``). ``--root`` measures another checkout (before/after).
+(``from netstats.cli import app; app()``). ``--root`` (repeatable) measures other checkouts in the same rounds (before/after).
 """
 
 from __future__ import annotations
@@ -44,16 +44,18 @@ def busy_loop() -> subprocess.Popen:
     return subprocess.Popen([sys.executable, "-c", "while True: pass"])
 
 
-def measure(repeats: int, root: Path = ROOT) -> dict[str, list[float]]:
-    env = {**os.environ, "PYTHONPATH": str(root)}
-    times: dict[str, list[float]] = {label: [] for label, _ in COMMANDS}
+def measure(repeats: int, roots: list[Path]) -> dict[Path, dict[str, list[float]]]:
+    """Wall times per checkout and command, rounds interleaved over checkouts and commands."""
+    times = {root: {label: [] for label, _ in COMMANDS} for root in roots}
     for _ in range(repeats):
-        for label, args in COMMANDS:
-            t0 = time.perf_counter()
-            subprocess.run(
-                [sys.executable, *args], cwd=root, env=env, check=True, capture_output=True
-            )
-            times[label].append(time.perf_counter() - t0)
+        for root in roots:
+            env = {**os.environ, "PYTHONPATH": str(root)}
+            for label, args in COMMANDS:
+                t0 = time.perf_counter()
+                subprocess.run(
+                    [sys.executable, *args], cwd=root, env=env, check=True, capture_output=True
+                )
+                times[root][label].append(time.perf_counter() - t0)
     return times
 
 
@@ -78,19 +80,24 @@ def main() -> None:
     ap.add_argument("--repeats", type=int, default=7)
     ap.add_argument("--load", action="store_true", help="a busy-loop process during the run")
     ap.add_argument(
-        "--root", type=Path, default=ROOT, help="checkout to measure (e.g. an older one)"
+        "--root",
+        type=Path,
+        action="append",
+        help="checkout to measure (repeatable, e.g. an older one and this one; default: this)",
     )
     args = ap.parse_args()
     hog = busy_loop() if args.load else None
     try:
-        times = measure(args.repeats, args.root)
+        times = measure(args.repeats, args.root or [ROOT])
     finally:
         if hog is not None:
             hog.terminate()
             hog.wait()
     load = "one busy-loop process" if args.load else "no added load"
     print(f"{os.cpu_count()} CPUs, {load}, {args.repeats} rounds, python {sys.version.split()[0]}")
-    print(table(times))
+    for root, by_command in times.items():
+        print(f"\n{root}\n")
+        print(table(by_command))
 
 
 if __name__ == "__main__":

@@ -51,7 +51,7 @@ def make_data(n: int, seed: int = 1) -> pd.DataFrame:
 
 def run(cmd: list[str], timeout: float = 180) -> float | None:
     """Seconds reported by a worker; None when it fails or runs over ``timeout`` in total."""
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}  # default BLAS threads, as users run
     try:
         proc = subprocess.run(
             cmd, capture_output=True, text=True, timeout=timeout, env=env, cwd=ROOT
