@@ -113,9 +113,15 @@ __all__ = [
 
 
 def _is_module(name: str) -> bool:
+    """Whether ``netstats.<name>`` is a module (without importing it)."""
     import importlib.util
 
-    return importlib.util.find_spec(f"netstats.{name}") is not None
+    if not name.isidentifier():
+        return False
+    try:
+        return importlib.util.find_spec(f"netstats.{name}") is not None
+    except ImportError:
+        return False
 
 
 def __getattr__(name: str) -> Any:

@@ -149,6 +149,7 @@ def test_unknown_names_are_attribute_errors():
     with pytest.raises(AttributeError):
         netstats._private_thing  # noqa: B018
     assert not hasattr(netstats, "not_a_module")
+    assert not hasattr(netstats, "survival.nope")  # not an identifier: no import attempted
 
 
 def test_dir_lists_every_public_name_loaded_or_not():
