@@ -17,8 +17,10 @@ from netstats._display import ResultDisplay, plural
 from netstats.exceptions import ConvergenceError, SchemaError, StatisticalWarning
 from netstats.survival import _cox_core as core
 from netstats.survival._cox_design import Design, build_design
+from netstats.survival._cox_residuals import strata_labels
 
 if TYPE_CHECKING:
+    from netstats.survival._cox_residuals import ResidualType
     from netstats.survival._cox_zph import ZphResult
 
 __all__ = ["ConvergenceError", "CoxResult", "cox"]
@@ -119,6 +121,8 @@ class CoxResult(ResultDisplay):
     _rs: core.RiskSets = field(repr=False, compare=False, default=None)  # type: ignore[assignment]
     _x: npt.NDArray[np.float64] = field(repr=False, compare=False, default=None)  # type: ignore[arg-type]
     _cluster_codes: npt.NDArray[np.int64] | None = field(repr=False, compare=False, default=None)
+    _row_index: pd.Index | None = field(repr=False, compare=False, default=None)
+    _strata_labels: tuple[str, ...] = field(repr=False, compare=False, default=())
 
     # ------------------------------------------------------------------ display
     @property
@@ -204,6 +208,19 @@ class CoxResult(ResultDisplay):
         from netstats.survival._cox_zph import cox_zph
 
         return cox_zph(self, transform=transform, warn=warn)
+
+    # ------------------------------------------------------------------ residuals
+    def residuals(
+        self,
+        type: ResidualType = "martingale",
+        *,
+        collapse: Any = None,
+        weighted: bool | None = None,
+    ) -> pd.DataFrame:
+        """Residuals of the fit (R ``residuals.coxph``); see :func:`cox_residuals`."""
+        from netstats.survival._cox_residuals import cox_residuals
+
+        return cox_residuals(self, type, collapse=collapse, weighted=weighted)
 
 
 # ---------------------------------------------------------------------- validation
@@ -590,6 +607,8 @@ def cox(
         _rs=rs,
         _x=x,
         _cluster_codes=cl_sorted if use_robust else None,
+        _row_index=data.index,
+        _strata_labels=strata_labels(data, strata_cols),
     )
 
 
