@@ -174,6 +174,11 @@ _COLUMNS: dict[str, tuple[str, str | None]] = {
     "cause": ("Cause", None),
     "term": ("Term", None),
     "smd": ("SMD", None),
+    # Cox-model residuals
+    "martingale": ("Martingale residual", None),
+    "deviance": ("Deviance residual", None),
+    "linear_predictor": ("Linear predictor", None),
+    "dfbetas": ("Scaled change in coefficient (dfbetas)", None),
 }
 
 ENDPOINTS: dict[str, tuple[str, str]] = {

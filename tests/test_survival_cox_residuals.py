@@ -82,10 +82,11 @@ def _close(got: np.ndarray, want: np.ndarray) -> None:
 def test_reference_covers_every_type_and_case() -> None:
     assert set(RESID["case"]) == set(CASES)
     for case in CASES:
-        types = {t for c, t in PAIRS if c == case and not t.endswith("_collapsed")}
+        types = {t for c, t in PAIRS if c == case and "_" not in t}
         assert types == set(RESIDUAL_TYPES)
     collapsed = {c for c, t in PAIRS if t.endswith("_collapsed")}
     assert collapsed == {c for c, spec in CASES.items() if spec[3] is not None}
+    assert {t for _, t in PAIRS if t.endswith("_null")} == {"martingale_null", "deviance_null"}
 
 
 @pytest.mark.reference
@@ -101,7 +102,7 @@ def test_fit_matches_r_and_terms_are_the_summary_terms(case: str) -> None:
 
 
 @pytest.mark.reference
-@pytest.mark.parametrize(("case", "type_"), [(c, t) for c, t in PAIRS if "_" not in t])
+@pytest.mark.parametrize(("case", "type_"), [(c, t) for c, t in PAIRS if t in RESIDUAL_TYPES])
 def test_per_row_and_per_event_residuals_match_r(case: str, type_: str) -> None:
     fit = _fit(case)
     p = 1 if type_ in ("martingale", "deviance") else fit.coef.size
@@ -151,6 +152,21 @@ def test_collapsed_residuals_match_r(case: str, type_: str) -> None:
         assert_allclose(values[~one, 0], np.sign(m) * np.sqrt(2 * (d * np.log(d / (d - m)) - m)))
     else:
         _close(values, want)
+
+
+@pytest.mark.reference
+@pytest.mark.parametrize(("case", "type_"), [(c, t) for c, t in PAIRS if t.endswith("_null")])
+def test_null_model_residuals_match_r(case: str, type_: str) -> None:
+    fit = _fit(case)
+    base = type_.removesuffix("_null")
+    got = fit.residuals(base, null=True)  # type: ignore[arg-type]
+    assert (got["linear_predictor"] == 0).all()
+    _close(got[[base]].to_numpy(), _values(_ref(case, type_), 1))
+
+
+def test_null_only_for_martingale_and_deviance() -> None:
+    with pytest.raises(ValueError, match="null=True"):
+        _fit("lung_efron").residuals("score", null=True)
 
 
 # ---------------------------------------------------------------------- frame shape

@@ -216,11 +216,12 @@ class CoxResult(ResultDisplay):
         *,
         collapse: Any = None,
         weighted: bool | None = None,
+        null: bool = False,
     ) -> pd.DataFrame:
         """Residuals of the fit (R ``residuals.coxph``); see :func:`cox_residuals`."""
         from netstats.survival._cox_residuals import cox_residuals
 
-        return cox_residuals(self, type, collapse=collapse, weighted=weighted)
+        return cox_residuals(self, type, collapse=collapse, weighted=weighted, null=null)
 
 
 # ---------------------------------------------------------------------- validation

@@ -40,6 +40,7 @@ def cox_residuals(
     *,
     collapse: Sequence[Any] | pd.Series | npt.NDArray[Any] | None = None,
     weighted: bool | None = None,
+    null: bool = False,
 ) -> pd.DataFrame:
     """Residuals of a fitted Cox model, as R's ``residuals.coxph``.
 
@@ -66,6 +67,10 @@ def cox_residuals(
     weighted : bool, optional
         Multiply by the case weights. Default as R: ``True`` for ``dfbeta`` and
         ``dfbetas``, ``False`` for the other types. Irrelevant without case weights.
+    null : bool, default=False
+        Martingale or deviance residuals of the null model (all coefficients zero, the
+        same strata, case weights and risk sets; R's ``coxph(Surv(...) ~ 1)``), the
+        usual check of a covariate's functional form. ``linear_predictor`` is then zero.
 
     Returns
     -------
@@ -139,11 +144,13 @@ def cox_residuals(
         raise ValueError(f"type must be one of {', '.join(RESIDUAL_TYPES)}; got {type!r}")
     if collapse is not None and type in _PER_EVENT:
         raise ValueError(f"collapse= is for per-row residuals; {type} residuals are one per event")
+    if null and type not in ("martingale", "deviance"):
+        raise ValueError(f"null=True gives martingale or deviance residuals, not {type}")
     if weighted is None:
         weighted = type in _WEIGHTED_BY_DEFAULT
     rs = fit._rs
     x = fit._x
-    beta = fit.coef
+    beta = np.zeros_like(fit.coef) if null else fit.coef
     terms = list(fit.summary["term"])
     if type in _PER_EVENT:
         return _per_event(fit, type, weighted, terms)

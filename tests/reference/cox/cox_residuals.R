@@ -51,6 +51,14 @@ cases <- list(
 )
 collapse_by <- list(bladder2_efron = "id", bladder2_breslow = "id", bladder2_strata = "id",
                     lung_weights_efron = "inst")
+# Null models (no covariates; same strata, weights and risk sets) for the functional-form
+# check: their martingale and deviance residuals.
+null_models <- list(
+  lung_efron = Surv(time, status) ~ 1,
+  lung_weights_strata = Surv(time, status) ~ strata(sex),
+  heart_breslow = Surv(start, stop, event) ~ 1,
+  bladder2_strata = Surv(start, stop, event) ~ strata(enum)
+)
 
 blocks <- list(); term_rows <- list()
 width <- 5
@@ -76,6 +84,14 @@ for (case in names(cases)) {
     rr <- as.matrix(residuals(fit, type))
     put(case, type, seq_len(nrow(rr)), rr, time = as.numeric(rownames(rr)),
         stratum = if (is.null(st)) NA else rep(names(st), st))
+  }
+  if (!is.null(null_models[[case]])) {
+    null_args <- args
+    null_args[[1]] <- null_models[[case]]
+    null_args$cluster <- NULL
+    null_fit <- do.call(coxph, null_args)
+    for (type in c("martingale", "deviance"))
+      put(case, paste0(type, "_null"), seq_len(n), residuals(null_fit, type))
   }
   if (!is.null(collapse_by[[case]])) {
     id <- spec[[2]][[collapse_by[[case]]]]
