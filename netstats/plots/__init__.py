@@ -6,6 +6,7 @@ netstats) does not load it.
 
 from __future__ import annotations
 
+from netstats.plots._cox_diagnostics import deviance_plot, functional_form, influence
 from netstats.plots._forest import forest
 from netstats.plots._grading import (
     bland_altman_plot,
@@ -36,10 +37,13 @@ __all__ = [
     "cumulative_incidence",
     "cutpoint_plot",
     "decision_curve",
+    "deviance_plot",
     "forest",
+    "functional_form",
     "grade_heatmap",
     "grade_migration",
     "grade_probability_plot",
+    "influence",
     "ki67_hazard_plot",
     "ki67_trajectories",
     "km",

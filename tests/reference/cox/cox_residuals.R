@@ -105,3 +105,12 @@ write.csv(do.call(rbind, blocks), file.path(out, "cox_residuals.csv"), row.names
           quote = FALSE, na = "")
 write.csv(do.call(rbind, term_rows), file.path(out, "cox_residuals_terms.csv"),
           row.names = FALSE)
+
+# The smoother of the functional-form plot: R's lowess (f = 2/3, iter = 3, delta = 1% of
+# the range) of the null-model martingale residuals against age and against ph.karno (lung).
+null_lung <- coxph(Surv(time, status) ~ 1, data = lung2, control = ctl)
+smooths <- do.call(rbind, lapply(c("age", "ph.karno"), function(v) {
+  s <- lowess(lung2[[v]], residuals(null_lung, "martingale"))
+  data.frame(covariate = v, x = s$x, y = sprintf("%.12g", s$y))
+}))
+write.csv(smooths, file.path(out, "cox_residuals_lowess.csv"), row.names = FALSE, quote = FALSE)
