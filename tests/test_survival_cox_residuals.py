@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 from numpy.testing import assert_allclose
 
 from netstats.exceptions import SchemaError, StatisticalWarning
-from netstats.survival import cox, cox_residuals
+from netstats.survival import cox, cox_functional_form, cox_residuals
 from netstats.survival._cox_residuals import RESIDUAL_TYPES
 from netstats.survival._cox_zph import cox_zph
 from tests._cox_cases import REF, load
@@ -28,6 +28,7 @@ from tests._cox_cases import REF, load
 RTOL = 1e-6
 RESID = pd.read_csv(REF / "cox_residuals.csv")
 TERMS = pd.read_csv(REF / "cox_residuals_terms.csv")
+LOWESS = pd.read_csv(REF / "cox_residuals_lowess.csv")
 
 LUNG = "age + sex + `ph.ecog`"
 LUNG_STRATA = "age + `ph.ecog` + `ph.karno`"
@@ -164,6 +165,45 @@ def test_null_model_residuals_match_r(case: str, type_: str) -> None:
     _close(got[[base]].to_numpy(), _values(_ref(case, type_), 1))
 
 
+@pytest.mark.reference
+@pytest.mark.parametrize("covariate", ["age", "ph.karno"])
+def test_functional_form_smooth_matches_r_lowess(covariate: str) -> None:
+    # The smooth is closed-form given the null-model residuals: tolerance 1e-6.
+    lung = load("lung")
+    fit = cox(lung, LUNG, time="time", event="status")
+    ff = cox_functional_form(fit, lung, covariate).sort_values("value", kind="stable")
+    ref = LOWESS[LOWESS["covariate"] == covariate]
+    assert_allclose(ff["value"], ref["x"])
+    assert_allclose(ff["smooth"], ref["y"], rtol=RTOL, atol=1e-9)
+
+
+def test_functional_form_frame() -> None:
+    lung = load("lung")
+    fit = cox(lung, "age + sex", time="time", event="status")
+    with_gap = lung.assign(karno=lung["ph.karno"].where(lung.index != 5))
+    ff = cox_functional_form(fit, with_gap, ["age", "karno"])
+    assert list(ff.columns) == ["covariate", "row", "value", "martingale", "smooth", "model"]
+    assert ff.groupby("covariate").size().to_dict() == {"age": fit.n, "karno": fit.n - 1}
+    assert 5 not in set(ff.loc[ff["covariate"] == "karno", "row"])
+    null = fit.residuals(null=True)["martingale"].to_numpy()
+    age = ff[ff["covariate"] == "age"]
+    assert_allclose(age["martingale"], null[age["row"]])
+    assert_allclose(age["value"], lung["age"])
+    assert set(ff["model"]) == {"null"}
+    fitted = cox_functional_form(fit, lung, "age", model="fitted")
+    assert_allclose(fitted["martingale"], fit.residuals()["martingale"])
+    with pytest.raises(ValueError, match="fitted on 212"):
+        cox_functional_form(fit, lung.iloc[:-1], "age")
+    with pytest.raises(SchemaError, match="'nope' not found"):
+        cox_functional_form(fit, lung, "nope")
+    with pytest.raises(SchemaError, match="must be numeric"):
+        cox_functional_form(fit, lung.assign(g="a"), "g")
+    with pytest.raises(ValueError, match="model must be"):
+        cox_functional_form(fit, lung, "age", model="full")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="frac"):
+        cox_functional_form(fit, lung, "age", frac=0.0)
+
+
 def test_null_only_for_martingale_and_deviance() -> None:
     with pytest.raises(ValueError, match="null=True"):
         _fit("lung_efron").residuals("score", null=True)
@@ -182,18 +222,21 @@ def test_index_follows_the_input_rows() -> None:
         assert list(got["row"]) == list(range(len(lung)))
         want = base.residuals(type_)  # type: ignore[arg-type]
         original = [int(i[1:]) for i in got.index]
-        assert_allclose(got.iloc[:, 1:].to_numpy(), want.loc[original].iloc[:, 1:].to_numpy())
+        pd.testing.assert_frame_equal(
+            got.drop(columns="row").set_axis(original), want.loc[original].drop(columns="row")
+        )
 
 
 def test_martingale_frame_columns_and_linear_predictor() -> None:
     lung = load("lung")
     fit = cox(lung, LUNG, time="time", event="status")
     mart = fit.residuals()
-    assert list(mart.columns) == ["row", "linear_predictor", "martingale"]
+    assert list(mart.columns) == ["row", "event", "linear_predictor", "martingale"]
     assert_allclose(mart["linear_predictor"], fit.predict_linear(lung))
+    assert (mart["event"] == (lung["status"] == 1)).all()
     assert (mart["martingale"] <= 1.0).all()
     dev = fit.residuals("deviance")
-    assert list(dev.columns) == ["row", "linear_predictor", "deviance"]
+    assert list(dev.columns) == ["row", "event", "linear_predictor", "deviance"]
     assert (np.sign(dev["deviance"]) == np.sign(mart["martingale"])).all()
 
 
@@ -318,3 +361,24 @@ def test_residual_invariants(case: tuple[pd.DataFrame, dict]) -> None:
     dev = fit.residuals("deviance")["deviance"].to_numpy()
     assert np.all(np.isfinite(dev))
     assert np.all((np.sign(dev) == np.sign(mart)) | (np.abs(mart) < 1e-12))
+
+
+def test_stratum_labels_of_two_columns_and_whole_floats() -> None:
+    lung = load("lung").assign(sex=lambda d: d["sex"].astype(float), old=lambda d: d["age"] > 65)
+    fit = cox(lung, "`ph.ecog` + `ph.karno`", time="time", event="status", strata=["sex", "old"])
+    sch = fit.residuals("schoenfeld")
+    want = {f"sex={s}, old={o}" for s in (1, 2) for o in (False, True)}
+    assert set(sch["stratum"]) == want
+    rows = sch["row"].to_numpy()
+    label = "sex=" + lung["sex"].astype(int).astype(str) + ", old=" + lung["old"].astype(str)
+    assert (sch["stratum"].to_numpy() == label.to_numpy()[rows]).all()
+
+
+def test_collapse_series_is_aligned_on_the_index() -> None:
+    data = load("bladder2")
+    fit = cox(data, BLADDER, time="stop", event="event", start="start", cluster="id")
+    want = fit.residuals("dfbeta", collapse=data["id"])
+    shuffled = data["id"].sample(frac=1.0, random_state=2)
+    pd.testing.assert_frame_equal(fit.residuals("dfbeta", collapse=shuffled), want)
+    with pytest.raises(ValueError, match="index does not match"):
+        fit.residuals("dfbeta", collapse=data["id"].set_axis(data.index + 1000))

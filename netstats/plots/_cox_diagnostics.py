@@ -1,7 +1,8 @@
 """Residual diagnostics of a Cox model: functional form, influence and deviance residuals.
 
-Every figure is drawn from ``CoxResult.residuals`` (``cox_residuals``); rows are named by
-their position in the fitted data (``row``), never by an identifier column.
+Every figure is drawn from finished results: ``cox_functional_form`` and
+``CoxResult.residuals`` (``cox_residuals``); rows are named by their position in the fitted
+data (``row``), never by an identifier column.
 """
 
 from __future__ import annotations
@@ -10,7 +11,6 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
-import numpy.typing as npt
 import pandas as pd
 
 from netstats import labels
@@ -19,35 +19,7 @@ from netstats.plots._style import GREY, OKABE_ITO, legend_outside
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
-__all__ = ["deviance_plot", "functional_form", "influence", "lowess"]
-
-#: Smoother span of :func:`lowess` (R's ``lowess`` default ``f = 2/3``).
-LOWESS_FRAC = 2.0 / 3.0
-
-
-def lowess(
-    x: npt.ArrayLike, y: npt.ArrayLike, *, frac: float = LOWESS_FRAC
-) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
-    """Robust locally weighted regression of ``y`` on ``x`` (R ``lowess``: three robustness
-    iterations, ``delta`` = 1% of the range of ``x``), sorted by ``x``.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> x = np.linspace(0, 1, 50)
-    >>> xs, ys = lowess(x, 2 * x + 1)
-    >>> bool(np.allclose(ys, 2 * xs + 1))
-    True
-    """
-    from statsmodels.nonparametric.smoothers_lowess import lowess as sm_lowess
-
-    xx = np.asarray(x, dtype=float)
-    yy = np.asarray(y, dtype=float)
-    if not 0.0 < frac <= 1.0:
-        raise ValueError(f"frac must be in (0, 1], got {frac}")
-    delta = 0.01 * float(np.ptp(xx)) if xx.size else 0.0
-    out = sm_lowess(yy, xx, frac=frac, it=3, delta=delta, return_sorted=True)
-    return np.asarray(out[:, 0], dtype=float), np.asarray(out[:, 1], dtype=float)
+__all__ = ["deviance_plot", "functional_form", "influence"]
 
 
 def _axes_row(n: int, axes: Sequence[Axes] | Axes | None, width: float) -> np.ndarray:
@@ -70,47 +42,41 @@ def _tidy(ax: Axes) -> None:
 
 
 def functional_form(
-    fit: Any,
-    data: pd.DataFrame,
-    covariates: str | Sequence[str],
+    result: Any,
+    data: pd.DataFrame | None = None,
+    covariates: str | Sequence[str] | None = None,
     *,
     model: Literal["null", "fitted"] = "null",
-    frac: float = LOWESS_FRAC,
     axes: Sequence[Axes] | None = None,
 ) -> np.ndarray:
-    """Martingale residuals against continuous covariates with a lowess smoother.
+    """Martingale residuals against continuous covariates with their lowess smooth.
 
     Parameters
     ----------
-    fit : CoxResult
-        A model fitted by ``cox`` on ``data``.
-    data : pandas.DataFrame
-        The data the model was fitted on (same rows, same order).
-    covariates : str or sequence of str
-        Numeric columns of ``data`` to check, one panel each (they need not be in the
-        model).
+    result : pandas.DataFrame or CoxResult
+        The frame of ``netstats.survival.cox_functional_form``, or a fitted model (then
+        ``data`` and ``covariates`` are passed to it with ``model``).
+    data : pandas.DataFrame, optional
+        The data the model was fitted on (with a model only).
+    covariates : str or sequence of str, optional
+        Numeric columns to check (with a model only; all of the frame's by default).
     model : {"null", "fitted"}, default="null"
-        ``"null"``: residuals of the model without covariates (the same strata, weights
-        and risk sets), whose smooth estimates the shape of the covariate's effect on
-        the log hazard (Therneau, Grambsch & Fleming 1990). ``"fitted"``: residuals of
-        the fitted model; a flat smooth then says the model's form of the covariate is
-        adequate, a curve shows what is missing.
-    frac : float, default=2/3
-        Span of the lowess smoother (R's default).
+        Residuals of the null or of the fitted model (with a model only); see
+        ``cox_functional_form``.
     axes : sequence of matplotlib.axes.Axes, optional
         One axes per covariate; a new figure with one row of panels otherwise.
 
     Returns
     -------
     numpy.ndarray of matplotlib.axes.Axes
-        One axes per covariate: the residuals (grey points), the lowess smooth (black
-        line) and zero (dotted line).
+        One axes per covariate: the residuals (grey points), the smooth (black line,
+        the ``smooth`` column in the order of ``value``) and zero (dotted line).
 
-    Raises
-    ------
-    ValueError
-        ``data`` has another number of rows than the fit, a covariate is missing or not
-        numeric, or ``model`` is unknown.
+    Notes
+    -----
+    With the null model the smooth estimates the shape of the covariate's effect on the
+    log hazard (Therneau, Grambsch & Fleming 1990); with the fitted model a flat smooth
+    says the model's form of the covariate is adequate.
 
     Examples
     --------
@@ -123,33 +89,31 @@ def functional_form(
     >>> len(axes)
     1
     """
-    if model not in ("null", "fitted"):
-        raise ValueError(f"model must be 'null' or 'fitted', got {model!r}")
-    names = [covariates] if isinstance(covariates, str) else list(covariates)
-    if len(data) != fit.n:
-        raise ValueError(
-            f"data has {len(data)} rows but the model was fitted on {fit.n}; pass the "
-            "data the model was fitted on"
-        )
-    for name in names:
-        if name not in data.columns:
-            raise ValueError(f"covariate column {name!r} not found in data")
-        if not pd.api.types.is_numeric_dtype(data[name]):
+    if isinstance(result, pd.DataFrame):
+        frame = result
+        need = {"covariate", "value", "martingale", "smooth", "model"}
+        if not need <= set(frame.columns):
             raise ValueError(
-                f"covariate column {name!r} must be numeric (a continuous covariate), "
-                f"got dtype {data[name].dtype}"
+                f"result must be the frame of cox_functional_form (columns "
+                f"{', '.join(sorted(need))}) or a CoxResult"
             )
-    res = fit.residuals("martingale", null=model == "null")
-    mart = res["martingale"].to_numpy()
-    positions = res["row"].to_numpy()
+        if covariates is not None:
+            wanted = [covariates] if isinstance(covariates, str) else list(covariates)
+            frame = frame[frame["covariate"].isin(wanted)]
+    else:
+        from netstats.survival import cox_functional_form
+
+        if data is None or covariates is None:
+            raise ValueError("with a fitted model, pass data= and covariates=")
+        frame = cox_functional_form(result, data, covariates, model=model)
+    names = list(dict.fromkeys(frame["covariate"]))
     arr = _axes_row(len(names), axes, 4.2)
-    which = "null model" if model == "null" else "fitted model"
     for ax, name in zip(arr, names, strict=True):
-        x = data[name].to_numpy(dtype=float, na_value=np.nan)[positions]
-        ok = np.isfinite(x)
-        ax.scatter(x[ok], mart[ok], s=10, color="0.55", alpha=0.7, linewidths=0)
-        xs, ys = lowess(x[ok], mart[ok], frac=frac)
-        ax.plot(xs, ys, color="black", linewidth=1.6, label="lowess")
+        part = frame[frame["covariate"] == name]
+        which = "null model" if part["model"].iloc[0] == "null" else "fitted model"
+        ax.scatter(part["value"], part["martingale"], s=10, color="0.55", alpha=0.7, linewidths=0)
+        line = part.sort_values("value", kind="stable")
+        ax.plot(line["value"], line["smooth"], color="black", linewidth=1.6, label="lowess")
         ax.axhline(0.0, color=GREY, linestyle=":", linewidth=0.9)
         ax.set_xlabel(labels.label(name))
         ax.set_ylabel(f"Martingale residual ({which})")
@@ -252,27 +216,21 @@ def influence(
     return arr
 
 
-def deviance_plot(
-    fit: Any, *, smooth: bool = True, frac: float = LOWESS_FRAC, ax: Axes | None = None
-) -> Axes:
+def deviance_plot(fit: Any, *, ax: Axes | None = None) -> Axes:
     """Deviance residuals against the linear predictor, events and censored rows apart.
 
     Parameters
     ----------
     fit : CoxResult
         A fitted model.
-    smooth : bool, default=True
-        Add a lowess smoother of the residuals.
-    frac : float, default=2/3
-        Span of the smoother.
     ax : matplotlib.axes.Axes, optional
         Axes to draw on; a new figure otherwise.
 
     Returns
     -------
     matplotlib.axes.Axes
-        Points for events and for censored rows (legend beside the axes), zero (dotted
-        line) and the smooth.
+        Points for events and for censored rows (legend beside the axes) and zero
+        (dotted line).
 
     Notes
     -----
@@ -301,8 +259,7 @@ def deviance_plot(
     res = fit.residuals("deviance")
     lp = res["linear_predictor"].to_numpy()
     dev = res["deviance"].to_numpy()
-    event = np.zeros(lp.size, dtype=bool)
-    event[fit.residuals("schoenfeld")["row"].to_numpy()] = True  # the rows with an event
+    event = res["event"].to_numpy(dtype=bool)
     for k, (mask, name) in enumerate(((event, "Event"), (~event, "Censored"))):
         if mask.any():
             ax.scatter(
@@ -316,9 +273,6 @@ def deviance_plot(
                 label=name,
             )
     ax.axhline(0.0, color=GREY, linestyle=":", linewidth=0.9)
-    if smooth and lp.size > 2 and np.ptp(lp) > 0:
-        xs, ys = lowess(lp, dev, frac=frac)
-        ax.plot(xs, ys, color="black", linewidth=1.4, label="lowess")
     ax.set_xlabel(labels.label("linear_predictor"))
     ax.set_ylabel(labels.label("deviance"))
     _tidy(ax)

@@ -17,7 +17,7 @@ from netstats.survival._competing import (
     gray_test,
 )
 from netstats.survival._cox import CoxResult, cox
-from netstats.survival._cox_residuals import cox_residuals
+from netstats.survival._cox_residuals import cox_functional_form, cox_residuals
 from netstats.survival._cox_zph import ZphResult, cox_zph
 from netstats.survival._finegray import FineGrayResult, cause_specific_cox, fine_gray
 from netstats.survival._km import KaplanMeierResult, kaplan_meier, km_table
@@ -40,6 +40,7 @@ __all__ = [
     "cause_specific_cox",
     "check_survival_data",
     "cox",
+    "cox_functional_form",
     "cox_residuals",
     "cox_zph",
     "cumulative_incidence",
