@@ -10,6 +10,7 @@ that then measures the residual formulas themselves (typical agreement ~1e-11).
 
 from __future__ import annotations
 
+import dataclasses
 import warnings
 
 import numpy as np
@@ -207,6 +208,12 @@ def test_functional_form_frame() -> None:
 def test_null_only_for_martingale_and_deviance() -> None:
     with pytest.raises(ValueError, match="null=True"):
         _fit("lung_efron").residuals("score", null=True)
+
+
+def test_other_ties_refused() -> None:
+    fit = dataclasses.replace(_fit("lung_efron"), ties="exact")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="Efron and Breslow"):
+        fit.residuals()
 
 
 # ---------------------------------------------------------------------- frame shape

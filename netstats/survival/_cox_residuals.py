@@ -63,9 +63,10 @@ def cox_residuals(
         plus the coefficients (an estimate of ``beta(t)``, as R).
     collapse : array-like, optional
         One label per row of the fitted data, e.g. ``data["patient_id"]`` (a Series is
-        aligned on the data's index, other sequences are in its row order): the residuals are summed within each label, as R's
-        ``collapse=`` (for (start, stop] data or several rows per patient). Not for the
-        Schoenfeld types, which are per event.
+        aligned on the data's index, other sequences are in its row order): the
+        residuals are summed within each label, as R's ``collapse=`` (for (start, stop]
+        data or several rows per patient). Not for the Schoenfeld types, which are per
+        event.
     weighted : bool, optional
         Multiply by the case weights. Default as R: ``True`` for ``dfbeta`` and
         ``dfbetas``, ``False`` for the other types. Irrelevant without case weights.
@@ -90,15 +91,18 @@ def cox_residuals(
         With ``collapse``: one row per label (index named after ``collapse``, sorted as
         R's ``rowsum``), ``n_rows`` (rows summed) and the residual column(s).
         Schoenfeld types: one row per event, in the order of (stratum, event time) as
-        R, with ``row`` (position of the event's row), ``time`` (event time),
+        R, with ``row`` (position of the event's row), ``time`` (event time, in the data's unit),
         ``stratum`` (``"all"`` without strata, else R's label such as ``"sex=1"``) and
         one column per model column.
 
     Raises
     ------
     ValueError
-        Unknown ``type``; ``collapse`` of the wrong length, with missing labels, or
-        with a Schoenfeld type.
+        Unknown ``type``; ``collapse`` of the wrong length, or with a Schoenfeld type;
+        ``null`` with a type other than martingale or deviance; a fit with ties other
+        than Efron's or Breslow's.
+    SchemaError
+        ``collapse`` has missing labels.
 
     Notes
     -----
@@ -147,6 +151,10 @@ def cox_residuals(
         raise ValueError(f"type must be one of {', '.join(RESIDUAL_TYPES)}; got {type!r}")
     if collapse is not None and type in _PER_EVENT:
         raise ValueError(f"collapse= is for per-row residuals; {type} residuals are one per event")
+    if fit.ties not in ("efron", "breslow"):
+        raise ValueError(
+            f"residuals are implemented for Efron and Breslow ties, not ties={fit.ties!r}"
+        )
     if null and type not in ("martingale", "deviance"):
         raise ValueError(f"null=True gives martingale or deviance residuals, not {type}")
     if weighted is None:
