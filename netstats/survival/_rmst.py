@@ -85,7 +85,9 @@ def _case_weights(data: pd.DataFrame, column: str) -> np.ndarray:
     bad = ~np.isfinite(w) | (w < 0)
     if bad.any():
         rows = data.index[bad][:5]
-        shown = ", ".join(f"row {r!r}: {v!r}" for r, v in zip(rows, w[bad][:5], strict=True))
+        shown = ", ".join(
+            f"row {r!r}: {v!r}" for r, v in zip(rows, w[bad][:5].tolist(), strict=True)
+        )
         more = " ..." if int(bad.sum()) > 5 else ""
         raise SchemaError(
             f"{column}: {int(bad.sum())} case weights missing, infinite or negative "
