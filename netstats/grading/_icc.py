@@ -144,7 +144,10 @@ def _from_wide(
     elif isinstance(raters, str) or not isinstance(raters, Sequence):
         raise TypeError("raters must be a list of column names")
     for c in raters:
-        _need_column(data, c, "rater")
+        if c not in data.columns:
+            raise SchemaError(
+                f"rater column {c!r} not found; available columns: {list(map(str, data.columns))}"
+            )
     wide = _numeric(data, list(raters))
     if subject is not None:
         labels = data[subject]
@@ -212,7 +215,8 @@ def icc_raters(
     (1979) and McGraw & Wong (1996), ICC2's with Satterthwaite's approximate df: exactly
     ``psych::ICC(x, lmer = FALSE)``. psych itself stops on a missing rating in that mode
     (its default ``lmer = TRUE`` instead fits a mixed model to the available ratings,
-    which this function does not do). To compare raters pairwise use
+    which this function does not do). As in psych, ICC2k can exceed 1 (and its CI be
+    inverted) in degenerate tables where MSB < MSE. To compare raters pairwise use
     :func:`netstats.grading.icc` on two columns; for 2 raters both give the same table.
 
     References
@@ -269,7 +273,7 @@ def icc_raters(
     msb, msj, mse, msw = _mean_squares(x)
     if msb == 0:
         raise ValueError("no variation between subjects; the ICC is undefined")
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         summary = _icc_table(x, msb, msj, mse, msw, conf)
     return ICCResult(
         summary=summary,
