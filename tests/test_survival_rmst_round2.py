@@ -35,6 +35,7 @@ ADJ_REF = pd.read_csv(REF / "rmst_adjusted.csv")
 LUNG_W = pd.read_csv(REF / "data_lung_weighted.csv")
 VET_C = pd.read_csv(REF / "data_veteran_covariates.csv")
 LUNG_C = pd.read_csv(REF / "data_lung_covariates.csv")
+PBC = pd.read_csv(REF / "data_pbc_rmst2.csv")
 
 EW_CASES = {
     "lung_entry": {"entry": "entry"},
@@ -52,6 +53,7 @@ def _vet_celltype_groups() -> pd.DataFrame:
 
 
 ADJ_CASES = {
+    "pbc_survrm2_vignette": (PBC, ["age", "bili", "albumin"]),
     "veteran_all": (VET_C, ["karno", "age", "diagtime", "prior", "celltype"]),
     "veteran_karno_tau365": (VET_C, ["karno"]),
     "lung": (LUNG_C, ["age", "ecog", "wt_loss"]),
@@ -137,6 +139,22 @@ def test_adjusted_contrasts_are_the_group_coefficients(case):
         got = (row["estimate"], row["std_err"], row["ci_lower"], row["ci_upper"])
         np.testing.assert_allclose(got, expect, rtol=RTOL_FIT)
     assert res.method.startswith(f"Covariate-adjusted RMST to tau = {tau:g} months")
+
+
+def test_adjusted_reproduces_the_survrm2_vignette():
+    # survRM2 vignette, "rmst2(time, status, arm, tau = 10, covariates = x)" on its pbc
+    # sample (printed to 3 decimals): the adjusted contrasts and the difference model.
+    res = rmst_adjusted(
+        PBC, event="status", group="group", covariates=["age", "bili", "albumin"], tau=10
+    )
+    c = res.contrasts.set_index("contrast")
+    got = c[["estimate", "ci_lower", "ci_upper", "p_value"]].round(3)
+    assert got.loc["difference"].tolist() == [-0.210, -0.883, 0.463, 0.540]
+    assert got.loc["ratio"].tolist() == [0.968, 0.877, 1.068, 0.514]
+    diff = res.coefficients[res.coefficients["model"] == "difference"]
+    assert diff["estimate"].round(3).tolist() == [2.743, -0.210, -0.069, -0.325, 2.550]
+    assert diff["std_err"].round(3).tolist() == [2.134, 0.343, 0.018, 0.039, 0.472]
+    assert diff["z"].round(3).tolist() == [1.285, -0.613, -3.900, -8.386, 5.401]
 
 
 # ---------------------------------------------------------------- properties ---------------

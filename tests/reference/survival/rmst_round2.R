@@ -18,7 +18,8 @@
 #    survRM2 is not installed here; rmst2reg_hand() below is a line-by-line transcription of
 #    survRM2 1.0-3's rmst2reg() and func_surv(), with the two arms written as a loop over
 #    arms so that more than two groups (one indicator per non-reference group) use the same
-#    code. For two groups it is exactly survRM2's computation.
+#    code. For two groups it is exactly survRM2's computation; a stopifnot() below checks it
+#    against the adjusted output printed in the survRM2 vignette (its pbc example).
 suppressPackageStartupMessages(library(survival))
 stopifnot(as.character(packageVersion("survival")) == "3.5.3")
 out <- "tests/reference/survival"
@@ -45,6 +46,13 @@ lung_c <- data.frame(time = lc$time, status = as.integer(lc$status == 2),
                      group = ifelse(lc$sex == 1, "male", "female"), age = lc$age,
                      ecog = lc$ph.ecog, wt_loss = lc$wt.loss)
 wcsv(lung_c, "data_lung_covariates.csv")
+# survRM2's own example (rmst2.sample.data(): the 312 randomised pbc patients, years,
+# arm 1 = D-penicillamine); its vignette prints the adjusted output checked below.
+pb <- pbc[1:312, ]
+pbc_d <- data.frame(time = pb$time / 365.25, status = as.numeric(pb$status == 2),
+                    group = as.numeric(pb$trt == 1), age = pb$age, bili = pb$bili,
+                    albumin = pb$albumin)
+wcsv(pbc_d, "data_pbc_rmst2.csv")
 
 # ---------------------------------------------------------------- delayed entry, weights ----
 rmean_rows <- function(case, d, tau, entry, weighted) {
@@ -161,6 +169,8 @@ design <- function(d, covariates) {
 }
 
 adj_cases <- list(
+  list(case = "pbc_survrm2_vignette", data = pbc_d, tau = 10,
+       covariates = c("age", "bili", "albumin")),
   list(case = "veteran_all", data = vet_c, tau = 200,
        covariates = c("karno", "age", "diagtime", "prior", "celltype")),
   list(case = "veteran_karno_tau365", data = vet_c, tau = 365, covariates = c("karno")),
@@ -176,4 +186,13 @@ for (cs in adj_cases) {
     adj[[length(adj) + 1]] <- cbind(case = cs$case, tau = cs$tau, model = type, r)
   }
 }
-wcsv(do.call(rbind, adj), "rmst_adjusted.csv")
+adj <- do.call(rbind, adj)
+# The transcription reproduces the output printed in the survRM2 vignette (survRM2 1.0-3,
+# "rmst2(time, status, arm, tau = 10, covariates = x)", 3 decimals): coef and se(coef) of
+# both models.
+vig <- adj[adj$case == "pbc_survrm2_vignette", ]
+stopifnot(all.equal(round(vig$coef, 3), c(2.743, -0.210, -0.069, -0.325, 2.550,
+                                          1.369, -0.033, -0.009, -0.087, 0.360)),
+          all.equal(round(vig$se, 3), c(2.134, 0.343, 0.018, 0.039, 0.472,
+                                        0.356, 0.050, 0.003, 0.013, 0.080)))
+wcsv(adj, "rmst_adjusted.csv")
