@@ -286,7 +286,8 @@ def rmst_adjusted(
     if not np.isfinite(tau) or tau <= 0:
         raise ValueError(f"tau must be finite and > 0, got {tau!r}")
     clean = check_survival_data(data, time=time, event=event, group=group)
-    assert clean.group is not None
+    if clean.group is None:  # group is required; this only narrows the type
+        raise TypeError("group must be a column name (str)")
     levels = list(clean.group_levels)
     k = len(levels)
     if k < 2:
