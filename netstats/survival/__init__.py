@@ -24,8 +24,10 @@ from netstats.survival._km import KaplanMeierResult, kaplan_meier, km_table
 from netstats.survival._landmark import LandmarkResult, landmark
 from netstats.survival._logrank import LogrankResult, logrank, pairwise_logrank
 from netstats.survival._rmst import RMSTResult, rmst
+from netstats.survival._rmst_adjusted import AdjustedRMSTResult, rmst_adjusted
 
 __all__ = [
+    "AdjustedRMSTResult",
     "ConvergenceError",
     "CoxResult",
     "CumulativeIncidenceResult",
@@ -52,4 +54,5 @@ __all__ = [
     "logrank",
     "pairwise_logrank",
     "rmst",
+    "rmst_adjusted",
 ]
