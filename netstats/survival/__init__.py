@@ -17,6 +17,13 @@ from netstats.survival._competing import (
     gray_test,
 )
 from netstats.survival._cox import CoxResult, cox
+from netstats.survival._cox_predict import (
+    AdjustedSurvivalResult,
+    CoxSurvivalResult,
+    adjusted_survival,
+    baseline_hazard,
+    predict_survival,
+)
 from netstats.survival._cox_zph import ZphResult, cox_zph
 from netstats.survival._finegray import FineGrayResult, cause_specific_cox, fine_gray
 from netstats.survival._km import KaplanMeierResult, kaplan_meier, km_table
@@ -25,8 +32,10 @@ from netstats.survival._logrank import LogrankResult, logrank, pairwise_logrank
 from netstats.survival._rmst import RMSTResult, rmst
 
 __all__ = [
+    "AdjustedSurvivalResult",
     "ConvergenceError",
     "CoxResult",
+    "CoxSurvivalResult",
     "CumulativeIncidenceResult",
     "FineGrayResult",
     "GrayTestResult",
@@ -36,6 +45,8 @@ __all__ = [
     "RMSTResult",
     "SurvivalData",
     "ZphResult",
+    "adjusted_survival",
+    "baseline_hazard",
     "cause_specific_cox",
     "check_survival_data",
     "cox",
@@ -48,5 +59,6 @@ __all__ = [
     "landmark",
     "logrank",
     "pairwise_logrank",
+    "predict_survival",
     "rmst",
 ]
