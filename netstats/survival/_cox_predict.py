@@ -364,19 +364,19 @@ def baseline_hazard(fit: CoxResult, *, centered: bool = True, se: bool = True) -
 
     Examples
     --------
-    >>> import pandas as pd
+    >>> import numpy as np, pandas as pd
     >>> from netstats.survival import cox, baseline_hazard
-    >>> df = pd.DataFrame({"time": [1.0, 2, 3, 4, 5, 6], "event": [1, 1, 0, 1, 1, 0],
-    ...                    "x": [0.5, 1.2, 0.1, 0.8, 0.3, 0.0]})
+    >>> rng = np.random.default_rng(1)
+    >>> df = pd.DataFrame({"x": rng.uniform(0, 2, 200)})
+    >>> df["time"] = rng.exponential(24 / np.exp(0.5 * df["x"]))
+    >>> df["event"] = (rng.uniform(size=200) < 0.8).astype(int)
     >>> fit = cox(df, "x", time="time", event="event")
-    >>> baseline_hazard(fit)[["time", "n_risk", "cumhaz"]].round(3)
-       time  n_risk  cumhaz
-    0   1.0     6.0   0.149
-    1   2.0     5.0   0.334
-    2   3.0     4.0   0.334
-    3   4.0     3.0   0.656
-    4   5.0     2.0   1.165
-    5   6.0     1.0   1.165
+    >>> bh = baseline_hazard(fit)
+    >>> bh.loc[:2, ["time", "n_risk", "cumhaz"]].round(3)
+        time  n_risk  cumhaz
+    0  0.076   200.0   0.005
+    1  0.174   199.0   0.010
+    2  0.227   198.0   0.015
     """
     hz = _hazard(fit)
     grids = _grids(fit, hz)
@@ -424,10 +424,12 @@ class CoxSurvivalResult(ResultDisplay):
 
     Examples
     --------
-    >>> import pandas as pd
+    >>> import numpy as np, pandas as pd
     >>> from netstats.survival import cox, predict_survival
-    >>> df = pd.DataFrame({"time": [1.0, 2, 3, 4, 5, 6], "event": [1, 1, 0, 1, 1, 0],
-    ...                    "x": [0.5, 1.2, 0.1, 0.8, 0.3, 0.0]})
+    >>> rng = np.random.default_rng(1)
+    >>> df = pd.DataFrame({"x": rng.uniform(0, 2, 200)})
+    >>> df["time"] = rng.exponential(24 / np.exp(0.5 * df["x"]))
+    >>> df["event"] = (rng.uniform(size=200) < 0.8).astype(int)
     >>> curves = predict_survival(cox(df, "x", time="time", event="event"),
     ...                           pd.DataFrame({"x": [0.0, 1.0]}))
     >>> print(curves.method)
@@ -520,15 +522,17 @@ def predict_survival(
 
     Examples
     --------
-    >>> import pandas as pd
+    >>> import numpy as np, pandas as pd
     >>> from netstats.survival import cox, predict_survival
-    >>> df = pd.DataFrame({"time": [1.0, 2, 3, 4, 5, 6], "event": [1, 1, 0, 1, 1, 0],
-    ...                    "x": [0.5, 1.2, 0.1, 0.8, 0.3, 0.0]})
+    >>> rng = np.random.default_rng(1)
+    >>> df = pd.DataFrame({"x": rng.uniform(0, 2, 200)})
+    >>> df["time"] = rng.exponential(24 / np.exp(0.5 * df["x"]))
+    >>> df["event"] = (rng.uniform(size=200) < 0.8).astype(int)
     >>> curves = predict_survival(cox(df, "x", time="time", event="event"),
     ...                           pd.DataFrame({"x": [1.0]}))
     >>> curves.at([2.5])[["time", "survival"]].round(3)
        time  survival
-    0   2.5     0.675
+    0   2.5     0.821
     """
     level = fit.conf_level if conf_level is None else conf_level
     _check_conf(conf_type, level)
