@@ -639,6 +639,112 @@ def _beta_influence(fit: CoxResult) -> FloatArray:
     return (resid * rs.weights[:, None]) @ fit.naive_var
 
 
+@dataclass(frozen=True)
+class _Influence:
+    """Pieces of the influence function of a mean of predicted curves on a time grid."""
+
+    fit: CoxResult
+    hz: _Hazard
+    grid: FloatArray
+    upto: dict[int, npt.NDArray[np.int64]]  # per stratum: groups (global) with time <= t
+    first: dict[int, int]
+    dfb: FloatArray
+
+    @classmethod
+    def build(cls, fit: CoxResult, grid: FloatArray) -> _Influence:
+        rs = fit._rs
+        hz = _hazard(fit)
+        upto: dict[int, npt.NDArray[np.int64]] = {}
+        first: dict[int, int] = {}
+        for code in np.unique(rs.strata).tolist():
+            in_s = np.flatnonzero(hz.stratum == code)
+            first[code] = int(in_s[0]) if in_s.size else 0
+            upto[code] = first[code] + np.searchsorted(hz.time[in_s], grid, side="right")
+        return cls(fit, hz, grid, upto, first, _beta_influence(fit))
+
+    def mean_curve(self, z: FloatArray) -> tuple[FloatArray, FloatArray]:
+        """Mean over the (sorted) rows of the curves of profiles ``z`` and its SE."""
+        n, nt = self.fit._rs.n, self.grid.size
+        surv = np.empty(nt)
+        se = np.empty(nt)
+        block = max(1, IF_BLOCK // max(n, 1))
+        r = np.exp(z @ self.fit.coef)
+        for t0 in range(0, nt, block):
+            sl = slice(t0, min(nt, t0 + block))
+            surv[sl], se[sl] = self._block(z, r, sl)
+        return surv, se
+
+    def _block(self, z: FloatArray, r: FloatArray, sl: slice) -> tuple[FloatArray, FloatArray]:
+        fit, hz, rs = self.fit, self.hz, self.fit._rs
+        n, m = rs.n, sl.stop - sl.start
+        ch, cx, ca2 = _cum(hz.haz), _cum(hz.xb), _cum(hz.a2)
+        lam = np.empty((n, m))
+        for code, u in self.upto.items():
+            lam[rs.strata == code] = (ch[u[sl]] - ch[self.first[code]])[None, :]
+        s_i = np.exp(-r[:, None] * lam)
+        sbar = s_i.mean(axis=0)
+        sr = s_i * r[:, None] / n  # (1/n) S_i r_i
+        model = np.zeros((n, m))
+        death_g = np.full(n, -1, dtype=np.int64)
+        death_g[rs.death_rows] = rs.death_group
+        for code, upto in self.upto.items():
+            rows = rs.strata == code
+            u = upto[sl]
+            big_b = sr[rows].sum(axis=0)  # B_s(t) = (1/n) sum_i S_i r_i
+            big_a = (sr[rows] * lam[rows]).T @ z[rows]  # A_s(t), m x p
+            model += self.dfb @ (big_a - big_b[:, None] * (cx[u] - cx[self.first[code]])).T
+            # the rows' weight derivatives of the stratum's baseline hazard
+            idx = np.flatnonzero(rows)
+            lo, hi = rs.idx_start[idx, None], rs.idx_stop[idx, None]
+            at_risk = ca2[np.maximum(np.minimum(u[None, :], hi), lo)] - ca2[lo]
+            dg = death_g[idx]
+            dies = dg >= 0
+            jump = np.zeros((idx.size, m))
+            if dies.any():
+                gd = dg[dies]
+                val = hz.a1[gd] + hz.risk[idx[dies]] * hz.b2[gd]
+                jump[dies] = val[:, None] * (hz.time[gd][:, None] <= self.grid[sl][None, :])
+            dlam = rs.weights[idx, None] * (jump - hz.risk[idx, None] * at_risk)
+            model[idx] += big_b[None, :] * dlam
+        total = (s_i - sbar) / n - model
+        clusters = fit._cluster_codes
+        if clusters is not None:
+            total = np.vstack([np.bincount(clusters, weights=total[:, k]) for k in range(m)]).T
+        return sbar, np.sqrt((total**2).sum(axis=0))
+
+
+def _check_adjusted(
+    fit: CoxResult, data: pd.DataFrame, group: str, levels: Sequence[object] | None
+) -> tuple[tuple[object, ...], pd.DataFrame]:
+    """Validate the arguments of :func:`adjusted_survival`; return the levels and the
+    data in the engine's sorted row order."""
+    if not isinstance(data, pd.DataFrame):
+        raise TypeError(f"data must be a pandas DataFrame, got {type(data).__name__}")
+    if not isinstance(group, str) or group not in data.columns:
+        raise SchemaError(f"group column {group!r} not found in data")
+    if group in fit.strata:
+        raise SchemaError(
+            f"group column {group!r} is a stratum of the model (no coefficient): "
+            "adjusted curves compare levels of a covariate"
+        )
+    if group not in fit._design.variables:
+        raise SchemaError(f"group column {group!r} is not a covariate of the model")
+    rs = fit._rs
+    if len(data) != rs.n:
+        raise SchemaError(
+            f"data has {len(data)} rows but the model was fitted to {rs.n}: pass the "
+            "fitting data (same rows, same order)"
+        )
+    lv = tuple(sorted(pd.unique(data[group]).tolist())) if levels is None else tuple(levels)
+    if not lv:
+        raise ValueError("no levels to standardise to")
+    ordered = data.iloc[rs.order]  # sorted row order of the engine
+    codes = _newdata_strata(fit, ordered)
+    if fit.strata and not np.array_equal(codes, rs.strata):
+        raise SchemaError("data are not the rows the model was fitted to (strata differ)")
+    return lv, ordered
+
+
 def adjusted_survival(
     fit: CoxResult,
     data: pd.DataFrame,
@@ -706,114 +812,28 @@ def adjusted_survival(
     >>> adjusted_survival(fit, df, group="arm", times=[12.0]).summary[
     ...     ["group", "survival"]].round(3)
       group  survival
-    0     a     0.517
-    1     b     0.627
+    0     a     0.722
+    1     b     0.788
     """
     level = fit.conf_level if conf_level is None else conf_level
     _check_conf(conf_type, level)
-    if not isinstance(data, pd.DataFrame):
-        raise TypeError(f"data must be a pandas DataFrame, got {type(data).__name__}")
-    if not isinstance(group, str) or group not in data.columns:
-        raise SchemaError(f"group column {group!r} not found in data")
-    if group in fit.strata:
-        raise SchemaError(
-            f"group column {group!r} is a stratum of the model (no coefficient): "
-            "adjusted curves compare levels of a covariate"
-        )
-    if group not in fit._design.variables:
-        raise SchemaError(f"group column {group!r} is not a covariate of the model")
+    lv, ordered = _check_adjusted(fit, data, group, levels)
     rs = fit._rs
-    if len(data) != rs.n:
-        raise SchemaError(
-            f"data has {len(data)} rows but the model was fitted to {rs.n}: pass the "
-            "fitting data (same rows, same order)"
-        )
-    lv = tuple(sorted(pd.unique(data[group]).tolist())) if levels is None else tuple(levels)
-    if not lv:
-        raise ValueError("no levels to standardise to")
-    ordered = data.iloc[rs.order]  # sorted row order of the engine
-    codes = _newdata_strata(fit, ordered)
-    if fit.strata and not np.array_equal(codes, rs.strata):
-        raise SchemaError("data are not the rows the model was fitted to (strata differ)")
-    hz = _hazard(fit)
     grid_t = np.unique(rs.stop) if times is None else np.asarray(times, dtype=float)
     if grid_t.ndim != 1 or not np.all(np.isfinite(grid_t)) or np.any(grid_t < 0):
         raise ValueError(f"times must be finite and >= 0, got {times!r}")
-    n, nt = rs.n, grid_t.size
-    # Per stratum: number of groups (global index) with time <= t, on the common grid.
-    str_codes = np.unique(rs.strata)
-    upto = {}
-    firsts = {}
-    for code in str_codes.tolist():
-        in_s = np.flatnonzero(hz.stratum == code)
-        base = int(in_s[0]) if in_s.size else 0
-        firsts[code] = base
-        upto[code] = base + np.searchsorted(hz.time[in_s], grid_t, side="right")
-    ch = _cum(hz.haz)
-    cx = _cum(hz.xb)
-    dfb = _beta_influence(fit)
-    # Row-level pieces of the baseline hazard's influence (sorted rows).
-    ca2 = _cum(hz.a2)
-    lo_g = rs.idx_start.astype(np.int64)  # groups [lo, hi) at which a row is at risk
-    hi_g = rs.idx_stop.astype(np.int64)
-    death_g = np.full(n, -1, dtype=np.int64)
-    death_g[rs.death_rows] = rs.death_group
-    risk_s = hz.risk  # scaled risk: a1, a2, b2 carry the stratum's scale
+    infl = _Influence.build(fit, grid_t)
     rows_summary = []
-    block = max(1, IF_BLOCK // max(n, 1))
-    clusters = fit._cluster_codes
     for g in lv:
-        newd = ordered.copy()
-        newd[group] = g
-        z = design_rows(fit, newd)
-        r = np.exp(z @ fit.coef)
-        surv_mean = np.empty(nt)
-        se = np.empty(nt)
-        for t0 in range(0, nt, block):
-            sl = slice(t0, min(nt, t0 + block))
-            m = sl.stop - sl.start
-            lam = np.empty((n, m))
-            for code in str_codes.tolist():
-                rows = rs.strata == code
-                u = upto[code][sl]
-                lam[rows] = (ch[u] - ch[firsts[code]])[None, :]
-            s_i = np.exp(-r[:, None] * lam)  # n x m
-            sbar = s_i.mean(axis=0)
-            infl = (s_i - sbar) / n
-            sr = s_i * r[:, None] / n  # (1/n) S_i r_i
-            model_part = np.zeros((n, m))
-            for code in str_codes.tolist():
-                rows = rs.strata == code
-                u = upto[code][sl]
-                big_b = sr[rows].sum(axis=0)  # B_s(t)
-                big_a = (sr[rows] * lam[rows]).T @ z[rows]  # m x p: A_s(t)
-                xsum = cx[u] - cx[firsts[code]]  # m x p
-                model_part += dfb @ (big_a - big_b[:, None] * xsum).T
-                # baseline hazard part for rows of this stratum
-                idx = np.flatnonzero(rows)
-                uu = np.maximum(np.minimum(u[None, :], hi_g[idx, None]), lo_g[idx, None])
-                at_risk = ca2[uu] - ca2[lo_g[idx, None]]
-                dg = death_g[idx]
-                dies = dg >= 0
-                jump = np.zeros((idx.size, m))
-                if dies.any():
-                    gd = dg[dies]
-                    val = hz.a1[gd] + risk_s[idx[dies]] * hz.b2[gd]
-                    jump[dies] = val[:, None] * (hz.time[gd][:, None] <= grid_t[sl][None, :])
-                dlam = rs.weights[idx, None] * (jump - risk_s[idx, None] * at_risk)
-                model_part[idx] += big_b[None, :] * dlam
-            total = infl - model_part
-            if clusters is not None:
-                total = np.vstack([np.bincount(clusters, weights=total[:, k]) for k in range(m)]).T
-            surv_mean[sl] = sbar
-            se[sl] = np.sqrt((total**2).sum(axis=0))
+        z = design_rows(fit, ordered.assign(**{group: [g] * rs.n}))
+        surv_mean, se = infl.mean_curve(z)
         with np.errstate(divide="ignore", invalid="ignore"):
             se_log = np.where(surv_mean > 0, se / surv_mean, np.nan)
         lo, hi = survival_ci(surv_mean, se_log, conf_type, level)
         rows_summary.append(
             pd.DataFrame(
                 {
-                    "group": [g] * nt,
+                    "group": [g] * grid_t.size,
                     "time": grid_t,
                     "survival": surv_mean,
                     "se": se,
@@ -822,6 +842,7 @@ def adjusted_survival(
                 }
             )
         )
+    n = rs.n
     return AdjustedSurvivalResult(
         summary=pd.concat(rows_summary, ignore_index=True),
         group=group,
