@@ -86,8 +86,9 @@ add_lp("lung_strata", coxph(Surv(time, status) ~ age + ph.ecog + strata(sex), da
        data.frame(age = c(55, 65), ph.ecog = c(1, 0), sex = c(2, 1)))
 write.csv(do.call(rbind, lp), file.path(out_dir, "cox_predict_lp.csv"), row.names = FALSE)
 
-# G-formula adjusted survival by group (the point estimates are the reference; ate's
-# standard errors are kept for comparison only).
+# G-formula adjusted survival by group. With tied event times ate()'s standard error is not
+# the exact influence function (netstats' is the derivative in each row's case weight, tested
+# by refitting), so its SEs are the reference only for data without ties (predict_noties.csv).
 ates <- list()
 add_ate <- function(case, fit, data, treatment, times) {
   a <- ate(fit, treatment = treatment, data = data, times = times, se = TRUE, verbose = FALSE)
@@ -112,4 +113,18 @@ lung3 <- lung2[lung2$ph.ecog < 3, ]
 fit <- coxph(Surv(time, status) ~ sexf + age + strata(ph.ecog), data = lung3,
              ties = "breslow", x = TRUE, y = TRUE)
 add_ate("lung_strata_breslow", fit, lung3, "sexf", c(100, 200, 365))
+set.seed(20261208)
+n <- 150
+noties <- data.frame(x = round(rnorm(n), 4), g = sample(c("a", "b", "c"), n, TRUE),
+                     s = sample(c("u", "v"), n, TRUE))
+noties$time <- round(rexp(n, exp(0.5 * noties$x + 0.4 * (noties$g == "b"))), 6)
+noties$status <- rbinom(n, 1, 0.8)
+stopifnot(!anyDuplicated(noties$time))
+write.csv(noties, file.path(out_dir, "predict_noties.csv"), row.names = FALSE)
+noties$g <- factor(noties$g)
+fit <- coxph(Surv(time, status) ~ x + g, data = noties, ties = "breslow", x = TRUE, y = TRUE)
+add_ate("noties", fit, noties, "g", c(0.2, 0.5, 1, 2))
+fit <- coxph(Surv(time, status) ~ x + g + strata(s), data = noties, ties = "breslow", x = TRUE,
+             y = TRUE)
+add_ate("noties_strata", fit, noties, "g", c(0.2, 0.5, 1, 2))
 write.csv(do.call(rbind, ates), file.path(out_dir, "cox_predict_ate.csv"), row.names = FALSE)
