@@ -238,10 +238,11 @@ def _small(seed: int) -> pd.DataFrame:
     return d
 
 
-@pytest.mark.parametrize("ties", ["efron", "breslow"])
-def test_adjusted_se_is_the_weight_derivative(ties: str) -> None:
+@pytest.mark.parametrize(("ties", "strata"), [("efron", None), ("breslow", None), ("efron", "s")])
+def test_adjusted_se_is_the_weight_derivative(ties: str, strata: str | None) -> None:
     """The SE is sqrt(sum_j (dS/dw_j + (S_j - S)/n)^2); dS/dw_j by refitting."""
     d = _small(5)
+    d["s"] = np.arange(len(d)) % 2
     times = [3.0, 8.0, 15.0]
 
     def fit_with(data):
@@ -253,6 +254,7 @@ def test_adjusted_se_is_the_weight_derivative(ties: str) -> None:
             ties=ties,
             weights="w",
             robust=False,
+            strata=strata,
         )
 
     def estimate(data):
@@ -326,6 +328,9 @@ def test_errors_name_column_and_value() -> None:
         adjusted_survival(strat, LUNG, group="sex")
     with pytest.raises(SchemaError, match="not a covariate"):
         adjusted_survival(fit, VET, group="trt")
+    heart = cox(HEART, "age + surgery", time="stop", start="start", event="event")
+    with pytest.raises(SchemaError, match="one row per subject"):
+        adjusted_survival(heart, HEART, group="surgery")
     with pytest.raises(SchemaError, match="fitted to 137"):
         adjusted_survival(fit, VET.iloc[:10], group="celltype")
 

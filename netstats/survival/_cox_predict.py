@@ -730,6 +730,11 @@ def _check_adjusted(
     if group not in fit._design.variables:
         raise SchemaError(f"group column {group!r} is not a covariate of the model")
     rs = fit._rs
+    if rs.start is not None:
+        raise SchemaError(
+            "adjusted curves need one row per subject: the model was fitted to (start, stop] "
+            "rows, whose covariates change over time"
+        )
     if len(data) != rs.n:
         raise SchemaError(
             f"data has {len(data)} rows but the model was fitted to {rs.n}: pass the "
@@ -787,8 +792,8 @@ def adjusted_survival(
     Raises
     ------
     SchemaError
-        ``group`` not a covariate of the model, a level not seen in the fit, or ``data``
-        without the fit's rows.
+        ``group`` not a covariate of the model, a level not seen in the fit, ``data``
+        without the fit's rows, or a fit to (start, stop] data (no one row per subject).
 
     Notes
     -----
@@ -797,8 +802,10 @@ def adjusted_survival(
     each row, ``(S_i(t) - S_g(t)) / n`` for the averaging plus the row's effect through
     the estimated coefficients (its weighted dfbeta residual) and the baseline hazard
     (its infinitesimal-jackknife influence on the Breslow or Efron increments), as
-    riskRegression's ``ate`` with ``se=TRUE``. The coefficients' part is thus a sandwich
-    (robust) variance whichever variance the fit reports.
+    riskRegression's ``ate`` with ``se=TRUE`` (equal to it without tied event times; with
+    ties ``ate`` does not take the exact derivative). The coefficients' part is thus a
+    sandwich (robust) variance whichever variance the fit reports. The mean is over the
+    rows unweighted: case weights of the fit enter through the model only.
 
     Examples
     --------
@@ -825,7 +832,9 @@ def adjusted_survival(
     infl = _Influence.build(fit, grid_t)
     rows_summary = []
     for g in lv:
-        z = design_rows(fit, ordered.assign(**{group: [g] * rs.n}))
+        newd = ordered.copy()
+        newd[group] = pd.Series([g] * rs.n, index=newd.index, dtype=ordered[group].dtype)
+        z = design_rows(fit, newd)
         surv_mean, se = infl.mean_curve(z)
         with np.errstate(divide="ignore", invalid="ignore"):
             se_log = np.where(surv_mean > 0, se / surv_mean, np.nan)
