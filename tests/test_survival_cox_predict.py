@@ -303,9 +303,11 @@ def test_adjusted_equals_prediction_with_only_the_group_term() -> None:
     lung = LUNG.assign(sexf=np.where(LUNG["sex"] == 1, "m", "f"))
     fit = cox(lung, "C(sexf)", time="time", event="status")
     adj = adjusted_survival(fit, lung, group="sexf").summary
+    # by default the event times, where the curves step
+    assert adj["time"].unique().tolist() == sorted(lung.loc[lung["status"] == 1, "time"].unique())
     for level in ("f", "m"):
-        pred = predict_survival(fit, pd.DataFrame({"sexf": [level]})).summary
         got = adj[adj["group"] == level]
+        pred = predict_survival(fit, pd.DataFrame({"sexf": [level]})).at(got["time"])
         _close(got["survival"], pred["survival"], 1e-12)
 
 
@@ -372,3 +374,28 @@ def test_curves_are_monotone_bounded_and_cover_the_estimate(case) -> None:
     # the baseline hazard is non-decreasing within each stratum
     bh = baseline_hazard(fit)
     assert np.all(np.diff(bh["cumhaz"].to_numpy()) >= 0)
+
+
+def test_two_strata_columns_equal_one_combined_column() -> None:
+    lung = LUNG.assign(
+        ecog2=(LUNG["ph.ecog"] >= 2).astype(int),
+        combo=lambda d: d["sex"].astype(str) + "/" + (d["ph.ecog"] >= 2).astype(int).astype(str),
+    )
+    two = cox(lung, "age", time="time", event="status", strata=["sex", "ecog2"])
+    one = cox(lung, "age", time="time", event="status", strata="combo")
+    a, b = baseline_hazard(two), baseline_hazard(one)
+    assert a["stratum"].unique().tolist() == [
+        "sex=1, ecog2=0",
+        "sex=1, ecog2=1",
+        "sex=2, ecog2=0",
+        "sex=2, ecog2=1",
+    ]
+    assert b["stratum"].unique().tolist() == ["1/0", "1/1", "2/0", "2/1"]
+    for col in ("time", "n_risk", "cumhaz", "se_cumhaz"):
+        assert_allclose(a[col], b[col], rtol=1e-10)
+    new = pd.DataFrame({"age": [60], "sex": [2], "ecog2": [1], "combo": ["2/1"]})
+    pa = predict_survival(two, new).summary
+    pb = predict_survival(one, new).summary
+    assert_allclose(pa["survival"], pb["survival"], rtol=1e-10)
+    assert_allclose(pa["ci_lower"], pb["ci_lower"], rtol=1e-10)
+    assert set(pa["stratum"]) == {"sex=2, ecog2=1"}

@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
-from scipy import stats
+from scipy import sparse, stats
 
 from netstats._display import ResultDisplay, plural
 from netstats.exceptions import SchemaError
@@ -678,39 +678,51 @@ class _Influence:
         fit, hz, rs = self.fit, self.hz, self.fit._rs
         n, m = rs.n, sl.stop - sl.start
         ch, cx, ca2 = _cum(hz.haz), _cum(hz.xb), _cum(hz.a2)
-        lam = np.empty((n, m))
-        for code, u in self.upto.items():
-            lam[rs.strata == code] = (ch[u[sl]] - ch[self.first[code]])[None, :]
-        s_i = np.exp(-r[:, None] * lam)
-        sbar = s_i.mean(axis=0)
-        sr = s_i * r[:, None] / n  # (1/n) S_i r_i
-        model = np.zeros((n, m))
+        grid = self.grid[sl]
         death_g = np.full(n, -1, dtype=np.int64)
         death_g[rs.death_rows] = rs.death_group
-        for code, upto in self.upto.items():
-            rows = rs.strata == code
-            u = upto[sl]
-            big_b = sr[rows].sum(axis=0)  # B_s(t) = (1/n) sum_i S_i r_i
-            big_a = (sr[rows] * lam[rows]).T @ z[rows]  # A_s(t), m x p
-            model += self.dfb @ (big_a - big_b[:, None] * (cx[u] - cx[self.first[code]])).T
-            # the rows' weight derivatives of the stratum's baseline hazard
-            idx = np.flatnonzero(rows)
-            lo, hi = rs.idx_start[idx, None], rs.idx_stop[idx, None]
-            at_risk = ca2[np.maximum(np.minimum(u[None, :], hi), lo)] - ca2[lo]
-            dg = death_g[idx]
-            dies = dg >= 0
-            jump = np.zeros((idx.size, m))
-            if dies.any():
+        s_i = np.empty((n, m))
+        total = np.empty((n, m))
+        # Sorted rows are grouped by stratum: each stratum is a slice (views, no copies).
+        bounds = rs.row_bounds
+        parts = []
+        for lo_row, hi_row in zip(bounds[:-1].tolist(), bounds[1:].tolist(), strict=True):
+            code = int(rs.strata[lo_row])
+            rows = slice(lo_row, hi_row)
+            f0, u = self.first[code], self.upto[code][sl]
+            lam = ch[u] - ch[f0]  # the stratum's baseline cumulative hazard, m
+            np.multiply(-r[rows, None], lam[None, :], out=s_i[rows])
+            np.exp(s_i[rows], out=s_i[rows])
+            sr = s_i[rows] * (r[rows, None] / n)  # (1/n) S_i r_i
+            big_b = sr.sum(axis=0)  # B_s(t)
+            big_a = lam[:, None] * (sr.T @ z[rows])  # A_s(t), m x p
+            parts.append(big_a - big_b[:, None] * (cx[u] - cx[f0]))
+            # the rows' weight derivatives of the stratum's baseline hazard, times B_s(t)
+            lo, hi = rs.idx_start[rows, None], rs.idx_stop[rows, None]
+            dl = total[rows]
+            np.subtract(ca2[np.maximum(np.minimum(u[None, :], hi), lo)], ca2[lo], out=dl)
+            dl *= -hz.risk[rows, None]
+            dg = death_g[rows]
+            dies = np.flatnonzero(dg >= 0)
+            if dies.size:
                 gd = dg[dies]
-                val = hz.a1[gd] + hz.risk[idx[dies]] * hz.b2[gd]
-                jump[dies] = val[:, None] * (hz.time[gd][:, None] <= self.grid[sl][None, :])
-            dlam = rs.weights[idx, None] * (jump - hz.risk[idx, None] * at_risk)
-            model[idx] += big_b[None, :] * dlam
-        total = (s_i - sbar) / n - model
+                val = hz.a1[gd] + hz.risk[lo_row + dies] * hz.b2[gd]
+                dl[dies] += val[:, None] * (hz.time[gd][:, None] <= grid[None, :])
+            dl *= rs.weights[rows, None] * big_b[None, :]
+        sbar = s_i.mean(axis=0)
+        # total = (S_i - S) / n - [dfbeta_i' sum_s (A_s - B_s X_s) + B_s(i) dL_i]
+        total += self.dfb @ np.sum(parts, axis=0).T
+        total *= -1.0
+        s_i -= sbar[None, :]
+        s_i /= n
+        total += s_i
         clusters = fit._cluster_codes
         if clusters is not None:
-            total = np.vstack([np.bincount(clusters, weights=total[:, k]) for k in range(m)]).T
-        return sbar, np.sqrt((total**2).sum(axis=0))
+            collapse = sparse.csr_array(
+                (np.ones(n), (clusters, np.arange(n))), shape=(int(clusters.max()) + 1, n)
+            )
+            total = collapse @ total
+        return sbar, np.sqrt(np.einsum("ij,ij->j", total, total))
 
 
 def _check_adjusted(
@@ -779,7 +791,8 @@ def adjusted_survival(
     levels : sequence, optional
         Levels to standardise to; default the sorted distinct values of ``data[group]``.
     times : sequence of float, optional
-        Times to report; default every distinct stop time of the fit.
+        Times to report; default every distinct event time of the fit (where the curves
+        step). The cost is rows x times x levels: give a grid for large data.
     conf_type : {"log", "log-log", "plain"}, default="log"
         CI transform, as :func:`predict_survival` (applied to the SE of ``log S_g``).
     conf_level : float, optional
@@ -826,7 +839,7 @@ def adjusted_survival(
     _check_conf(conf_type, level)
     lv, ordered = _check_adjusted(fit, data, group, levels)
     rs = fit._rs
-    grid_t = np.unique(rs.stop) if times is None else np.asarray(times, dtype=float)
+    grid_t = np.unique(rs.stop[rs.event]) if times is None else np.asarray(times, dtype=float)
     if grid_t.ndim != 1 or not np.all(np.isfinite(grid_t)) or np.any(grid_t < 0):
         raise ValueError(f"times must be finite and >= 0, got {times!r}")
     infl = _Influence.build(fit, grid_t)
