@@ -180,11 +180,12 @@ class _Hazard:
     haz: FloatArray
     var: FloatArray
     xb: FloatArray  # (n_groups, p)
-    a1: FloatArray  # sum_k 1/(d den_k), true scale
-    a2: FloatArray  # sum_k c/den_k^2, true scale (times a true-scale risk)
-    b2: FloatArray  # sum_k c f_k/den_k^2
-    risk: FloatArray  # exp(x'b - shift of the stratum) of the sorted rows: a1, a2, b2
-    # carry exp(-shift), so risk * a2 is on the true scale
+    a1: FloatArray  # sum_k 1/(d den_k)
+    a2: FloatArray  # sum_k c/den_k^2, times exp(shift) (see risk)
+    b2: FloatArray  # sum_k c f_k/den_k^2, times exp(shift)
+    # exp(x'b - shift of the row's stratum), sorted rows: risk * a2 and risk * b2 are the
+    # true-scale products (the shifts cancel)
+    risk: FloatArray
 
 
 def _hazard(fit: CoxResult) -> _Hazard:
@@ -504,6 +505,8 @@ def predict_survival(
     conf_type : {"log", "log-log", "plain"}, default="log"
         CI transform (R's default ``"log"``: ``S exp(+-q se)`` with ``se`` the SE of the
         cumulative hazard; ``"log-log"`` on ``log(-log S)``; ``"plain"`` ``S +- q S se``).
+        Limits are capped to [0, 1] as R's; before the first event (SE 0) both limits are
+        ``S = 1`` (R gives NA for ``"log-log"`` there).
     conf_level : float, optional
         Defaults to the fit's ``conf_level``.
 
