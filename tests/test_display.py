@@ -94,6 +94,10 @@ BUILDERS: dict[str, Callable[[dict[str, Any]], Any]] = {
     ),
     "LandmarkResult": lambda d: survival.landmark(d["lines"], landmark_time=6.0, **_pfs(d)),
     "ZphResult": lambda d: survival.cox_zph(_cox(d), warn=False),
+    "CoxSurvivalResult": lambda d: survival.predict_survival(_cox(d), d["lines"].head(2)),
+    "AdjustedSurvivalResult": lambda d: survival.adjusted_survival(
+        _cox(d), d["lines"], group="age_band", times=[6.0, 12.0]
+    ),
     "FineGrayResult": lambda d: survival.fine_gray(
         d["competing"], "C(arm)", time="time", event="status"
     ),

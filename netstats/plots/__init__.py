@@ -6,6 +6,7 @@ netstats) does not load it.
 
 from __future__ import annotations
 
+from netstats.plots._cox_curves import adjusted_curves, cox_survival
 from netstats.plots._cox_diagnostics import deviance_plot, functional_form, influence
 from netstats.plots._forest import forest
 from netstats.plots._grading import (
@@ -30,9 +31,11 @@ __all__ = [
     "DRUG_CLASS_COLORS",
     "OKABE_ITO",
     "GROUP_COLORS",
+    "adjusted_curves",
     "bland_altman_plot",
     "calibration",
     "check_layout",
+    "cox_survival",
     "cif_steps",
     "cumulative_incidence",
     "cutpoint_plot",

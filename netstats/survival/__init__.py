@@ -17,6 +17,13 @@ from netstats.survival._competing import (
     gray_test,
 )
 from netstats.survival._cox import CoxResult, cox
+from netstats.survival._cox_predict import (
+    AdjustedSurvivalResult,
+    CoxSurvivalResult,
+    adjusted_survival,
+    baseline_hazard,
+    predict_survival,
+)
 from netstats.survival._cox_residuals import cox_functional_form, cox_residuals
 from netstats.survival._cox_zph import ZphResult, cox_zph
 from netstats.survival._finegray import FineGrayResult, cause_specific_cox, fine_gray
@@ -28,8 +35,10 @@ from netstats.survival._rmst_adjusted import AdjustedRMSTResult, rmst_adjusted
 
 __all__ = [
     "AdjustedRMSTResult",
+    "AdjustedSurvivalResult",
     "ConvergenceError",
     "CoxResult",
+    "CoxSurvivalResult",
     "CumulativeIncidenceResult",
     "FineGrayResult",
     "GrayTestResult",
@@ -39,6 +48,8 @@ __all__ = [
     "RMSTResult",
     "SurvivalData",
     "ZphResult",
+    "adjusted_survival",
+    "baseline_hazard",
     "cause_specific_cox",
     "check_survival_data",
     "cox",
@@ -53,6 +64,7 @@ __all__ = [
     "landmark",
     "logrank",
     "pairwise_logrank",
+    "predict_survival",
     "rmst",
     "rmst_adjusted",
 ]

@@ -17,9 +17,11 @@ from netstats._display import ResultDisplay, plural
 from netstats.exceptions import ConvergenceError, SchemaError, StatisticalWarning
 from netstats.survival import _cox_core as core
 from netstats.survival._cox_design import Design, build_design
+from netstats.survival._cox_predict import strata_levels
 from netstats.survival._cox_residuals import strata_labels
 
 if TYPE_CHECKING:
+    from netstats.survival._cox_predict import CoxSurvivalResult
     from netstats.survival._cox_residuals import ResidualType
     from netstats.survival._cox_zph import ZphResult
 
@@ -123,6 +125,7 @@ class CoxResult(ResultDisplay):
     _cluster_codes: npt.NDArray[np.int64] | None = field(repr=False, compare=False, default=None)
     _row_index: pd.Index | None = field(repr=False, compare=False, default=None)
     _strata_labels: tuple[str, ...] = field(repr=False, compare=False, default=())
+    _strata_levels: tuple[Any, ...] = field(repr=False, compare=False, default=())
 
     # ------------------------------------------------------------------ display
     @property
@@ -185,16 +188,21 @@ class CoxResult(ResultDisplay):
         data : pandas.DataFrame
             Rows with the covariate columns used in the fit.
         centered : bool, default=True
-            Subtract the fitting sample's covariate means (R's ``predict(type="lp")``).
+            Subtract the fitting sample's covariate means as R's ``coxph`` defines them
+            (0 for columns of -1/0/1 values, case-weighted means for right-censored data;
+            R's ``predict(type="lp", reference="sample")``).
 
         Returns
         -------
         pandas.Series
             One value per row of ``data`` (log relative hazard, no unit).
         """
+        from netstats.survival._cox_predict import check_levels, reference_means
+
+        check_levels(self, data)
         x = self._design.transform(data)
         if centered:
-            x = x - self._design.means
+            x = x - reference_means(self)
         return pd.Series(x @ self.coef, index=data.index, name="linear_predictor")
 
     def predict_partial_hazard(self, data: pd.DataFrame, *, centered: bool = True) -> pd.Series:
@@ -222,6 +230,25 @@ class CoxResult(ResultDisplay):
         from netstats.survival._cox_residuals import cox_residuals
 
         return cox_residuals(self, type, collapse=collapse, weighted=weighted, null=null)
+
+    # ------------------------------------------------------------------ survival prediction
+    def baseline_hazard(self, *, centered: bool = True) -> pd.DataFrame:
+        """Baseline cumulative hazard per stratum; see :func:`baseline_hazard`."""
+        from netstats.survival._cox_predict import baseline_hazard
+
+        return baseline_hazard(self, centered=centered)
+
+    def predict_survival(
+        self,
+        newdata: pd.DataFrame,
+        *,
+        conf_type: Literal["log", "log-log", "plain"] = "log",
+        conf_level: float | None = None,
+    ) -> CoxSurvivalResult:
+        """Survival curves for covariate profiles; see :func:`predict_survival`."""
+        from netstats.survival._cox_predict import predict_survival
+
+        return predict_survival(self, newdata, conf_type=conf_type, conf_level=conf_level)
 
 
 # ---------------------------------------------------------------------- validation
@@ -610,6 +637,7 @@ def cox(
         _cluster_codes=cl_sorted if use_robust else None,
         _row_index=data.index,
         _strata_labels=strata_labels(data, strata_cols),
+        _strata_levels=strata_levels(data, strata_cols),
     )
 
 
