@@ -96,8 +96,13 @@ def _risk_table(
     names: Mapping[object, str],
     colors: Mapping[object, str],
     threshold: int,
+    weights_col: str | None = None,
 ) -> Axes:
-    """Draw the number-at-risk rows under ``ax``; x positions in ``ax``'s data coordinates."""
+    """Draw the number-at-risk rows under ``ax``; x positions in ``ax``'s data coordinates.
+
+    The cells are always patients (row counts); for a weighted result the title says so,
+    since the curves above are computed from sums of weights.
+    """
     rows = len(groups)
     height = 0.075 * rows
     table = ax.inset_axes((0.0, -0.2 - height, 1.0, height), sharex=ax)
@@ -112,7 +117,12 @@ def _risk_table(
     table.tick_params(axis="y", pad=4 + 3.5 * widest)
     for spine in table.spines.values():
         spine.set_visible(False)
-    table.set_title("Number at risk", loc="left", fontsize="small", pad=2)
+    title = "Number at risk"
+    if weights_col:
+        title += (
+            f" (patients, unweighted; curves weighted by {labels.label(weights_col, unit=False)})"
+        )
+    table.set_title(title, loc="left", fontsize="small", pad=2)
     for row, g in enumerate(groups):
         sub = counts[counts["group"] == g]
         for t, text in zip(sub["time"], cells[g], strict=True):
@@ -427,7 +437,7 @@ def _draw_km(
         counts, _ = result._at_table(ticks)
         drawn = [g for g in result.groups if names[g] not in hidden]
         if drawn:
-            _risk_table(ax, counts, drawn, names, styles, k)
+            _risk_table(ax, counts, drawn, names, styles, k, result.weights_col)
     text = curve_note(k, hidden)
     ax.netstats_note = text  # type: ignore[attr-defined]
     if note:
@@ -558,7 +568,7 @@ def cumulative_incidence(
         counts = counts[counts["cause"] == result.causes[0]]  # same risk set for every cause
         drawn = [g for g in result.groups if names[g] not in hidden]
         if drawn:
-            _risk_table(ax, counts, drawn, names, colors, k)
+            _risk_table(ax, counts, drawn, names, colors, k, result.weights_col)
     note = curve_note(k, hidden)
     ax.netstats_note = note  # type: ignore[attr-defined]
     _note(ax, note)

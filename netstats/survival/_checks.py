@@ -65,7 +65,8 @@ class SurvivalData:
         """The rows with a positive case weight (all rows without weights).
 
         Zero-weight rows contribute nothing to a weighted estimator, so they are dropped, as
-        if absent from the data; group and stratum codes and levels are kept.
+        if absent from the data; a group or stratum left without rows is dropped too, like
+        an unused category.
         """
         if self.weights is None or bool((self.weights > 0).all()):
             return self
@@ -74,14 +75,29 @@ class SurvivalData:
         def sub(a: np.ndarray | None) -> np.ndarray | None:
             return None if a is None else a[keep]
 
+        def relevel(
+            codes: np.ndarray | None, levels: tuple[object, ...]
+        ) -> tuple[np.ndarray | None, tuple[object, ...]]:
+            """Drop levels left without rows and renumber (as for unused categories)."""
+            if codes is None:
+                return None, levels
+            kept = codes[keep]
+            present = np.bincount(kept, minlength=len(levels)) > 0
+            if present.all():
+                return kept, levels
+            new_code = np.cumsum(present) - 1
+            return new_code[kept], tuple(lv for lv, p in zip(levels, present, strict=True) if p)
+
+        g, g_levels = relevel(self.group, self.group_levels)
+        s, s_levels = relevel(self.strata, self.strata_levels)
         return SurvivalData(
             time=self.time[keep],
             event=self.event[keep],
             entry=sub(self.entry),
-            group=sub(self.group),
-            strata=sub(self.strata),
-            group_levels=self.group_levels,
-            strata_levels=self.strata_levels,
+            group=g,
+            strata=s,
+            group_levels=g_levels,
+            strata_levels=s_levels,
             weights=self.weights[keep],
         )
 

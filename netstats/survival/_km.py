@@ -175,8 +175,9 @@ def _km_arrays(
         w = np.ones(time.size) if weights is None else weights
         var_s, _ = aj_influence_variance(time, event.astype(np.int64), w, entry, ut, [])
         with np.errstate(divide="ignore", invalid="ignore"):
-            # on the log S scale, like the Greenwood column; infinite once S reaches 0
-            se_h = np.where(surv > 0, np.sqrt(var_s) / surv, np.inf)
+            # on the log S scale, like the Greenwood column; a zero SE stays zero (also
+            # where S is 0), as in R's conversion for the CI
+            se_h = np.where(var_s == 0, 0.0, np.sqrt(var_s) / surv)
     else:
         # R reports an infinite cumulative-hazard SE once the curve reaches zero.
         se_h = np.sqrt(green)
