@@ -177,7 +177,7 @@ def _km_arrays(
         with np.errstate(divide="ignore", invalid="ignore"):
             # on the log S scale, like the Greenwood column; a zero SE stays zero (also
             # where S is 0), as in R's conversion for the CI
-            se_h = np.where(var_s == 0, 0.0, np.sqrt(var_s) / surv)
+            se_h = np.where((var_s == 0) | (surv == 0), 0.0, np.sqrt(var_s) / surv)
     else:
         # R reports an infinite cumulative-hazard SE once the curve reaches zero.
         se_h = np.sqrt(green)
