@@ -3,7 +3,8 @@
 Both are written here in vectorised NumPy because lifelines' ``AalenJohansenFitter``
 breaks ties by random jitter (results change from run to run) and has no Gray test. Ties
 are handled deterministically: all events at one time, whatever their cause, leave the risk
-set together, as in R ``cmprsk::cuminc`` and ``survival::survfit``.
+set together, as in R ``cmprsk::cuminc`` and ``survival::survfit``. The variance is cmprsk's
+by default or survfit's infinitesimal jackknife; case weights and delayed entry as survfit.
 """
 
 from __future__ import annotations

@@ -1,5 +1,8 @@
 """Kaplan-Meier estimator with Greenwood variance, R-compatible CIs, quantiles and landmarks.
 
+Case weights (``weights=``) and the infinitesimal-jackknife variance (``variance="robust"``)
+follow R ``survfit``; the CI transforms are R's five (log, log-log, plain, logit, arcsin).
+
 The estimator is written in vectorised NumPy (sorted cumulative sums), which is both exact
 and faster than calling lifelines or statsmodels (see issue 9); the tests cross-check it
 against R's ``survfit`` and against lifelines.
