@@ -107,3 +107,32 @@ def test_weighted_cumulative_incidence_risk_table(close_figures):
     assert got == sorted(counts["n_at_risk"].tolist())
     assert got != sorted(int(round(v)) for v in counts["weighted_at_risk"])
     assert "curves weighted by" in risk_table(ax).get_title(loc="left")
+
+
+def test_pooled_weighted_groups_equal_the_weighted_fit_of_the_pooled_rows():
+    vet = pd.read_csv(REF / "data_weights_veteran.csv")
+    fit = kaplan_meier(
+        vet, time="time", event="status", group="celltype", weights="wf", variance="greenwood"
+    )
+    pooled = plots.pool_groups(fit, max_curves=2)
+    kept = fit.groups[int(np.argmax(fit.group_sizes))]
+    other = vet[vet["celltype"] != kept]
+    want = kaplan_meier(other, time="time", event="status", weights="wf").summary
+    got = pooled.summary[pooled.summary["group"] == pooled.groups[1]]
+    for col in (
+        "time",
+        "n_at_risk",
+        "n_events",
+        "weighted_at_risk",
+        "survival",
+        "std_err",
+        "ci_lower",
+        "ci_upper",
+    ):
+        np.testing.assert_allclose(got[col].to_numpy(float), want[col].to_numpy(float), rtol=1e-12)
+    assert pooled.group_sizes[1] == len(other[other["wf"] > 0])
+    robust = kaplan_meier(
+        vet, time="time", event="status", group="celltype", weights="wf", variance="robust"
+    )
+    with pytest.raises(ValueError, match="robust variance cannot be pooled"):
+        plots.pool_groups(robust, max_curves=2)

@@ -163,7 +163,9 @@ def pool_groups(result: KaplanMeierResult, max_curves: int = 8) -> KaplanMeierRe
     """Keep the ``max_curves - 1`` largest groups and pool the rest into one "Other" curve.
 
     The pooled curve is the Kaplan-Meier estimate of the pooled rows, refitted from the
-    result's own event and censoring counts (exact without delayed entry).
+    result's own event and censoring counts (exact without delayed entry; for a weighted fit
+    from its weighted counts, exact for the estimate and the Greenwood variance, while a
+    weighted fit with the robust variance, which needs every row's weight, is refused).
 
     Parameters
     ----------
@@ -194,6 +196,11 @@ def pool_groups(result: KaplanMeierResult, max_curves: int = 8) -> KaplanMeierRe
         return result
     if result.entry_col is not None:
         raise ValueError("groups of a left-truncated fit cannot be pooled; use panels=True")
+    if result.weights_col is not None and result.variance == "robust":
+        raise ValueError(
+            "groups of a weighted fit with the robust variance cannot be pooled (the variance "
+            "needs every row's weight); use panels=True"
+        )
     order = sorted(range(len(result.groups)), key=lambda i: -result.group_sizes[i])
     keep = sorted(order[: max_curves - 1])
     rest = [result.groups[i] for i in order[max_curves - 1 :]]
@@ -208,11 +215,26 @@ def pool_groups(result: KaplanMeierResult, max_curves: int = 8) -> KaplanMeierRe
     events = np.concatenate(
         [np.ones(int(other["n_events"].sum())), np.zeros(int(other["n_censored"].sum()))]
     )
+    rows = pd.DataFrame({"time": times, "event": events.astype(int)})
+    if result.weights_col is not None:
+        # each time's weighted sums spread evenly over its rows: the same weighted counts at
+        # every time, hence the same estimate and Greenwood variance
+        with np.errstate(divide="ignore", invalid="ignore"):
+            per_event = other["weighted_events"].to_numpy() / other["n_events"].to_numpy()
+            per_cens = other["weighted_censored"].to_numpy() / other["n_censored"].to_numpy()
+        rows["w"] = np.concatenate(
+            [
+                np.repeat(per_event, other["n_events"].to_numpy()),
+                np.repeat(per_cens, other["n_censored"].to_numpy()),
+            ]
+        )
     name = f"Other ({len(rest)} groups)"
     pooled = kaplan_meier(
-        pd.DataFrame({"time": times, "event": events.astype(int)}),
+        rows,
         conf_level=result.conf_level,
         conf_type=result.conf_type,  # type: ignore[arg-type]
+        weights=None if result.weights_col is None else "w",
+        variance=result.variance,  # type: ignore[arg-type]
     )
     summary = pd.concat(
         [s[s["group"].isin([result.groups[i] for i in keep])], pooled.summary.assign(group=name)],
