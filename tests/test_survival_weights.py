@@ -624,3 +624,19 @@ def test_jackknife_variance_is_the_weight_derivative():
     np.testing.assert_allclose(
         km["std_err"], np.sqrt(np.sum(np.square(infl), axis=0)), rtol=1e-5, atol=1e-8
     )
+
+
+def test_weighted_sizes_with_delayed_entry_are_total_weights():
+    lung = DATA["lung"]
+    kept = lung[lung["wf"] > 0]
+    fit = kaplan_meier(
+        lung, time="time", event="status", group="group", weights="wf", entry="entry"
+    )
+    shown = fit._display_frame()
+    close(shown["weighted_n"], kept.groupby("group")["wf"].sum())
+    assert f"weighted n = {kept['wf'].sum():.4g}," in fit.method
+    mg = DATA["mgus2"]
+    cif = cumulative_incidence(mg, weights="wf", entry="entry", variance="aalen-johansen")
+    assert f"weighted n = {mg['wf'].sum():.4g})" in cif.method
+    lr = logrank(DATA["veteran"], event="status", group="group", case_weights="wi")
+    assert f"weighted n = {DATA['veteran']['wi'].sum():.4g}," in lr.method

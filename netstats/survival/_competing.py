@@ -241,8 +241,12 @@ class CumulativeIncidenceResult(ResultDisplay):
         sizes = f"{sum(self.group_sizes)} rows"
         if self.weights_col:
             first = self.summary[self.summary["cause"] == self.causes[0]]
-            w_n = float(first.groupby("group", sort=False)["weighted_at_risk"].max().sum())
-            sizes += f" (unweighted; weighted {w_n:.4g})"
+            # every row exits once: its weight is in the events or the censored of a time
+            w_n = float(
+                first["weighted_censored"].sum()
+                + self.summary.groupby("cause", sort=False)["weighted_events"].sum().sum()
+            )
+            sizes += f" (unweighted; weighted n = {w_n:.4g})"
         return (
             f"Aalen-Johansen cumulative incidence{trunc}{wt}, "
             f"{plural(len(self.causes), 'cause')}, {plural(len(self.groups), 'group')}{by}, "

@@ -495,9 +495,10 @@ class KaplanMeierResult(ResultDisplay):
         n_events = int(self.summary["n_events"].sum())
         sizes = f"{sum(self.group_sizes)} rows, {plural(n_events, 'event')}"
         if self.weights_col:
-            w_n = float(self.summary.groupby("group", sort=False)["weighted_at_risk"].max().sum())
+            # every row exits once, so its weight is among the events or the censored
+            w_n = float((self.summary["weighted_events"] + self.summary["weighted_censored"]).sum())
             w_d = float(self.summary["weighted_events"].sum())
-            sizes += f" (unweighted; weighted {w_n:.4g} and {w_d:.4g})"
+            sizes += f" (unweighted; weighted n = {w_n:.4g}, events = {w_d:.4g})"
         return (
             f"Kaplan-Meier{trunc}{wt}, {plural(len(self.groups), 'group')}{by}, {se}, "
             f"{self.conf_level:.0%} CI ({self.conf_type} transform); {sizes}"
@@ -518,7 +519,8 @@ class KaplanMeierResult(ResultDisplay):
         out["n_events"] = counts.reindex(medians["group"]).to_numpy().astype(int)
         if self.weights_col:
             by = self.summary.groupby("group", sort=False)
-            out["weighted_n"] = by["weighted_at_risk"].max().reindex(medians["group"]).to_numpy()
+            total = by["weighted_events"].sum() + by["weighted_censored"].sum()
+            out["weighted_n"] = total.reindex(medians["group"]).to_numpy()
             out["weighted_events"] = (
                 by["weighted_events"].sum().reindex(medians["group"]).to_numpy()
             )
@@ -776,7 +778,7 @@ def kaplan_meier(
     0   all       9.0
     >>> df["w"] = [1.0, 0.5, 2.0, 1.5, 1.0]
     >>> print(kaplan_meier(df, weights="w", conf_type="logit").method)
-    Kaplan-Meier, case weights w, 1 group, Greenwood SE, 95% CI (logit transform); 5 rows, 3 events (unweighted; weighted 6 and 3)
+    Kaplan-Meier, case weights w, 1 group, Greenwood SE, 95% CI (logit transform); 5 rows, 3 events (unweighted; weighted n = 6, events = 3)
     """
     _check_conf(conf_level, conf_type)
     _check_variance(variance)

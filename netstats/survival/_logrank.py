@@ -186,7 +186,7 @@ class LogrankResult(ResultDisplay):
             w_n = float(self.summary["weighted_n"].sum())
             w_d = float(self.summary["weighted_events"].sum())
             extra = f", case weights {self.case_weights}"
-            sizes += f" (unweighted; weighted {w_n:.4g} and {w_d:.4g})"
+            sizes += f" (unweighted; weighted n = {w_n:.4g}, events = {w_d:.4g})"
         if self.variance == "breslow":
             extra += ", Cox score-test variance (Breslow ties)"
         return (
