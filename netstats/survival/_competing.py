@@ -414,8 +414,10 @@ def cumulative_incidence(
     weighted and summed), with case weights and delayed entry as well.
 
     Case weights replace every count by the sum of the weights (frequency weights: integer
-    weights give the estimate of the data with each row repeated); the ``n_*`` columns keep
-    counting rows, so tables and figures never show a weighted sum as a number of patients.
+    weights give the estimate, and cmprsk's variance, of the data with each row repeated; the
+    jackknife variance treats a row of weight k as one subject counted k times); the ``n_*``
+    columns keep counting rows, so tables and figures never show a weighted sum as a number
+    of patients.
 
     References
     ----------

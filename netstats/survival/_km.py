@@ -313,7 +313,9 @@ def km_table(
     ``arcsin sqrt(S) +- z se sqrt(S / (1 - S)) / 2`` (both missing where S is 1, as R's).
 
     Case weights act as frequencies: integer weights give exactly the table of the data with
-    each row repeated that many times (apart from the ``n_*`` row counts). R keeps the exit
+    each row repeated that many times (apart from the ``n_*`` row counts), with the Greenwood
+    variance; the robust variance instead treats a row of weight k as one subject counted k
+    times (which is why R uses it only for non-integer weights). R keeps the exit
     times of zero-weight rows as rows with zero counts; here those rows are dropped, which
     changes no estimate.
 
