@@ -18,6 +18,7 @@ from pathlib import Path
 __all__ = [
     "DEFAULT_MAX_FILE_SIZE",
     "MAX_FILE_SIZE_ENV",
+    "check_not_input",
     "file_problem",
     "format_size",
     "max_file_size",
@@ -113,3 +114,64 @@ def file_problem(path: Path, *, size_limit: bool = True) -> tuple[str, str] | No
             "(e.g. 4G; 0 for no limit) if the file really is a cohort table",
         )
     return None
+
+
+def _source_paths(source: str | os.PathLike[str]) -> list[Path]:
+    """Files or folders a cohort source reads (none for a database server)."""
+    text = os.fspath(source)
+    if "://" not in text:
+        return [Path(text)]
+    scheme, rest = text.split("://", 1)
+    if scheme.lower() == "duckdb" or scheme.lower().startswith("sqlite"):
+        path = rest[1:] if rest.startswith("/") else ""
+        path = path.split("?", 1)[0]
+        if path and path != ":memory:" and not path.startswith("file:"):
+            return [Path(path)]
+    return []
+
+
+def check_not_input(
+    out: str | os.PathLike[str], inputs: list[str | os.PathLike[str]], *, option: str = "--out"
+) -> Path:
+    """Refuse an output path that is an input file or lies inside an input folder.
+
+    Parameters
+    ----------
+    out : path
+        The file about to be written.
+    inputs : list of path or str
+        Cohort sources (folders, files, ``sqlite:///`` and ``duckdb:///`` addresses) and
+        other files the command reads.
+    option : str, default="--out"
+        How the output is named in the message.
+
+    Returns
+    -------
+    Path
+        ``out``.
+
+    Raises
+    ------
+    ValueError
+        Naming the input that writing ``out`` would overwrite.
+    """
+    target = Path(out)
+    resolved = target.resolve()
+    for item in inputs:
+        for path in _source_paths(item):
+            src = path.resolve()
+            same = resolved == src or (
+                target.exists() and path.exists() and os.path.samefile(target, path)
+            )
+            if same:
+                raise ValueError(
+                    f"{option} {os.fspath(out)} is an input of this command ({path}); "
+                    "writing it would overwrite the input: choose another file"
+                )
+            if src.is_dir() and src in resolved.parents:
+                raise ValueError(
+                    f"{option} {os.fspath(out)} is inside the cohort folder {path}; "
+                    "write outputs outside the data, so that nothing there is overwritten "
+                    "or later read as a cohort table"
+                )
+    return target
