@@ -26,6 +26,8 @@ from typer.testing import CliRunner
 
 import netstats.report._render as render_mod
 from netstats.cli import app
+from netstats.exceptions import CohortValidationError
+from netstats.io import load_cohort
 from tests._cohorts import MINIMAL
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -195,19 +197,28 @@ def test_symbolic_link_to_a_device_is_refused(cohort):
     assert "is a character device (through a symbolic link)" in done.stdout
 
 
-def test_file_size_limit_is_named_and_can_be_raised(cohort):
-    size = (cohort / "therapy_lines.csv").stat().st_size
-    output = fails(["validate", str(cohort)], env={"NETSTATS_MAX_FILE_SIZE": "100"})
+def test_file_size_limit_is_named_and_can_be_raised(cohort, monkeypatch):
+    size = (cohort / "therapy_lines.csv").stat().st_size  # the largest file, 728 bytes
+    output = fails(["validate", str(cohort)], env={"NETSTATS_MAX_FILE_SIZE": "500"})
     assert "file_too_large" in output and "therapy_lines.csv" in output
-    assert f"{size} bytes, more than the limit of 100 bytes" in " ".join(output.split())
-    assert "NETSTATS_MAX_FILE_SIZE" in output
-    output = fails(["--max-file-size", "100", "validate", str(cohort)])
+    monkeypatch.setenv("NETSTATS_MAX_FILE_SIZE", "500")
+    with pytest.raises(CohortValidationError) as info:
+        load_cohort(cohort)
+    problem = info.value.problems.iloc[0]
+    assert (problem["table"], problem["rule"]) == ("therapy_lines", "file_too_large")
+    assert problem["message"].startswith(
+        f"therapy_lines.csv: is {size} bytes, more than the limit of 500 bytes for a table "
+        "file; raise it with --max-file-size or NETSTATS_MAX_FILE_SIZE"
+    )
+    monkeypatch.delenv("NETSTATS_MAX_FILE_SIZE")
+    output = fails(["--max-file-size", "500", "validate", str(cohort)])
     assert "file_too_large" in output
+    monkeypatch.delenv("NETSTATS_MAX_FILE_SIZE")  # set by the option
     for raised in (["--max-file-size", "1M"], ["--max-file-size", "0"]):
         result = runner.invoke(app, [*raised, "validate", str(cohort)])
         assert result.exit_code == 0, result.output
     result = runner.invoke(
-        app, ["validate", str(cohort)], env={"NETSTATS_MAX_FILE_SIZE": str(2 * size)}
+        app, ["validate", str(cohort)], env={"NETSTATS_MAX_FILE_SIZE": str(size)}
     )
     assert result.exit_code == 0, result.output
 

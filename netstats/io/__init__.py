@@ -567,26 +567,21 @@ def _duckdb_tables(
         raise FileNotFoundError(f"DuckDB file {str(path)!r} does not exist")
     _check_file(path, None, size_limit=False)
     try:
-        return _read_duckdb(duckdb, path, names, select)
-    except duckdb.Error as exc:
+        con = duckdb.connect(str(path), read_only=True)
+    except duckdb.Error as exc:  # not a DuckDB file, a newer format, locked by a writer
         detail = _detail(exc).removeprefix("IO Error: ")
         raise _file_error(
             path, None, "unreadable_file", f"cannot be read as a DuckDB database ({detail})"
         ) from None
-
-
-def _read_duckdb(
-    duckdb: Any, path: Path, names: Mapping[str, str], select: _Columns
-) -> tuple[dict[str, pd.DataFrame], dict[str, int]]:
-    con = duckdb.connect(str(path), read_only=True)
+    table: str | None = None
     try:
         present = {
             row[0]
             for row in con.execute("SELECT table_name FROM information_schema.tables").fetchall()
         }
         tables = {}
-        for name in TABLE_NAMES:
-            db_name = names.get(name, name)
+        for table in TABLE_NAMES:
+            db_name = names.get(table, table)
             if db_name not in present:
                 continue
             columns = "*"
@@ -599,10 +594,14 @@ def _read_duckdb(
                         [db_name],
                     ).fetchall()
                 ]
-                keep = select.pick(cols, name, path)
+                keep = select.pick(cols, table, path)
                 if keep is not None:
                     columns = ", ".join(_quote(c) for c in keep)
-            tables[name] = con.execute(f"SELECT {columns} FROM {_quote(db_name)}").df()
+            tables[table] = con.execute(f"SELECT {columns} FROM {_quote(db_name)}").df()
+    except duckdb.Error as exc:  # e.g. a view whose query fails
+        raise _file_error(
+            path, table, "unreadable_file", f"reading the DuckDB file failed ({_detail(exc)})"
+        ) from None
     finally:
         con.close()
     if not tables:
