@@ -47,10 +47,10 @@ class _App(typer.Typer):
             sys.exit(1)
 
 
-def _describe(exc: BaseException) -> str:
+def _describe(exc: BaseException, *, filename: bool = True) -> str:
     """One line for an exception: file-system errors name the file and the cause."""
     if isinstance(exc, OSError) and exc.strerror:
-        where = f"{exc.filename}: " if exc.filename else ""
+        where = f"{exc.filename}: " if exc.filename and filename else ""
         hint = _OS_HINTS.get(exc.errno or 0, "")
         return f"{where}{exc.strerror}{hint}"
     text = " ".join(str(exc).split()) or "(no message)"
@@ -434,7 +434,10 @@ def report(
         _echo(f"error: {exc}", err=True)
         raise typer.Exit(1) from None
     except OSError as exc:  # a read-only or full disk: the previous report is kept
-        _echo(f"error: cannot write the report to {out}: {_describe(exc)}", err=True)
+        # the file named would be one in the hidden staging folder, removed by now
+        _echo(
+            f"error: cannot write the report to {out}: {_describe(exc, filename=False)}", err=True
+        )
         raise typer.Exit(1) from None
     typer.echo(f"rendered {len(result.notebooks)} report(s): {result.index}")
     if only is None:

@@ -293,8 +293,10 @@ def test_report_on_a_read_only_file_system(tmp_path, monkeypatch):
     out = tmp_path / "reports"
     monkeypatch.setattr(render_mod, "start_staging", _os_error(errno.EROFS, str(tmp_path)))
     message = one_line_error(fails(["report", "--data", str(MINIMAL), "--out", str(out)]))
-    assert message.startswith(f"error: cannot write the report to {out}: {tmp_path}: ")
-    assert "Read-only file system" in message and "write to another folder" in message
+    assert message == (
+        f"error: cannot write the report to {out}: Read-only file system "
+        "(the file system is read-only; write to another folder)"
+    )
 
 
 def test_report_on_a_full_disk_keeps_the_previous_report(rendered, tmp_path, monkeypatch):
@@ -321,6 +323,29 @@ def test_predict_on_a_full_disk_leaves_no_partial_file(tmp_path, monkeypatch):
     assert "No space left on device" in message
     assert out.read_text() == "previous predictions"  # neither emptied nor half-written
     assert sorted(p.name for p in tmp_path.iterdir()) == ["model.skops", "pred.csv", "scored"]
+
+
+def test_train_on_a_full_disk_keeps_the_previous_model(tmp_path, monkeypatch):
+    import netstats.sstr._modelfile as modelfile
+
+    scored = _scored(tmp_path)
+    out = tmp_path / "model.skops"
+    out.write_bytes(b"previous model")
+
+    def half_then_full(obj, file):
+        Path(file).write_bytes(b"PK\x03\x04 half a zip")
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(file))
+
+    monkeypatch.setattr(modelfile.sio, "dump", half_then_full)
+    message = one_line_error(
+        fails(["sstr", "train", str(scored), "--validation", "none", "--out", str(out)])
+    )
+    assert message == (
+        f"error: {out}: No space left on device "
+        "(the disk is full; free space or write elsewhere; nothing was replaced)"
+    )
+    assert out.read_bytes() == b"previous model"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["model.skops", "scored"]
 
 
 # --------------------------------------------------------------------------------------

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
-import tempfile
+import secrets
 from pathlib import Path
 from typing import Literal
 
@@ -195,11 +196,20 @@ def predict_command(
 
 def _write_csv(frame: pd.DataFrame, path: Path) -> None:
     """Write a CSV through a temporary file next to ``path``, so it is whole or absent."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    # a fresh name next to ``path``, created with the usual permissions
+    tmp = path.parent / f".{path.name}.{os.getpid()}-{secrets.token_hex(4)}.tmp"
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+        with open(tmp, "x", encoding="utf-8", newline="") as handle:
             frame.to_csv(handle, index=False, date_format="%Y-%m-%d")
         os.replace(tmp, path)
+    except OSError as exc:  # name the file asked for, not the temporary one
+        _remove(tmp)
+        raise OSError(exc.errno, exc.strerror, str(path)) from exc
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        _remove(tmp)
         raise
+
+
+def _remove(path: Path) -> None:
+    with contextlib.suppress(OSError):  # never created, or a read-only file system
+        path.unlink()

@@ -8,9 +8,11 @@ are not in :data:`TRUSTED_TYPES`, so a crafted file cannot run code.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import platform
+import secrets
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
@@ -248,7 +250,20 @@ def save_model(model: SSTRModel, path: str | os.PathLike[str]) -> Path:
         raise TypeError(f"model must be an SSTRModel, got {type(model).__name__}")
     card = json.dumps(model.card, default=_json_default, sort_keys=True)
     out = Path(path)
-    sio.dump({"netstats_sstr_model": CARD_VERSION, "pipeline": model.pipeline, "card": card}, out)
+    # written next to the destination and renamed: a full disk leaves no half-written file
+    # (a fresh name, created with the usual permissions)
+    tmp = out.parent / f".{out.name}.{os.getpid()}-{secrets.token_hex(4)}.tmp"
+    try:
+        sio.dump(
+            {"netstats_sstr_model": CARD_VERSION, "pipeline": model.pipeline, "card": card}, tmp
+        )
+        os.replace(tmp, out)
+    except BaseException as exc:
+        with contextlib.suppress(OSError):  # never created, or a read-only file system
+            tmp.unlink()
+        if isinstance(exc, OSError):  # name the file asked for, not the temporary one
+            raise OSError(exc.errno, exc.strerror, str(out)) from exc
+        raise
     return out
 
 
