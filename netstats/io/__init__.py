@@ -706,11 +706,18 @@ def load_cohort(
     ------
     CohortValidationError
         Listing every problem found, with table, row, column, value and rule; also when a
-        column named in ``columns`` is not in the source (rule ``missing_column``).
+        column named in ``columns`` is not in the source (rule ``missing_column``), when a
+        file is a FIFO, a device or anything but a regular file (``not_regular_file``), a
+        table file or workbook is larger than the limit (``file_too_large``: 1 GiB, or
+        the environment variable ``NETSTATS_MAX_FILE_SIZE``, e.g. ``4G``; ``0`` for no
+        limit), or a file cannot be read in its format (``unreadable_file``).
     FileNotFoundError
-        When ``source`` does not exist.
+        When ``source`` does not exist, including the file of an ``sqlite:///`` or
+        ``duckdb:///`` address (loading never creates a database file).
     ValueError
-        When ``columns`` names a table or column that is not part of the data model.
+        When ``columns`` names a table or column that is not part of the data model, or
+        the address cannot hold a cohort (an in-memory database, an SQLite address with
+        a user or host, an unknown database type).
 
     Examples
     --------
