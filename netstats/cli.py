@@ -61,7 +61,7 @@ _OS_HINTS = {
     errno.EROFS: " (the file system is read-only; write to another folder)",
     errno.ENOSPC: " (the disk is full; free space or write elsewhere; nothing was replaced)",
     errno.EDQUOT: " (the disk quota is exhausted; nothing was replaced)",
-    errno.EACCES: " (permission denied; write to a folder of your own)",
+    errno.EACCES: " (check the permissions of the file or its folder)",
 }
 
 
@@ -433,11 +433,17 @@ def report(
     ) as exc:
         _echo(f"error: {exc}", err=True)
         raise typer.Exit(1) from None
-    except OSError as exc:  # a read-only or full disk: the previous report is kept
-        # the file named would be one in the hidden staging folder, removed by now
-        _echo(
-            f"error: cannot write the report to {out}: {_describe(exc, filename=False)}", err=True
-        )
+    except OSError as exc:  # e.g. a read-only or full disk: the previous report is kept
+        target = Path(os.path.abspath(out))
+        staged = str(exc.filename or "").startswith(str(target.parent / f".{target.name}."))
+        if exc.filename is None or staged:
+            # a file of the hidden staging folder, removed by now: name the report instead
+            _echo(
+                f"error: cannot write the report to {out}: {_describe(exc, filename=False)}",
+                err=True,
+            )
+        else:
+            _echo(f"error: {_describe(exc)}", err=True)
         raise typer.Exit(1) from None
     typer.echo(f"rendered {len(result.notebooks)} report(s): {result.index}")
     if only is None:

@@ -291,11 +291,21 @@ def _os_error(code: int, filename: str | None = None):
 
 def test_report_on_a_read_only_file_system(tmp_path, monkeypatch):
     out = tmp_path / "reports"
-    monkeypatch.setattr(render_mod, "start_staging", _os_error(errno.EROFS, str(tmp_path)))
+    staging = str(tmp_path / ".reports.partial-1-abc")
+    monkeypatch.setattr(render_mod, "start_staging", _os_error(errno.EROFS, staging))
     message = one_line_error(fails(["report", "--data", str(MINIMAL), "--out", str(out)]))
     assert message == (
         f"error: cannot write the report to {out}: Read-only file system "
         "(the file system is read-only; write to another folder)"
+    )
+
+
+def test_report_names_a_file_outside_its_staging_folder(tmp_path, monkeypatch):
+    out = tmp_path / "reports"
+    monkeypatch.setattr(render_mod, "start_staging", _os_error(errno.EACCES, str(tmp_path)))
+    message = one_line_error(fails(["report", "--data", str(MINIMAL), "--out", str(out)]))
+    assert message == (
+        f"error: {tmp_path}: Permission denied (check the permissions of the file or its folder)"
     )
 
 
