@@ -26,6 +26,7 @@ from netstats.cohort import Cohort
 from netstats.cohort._parse import normalize_header
 from netstats.cohort._problems import ProblemLog, summarize_problems
 from netstats.exceptions import CohortValidationError
+from netstats.io._files import file_problem
 from netstats.io._redact import find_secrets, redact_secrets, resolve_source
 from netstats.io._redcap import decode_redcap, redcap_choices
 from netstats.schema import TABLE_NAMES, TABLES
@@ -166,6 +167,13 @@ def _file_error(
     )
 
 
+def _check_file(path: Path, table: str | None, *, size_limit: bool = True) -> None:
+    """Refuse FIFOs, devices and (table files and workbooks) files beyond the size limit."""
+    found = file_problem(path, size_limit=size_limit)
+    if found is not None:
+        raise _file_error(path, table, *found)
+
+
 def _decode(path: Path, data: bytes, table: str | None) -> str:
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         encodings: tuple[str, ...] = ("utf-16",)
@@ -279,6 +287,7 @@ def _read_file(
 ) -> pd.DataFrame:
     """Read one table file; anything the format's reader cannot read is a validation error."""
     select = select or _Columns(None)
+    _check_file(path, table)
     try:
         frame = _read_any(path, kind, table, select)
     except CohortValidationError:
@@ -389,6 +398,7 @@ def _read_excel(path: Path, sheet_name: str | int | None = 0) -> object:
 
 
 def _excel_tables(path: Path, select: _Columns) -> tuple[dict[str, pd.DataFrame], dict[str, int]]:
+    _check_file(path, None)
     try:
         sheets = _read_excel(path, sheet_name=None)
     except Exception as exc:  # openpyxl/zipfile raise anything on a corrupt workbook
@@ -438,7 +448,24 @@ def _sql_tables(
     sa = _import_sqlalchemy()
     shown = redact_secrets(source)
     try:
-        engine = sa.create_engine(source)
+        url = sa.engine.make_url(source)
+    except (sa.exc.ArgumentError, ValueError, TypeError) as exc:
+        raise ValueError(
+            f"{shown} is not a database URL SQLAlchemy can use ({_detail(exc)})"
+        ) from None
+    sqlite_file = _sqlite_file(url, shown)
+    try:
+        if sqlite_file is not None and url.drivername in ("sqlite", "sqlite+pysqlite"):
+            engine = sa.create_engine("sqlite://", creator=_sqlite_read_only(sqlite_file))
+        else:
+            engine = sa.create_engine(source)
+    except sa.exc.NoSuchModuleError:
+        scheme = source.split("://", 1)[0]
+        raise ValueError(
+            f"{shown}: no database type {scheme!r} is known (no SQLAlchemy dialect or driver "
+            "of that name is installed); e.g. sqlite:///cohort.db, "
+            "postgresql+psycopg://user@host/db, or duckdb:///cohort.duckdb"
+        ) from None
     except (sa.exc.ArgumentError, ValueError, TypeError) as exc:
         raise ValueError(
             f"{shown} is not a database URL SQLAlchemy can use ({_detail(exc)})"
@@ -461,6 +488,14 @@ def _sql_tables(
                         keep = select.pick(cols, name, shown)
                     tables[name] = pd.read_sql_table(db_name, conn, columns=keep)
     except sa.exc.SQLAlchemyError as exc:
+        if sqlite_file is not None:  # a damaged file or one that is not a database
+            detail = _detail(exc).removeprefix("(sqlite3.DatabaseError) ")
+            raise _file_error(
+                sqlite_file,
+                None,
+                "unreadable_file",
+                f"cannot be read as an SQLite database ({detail})",
+            ) from None
         # driver messages may quote the address; the password never leaves this function
         raise ConnectionError(f"cannot read the database {shown}: {_detail(exc)}") from None
     finally:
@@ -468,6 +503,48 @@ def _sql_tables(
     if not tables:
         raise _file_error(shown, None, "no_tables", "no cohort tables found in the database")
     return tables, dict.fromkeys(tables, 1)
+
+
+def _sqlite_file(url: Any, shown: str) -> Path | None:
+    """The database file of an SQLite URL, checked to exist; ``None`` for other databases.
+
+    Reading must never create a file, so a missing file is an error (SQLite would create
+    an empty database).  In-memory databases hold no cohort.
+    """
+    if url.get_backend_name() != "sqlite":
+        return None
+    if url.username or url.password or url.host or url.port:
+        raise ValueError(
+            f"{shown}: an SQLite URL names a file and takes no user, password or host; "
+            "write sqlite:///relative/path.db or sqlite:////absolute/path.db"
+        )
+    database = url.database or ""
+    query = {k.lower(): str(v).lower() for k, v in url.query.items()}
+    if database in ("", ":memory:") or query.get("mode") == "memory":
+        raise ValueError(
+            f"{shown}: an in-memory SQLite database is empty and holds no cohort; give the "
+            "database file, e.g. sqlite:///cohort.db"
+        )
+    if query.get("uri") in ("true", "1") or database.startswith("file:"):
+        return None  # an SQLite URI filename: opened as the user wrote it
+    path = Path(database)
+    if not path.exists():
+        raise FileNotFoundError(f"database file {database!r} ({shown}) does not exist")
+    _check_file(path, None, size_limit=False)
+    return path
+
+
+def _sqlite_read_only(path: Path) -> Any:
+    """A connection factory opening ``path`` read-only (it never creates or changes it)."""
+    import sqlite3
+    from urllib.parse import quote
+
+    uri = f"file:{quote(str(path.resolve()))}?mode=ro"
+
+    def connect() -> sqlite3.Connection:
+        return sqlite3.connect(uri, uri=True)
+
+    return connect
 
 
 def _detail(exc: BaseException) -> str:
@@ -481,15 +558,30 @@ def _duckdb_tables(
 ) -> tuple[dict[str, pd.DataFrame], dict[str, int]]:
     import duckdb
 
-    con = duckdb.connect(str(path), read_only=True)
+    if str(path) in ("", ":memory:") or str(path).startswith(":memory:"):
+        raise ValueError(
+            "duckdb:///:memory: is an empty in-memory database and holds no cohort; give the "
+            "DuckDB file, e.g. duckdb:///cohort.duckdb"
+        )
+    if not path.exists():
+        raise FileNotFoundError(f"DuckDB file {str(path)!r} does not exist")
+    _check_file(path, None, size_limit=False)
+    try:
+        con = duckdb.connect(str(path), read_only=True)
+    except duckdb.Error as exc:  # not a DuckDB file, a newer format, locked by a writer
+        detail = _detail(exc).removeprefix("IO Error: ")
+        raise _file_error(
+            path, None, "unreadable_file", f"cannot be read as a DuckDB database ({detail})"
+        ) from None
+    table: str | None = None
     try:
         present = {
             row[0]
             for row in con.execute("SELECT table_name FROM information_schema.tables").fetchall()
         }
         tables = {}
-        for name in TABLE_NAMES:
-            db_name = names.get(name, name)
+        for table in TABLE_NAMES:
+            db_name = names.get(table, table)
             if db_name not in present:
                 continue
             columns = "*"
@@ -502,10 +594,14 @@ def _duckdb_tables(
                         [db_name],
                     ).fetchall()
                 ]
-                keep = select.pick(cols, name, path)
+                keep = select.pick(cols, table, path)
                 if keep is not None:
                     columns = ", ".join(_quote(c) for c in keep)
-            tables[name] = con.execute(f"SELECT {columns} FROM {_quote(db_name)}").df()
+            tables[table] = con.execute(f"SELECT {columns} FROM {_quote(db_name)}").df()
+    except duckdb.Error as exc:  # e.g. a view whose query fails
+        raise _file_error(
+            path, table, "unreadable_file", f"reading the DuckDB file failed ({_detail(exc)})"
+        ) from None
     finally:
         con.close()
     if not tables:
@@ -610,11 +706,18 @@ def load_cohort(
     ------
     CohortValidationError
         Listing every problem found, with table, row, column, value and rule; also when a
-        column named in ``columns`` is not in the source (rule ``missing_column``).
+        column named in ``columns`` is not in the source (rule ``missing_column``), when a
+        file is a FIFO, a device or anything but a regular file (``not_regular_file``), a
+        table file or workbook is larger than the limit (``file_too_large``: 1 GiB, or
+        the environment variable ``NETSTATS_MAX_FILE_SIZE``, e.g. ``4G``; ``0`` for no
+        limit), or a file cannot be read in its format (``unreadable_file``).
     FileNotFoundError
-        When ``source`` does not exist.
+        When ``source`` does not exist, including the file of an ``sqlite:///`` or
+        ``duckdb:///`` address (loading never creates a database file).
     ValueError
-        When ``columns`` names a table or column that is not part of the data model.
+        When ``columns`` names a table or column that is not part of the data model, or
+        the address cannot hold a cohort (an in-memory database, an SQLite address with
+        a user or host, an unknown database type).
 
     Examples
     --------
