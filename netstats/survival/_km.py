@@ -701,7 +701,7 @@ class KaplanMeierResult(ResultDisplay):
                 }
             )
             low = frame["time"][nr < SPARSE_TAIL_FRACTION * size]
-            sparse += [f"{level} at t={v:g}" for v in low]
+            sparse += [f"{level} at time {v:g}" for v in low]
             parts.append(frame)
         out = pd.concat(parts, ignore_index=True)
         out["conf_level"] = self.conf_level
