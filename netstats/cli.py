@@ -160,8 +160,9 @@ def validate(
         typer.Option(
             "--problems-file",
             help="Write every problem to this CSV file. Without it, more than "
-            f"{_MAX_ROWS_SHOWN} problems are summarised on screen and written in full to a "
-            "new file in the temporary folder, whose name is printed.",
+            f"{_MAX_ROWS_SHOWN} problems are summarised on screen; when they include errors "
+            "the full table is written to a new file in the temporary folder, whose name "
+            "is printed.",
             show_default=False,
         ),
     ] = None,
@@ -204,7 +205,10 @@ def validate(
     )
     if len(cohort.problems) or problems_file is not None:
         _show_problems(
-            cohort.problems, title=f"{len(cohort.problems)} warning(s)", path=problems_file
+            cohort.problems,
+            title=f"{len(cohort.problems)} warning(s)",
+            path=problems_file,
+            temp_file=False,
         )
 
 
@@ -218,8 +222,12 @@ def _check_output(path: Path, inputs: list, *, option: str) -> None:
         _fail(exc)
 
 
-def _show_problems(problems, *, title: str, path: Path | None) -> None:
-    """A few problems as a table; many as a summary, with the full table in a file."""
+def _show_problems(problems, *, title: str, path: Path | None, temp_file: bool = True) -> None:
+    """A few problems as a table; many as a summary, with the full table in a file.
+
+    Without ``path`` the full table goes to a new temporary file when ``temp_file`` (a
+    refused cohort); otherwise (warnings of a valid cohort) a line says how to get it.
+    """
     many = len(problems) > _MAX_ROWS_SHOWN
     if many:
         from netstats.cohort._problems import summarize_problems
@@ -228,6 +236,9 @@ def _show_problems(problems, *, title: str, path: Path | None) -> None:
         _echo("\n".join([title, *summarize_problems(problems).splitlines()[1:]]))
     elif len(problems):
         _print_problems(problems, title=title)
+    if many and path is None and not temp_file:
+        _echo(f"all {len(problems)} problem(s), one row each: rerun with --problems-file PATH")
+        return
     if many or path is not None:
         try:
             written = _write_problems(problems, path)

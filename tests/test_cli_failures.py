@@ -434,6 +434,18 @@ def test_fifty_thousand_identical_mistakes_give_a_summary_and_a_file(cohort, tmp
     assert oct(written[0].stat().st_mode & 0o777) == "0o600"  # values may identify patients
 
 
+def test_many_warnings_of_a_valid_cohort_leave_no_file_behind(tmp_path, monkeypatch):
+    spool = tmp_path / "spool"
+    spool.mkdir()
+    monkeypatch.setenv("TMPDIR", str(spool))
+    monkeypatch.setattr("tempfile.tempdir", None)
+    result = runner.invoke(app, ["validate", str(ROOT / "data" / "synthetic")])
+    assert result.exit_code == 0, result.output
+    assert "valid cohort" in result.output
+    assert result.output.splitlines()[-1].endswith("rerun with --problems-file PATH")
+    assert not list(spool.iterdir())
+
+
 def test_problems_file_option_writes_every_problem(tmp_path):
     target = tmp_path / "problems.csv"
     output = fails(
