@@ -754,10 +754,11 @@ def exact_terms(
     ``log e_d`` replaces Breslow's ``d log e_1``. ``e_k`` over the prefixes of the risk
     set follows from ``e_{k-1}`` by one cumulative sum, ``e_k(j) = sum_{l<=j} r_l
     e_{k-1}(l-1)``, and so do its first and second derivatives (``dr = r x``), so the
-    cost is ``d`` vectorised passes over the risk set (R's ``coxexact.c`` recursion,
-    arranged by level instead of by row). Each level is divided by its total (all
-    terms are positive: no cancellation, no overflow) and the logs of the divisors are
-    summed; risk weights are ``exp(eta - max eta)`` within the risk set.
+    cost is ``d`` vectorised passes over the risk set, ``O(m d p^2)`` for ``m`` rows at
+    risk (R's ``coxexact.c`` recursion, arranged by level instead of by row). Each level
+    is divided by its total (all terms are positive: no cancellation, no overflow) and
+    the logs of the divisors are summed; risk weights are ``exp(eta - max eta)`` within
+    the risk set.
 
     Returns the corrections ``(loglik, score, information)`` to add to Breslow's values.
     """
@@ -767,14 +768,14 @@ def exact_terms(
     rows = ex.rows
     e = eta[rows]
     xs = x[rows]
-    sizes = np.diff(b)
-    seg = np.repeat(np.arange(n_sets), sizes)
+    seg = np.repeat(np.arange(n_sets), np.diff(b))
     top = np.maximum.reduceat(e, b[:-1])
     r = np.exp(e - top[seg])
-    xx = xs[:, :, None] * xs[:, None, :] if hessian else None
     d = ex.deaths
+    spans = list(zip(b[:-1].tolist(), b[1:].tolist(), strict=True))
     log_c = np.zeros(n_sets)
-    f_prev = np.ones(rows.size)
+    inv = np.ones(n_sets)  # 1 / total of the previous level (folded into the row weights)
+    f_prev = np.ones(rows.size)  # level k-1 at the row before (exclusive prefix)
     g_prev = np.zeros((rows.size, p))
     h_prev = np.zeros((rows.size, p, p)) if hessian else None
     loglik = 0.0
@@ -783,44 +784,48 @@ def exact_terms(
     for k in range(1, int(d[0]) + 1):
         n_act = int(np.searchsorted(-d, -k, side="right"))  # sets with d >= k (a prefix)
         m = int(b[n_act])
-        bb = b[: n_act + 1]
-        rr = r[:m]
+        w = r[:m] * inv[seg[:m]]
         xk = xs[:m]
-        fk = _seg_cumsum(rr * f_prev[:m], bb)
-        gk = _seg_cumsum(rr[:, None] * (xk * f_prev[:m, None] + g_prev[:m]), bb)
-        hk = None
-        if hessian:
-            assert xx is not None and h_prev is not None
-            gx = xk[:, :, None] * g_prev[:m, None, :]
-            terms = xx[:m] * f_prev[:m, None, None] + gx + gx.transpose(0, 2, 1) + h_prev[:m]
-            hk = _seg_cumsum((rr[:, None, None] * terms).reshape(m, p * p), bb).reshape(m, p, p)
-        last = bb[1:] - 1
-        tot, gbar = fk[last], gk[last] / fk[last][:, None]
-        hbar = hk[last] / tot[:, None, None] if hk is not None else None
+        u = xk * f_prev[:m, None] + g_prev[:m]
+        tf = w * f_prev[:m]
+        tg = w[:, None] * u
+        th = None
+        if h_prev is not None:
+            # f x x' + x g' + g x' + h = x u' + g x' + h
+            th = xk[:, :, None] * u[:, None, :]
+            th += g_prev[:m, :, None] * xk[:, None, :]
+            th += h_prev[:m]
+            th *= w[:, None, None]
+        f_prev, tot = _exclusive_in_sets(tf, spans[:n_act])
+        g_prev, gtot = _exclusive_in_sets(tg, spans[:n_act])
+        gbar = gtot / tot[:, None]
         sign = np.where(d[:n_act] == k, -1.0, 0.0)  # e_d replaces ...
         if k == 1:
             sign = sign + d[:n_act]  # ... Breslow's d * e_1
         log_e = np.log(tot) + log_c[:n_act] + k * top[:n_act]
         loglik += float(sign @ log_e)
         score += sign @ gbar
-        if hbar is not None:
+        if th is not None:
+            h_prev, htot = _exclusive_in_sets(th, spans[:n_act])
+            hbar = htot / tot[:, None, None]
             info -= np.einsum("j,jab->ab", sign, hbar - gbar[:, :, None] * gbar[:, None, :])
-        # Divide the level by its totals and shift it by one row within each set.
-        scale = tot[seg[:m]]
         log_c[:n_act] += np.log(tot)
-        f_prev = _shift_in_sets(fk / scale, bb)
-        g_prev = _shift_in_sets(gk / scale[:, None], bb)
-        if hk is not None:
-            h_prev = _shift_in_sets(hk / scale[:, None, None], bb)
+        inv[:n_act] = 1.0 / tot
     return loglik, score, info
 
 
-def _shift_in_sets(values: FloatArray, bounds: IntArray) -> FloatArray:
-    """``out[i] = values[i - 1]`` within each set, zero at each set's first row."""
+def _exclusive_in_sets(
+    values: FloatArray, spans: list[tuple[int, int]]
+) -> tuple[FloatArray, FloatArray]:
+    """Exclusive prefix sums of ``values`` (axis 0) within each set ``[lo, hi)`` of
+    ``spans`` (contiguous, from row 0), and each set's total."""
     out = np.empty_like(values)
-    out[1:] = values[:-1]
-    out[bounds[:-1]] = 0.0
-    return out
+    tot = np.empty((len(spans),) + values.shape[1:])
+    for j, (lo, hi) in enumerate(spans):
+        out[lo] = 0.0
+        np.cumsum(values[lo : hi - 1], axis=0, out=out[lo + 1 : hi])
+        tot[j] = out[hi - 1] + values[hi - 1]
+    return out, tot
 
 
 def transpose(x: FloatArray, block: int = 1024) -> FloatArray:

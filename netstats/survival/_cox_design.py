@@ -138,7 +138,8 @@ def split_offsets(formula: str) -> tuple[str, list[str]]:
     ``("x", ["log(t)"])``. Terms are split at top-level ``+`` signs (outside brackets,
     quotes and back-quotes)."""
     terms: list[str] = []
-    depth, quote, cur = 0, "", []
+    depth, quote = 0, ""
+    cur: list[str] = []
     for ch in formula:
         if quote:
             quote = "" if ch == quote else quote
