@@ -743,6 +743,11 @@ def evaluate(
     return Evaluation(loglik, score, info, *ev_parts)
 
 
+EXACT_CHUNK = 4_000_000
+"""Rows x levels (``sum m d`` over the tied event times) per chunk of :func:`exact_terms`,
+which bounds the memory of the stored per-level row weights."""
+
+
 def exact_terms(
     ex: ExactSets, x: FloatArray, eta: FloatArray, *, hessian: bool = True
 ) -> tuple[float, FloatArray, FloatArray]:
@@ -753,64 +758,100 @@ def exact_terms(
     set (the sum over every set of ``d`` rows at risk of the product of their ``r``), and
     ``log e_d`` replaces Breslow's ``d log e_1``. ``e_k`` over the prefixes of the risk
     set follows from ``e_{k-1}`` by one cumulative sum, ``e_k(j) = sum_{l<=j} r_l
-    e_{k-1}(l-1)``, and so do its first and second derivatives (``dr = r x``), so the
-    cost is ``d`` vectorised passes over the risk set, ``O(m d p^2)`` for ``m`` rows at
-    risk (R's ``coxexact.c`` recursion, arranged by level instead of by row). Each level
-    is divided by its total (all terms are positive: no cancellation, no overflow) and
-    the logs of the divisors are summed; risk weights are ``exp(eta - max eta)`` within
-    the risk set.
+    e_{k-1}(l-1)``, and so does its gradient (``dr = r x``): ``d`` vectorised passes over
+    the ``m`` rows at risk (R's ``coxexact.c`` recursion, arranged by level instead of by
+    row). The second derivatives follow the same linear recursion, so their total is a
+    sum over levels of ``X' diag(c_k) U_k + G_k' diag(c_k) X`` with scalar row weights
+    ``c_k`` from one backward pass (the adjoint of the recursion): ``O(m d p)`` work plus
+    one ``p x p`` matrix product per level, no ``m x p x p`` array. Each level is divided
+    by its total (all terms are positive: no cancellation, no overflow) and the logs of
+    the divisors are summed; risk weights are ``exp(eta - max eta)`` within the risk set.
 
     Returns the corrections ``(loglik, score, information)`` to add to Breslow's values.
     """
-    b = ex.bounds
-    n_sets = ex.groups.size
     p = x.shape[1]
-    rows = ex.rows
-    e = eta[rows]
-    xs = x[rows]
+    loglik, score, info = 0.0, np.zeros(p), np.zeros((p, p))
+    work = np.cumsum(np.diff(ex.bounds) * ex.deaths)
+    lo = 0
+    while lo < ex.groups.size:
+        done = int(work[lo - 1]) if lo else 0
+        hi = max(lo + 1, int(np.searchsorted(work, done + EXACT_CHUNK, side="right")))
+        b = ex.bounds[lo : hi + 1]
+        rows = ex.rows[b[0] : b[-1]]
+        part = _exact_chunk(b - b[0], ex.deaths[lo:hi], x[rows], eta[rows], hessian)
+        loglik += part[0]
+        score += part[1]
+        info += part[2]
+        lo = hi
+    return loglik, score, info
+
+
+def _exact_chunk(
+    b: IntArray, d: IntArray, xs: FloatArray, e: FloatArray, hessian: bool
+) -> tuple[float, FloatArray, FloatArray]:
+    """:func:`exact_terms` for sets ``[b[j], b[j+1])`` of rows ``xs`` (``d`` decreasing)."""
+    n_sets, p = d.size, xs.shape[1]
     seg = np.repeat(np.arange(n_sets), np.diff(b))
     top = np.maximum.reduceat(e, b[:-1])
     r = np.exp(e - top[seg])
-    d = ex.deaths
     spans = list(zip(b[:-1].tolist(), b[1:].tolist(), strict=True))
+    dmax = int(d[0])
+    n_act = np.searchsorted(-d, -np.arange(1, dmax + 1), side="right")  # sets with d >= k
+    # Forward pass over the levels: e_k and its gradient; per level the divisor (the
+    # previous level's totals) folded into the row weights w_k = r / total_{k-1}.
+    inv = np.ones((dmax + 1, n_sets))
+    tots = np.ones((dmax + 1, n_sets))
+    f_prev = np.ones(xs.shape[0])
+    g_prev = np.zeros((xs.shape[0], p))
+    loglik, score, info = 0.0, np.zeros(p), np.zeros((p, p))
     log_c = np.zeros(n_sets)
-    inv = np.ones(n_sets)  # 1 / total of the previous level (folded into the row weights)
-    f_prev = np.ones(rows.size)  # level k-1 at the row before (exclusive prefix)
-    g_prev = np.zeros((rows.size, p))
-    h_prev = np.zeros((rows.size, p, p)) if hessian else None
-    loglik = 0.0
-    score = np.zeros(p)
-    info = np.zeros((p, p))
-    for k in range(1, int(d[0]) + 1):
-        n_act = int(np.searchsorted(-d, -k, side="right"))  # sets with d >= k (a prefix)
-        m = int(b[n_act])
-        w = r[:m] * inv[seg[:m]]
-        xk = xs[:m]
-        u = xk * f_prev[:m, None] + g_prev[:m]
-        tf = w * f_prev[:m]
-        tg = w[:, None] * u
-        th = None
-        if h_prev is not None:
-            # f x x' + x g' + g x' + h = x u' + g x' + h
-            th = xk[:, :, None] * u[:, None, :]
-            th += g_prev[:m, :, None] * xk[:, None, :]
-            th += h_prev[:m]
-            th *= w[:, None, None]
-        f_prev, tot = _exclusive_in_sets(tf, spans[:n_act])
-        g_prev, gtot = _exclusive_in_sets(tg, spans[:n_act])
+    lvl_g: list[FloatArray] = []  # exclusive G_{k-1} and u_k per level (for the Hessian)
+    lvl_u: list[FloatArray] = []
+    for k in range(1, dmax + 1):
+        na = int(n_act[k - 1])
+        m = int(b[na])
+        w = r[:m] * inv[k, seg[:m]]
+        u = xs[:m] * f_prev[:m, None] + g_prev[:m]
+        if hessian:
+            lvl_g.append(g_prev[:m])
+            lvl_u.append(u)
+        f_prev, tot = _exclusive_in_sets(w * f_prev[:m], spans[:na])
+        g_prev, gtot = _exclusive_in_sets(w[:, None] * u, spans[:na])
+        tots[k, :na] = tot
         gbar = gtot / tot[:, None]
-        sign = np.where(d[:n_act] == k, -1.0, 0.0)  # e_d replaces ...
+        sign = np.where(d[:na] == k, -1.0, 0.0)  # e_d replaces ...
         if k == 1:
-            sign = sign + d[:n_act]  # ... Breslow's d * e_1
-        log_e = np.log(tot) + log_c[:n_act] + k * top[:n_act]
-        loglik += float(sign @ log_e)
+            sign = sign + d[:na]  # ... Breslow's d * e_1
+            g1 = gbar
+        loglik += float(sign @ (np.log(tot) + log_c[:na] + k * top[:na]))
         score += sign @ gbar
-        if th is not None:
-            h_prev, htot = _exclusive_in_sets(th, spans[:n_act])
-            hbar = htot / tot[:, None, None]
-            info -= np.einsum("j,jab->ab", sign, hbar - gbar[:, :, None] * gbar[:, None, :])
-        log_c[:n_act] += np.log(tot)
-        inv[:n_act] = 1.0 / tot
+        if sign.any() and hessian:
+            ends = d[:na] == k
+            # -(gbar gbar') of the exact terms (their hbar comes from the backward pass)
+            info -= gbar[ends].T @ gbar[ends]
+        log_c[:na] += np.log(tot)
+        if k < dmax:
+            inv[k + 1, :na] = 1.0 / tot
+    if not hessian:
+        return loglik, score, np.zeros((p, p))
+    # Breslow's level-1 terms removed: d * (hbar_1 - g1 g1').
+    w1 = r * (d / tots[1])[seg]
+    info -= (xs * w1[:, None]).T @ xs - (g1 * d[:, None]).T @ g1
+    # Backward pass: c_d = w_d / total_d starts each set's chain at its own level d,
+    # c_{k-1} = w_{k-1} * (strict suffix sum of c_k within the set); then
+    # sum_g hbar_g = sum_k [X' diag(c_k) U_k + G_k' diag(c_k) X].
+    c = np.zeros(0)
+    for k in range(dmax, 0, -1):
+        na = int(n_act[k - 1])
+        m = int(b[na])
+        w = r[:m] * inv[k, seg[:m]]
+        start = np.where(d[:na] == k, 1.0 / tots[k, :na], 0.0)[seg[:m]]
+        carry = np.zeros(m)
+        if c.size:
+            carry[: c.size] = _strict_suffix_in_sets(c, spans[: int(n_act[k])])
+        c = w * (start + carry)
+        xc = xs[:m] * c[:, None]
+        info += xc.T @ lvl_u[k - 1] + lvl_g[k - 1].T @ xc
     return loglik, score, info
 
 
@@ -826,6 +867,15 @@ def _exclusive_in_sets(
         np.cumsum(values[lo : hi - 1], axis=0, out=out[lo + 1 : hi])
         tot[j] = out[hi - 1] + values[hi - 1]
     return out, tot
+
+
+def _strict_suffix_in_sets(values: FloatArray, spans: list[tuple[int, int]]) -> FloatArray:
+    """``out[i] = sum(values[i+1:hi])`` within each set ``[lo, hi)`` of ``spans``."""
+    out = np.empty_like(values)
+    for lo, hi in spans:
+        out[hi - 1] = 0.0
+        np.cumsum(values[hi - 1 : lo : -1], out=out[hi - 2 : lo - 1 if lo else None : -1])
+    return out
 
 
 def transpose(x: FloatArray, block: int = 1024) -> FloatArray:
