@@ -413,3 +413,15 @@ def test_exact_score_is_zero_with_ties(seed: int) -> None:
     assert_allclose(f(fit.coef), fit.loglik, rtol=1e-10)
     u = numerical_gradient(f, fit.coef, 1e-4 * se)
     assert np.all(np.abs(u) * se < 1e-6), u * se
+
+
+def test_exact_chunks_give_the_same_fit(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The tied times processed a few at a time (memory bound) or all at once."""
+    from netstats.survival import _cox_core as core
+
+    whole = _fit("vet_exact_strata")
+    monkeypatch.setattr(core, "EXACT_CHUNK", 50)
+    chunked = _fit("vet_exact_strata")
+    assert_allclose(chunked.coef, whole.coef, rtol=1e-12)
+    assert_allclose(chunked.naive_var, whole.naive_var, rtol=1e-10)
+    assert_allclose(chunked.loglik, whole.loglik, rtol=1e-13)
