@@ -399,3 +399,65 @@ def test_two_strata_columns_equal_one_combined_column() -> None:
     assert_allclose(pa["survival"], pb["survival"], rtol=1e-10)
     assert_allclose(pa["ci_lower"], pb["ci_lower"], rtol=1e-10)
     assert set(pa["stratum"]) == {"sex=2, ecog2=1"}
+
+
+# ---------------------------------------------------------------------- offset and exact ties
+# tests/reference/cox/cox_predict_options.R: the centred baseline of a fit with an offset is
+# at the covariate means and the case-weighted mean offset (R's survfit.coxph), a new row's
+# offset enters its risk score; exact-ties fits use the Efron-type hazard as R's survfit.
+OPTIONS = pd.read_csv(REF / "cox_predict_options.csv")
+OPT_LUNG = pd.read_csv(REF / "options_lung.csv").dropna(
+    subset=["time", "status", "age", "sex", "lo"]
+)
+OPT_VET = pd.read_csv(REF / "options_veteran.csv")
+
+
+def _options_case(case: str) -> tuple:
+    if case == "lung_offset":
+        fit = cox(OPT_LUNG, "age + sex + offset(lo)", time="time", event="status")
+        return fit, OPT_LUNG.loc[[0, 4, 9, 49]]
+    if case == "lung_offset_breslow_weighted":
+        fit = cox(
+            OPT_LUNG, "age + offset(lo)", time="time", event="status", weights="w", ties="breslow"
+        )
+        return fit, OPT_LUNG.loc[[0, 4, 9, 49]]
+    new = OPT_VET.iloc[[0, 19, 59]]
+    if case == "vet_exact":
+        return cox(OPT_VET, "trt + karno + age", time="month", event="status", ties="exact"), new
+    fit = cox(OPT_VET, "trt + karno + offset(vo)", time="month", event="status", ties="exact")
+    return fit, new
+
+
+@pytest.mark.parametrize("case", sorted(OPTIONS["case"].unique()))
+def test_predictions_with_offset_and_exact_ties_match_r(case: str) -> None:
+    ref = OPTIONS[OPTIONS["case"] == case]
+    fit, new = _options_case(case)
+    base = baseline_hazard(fit)
+    want = ref[ref["profile"] == "baseline"]
+    assert_allclose(base["time"], want["time"], rtol=CLOSED_TOL)
+    assert_allclose(base["cumhaz"], want["cumhaz"], rtol=FIT_TOL)
+    assert_allclose(base["se_cumhaz"], want["se_cumhaz"], rtol=FIT_TOL)
+    # R's basehaz(centered = FALSE) removes the covariate centring only and keeps the mean
+    # offset; netstats' uncentred baseline is the model's h0 (covariates and offset zero)
+    zero = baseline_hazard(fit, centered=False, se=False)
+    offset_mean = 0.0
+    if fit.offset:
+        w = OPT_LUNG["w"] if "weighted" in case else pd.Series(1.0, index=OPT_LUNG.index)
+        source = OPT_LUNG["lo"] if case.startswith("lung") else OPT_VET["vo"]
+        w = w if case.startswith("lung") else pd.Series(1.0, index=OPT_VET.index)
+        offset_mean = float((source * w).sum() / w.sum())
+    r_zero = ref[ref["profile"] == "zero"]["cumhaz"].to_numpy() * np.exp(-offset_mean)
+    assert_allclose(zero["cumhaz"], r_zero, rtol=FIT_TOL)
+    curves = predict_survival(fit, new).summary
+    for label in new.index:
+        got = curves[curves["profile"] == label]
+        exp = ref[ref["profile"] == str(label + 1)]  # R's row names, 1-based
+        assert len(got) == len(exp) > 0
+        assert_allclose(got["cumhaz"], exp["cumhaz"], rtol=FIT_TOL)
+        assert_allclose(got["se_cumhaz"], exp["se_cumhaz"], rtol=FIT_TOL)
+
+
+def test_adjusted_curves_refuse_a_model_with_an_offset() -> None:
+    fit = cox(OPT_LUNG, "age + sex + offset(lo)", time="time", event="status")
+    with pytest.raises(SchemaError, match="offset"):
+        adjusted_survival(fit, OPT_LUNG, group="sex")

@@ -169,6 +169,15 @@ def reference_means(fit: CoxResult) -> FloatArray:
     return np.where(nocenter, 0.0, means)
 
 
+def mean_offset(fit: CoxResult) -> float:
+    """The offset a centred baseline refers to: its case-weighted mean (R's
+    ``survfit.coxph``, ``offset.mean``); 0 without an offset."""
+    if fit._offset is None:
+        return 0.0
+    w = fit._rs.weights
+    return float(w @ fit._offset / w.sum())
+
+
 # ---------------------------------------------------------------------- per-time sums
 @dataclass(frozen=True)
 class _Hazard:
@@ -275,12 +284,19 @@ def _cum(values: FloatArray) -> FloatArray:
 
 
 def _profile_curve(
-    fit: CoxResult, hz: _Hazard, grid: _Grid, first: int, z: FloatArray, se: bool
+    fit: CoxResult,
+    hz: _Hazard,
+    grid: _Grid,
+    first: int,
+    z: FloatArray,
+    se: bool,
+    offset: float = 0.0,
 ) -> tuple[FloatArray, FloatArray]:
-    """Cumulative hazard of profile ``z`` (engine-centred) on ``grid`` and its SE."""
+    """Cumulative hazard of profile ``z`` (engine-centred) with ``offset`` on ``grid``
+    and its SE (the offset is known: it scales the hazard and its SE alike)."""
     ch = _cum(hz.haz)
     h0 = ch[grid.upto] - ch[first]
-    risk = float(np.exp(z @ fit.coef))
+    risk = float(np.exp(z @ fit.coef + offset))
     cumhaz = risk * h0
     if not se:
         return cumhaz, np.full(cumhaz.size, np.nan)
@@ -344,7 +360,9 @@ def baseline_hazard(fit: CoxResult, *, centered: bool = True, se: bool = True) -
         From :func:`cox`.
     centered : bool, default=True
         Hazard at the fitting data's covariate means as R's ``coxph`` defines them (see
-        Notes; R's ``basehaz(fit, centered=TRUE)``); ``False``: at all covariates zero.
+        Notes; R's ``basehaz(fit, centered=TRUE)``) and, with an offset, at its
+        case-weighted mean (as R); ``False``: at all covariates and the offset zero (the
+        model's baseline; R's ``basehaz(centered=FALSE)`` keeps the mean offset).
     se : bool, default=True
         Add the standard error of the cumulative hazard (including the uncertainty in
         the coefficients, as R's ``survfit(fit, se.fit=TRUE)$std.err``).
@@ -383,11 +401,12 @@ def baseline_hazard(fit: CoxResult, *, centered: bool = True, se: bool = True) -
     grids = _grids(fit, hz)
     ref = reference_means(fit) if centered else np.zeros(fit.coef.size)
     z = ref - fit._design.means
+    off = mean_offset(fit) if centered else 0.0
     frames = []
     for code in sorted(grids):
         grid = grids[code]
         first = _first_group(hz, code)
-        cumhaz, sd = _profile_curve(fit, hz, grid, first, z, se)
+        cumhaz, sd = _profile_curve(fit, hz, grid, first, z, se, off)
         frames.append(
             pd.DataFrame(
                 {
@@ -418,7 +437,7 @@ class CoxSurvivalResult(ResultDisplay):
         ``se_cumhaz``, ``survival``, ``se_survival``, ``ci_lower``, ``ci_upper``.
     profiles : pandas.DataFrame
         The ``newdata`` rows, with the linear predictor (``linear_predictor``, centred at
-        the fitting sample's means) of each.
+        the fitting sample's means, plus the row's offset when the model has one) of each.
     conf_type : {"log", "log-log", "plain"}
     conf_level : float
     ties : {"efron", "breslow"}
@@ -501,7 +520,8 @@ def predict_survival(
         From :func:`cox`.
     newdata : pandas.DataFrame
         One row per profile with the model's covariate columns (categorical values must
-        be levels seen in the fit) and, for a stratified fit, the strata column(s).
+        be levels seen in the fit), the offset's columns when the model has one and, for
+        a stratified fit, the strata column(s).
     conf_type : {"log", "log-log", "plain"}, default="log"
         CI transform (R's default ``"log"``: ``S exp(+-q se)`` with ``se`` the SE of the
         cumulative hazard; ``"log-log"`` on ``log(-log S)``; ``"plain"`` ``S +- q S se``).
@@ -540,6 +560,9 @@ def predict_survival(
     level = fit.conf_level if conf_level is None else conf_level
     _check_conf(conf_type, level)
     z = design_rows(fit, newdata)
+    offsets = fit._design.offset_for(newdata)
+    if offsets is None:
+        offsets = np.zeros(len(newdata))
     codes = _newdata_strata(fit, newdata)
     hz = _hazard(fit)
     grids = _grids(fit, hz)
@@ -549,7 +572,9 @@ def predict_survival(
         if code not in grids:  # pragma: no cover - every fitted stratum has rows
             raise SchemaError(f"stratum {_stratum_name(fit, code)!r} has no rows in the fit")
         grid = grids[code]
-        cumhaz, sd = _profile_curve(fit, hz, grid, _first_group(hz, code), z[i], True)
+        cumhaz, sd = _profile_curve(
+            fit, hz, grid, _first_group(hz, code), z[i], True, float(offsets[i])
+        )
         surv = np.exp(-cumhaz)
         lo, hi = survival_ci(surv, sd, conf_type, level)
         frames.append(
@@ -570,7 +595,9 @@ def predict_survival(
             )
         )
     profiles = newdata.copy()
-    profiles["linear_predictor"] = (z + fit._design.means - reference_means(fit)) @ fit.coef
+    profiles["linear_predictor"] = (
+        z + fit._design.means - reference_means(fit)
+    ) @ fit.coef + offsets
     return CoxSurvivalResult(
         summary=pd.concat(frames, ignore_index=True),
         profiles=profiles,
@@ -744,6 +771,11 @@ def _check_adjusted(
         )
     if group not in fit._design.variables:
         raise SchemaError(f"group column {group!r} is not a covariate of the model")
+    if fit.offset:
+        raise SchemaError(
+            "adjusted curves are not available for a model with an offset "
+            f"({', '.join(fit.offset)}): fit the offset's variable as a covariate"
+        )
     rs = fit._rs
     if rs.start is not None:
         raise SchemaError(
