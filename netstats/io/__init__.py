@@ -26,6 +26,7 @@ from netstats.cohort import Cohort
 from netstats.cohort._parse import normalize_header
 from netstats.cohort._problems import ProblemLog, summarize_problems
 from netstats.exceptions import CohortValidationError
+from netstats.io._excel import Sheet, read_workbook
 from netstats.io._redact import find_secrets, redact_secrets, resolve_source
 from netstats.io._redcap import decode_redcap, redcap_choices
 from netstats.schema import TABLE_NAMES, TABLES
@@ -380,28 +381,40 @@ def _with_header(cells: pd.DataFrame) -> pd.DataFrame:
 
 
 def _read_excel(path: Path, sheet_name: str | int | None = 0) -> object:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # openpyxl warns about styles and data validation
-        sheets = pd.read_excel(path, sheet_name=sheet_name, header=None, dtype=object)
-    if isinstance(sheets, dict):
-        return {str(name): _with_header(frame) for name, frame in sheets.items()}
-    return _with_header(sheets)
+    """The first visible sheet (``sheet_name=0``) or every sheet by name (``None``)."""
+    sheets = read_workbook(path)
+    if sheet_name is None:
+        return {s.name: _with_header(s.cells) for s in sheets}
+    visible = [s for s in sheets if not s.hidden] or sheets
+    return _with_header(visible[0].cells)
 
 
 def _excel_tables(path: Path, select: _Columns) -> tuple[dict[str, pd.DataFrame], dict[str, int]]:
     try:
-        sheets = _read_excel(path, sheet_name=None)
+        sheets = read_workbook(path)
     except Exception as exc:  # openpyxl/zipfile raise anything on a corrupt workbook
         detail = " ".join(str(exc).split())[:200] or type(exc).__name__
         raise _file_error(
             path, None, "unreadable_file", f"cannot be read as an Excel workbook ({detail})"
         ) from exc
-    assert isinstance(sheets, dict)
-    by_name = {s.strip().lower(): frame for s, frame in sheets.items()}
+    by_name: dict[str, list[Sheet]] = {}
+    for sheet in sheets:
+        by_name.setdefault(sheet.name.strip().lower(), []).append(sheet)
     tables = {}
     for name in TABLE_NAMES:
-        if name in by_name:
-            frame = by_name[name]
+        hits = by_name.get(name, [])
+        if len(hits) > 1:
+            # "patients" and a hidden "patients " would both be the patients table.
+            listed = ", ".join(repr(s.name) + (" (hidden)" if s.hidden else "") for s in hits)
+            raise _file_error(
+                path,
+                name,
+                "several_sheets",
+                f"table {name!r} is given by several sheets ({listed}); keep one",
+                value=listed,
+            )
+        if hits:
+            frame = _with_header(hits[0].cells)
             blank = _blank(frame)
             last_data = blank[~blank].index.max() if (~blank).any() else -1
             tables[name] = select.subset(frame.loc[:last_data], name, path)
@@ -411,7 +424,7 @@ def _excel_tables(path: Path, select: _Columns) -> tuple[dict[str, pd.DataFrame]
             None,
             "no_tables",
             f"no sheet is named after a cohort table ({', '.join(TABLE_NAMES)}); "
-            f"sheets found: {', '.join(sheets)}",
+            f"sheets found: {', '.join(s.name for s in sheets)}",
         )
     return tables, dict.fromkeys(tables, 2)
 
