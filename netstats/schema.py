@@ -58,6 +58,11 @@ PANDAS_DTYPES: dict[str, str] = {
 }
 
 
+def _bound(value: float) -> str:
+    """A range bound as written in the data dictionary: 10000000, not 1e+07."""
+    return str(int(value)) if float(value).is_integer() else f"{value:g}"
+
+
 @dataclass(frozen=True)
 class Column:
     """One column of a cohort table.
@@ -126,9 +131,9 @@ class Column:
         lo = (
             ""
             if self.minimum is None
-            else f"{'>' if self.exclusive_minimum else '>='} {self.minimum:g}"
+            else f"{'>' if self.exclusive_minimum else '>='} {_bound(self.minimum)}"
         )
-        hi = "" if self.maximum is None else f"<= {self.maximum:g}"
+        hi = "" if self.maximum is None else f"<= {_bound(self.maximum)}"
         return ", ".join(x for x in (lo, hi) if x)
 
 

@@ -37,6 +37,8 @@ _INVISIBLE = (
 """Control (C0, C1) and formatting (zero-width, bidirectional, ...) characters, Unicode
 categories Cc and Cf: never part of an identifier, and invisible when the cell is shown."""
 
+_UNKNOWN_WORDS = frozenset({"unknown", "unk", "not known", "unbekannt", "inconnu", "?"})
+
 _TRUE = frozenset({"true", "t", "yes", "y", "1", "positive", "pos"})
 _FALSE = frozenset({"false", "f", "no", "n", "0", "negative", "neg"})
 
@@ -443,6 +445,9 @@ def _normalize_category(
         else:
             suggestion = voc.suggest(value)
             hint = f"did you mean {suggestion!r}?" if suggestion else ""
+            if value.strip().lower() in _UNKNOWN_WORDS:
+                # "unknown" is not a category: a value not recorded is a blank cell.
+                hint = "a value not recorded is left blank" + (f"; {hint}" if hint else "")
         message = f"unknown {voc.name}; expected one of {', '.join(voc.values)}"
         if hint:
             message += f" ({hint})"

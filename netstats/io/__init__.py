@@ -141,7 +141,9 @@ class _Columns:
         return frame.iloc[:, positions]
 
 
-_CSV_ENCODINGS = ("utf-8-sig", "latin-1")
+# Windows-1252 before Latin-1: its bytes 0x80-0x9f are letters and quotes (€, ’, Š, ...),
+# which Latin-1 would turn into invisible control characters.
+_CSV_ENCODINGS = ("utf-8-sig", "cp1252", "latin-1")
 # Files with a header row: the first record is row 2, as a spreadsheet shows it.
 _ROW_OFFSET = {"csv": 2, "excel": 2}
 
@@ -336,6 +338,7 @@ def _read_whole(path: Path, kind: str) -> pd.DataFrame:
 def _folder_tables(
     folder: Path, select: _Columns
 ) -> tuple[dict[str, pd.DataFrame], dict[str, int]]:
+    _refuse_unreadable(folder)
     tables: dict[str, pd.DataFrame] = {}
     offsets: dict[str, int] = {}
     for name in TABLE_NAMES:
@@ -366,6 +369,51 @@ def _folder_tables(
             f"of the endings {known}",
         )
     return tables, offsets
+
+
+_COMPRESSED = (".gz", ".bz2", ".xz", ".zip", ".zst", ".7z", ".tgz")
+
+
+def _format_hint(name: str) -> str:
+    """Why a file ending is not read, and what to do instead."""
+    lower = name.lower()
+    if lower.endswith(".xls"):
+        return (
+            "is an Excel 97-2003 workbook (.xls), which netstats does not read: save it as "
+            "an Excel workbook (.xlsx) or as CSV"
+        )
+    if lower.endswith(_COMPRESSED):
+        inner = name.rsplit(".", 1)[0]
+        return f"is a compressed file: decompress it first (so that it is {inner!r})"
+    if lower.endswith((".ods", ".numbers")):
+        return "is a spreadsheet format netstats does not read: save it as .xlsx or as CSV"
+    return "has an ending netstats does not read; readable endings: " + ", ".join(
+        sorted(FILE_FORMATS)
+    )
+
+
+def _refuse_unreadable(folder: Path) -> None:
+    """Tables present only in a format netstats does not read (``pathology.xls``,
+    ``imaging.csv.gz``) are refused, all at once: the table is there, but unread."""
+    files = sorted(p for p in folder.iterdir() if not p.name.startswith("."))
+    log = ProblemLog()
+    for name in TABLE_NAMES:
+        if any(p.stem.lower() == name and p.suffix.lower() in FILE_FORMATS for p in files):
+            continue  # a readable file gives the table; backups beside it are not read
+        for p in files:
+            if p.name.lower().startswith(name + "."):
+                log.add(
+                    name,
+                    None,
+                    "unsupported_file",
+                    f"{p.name}: {_format_hint(p.name)}; the {name} table is not read from it",
+                    value=p.name,
+                )
+    if log.rows:
+        problems = log.to_frame()
+        raise CohortValidationError(
+            f"cohort ({folder}) failed validation\n" + summarize_problems(problems), problems
+        )
 
 
 def _with_header(cells: pd.DataFrame) -> pd.DataFrame:
@@ -575,9 +623,10 @@ def read_tables(
         return _excel_tables(path, select)
     if suffix in (".db", ".sqlite", ".sqlite3"):
         return _sql_tables(f"sqlite:///{path}", names, select)
+    hint = f" ({path.name} {_format_hint(path.name)})" if suffix not in FILE_FORMATS else ""
     raise ValueError(
         f"cannot read a cohort from {path.name!r}: give a folder of table files, an Excel "
-        "workbook with a sheet per table, a .duckdb file or a database URL"
+        f"workbook with a sheet per table, a .duckdb file or a database URL{hint}"
     )
 
 
