@@ -177,8 +177,8 @@ def _text_to_float(text: pd.Series) -> pd.Series:
 _CENSORED = re.compile(r"(<=|>=|[<>\u2264\u2265])\s*[+-]?\d+([.,]\d+)?\s*%?")
 _DECIMAL_COMMA = re.compile(r"[+-]?\d+,\d+")
 _THOUSANDS = re.compile(r"[+-]?\d{1,3}(,\d{3})+")
-_THOUSANDS_POINT = re.compile(r"[+-]?\d{1,3}(\.\d{3})+")
-_PLAIN_NUMBER = re.compile(r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?")
+_THOUSANDS_POINT = re.compile(r"[+-]?[0-9]{1,3}(\.[0-9]{3})+")
+_PLAIN_NUMBER = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 """The only number syntax read as written: ASCII digits, one decimal point, an exponent.
 Python's ``float`` also takes "1_5" (as 15) and non-ASCII digits; a cohort cell does not."""
 
@@ -284,7 +284,9 @@ def _parse_numbers(
             if rule != "type" or message != _NOT_FINITE:
                 notes.append((idx, rule, message, raw.loc[idx]))
         if whole:
-            for idx in values.index[values.notna().to_numpy()]:
+            for idx in values.index:
+                if pd.isna(values.loc[idx]) and not _THOUSANDS_POINT.fullmatch(text.loc[idx]):
+                    continue
                 note = _whole_number_note(text.loc[idx])
                 if note is not None:
                     values.loc[idx] = np.nan
