@@ -418,6 +418,31 @@ def test_windows_1252_text_is_decoded_as_windows_1252(folder):
     assert load_cohort(folder).pathology["sample_id"].iloc[0] == "S001\u20acA\u2019"
 
 
+def test_a_value_beyond_the_header_shifts_a_csv_record_but_is_a_note_in_a_sheet(folder):
+    lines = (folder / "imaging.csv").read_text().splitlines()
+    lines = [lines[0] + ","] + [ln + "," for ln in lines[1:]]
+    lines[3] += "stray"  # record 3 (file row 4) has one field more than the others
+    (folder / "imaging.csv").write_text("\n".join(lines) + "\n")
+    with pytest.raises(CohortValidationError) as info:
+        load_cohort(folder)
+    p = info.value.problems
+    assert p.loc[p["rule"] == "shifted_row", ["table", "row", "value"]].values.tolist() == [
+        ["imaging", 4, "stray"]
+    ]
+    # Every record filled: a column without a header, ignored with a warning.
+    (folder / "imaging.csv").write_text("\n".join(ln + "x" for ln in lines) + "\n")
+    warned = load_cohort(folder).problems
+    assert "shifted_row" not in set(warned["rule"])
+    assert "unknown_column" in set(warned["rule"])
+    # In a workbook cells cannot shift: a note beside the table is ignored with a warning.
+    (folder / "imaging.csv").unlink()
+    book = _book_from_minimal(folder / "imaging.xlsx", "imaging")
+    book.active["K4"] = "note"
+    book.save(folder / "imaging.xlsx")
+    problems = load_cohort(folder).problems
+    assert problems.loc[problems["rule"] == "unknown_column", "severity"].tolist() == ["warning"]
+
+
 # --- vocabulary ----------------------------------------------------------------------------
 
 
@@ -505,12 +530,19 @@ def test_duckdb_table_written_directly_loads_its_values(tmp_path):
 
     path = tmp_path / "c.duckdb"
     con = duckdb.connect(str(path))
-    for name, frame in raw_minimal().items():
-        con.register("_f", frame)
+    for name, frame in load_cohort(MINIMAL).tables.items():
+        con.register("_f", frame.drop(columns=["drug_class"], errors="ignore"))
         con.execute(f'CREATE TABLE "{name}" AS SELECT * FROM _f')
         con.unregister("_f")
+    con.close()
+    expected = load_cohort(MINIMAL)
+    back = load_cohort(path)
+    for name in expected.tables:
+        pd.testing.assert_frame_equal(back.tables[name], expected.tables[name], check_exact=True)
+    con = duckdb.connect(str(path))
+    con.execute("ALTER TABLE pathology ALTER ki67_cells_counted TYPE BIGINT")
     con.execute(
-        "UPDATE pathology SET ki67_cells_counted = '9007199254740993' WHERE sample_id = 'S001B'"
+        "UPDATE pathology SET ki67_cells_counted = 9007199254740993 WHERE sample_id = 'S001B'"
     )
     con.close()
     with pytest.raises(CohortValidationError) as info:

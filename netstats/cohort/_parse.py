@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from netstats import vocab
-from netstats.cohort._flags import FlaggedCell
+from netstats.cohort._flags import DELIMITED, FlaggedCell
 from netstats.cohort._problems import ProblemLog, Severity
 from netstats.schema import Column, TableSpec
 
@@ -504,6 +504,7 @@ def coerce_table(
     ``problems``.  The returned frame has every column of ``spec`` in canonical order and
     keeps ``raw``'s index (so problems found later can name the source row).
     """
+    delimited = bool(raw.attrs.get(DELIMITED, False))
     headers = [normalize_header(c) for c in raw.columns]
     seen: dict[str, int] = {}
     for h in headers:
@@ -534,7 +535,7 @@ def coerce_table(
         elif h.startswith("unnamed:") and not _is_missing(frame[h]).all():
             filled = ~_is_missing(frame[h])
             trailing = all(str(c).startswith("unnamed:") for c in frame.columns[position[h] :])
-            if trailing and not filled.all():
+            if delimited and trailing and not filled.all():
                 # A value beyond the last header in some records only: those records have
                 # one field too many, and every value after the stray comma moved right.
                 problems.add_cells(

@@ -23,6 +23,7 @@ from typing import Any, Literal, TypeAlias
 import pandas as pd
 
 from netstats.cohort import Cohort
+from netstats.cohort._flags import DELIMITED
 from netstats.cohort._parse import normalize_header
 from netstats.cohort._problems import ProblemLog, summarize_problems
 from netstats.exceptions import CohortValidationError
@@ -255,6 +256,7 @@ def _read_csv(path: Path, table: str | None = None, select: _Columns | None = No
     body.columns = pd.Index(
         [h if h.strip() else f"unnamed: {i}" for i, h in enumerate(header)], dtype=object
     )
+    body.attrs[DELIMITED] = True  # validation tells shifted records from notes by this
     return body
 
 
