@@ -29,6 +29,7 @@ class FlaggedCell:
     def __str__(self) -> str:
         return self.value
 
+
 DELIMITED = "netstats_delimited"
 """Key of ``DataFrame.attrs`` set by the CSV reader: the records were split at separators,
 so a value beyond the last header means a record with a stray separator (its values are
