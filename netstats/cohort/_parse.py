@@ -284,13 +284,21 @@ def _parse_numbers(
             if rule != "type" or message != _NOT_FINITE:
                 notes.append((idx, rule, message, raw.loc[idx]))
         if whole:
-            for idx in values.index:
-                if pd.isna(values.loc[idx]) and not _THOUSANDS_POINT.fullmatch(text.loc[idx]):
-                    continue
-                note = _whole_number_note(text.loc[idx])
+            # With at most 15 digits the float decides exactly whether a number is whole
+            # (and the range checks below see its true size); longer texts and thousands
+            # points are judged on the text, one by one.
+            points = text.str.fullmatch(_THOUSANDS_POINT).fillna(False).astype(bool)
+            long = (text.str.count(r"[0-9]") > 15) & values.notna()
+            looked = text.index[(points | long).to_numpy(dtype=bool)]
+            refused = []
+            for idx, cell, original in zip(
+                looked, text.loc[looked].tolist(), raw.loc[looked].tolist(), strict=True
+            ):
+                note = _whole_number_note(cell)
                 if note is not None:
-                    values.loc[idx] = np.nan
-                    notes.append((idx, "type", note, raw.loc[idx]))
+                    refused.append(idx)
+                    notes.append((idx, "type", note, original))
+            values.loc[refused] = np.nan
     bad = pd.Series(False, index=raw.index)
     bad.loc[present.index] = (values.isna() | np.isinf(values)).to_numpy()
     out.loc[present.index] = values.where(~np.isinf(values))
@@ -377,6 +385,7 @@ def _parse_column(
             raw, missing, percent=col.unit == "%", whole=col.type == "int"
         )
         noted_index = []
+        position = {idx: pos for pos, idx in enumerate(raw.index)}
         for idx, rule, message, value in notes:
             severity: Severity = "warning" if rule == "normalised" else "error"
             problems.add(
@@ -384,7 +393,7 @@ def _parse_column(
                 col.name,
                 rule,
                 message,
-                row=int(rows[int(np.flatnonzero(raw.index == idx)[0])]),
+                row=int(rows[position[idx]]),
                 value=value,
                 severity=severity,
             )
