@@ -993,7 +993,9 @@ def _readme() -> str:
     rows = []
     for name, (description, _files, exp) in CASES.items():
         cells = [exp[k] for k in ("outcome", "severity", "rule", "table", "column", "row")]
-        value = exp["value"].replace("|", "\\|")
+        value = "".join(c if c.isprintable() else f"\\x{ord(c):02x}" for c in exp["value"]).replace(
+            "|", "\\|"
+        )
         rows.append(f"| `{name}` | {description} | " + " | ".join(cells) + f" | `{value}` |")
     return README_HEAD + "\n".join(rows) + "\n"
 
