@@ -23,9 +23,11 @@ from typing import Any, Literal, TypeAlias
 import pandas as pd
 
 from netstats.cohort import Cohort
+from netstats.cohort._flags import DELIMITED
 from netstats.cohort._parse import normalize_header
 from netstats.cohort._problems import ProblemLog, summarize_problems
 from netstats.exceptions import CohortValidationError
+from netstats.io._excel import Sheet, read_workbook
 from netstats.io._files import file_problem
 from netstats.io._redact import find_secrets, redact_secrets, resolve_source
 from netstats.io._redcap import decode_redcap, redcap_choices
@@ -141,7 +143,9 @@ class _Columns:
         return frame.iloc[:, positions]
 
 
-_CSV_ENCODINGS = ("utf-8-sig", "latin-1")
+# Windows-1252 before Latin-1: its bytes 0x80-0x9f are letters and quotes (€, ’, Š, ...),
+# which Latin-1 would turn into invisible control characters.
+_CSV_ENCODINGS = ("utf-8-sig", "cp1252", "latin-1")
 # Files with a header row: the first record is row 2, as a spreadsheet shows it.
 _ROW_OFFSET = {"csv": 2, "excel": 2}
 
@@ -260,6 +264,7 @@ def _read_csv(path: Path, table: str | None = None, select: _Columns | None = No
     body.columns = pd.Index(
         [h if h.strip() else f"unnamed: {i}" for i, h in enumerate(header)], dtype=object
     )
+    body.attrs[DELIMITED] = True  # validation tells shifted records from notes by this
     return body
 
 
@@ -344,6 +349,7 @@ def _read_whole(path: Path, kind: str) -> pd.DataFrame:
 def _folder_tables(
     folder: Path, select: _Columns
 ) -> tuple[dict[str, pd.DataFrame], dict[str, int]]:
+    _refuse_unreadable(folder)
     tables: dict[str, pd.DataFrame] = {}
     offsets: dict[str, int] = {}
     for name in TABLE_NAMES:
@@ -376,6 +382,51 @@ def _folder_tables(
     return tables, offsets
 
 
+_COMPRESSED = (".gz", ".bz2", ".xz", ".zip", ".zst", ".7z", ".tgz")
+
+
+def _format_hint(name: str) -> str:
+    """Why a file ending is not read, and what to do instead."""
+    lower = name.lower()
+    if lower.endswith(".xls"):
+        return (
+            "is an Excel 97-2003 workbook (.xls), which netstats does not read: save it as "
+            "an Excel workbook (.xlsx) or as CSV"
+        )
+    if lower.endswith(_COMPRESSED):
+        inner = name.rsplit(".", 1)[0]
+        return f"is a compressed file: decompress it first (so that it is {inner!r})"
+    if lower.endswith((".ods", ".numbers")):
+        return "is a spreadsheet format netstats does not read: save it as .xlsx or as CSV"
+    return "has an ending netstats does not read; readable endings: " + ", ".join(
+        sorted(FILE_FORMATS)
+    )
+
+
+def _refuse_unreadable(folder: Path) -> None:
+    """Tables present only in a format netstats does not read (``pathology.xls``,
+    ``imaging.csv.gz``) are refused, all at once: the table is there, but unread."""
+    files = sorted(p for p in folder.iterdir() if not p.name.startswith("."))
+    log = ProblemLog()
+    for name in TABLE_NAMES:
+        if any(p.stem.lower() == name and p.suffix.lower() in FILE_FORMATS for p in files):
+            continue  # a readable file gives the table; backups beside it are not read
+        for p in files:
+            if p.name.lower().startswith(name + "."):
+                log.add(
+                    name,
+                    None,
+                    "unsupported_file",
+                    f"{p.name}: {_format_hint(p.name)}; the {name} table is not read from it",
+                    value=p.name,
+                )
+    if log.rows:
+        problems = log.to_frame()
+        raise CohortValidationError(
+            f"cohort ({folder}) failed validation\n" + summarize_problems(problems), problems
+        )
+
+
 def _with_header(cells: pd.DataFrame) -> pd.DataFrame:
     """First row as the header, kept as written (duplicates are reported, not renamed)."""
     if cells.empty:
@@ -389,29 +440,41 @@ def _with_header(cells: pd.DataFrame) -> pd.DataFrame:
 
 
 def _read_excel(path: Path, sheet_name: str | int | None = 0) -> object:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # openpyxl warns about styles and data validation
-        sheets = pd.read_excel(path, sheet_name=sheet_name, header=None, dtype=object)
-    if isinstance(sheets, dict):
-        return {str(name): _with_header(frame) for name, frame in sheets.items()}
-    return _with_header(sheets)
+    """The first visible sheet (``sheet_name=0``) or every sheet by name (``None``)."""
+    sheets = read_workbook(path)
+    if sheet_name is None:
+        return {s.name: _with_header(s.cells) for s in sheets}
+    visible = [s for s in sheets if not s.hidden] or sheets
+    return _with_header(visible[0].cells)
 
 
 def _excel_tables(path: Path, select: _Columns) -> tuple[dict[str, pd.DataFrame], dict[str, int]]:
     _check_file(path, None)
     try:
-        sheets = _read_excel(path, sheet_name=None)
+        sheets = read_workbook(path)
     except Exception as exc:  # openpyxl/zipfile raise anything on a corrupt workbook
         detail = " ".join(str(exc).split())[:200] or type(exc).__name__
         raise _file_error(
             path, None, "unreadable_file", f"cannot be read as an Excel workbook ({detail})"
         ) from exc
-    assert isinstance(sheets, dict)
-    by_name = {s.strip().lower(): frame for s, frame in sheets.items()}
+    by_name: dict[str, list[Sheet]] = {}
+    for sheet in sheets:
+        by_name.setdefault(sheet.name.strip().lower(), []).append(sheet)
     tables = {}
     for name in TABLE_NAMES:
-        if name in by_name:
-            frame = by_name[name]
+        hits = by_name.get(name, [])
+        if len(hits) > 1:
+            # "patients" and a hidden "patients " would both be the patients table.
+            listed = ", ".join(repr(s.name) + (" (hidden)" if s.hidden else "") for s in hits)
+            raise _file_error(
+                path,
+                name,
+                "several_sheets",
+                f"table {name!r} is given by several sheets ({listed}); keep one",
+                value=listed,
+            )
+        if hits:
+            frame = _with_header(hits[0].cells)
             blank = _blank(frame)
             last_data = blank[~blank].index.max() if (~blank).any() else -1
             tables[name] = select.subset(frame.loc[:last_data], name, path)
@@ -421,7 +484,7 @@ def _excel_tables(path: Path, select: _Columns) -> tuple[dict[str, pd.DataFrame]
             None,
             "no_tables",
             f"no sheet is named after a cohort table ({', '.join(TABLE_NAMES)}); "
-            f"sheets found: {', '.join(sheets)}",
+            f"sheets found: {', '.join(s.name for s in sheets)}",
         )
     return tables, dict.fromkeys(tables, 2)
 
@@ -658,9 +721,10 @@ def read_tables(
         return _excel_tables(path, select)
     if suffix in (".db", ".sqlite", ".sqlite3"):
         return _sql_tables(f"sqlite:///{path}", names, select)
+    hint = f" ({path.name} {_format_hint(path.name)})" if suffix not in FILE_FORMATS else ""
     raise ValueError(
         f"cannot read a cohort from {path.name!r}: give a folder of table files, an Excel "
-        "workbook with a sheet per table, a .duckdb file or a database URL"
+        f"workbook with a sheet per table, a .duckdb file or a database URL{hint}"
     )
 
 
