@@ -489,3 +489,23 @@ def test_unexpected_exception_is_one_line_without_traceback():
     assert "NETSTATS_TRACEBACK=1" in done.stderr
     shown = run_program(code=_BOOM, env={"NETSTATS_TRACEBACK": "1"})
     assert shown.returncode == 1 and "Traceback" in shown.stderr
+
+
+def test_a_reader_running_out_of_memory_is_a_damaged_file(tmp_path, monkeypatch):
+    # A corrupt header can make a typed-file reader (pandas' Stata reader) ask for
+    # gigabytes; within the size limit that is a damaged file, not a MemoryError traceback.
+    folder = tmp_path / "cohort"
+    shutil.copytree(MINIMAL, folder)
+    (folder / "imaging.csv").unlink()
+    (folder / "imaging.dta").write_bytes(b"\x75" + bytes(200))  # the reader is replaced
+
+    def exhausted(*args, **kwargs):
+        raise MemoryError
+
+    monkeypatch.setattr(pd, "read_stata", exhausted)
+    with pytest.raises(CohortValidationError) as caught:
+        load_cohort(folder)
+    problems = caught.value.problems
+    assert problems["rule"].tolist() == ["unreadable_file"]
+    assert "ran out of memory" in problems["message"].iloc[0]
+    assert "imaging.dta" in problems["message"].iloc[0]

@@ -297,8 +297,19 @@ def _read_file(
         frame = _read_any(path, kind, table, select)
     except CohortValidationError:
         raise
-    except (MemoryError, KeyboardInterrupt):
+    except KeyboardInterrupt:
         raise
+    except MemoryError as exc:
+        # The file is within the size limit (checked above), so a reader that runs out of
+        # memory was sent there by a corrupt header claiming huge sizes (seen with pandas'
+        # Stata reader); the allocation failed, so nothing large is held any more.
+        raise _file_error(
+            path,
+            table,
+            "unreadable_file",
+            f"cannot be read as {_KIND_NAMES[kind]} file (its reader ran out of memory: "
+            "the file is probably damaged)",
+        ) from exc
     except Exception as exc:  # the third-party readers raise anything on a corrupt file
         detail = " ".join(str(exc).split())[:200] or type(exc).__name__
         raise _file_error(
