@@ -61,8 +61,8 @@ class CoxResult(ResultDisplay):
     variance : {"model", "robust"}
         Which covariance ``se``-based inference uses.
     robust_reason : {"cluster", "weights", "requested"} or None
-        Why the robust variance is used: a cluster with repeated rows, non-integer case
-        weights (R's default), or ``robust=True``.
+        Why the robust variance is used: a named cluster (as R, even with one row per
+        cluster), non-integer case weights (R's default), or ``robust=True``.
     rank : int
         Rank of ``var`` as the Wald test uses it (the number of coefficients unless the
         robust variance is singular, e.g. no more clusters than coefficients).
@@ -487,8 +487,8 @@ def cox(
     cluster : str, optional
         Column identifying correlated rows (e.g. ``patient_id``) for the robust variance.
     robust : bool or "auto", default="auto"
-        ``"auto"`` uses the cluster-robust sandwich variance when ``cluster`` is given and
-        at least one cluster has more than one row, and (as R's ``coxph``) whenever the
+        ``"auto"`` uses the cluster-robust sandwich variance when ``cluster`` is given
+        (as R's ``cluster()``, also when every cluster has one row), and whenever the
         case weights are not all integers (inverse-probability or survey weights, for
         which the model-based variance is wrong; each row its own cluster unless
         ``cluster`` is given). ``True`` forces it (each row its own
@@ -744,14 +744,14 @@ def _robust_reason(
     cl_codes: npt.NDArray[np.int64] | None,
     w: npt.NDArray[np.float64] | None,
 ) -> Literal["cluster", "weights", "requested"] | None:
-    """Why the robust variance is used (None: model-based), following R's defaults."""
-    repeated = cl_codes is not None and np.bincount(cl_codes).max() > 1
-    if robust is True:
-        return "cluster" if repeated else "requested"
+    """Why the robust variance is used (None: model-based), following R's defaults: a
+    named cluster always (even when every cluster has one row, as R's ``cluster()``)."""
     if robust is False:
         return None
-    if repeated:
+    if cl_codes is not None:
         return "cluster"
+    if robust is True:
+        return "requested"
     if w is not None and bool(np.any(w != np.floor(w))):
         return "weights"
     return None
