@@ -27,7 +27,12 @@ def test_cox_survival_and_adjusted_curves_draw_the_results(close_figures) -> Non
     assert_allclose(lines[0].get_ydata()[1:], sub["survival"])
     assert lines[0].get_ydata()[0] == 1.0
     texts = [t.get_text() for t in ax.get_legend().get_texts()]
-    assert texts == ["Adeno, Karnofsky 60", "Profile 1", "Profile 2"]
+    # unnamed profiles of a default index are described by the values that differ
+    assert texts == [
+        "Adeno, Karnofsky 60",
+        "Celltype: squamous, Karno 80",
+        "Celltype: large, Karno 40",
+    ]
     bands = [c for c in ax.collections if str(c.get_gid()).endswith("_band")]
     assert len(bands) == 3
     assert ax.get_ylabel() == "Survival probability"

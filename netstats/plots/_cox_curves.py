@@ -63,6 +63,31 @@ def _finish(ax: Axes, t_max: float, title: str | None, legend_title: str | None)
     legend_outside(ax, title=legend_title)
 
 
+def _describe_profiles(profiles: pd.DataFrame) -> dict[Any, str]:
+    """Legend text of profiles whose index says nothing (integer labels): the values of
+    the columns that differ between them, e.g. ``"Age 50, Sex: Female"``."""
+    if not pd.api.types.is_integer_dtype(profiles.index) or len(profiles) < 2:
+        return {}
+    cols = [
+        c
+        for c in profiles.columns
+        if c != "linear_predictor" and profiles[c].nunique(dropna=False) > 1
+    ]
+    if not cols:
+        return {}
+    out = {}
+    for key, row in profiles.iterrows():
+        parts = []
+        for c in cols:
+            v = row[c]
+            if pd.api.types.is_number(v) and not isinstance(v, bool):
+                parts.append(f"{labels.label(c, unit=False)} {v:g}")
+            else:
+                parts.append(f"{labels.label(c, unit=False)}: {labels.level_label(c, v)}")
+        out[key] = ", ".join(parts)
+    return out
+
+
 def cox_survival(
     result: CoxSurvivalResult,
     *,
@@ -78,8 +103,10 @@ def cox_survival(
     result : CoxSurvivalResult
         From :func:`netstats.survival.predict_survival`.
     names : mapping, optional
-        Legend entry per profile (the ``newdata`` index label); default
-        ``"Profile <label>"``, with the stratum for a stratified fit.
+        Legend entry per profile (the ``newdata`` index label). Default: the values of
+        the columns that differ between profiles when the index is the default integer
+        one (``"Age 50, Sex: Female"``), otherwise ``"Profile <label>"``; with the
+        stratum for a stratified fit.
     ci : bool, default=True
         Shade the pointwise confidence band.
     title : str, optional
@@ -109,11 +136,12 @@ def cox_survival(
     ax = _get_ax(ax)
     s = result.summary
     stratified = s["stratum"].ne("all").any()
+    described = _describe_profiles(result.profiles)
     for i, (key, sub) in enumerate(s.groupby("profile", sort=False)):
         if names is not None and key in names:
             label = names[key]
         else:
-            label = f"Profile {key}"
+            label = described.get(key, f"Profile {key}")
             if stratified:
                 label += f" ({sub['stratum'].iloc[0]})"
         _draw(ax, sub, i, label, ci, f"curve_{i}")
