@@ -12,7 +12,7 @@ from scipy import stats
 from netstats._display import ResultDisplay, plural
 from netstats.exceptions import SchemaError, StatisticalWarning
 from netstats.survival._checks import check_survival_data
-from netstats.survival._km import _check_conf
+from netstats.survival._km import _check_conf, risk_counts
 
 __all__ = ["RMSTResult", "rmst"]
 
@@ -26,16 +26,8 @@ def _weighted_km(
     and the weighted number of events, as R ``survfit(Surv(entry, time, event) ~ 1,
     weights = w)`` (``n.risk``, ``n.event``).
     """
-    w = np.ones(time.size) if weight is None else weight
-    ut, pos = np.unique(time, return_inverse=True)
-    d = np.bincount(pos, weights=w * event, minlength=ut.size)
-    exits = np.bincount(pos, weights=w, minlength=ut.size)
-    n_risk = np.cumsum(exits[::-1])[::-1]  # exit at or after t
-    if entry is not None:
-        # minus those entering at or after t: entry >= t_j  <=>  j < #(times <= entry)
-        after = np.searchsorted(ut, entry, side="right")
-        late = np.bincount(after, weights=w, minlength=ut.size + 1)
-        n_risk = n_risk - np.cumsum(late[::-1])[::-1][1:]
+    ut, _, d2, n_risk2 = risk_counts(time, event, entry=entry, weights=weight)
+    d, n_risk = d2[:, 0], n_risk2[:, 0]
     with np.errstate(divide="ignore", invalid="ignore"):
         surv = np.cumprod(np.where(n_risk > 0, 1.0 - d / n_risk, 1.0))
     return ut, surv, n_risk, d
@@ -67,35 +59,6 @@ def _rmst_one(
     rect = widths * np.concatenate(([1.0], s))
     area_after = np.cumsum(rect[::-1])[::-1][1:]  # area from t_i to tau, one per exit time
     return float(rect.sum()), float(np.sum(area_after**2 * hh))
-
-
-def _case_weights(data: pd.DataFrame, column: str) -> np.ndarray:
-    """Validated case weights: numeric, finite and >= 0 (zero drops the row)."""
-    if not isinstance(column, str):
-        raise TypeError(f"weights must be a column name (str), got {type(column).__name__}")
-    if column not in data.columns:
-        raise SchemaError(
-            f"weights column {column!r} not found; available columns: "
-            f"{list(map(str, data.columns))}"
-        )
-    raw = data[column]
-    if pd.api.types.is_bool_dtype(raw) or not pd.api.types.is_numeric_dtype(raw):
-        raise SchemaError(f"{column}: case weights must be numeric, got dtype {raw.dtype}")
-    w = raw.to_numpy(dtype=float, na_value=np.nan)
-    bad = ~np.isfinite(w) | (w < 0)
-    if bad.any():
-        rows = data.index[bad][:5]
-        shown = ", ".join(
-            f"row {r!r}: {v!r}" for r, v in zip(rows, w[bad][:5].tolist(), strict=True)
-        )
-        more = " ..." if int(bad.sum()) > 5 else ""
-        raise SchemaError(
-            f"{column}: {int(bad.sum())} case weights missing, infinite or negative "
-            f"({shown}{more}); weights must be finite and >= 0 (0 drops the row)"
-        )
-    if not (w > 0).any():
-        raise SchemaError(f"{column}: every case weight is 0; nothing to estimate")
-    return w
 
 
 @dataclass(frozen=True, repr=False)
@@ -276,8 +239,10 @@ def rmst(
         raise TypeError(f"tau must be a number (months), got {type(tau).__name__}")
     if not np.isfinite(tau) or tau <= 0:
         raise ValueError(f"tau must be finite and > 0, got {tau!r}")
-    clean = check_survival_data(data, time=time, event=event, group=group, entry=entry)
-    w = _case_weights(data, weights) if weights is not None else None
+    clean = check_survival_data(
+        data, time=time, event=event, group=group, entry=entry, weights=weights
+    )
+    w = clean.weights
     n_dropped = 0 if w is None else int((w == 0).sum())
     use = np.ones(clean.time.size, dtype=bool) if w is None else w > 0
     levels = list(clean.group_levels)
@@ -287,8 +252,9 @@ def rmst(
     for code, level in enumerate(levels):
         m = use if clean.group is None else use & (clean.group == code)
         if not m.any():
+            where = "" if clean.group is None else f" in group {level!r}; drop the group first"
             raise SchemaError(
-                f"{weights}: every case weight is 0 in group {level!r}; drop the group first"
+                f"{weights}: every case weight is 0{where or '; nothing to estimate'}"
             )
         t, e = clean.time[m], clean.event[m]
         en = None if clean.entry is None else clean.entry[m]
