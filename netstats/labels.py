@@ -131,6 +131,10 @@ _COLUMNS: dict[str, tuple[str, str | None]] = {
     "n_at_risk": ("At risk", None),
     "n_events": ("Events", None),
     "n_censored": ("Censored", None),
+    "weighted_at_risk": ("At risk, weighted", None),
+    "weighted_events": ("Events, weighted", None),
+    "weighted_censored": ("Censored, weighted", None),
+    "weighted_n": ("n, weighted", None),
     "n_pairs": ("Pairs", None),
     "n_converted": ("Converted", None),
     "n_patients": ("Patients", None),
@@ -174,6 +178,11 @@ _COLUMNS: dict[str, tuple[str, str | None]] = {
     "cause": ("Cause", None),
     "term": ("Term", None),
     "smd": ("SMD", None),
+    # Cox-model residuals
+    "martingale": ("Martingale residual", None),
+    "deviance": ("Deviance residual", None),
+    "linear_predictor": ("Linear predictor", None),
+    "dfbetas": ("Scaled change in coefficient (dfbetas)", None),
 }
 
 ENDPOINTS: dict[str, tuple[str, str]] = {

@@ -36,6 +36,18 @@ DAYS_PER_MONTH = 30.4375
 #: Logical type of a column (the ``type`` of :class:`Column`).
 ColumnType = Literal["string", "date", "float", "int", "bool", "category"]
 
+PLAUSIBLE_MAXIMUM: dict[str, float] = {
+    "line": 100,
+    "cells": 10_000_000,
+    "mitoses": 1_000,
+    "size_mm": 1_000,
+    "cycles": 1_000,
+    "suv": 1_000,
+}
+"""Upper bounds of quantities that have no natural maximum: far beyond any real value
+(a tumour of 1 m, SUVmax 1000, ten million cells counted), so that a unit or entry error
+such as 1e300 mm is refused as out of range instead of entering an analysis."""
+
 PANDAS_DTYPES: dict[str, str] = {
     "string": "string",
     "category": "string",
@@ -44,6 +56,11 @@ PANDAS_DTYPES: dict[str, str] = {
     "int": "Int64",
     "bool": "boolean",
 }
+
+
+def _bound(value: float) -> str:
+    """A range bound as written in the data dictionary: 10000000, not 1e+07."""
+    return str(int(value)) if float(value).is_integer() else f"{value:g}"
 
 
 @dataclass(frozen=True)
@@ -63,7 +80,8 @@ class Column:
     unit : str or None, default=None
         Unit of measurement, if any.
     minimum, maximum : float or None, default=None
-        Inclusive bounds for numeric columns.
+        Inclusive bounds for numeric columns; for quantities without a natural maximum
+        the maximum is a plausibility bound (:data:`PLAUSIBLE_MAXIMUM`).
     exclusive_minimum : bool, default=False
         Whether ``minimum`` itself is disallowed (e.g. SUVmax > 0).
     vocabulary : str or None, default=None
@@ -113,9 +131,9 @@ class Column:
         lo = (
             ""
             if self.minimum is None
-            else f"{'>' if self.exclusive_minimum else '>='} {self.minimum:g}"
+            else f"{'>' if self.exclusive_minimum else '>='} {_bound(self.minimum)}"
         )
-        hi = "" if self.maximum is None else f"<= {self.maximum:g}"
+        hi = "" if self.maximum is None else f"<= {_bound(self.maximum)}"
         return ", ".join(x for x in (lo, hi) if x)
 
 
@@ -224,6 +242,7 @@ PATHOLOGY = TableSpec(
             "Tumour cells counted for Ki-67 (>= 500 in hot spots recommended)",
             unit="cells",
             minimum=1,
+            maximum=PLAUSIBLE_MAXIMUM["cells"],
         ),
         Column(
             "ki67_positive_cells",
@@ -231,8 +250,16 @@ PATHOLOGY = TableSpec(
             "Ki-67-positive tumour cells among those counted",
             unit="cells",
             minimum=0,
+            maximum=PLAUSIBLE_MAXIMUM["cells"],
         ),
-        Column("mitoses_per_2mm2", "float", "Mitotic count", unit="mitoses per 2 mm^2", minimum=0),
+        Column(
+            "mitoses_per_2mm2",
+            "float",
+            "Mitotic count",
+            unit="mitoses per 2 mm^2",
+            minimum=0,
+            maximum=PLAUSIBLE_MAXIMUM["mitoses"],
+        ),
         Column(
             "sstr2a_ihc",
             "int",
@@ -246,6 +273,7 @@ PATHOLOGY = TableSpec(
             "Largest diameter of the sampled lesion",
             unit="mm",
             minimum=0,
+            maximum=PLAUSIBLE_MAXIMUM["size_mm"],
         ),
     ),
 )
@@ -257,7 +285,14 @@ THERAPY_LINES = TableSpec(
     ("patient_id", "line"),
     (
         _PID,
-        Column("line", "int", "Line number, 1..k without gaps for each patient", True, minimum=1),
+        Column(
+            "line",
+            "int",
+            "Line number, 1..k without gaps for each patient",
+            True,
+            minimum=1,
+            maximum=PLAUSIBLE_MAXIMUM["line"],
+        ),
         Column(
             "regimen",
             "category",
@@ -286,7 +321,13 @@ THERAPY_LINES = TableSpec(
             "date",
             "Date of the last adequate tumour assessment on this line",
         ),
-        Column("cycles", "int", "Cycles given (e.g. PRRT), where counted", minimum=0),
+        Column(
+            "cycles",
+            "int",
+            "Cycles given (e.g. PRRT), where counted",
+            minimum=0,
+            maximum=PLAUSIBLE_MAXIMUM["cycles"],
+        ),
     ),
 )
 
@@ -312,6 +353,7 @@ IMAGING = TableSpec(
             "float",
             "SUVmax of the dominant lesion",
             minimum=0,
+            maximum=PLAUSIBLE_MAXIMUM["suv"],
             exclusive_minimum=True,
         ),
         Column(
@@ -319,10 +361,16 @@ IMAGING = TableSpec(
             "float",
             "SUVmax (or SUVmean) of normal liver",
             minimum=0,
+            maximum=PLAUSIBLE_MAXIMUM["suv"],
             exclusive_minimum=True,
         ),
         Column(
-            "suvmax_spleen", "float", "SUVmax of normal spleen", minimum=0, exclusive_minimum=True
+            "suvmax_spleen",
+            "float",
+            "SUVmax of normal spleen",
+            minimum=0,
+            maximum=PLAUSIBLE_MAXIMUM["suv"],
+            exclusive_minimum=True,
         ),
         Column("fdg_avid", "bool", "FDG-avid disease (18F-FDG scans only)"),
         Column(

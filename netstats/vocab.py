@@ -144,8 +144,9 @@ PRIMARY_SITES = Vocabulary(
         "colonic": "colon",
         "rectal": "rectum",
         "bronchial": "lung",
+        # "unknown" alone is refused, as for sex, functional status and stage: it may mean
+        # a primary never found (unknown_primary) or a site not recorded (leave blank).
         "cup": "unknown_primary",
-        "unknown": "unknown_primary",
     },
 )
 

@@ -54,10 +54,16 @@ def test_corpus_is_large_enough_and_documented():
         assert {"severity", "rule", "table", "column", "row", "value"} <= set(exp)
 
 
+def source(name: str) -> Path:
+    """What a case loads: its folder, or the file its ``source`` field names."""
+    exp = expected(name)
+    return BROKEN / name / exp["source"] if "source" in exp else BROKEN / name
+
+
 @pytest.mark.parametrize("name", CASES)
 def test_broken_case_reports_its_problem(name):
     exp = expected(name)
-    folder = BROKEN / name
+    folder = source(name)
     if exp["outcome"] == "error":
         with pytest.raises(CohortValidationError) as info:
             load_cohort(folder)
@@ -90,7 +96,7 @@ def test_broken_case_reports_its_problem(name):
 def test_broken_case_never_leaks_an_internal_traceback(name):
     """Whatever goes wrong, the error is ours: no pandas/openpyxl exception escapes."""
     try:
-        load_cohort(BROKEN / name)
+        load_cohort(source(name))
     except CohortValidationError as exc:
         assert exc.problems is not None and len(exc.problems) >= 1
         assert "Traceback" not in str(exc)

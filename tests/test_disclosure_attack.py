@@ -112,6 +112,24 @@ def test_km_landmarks_resist_differencing_and_step_inversion():
 
 
 @pytest.mark.filterwarnings("ignore::netstats.exceptions.StatisticalWarning")
+def test_weighted_km_landmarks_publish_no_weighted_counts():
+    # With a constant weight c the weighted counts are c x the patient counts: published,
+    # they would undo every withheld or rounded count.
+    lines = _lines(_cohort()).dropna(subset=["pfs_months"]).assign(w=2.5)
+    km = survival.kaplan_meier(
+        lines, time="pfs_months", event="pfs_event", group="regimen", weights="w"
+    )
+    raw = km.at(TIMES)
+    assert {"weighted_at_risk", "weighted_events"} <= set(raw.columns)
+    shown = report.Disclosure(threshold=K).km_at(raw)
+    assert not [c for c in shown.columns if str(c).startswith("weighted_")]
+    sizes = {str(g): int(n) for g, n in lines.groupby("regimen").size().items()}
+    assert attack_km(shown, sizes, threshold=K) == {}
+    dropped = {c["column"] for c in shown.attrs["netstats_disclosure"]["coarsened"]}
+    assert {"weighted_at_risk", "weighted_events"} <= dropped
+
+
+@pytest.mark.filterwarnings("ignore::netstats.exceptions.StatisticalWarning")
 def test_cumulative_incidence_landmarks_withhold_the_estimate_with_its_events():
     lines = _lines(_cohort()).dropna(subset=["ttf_months"])
     causes = {"progression": 1, "toxicity": 2, "death": 3}

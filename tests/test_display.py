@@ -89,8 +89,15 @@ BUILDERS: dict[str, Callable[[dict[str, Any]], Any]] = {
     "KaplanMeierResult": lambda d: survival.kaplan_meier(d["lines"], group="age_band", **_pfs(d)),
     "LogrankResult": lambda d: survival.logrank(d["lines"], group="age_band", **_pfs(d)),
     "RMSTResult": lambda d: survival.rmst(d["lines"], group="age_band", tau=12.0, **_pfs(d)),
+    "AdjustedRMSTResult": lambda d: survival.rmst_adjusted(
+        d["lines"], group="age_band", covariates=["line"], tau=12.0, **_pfs(d)
+    ),
     "LandmarkResult": lambda d: survival.landmark(d["lines"], landmark_time=6.0, **_pfs(d)),
     "ZphResult": lambda d: survival.cox_zph(_cox(d), warn=False),
+    "CoxSurvivalResult": lambda d: survival.predict_survival(_cox(d), d["lines"].head(2)),
+    "AdjustedSurvivalResult": lambda d: survival.adjusted_survival(
+        _cox(d), d["lines"], group="age_band", times=[6.0, 12.0]
+    ),
     "FineGrayResult": lambda d: survival.fine_gray(
         d["competing"], "C(arm)", time="time", event="status"
     ),
@@ -104,6 +111,9 @@ BUILDERS: dict[str, Callable[[dict[str, Any]], Any]] = {
     "PairSet": lambda d: d["pairs"],
     "ConcordanceResult": lambda d: grading.concordance(d["pairs"]),
     "BlandAltmanResult": lambda d: grading.bland_altman([2.0, 5, 10, 1.5], [3.0, 6, 9, 2.5]),
+    "ICCResult": lambda d: grading.icc_raters(
+        pd.DataFrame({"a": [9.0, 6, 8, 7, 10], "b": [2.0, 1, 4, 1, 5], "c": [5.0, 3, 6, 2, 6]})
+    ),
     "CutpointResult": lambda d: grading.ki67_cutpoint(_ki67(d), **_pfs(d)),
     "Ki67HazardResult": lambda d: grading.ki67_hazard(_ki67(d), **_pfs(d)),
     "DiscordanceModelResult": lambda d: grading.discordance_model(d["pairs"], covariates=[]),

@@ -17,6 +17,7 @@ from netstats import vocab
 from netstats.cohort import Cohort
 from netstats.exceptions import CohortValidationError
 from netstats.io import load_cohort, read_tables, save_cohort
+from netstats.schema import PLAUSIBLE_MAXIMUM
 
 
 @pytest.fixture
@@ -210,7 +211,7 @@ def valid_cohorts(draw) -> Cohort:
     ):
         pats[col] = [draw(st.sampled_from(voc.values)) for _ in range(len(pats))]
     scans = raw["imaging"]
-    positive = st.floats(1e-3, 1e4, allow_nan=False, allow_infinity=False)
+    positive = st.floats(1e-3, PLAUSIBLE_MAXIMUM["suv"], allow_nan=False, allow_infinity=False)
     scans["suvmax_lesion"] = [repr(draw(positive)) for _ in range(len(scans))]
     scans["liver_burden_percent"] = [repr(draw(st.floats(0, 100))) for _ in range(len(scans))]
     path = raw["pathology"]

@@ -86,14 +86,19 @@ def test_indicator_columns_count_rows_and_events() -> None:
     assert row["n_events"] == ((rats["rx"] == 1) & (rats["status"] == 1)).sum()
 
 
-def test_robust_auto_only_with_repeated_clusters() -> None:
+def test_robust_auto_whenever_a_cluster_is_named() -> None:
+    # As R's coxph(... + cluster(id)): robust even when every cluster has one row, and
+    # then the same sandwich as robust=True with each row its own cluster.
     lung = load("lung")
     lung = lung.assign(row_id=np.arange(len(lung)))
     fit = cox(lung, "age + sex", time="time", event="status", cluster="row_id")
-    assert fit.variance == "model"
-    assert "model-based SE" in repr(fit)
+    assert fit.variance == "robust" and fit.robust_reason == "cluster"
+    assert "robust SE" in repr(fit)
     forced = cox(lung, "age + sex", time="time", event="status", robust=True)
-    assert forced.variance == "robust"
+    assert forced.variance == "robust" and forced.robust_reason == "requested"
+    np.testing.assert_allclose(fit.var, forced.var, rtol=1e-12)
+    plain = cox(lung, "age + sex", time="time", event="status")
+    assert plain.variance == "model" and plain.robust_reason is None
     off = cox(lung, "age + sex", time="time", event="status", cluster="inst", robust=False)
     assert off.variance == "model"
 
@@ -231,7 +236,7 @@ def test_bad_inputs() -> None:
     with pytest.raises(SchemaError, match="non-positive"):
         cox(lung.assign(w=0.0), "age", time="time", event="status", weights="w")
     with pytest.raises(ValueError, match="ties"):
-        cox(lung, "age", time="time", event="status", ties="exact")  # type: ignore[arg-type]
+        cox(lung, "age", time="time", event="status", ties="discrete")  # type: ignore[arg-type]
     with pytest.raises(TypeError, match="exactly one"):
         cox(lung, time="time", event="status")
     with pytest.raises(TypeError, match="DataFrame"):

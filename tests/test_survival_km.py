@@ -285,7 +285,8 @@ def test_missing_group_label():
     [
         ({"conf_level": 1.5}, ValueError, "conf_level must be in"),
         ({"conf_level": "0.95"}, TypeError, "conf_level must be a number"),
-        ({"conf_type": "logit"}, ValueError, "conf_type must be one of"),
+        ({"conf_type": "logit-log"}, ValueError, "conf_type must be one of"),
+        ({"variance": "jackknife"}, ValueError, "variance must be one of"),
     ],
 )
 def test_bad_options(kwargs, exc, match):

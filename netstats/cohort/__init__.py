@@ -15,9 +15,15 @@ from typing import Any
 
 import pandas as pd
 
+from netstats.cohort._flags import READER_RULES
 from netstats.cohort._parse import coerce_table
 from netstats.cohort._problems import PROBLEM_COLUMNS, ProblemLog, summarize_problems
-from netstats.cohort._rules import check_cross_table, check_keys, check_values
+from netstats.cohort._rules import (
+    check_cross_table,
+    check_keys,
+    check_sentinel_dates,
+    check_values,
+)
 from netstats.exceptions import CohortValidationError
 from netstats.schema import TABLE_NAMES, TABLES, empty_table
 from netstats.vocab import drug_class
@@ -157,6 +163,7 @@ def validate_tables(
             )
         frame = coerce_table(raw, spec, problems, date_format=date_format, row_offset=offsets[name])
         check_values(frame, spec, problems, row_offset=offsets[name])
+        check_sentinel_dates(frame, spec, problems, row_offset=offsets[name])
         check_keys(frame, spec, problems, row_offset=offsets[name])
         parsed[name] = frame
     check_cross_table(parsed, problems, offsets)
@@ -172,7 +179,14 @@ def validate_tables(
 
 # A cell that could not be read is missing afterwards; rules that only restate that it is
 # missing would report the same mistake twice.
-_PARSE_RULES = ("date_format", "type", "vocabulary", "censored_value")
+_PARSE_RULES = (
+    "date_format",
+    "type",
+    "vocabulary",
+    "censored_value",
+    "control_character",
+    *READER_RULES,
+)
 _CONSEQUENTIAL_RULES = ("required_value", "age_missing")
 
 

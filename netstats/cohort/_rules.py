@@ -27,6 +27,24 @@ SENTINEL_CODES = frozenset({-9999.0, -999.0, -99.0, -9.0, -1.0, 99.0, 999.0, 999
 """Numbers that exports commonly use to mean "missing"; named in range errors."""
 
 
+SENTINEL_DATES = tuple(
+    pd.Timestamp(d)
+    for d in (
+        "1800-01-01",
+        "1899-12-30",
+        "1899-12-31",
+        "1900-01-01",
+        "2099-12-31",
+        "2100-01-01",
+        "2199-12-31",
+        "2200-01-01",
+    )
+)
+"""Dates that exports and clinical systems use to mean "unknown" or "open-ended" (Excel's
+day 0 and 1, the first day of 1900, the last day of 2099, ...); refused like the numeric
+codes, since no cohort date can be one of them."""
+
+
 def _sentinel_hint(value: object) -> str:
     try:
         number = float(value)  # type: ignore[arg-type]
@@ -108,6 +126,26 @@ def check_values(
                     row=row,
                     value=value,
                 )
+
+
+def check_sentinel_dates(
+    frame: pd.DataFrame, spec: TableSpec, problems: ProblemLog, *, row_offset: int
+) -> None:
+    """Placeholder dates (:data:`SENTINEL_DATES`) in any date column are refused."""
+    for col in spec.columns:
+        if col.type != "date" or col.name not in frame:
+            continue
+        hit = frame[col.name].isin(SENTINEL_DATES)
+        if hit.any():
+            problems.add_cells(
+                spec.name,
+                col.name,
+                "sentinel_date",
+                "looks like a missing-value code (a placeholder date such as 1900-01-01 or "
+                "2099-12-31), not a real date: leave the cell blank for a missing date",
+                _rows(frame, hit, row_offset),
+                frame.loc[hit, col.name].dt.strftime("%Y-%m-%d").tolist(),
+            )
 
 
 def check_keys(

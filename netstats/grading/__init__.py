@@ -7,7 +7,8 @@
 - :func:`build_pairs`: primary/metastasis, biopsy/resection and successive specimen pairs.
 - :func:`concordance`: cross-table, kappas, Bowker, Stuart-Maxwell, Bland-Altman, CCC, ICC.
 - :func:`cohen_kappa`, :func:`bowker_test`, :func:`stuart_maxwell_test`,
-  :func:`bland_altman`, :func:`lin_ccc`, :func:`icc`: the building blocks.
+  :func:`bland_altman`, :func:`lin_ccc`, :func:`icc`: the building blocks;
+  :func:`icc_raters`: the six ICCs of k >= 2 raters.
 - :func:`discordance_model` (logistic GEE), :func:`ki67_trajectory_model` (mixed model).
 - :func:`ki67_cutpoint`: maximally selected log-rank statistic (with an optimism warning);
   :func:`ki67_hazard`: Cox HR per doubling and restricted-cubic-spline HR curve.
@@ -46,6 +47,7 @@ from netstats.grading._counting import (
     ki67_interval,
 )
 from netstats.grading._cutpoint import CutpointResult, ki67_cutpoint
+from netstats.grading._icc import ICCResult, icc_raters
 from netstats.grading._models import (
     DiscordanceModelResult,
     Ki67TrajectoryResult,
@@ -72,6 +74,7 @@ __all__ = [
     "DiscordanceModelResult",
     "Ki67TrajectoryResult",
     "GradingScheme",
+    "ICCResult",
     "KappaResult",
     "Ki67HazardResult",
     "PairSet",
@@ -90,6 +93,7 @@ __all__ = [
     "grade_specimens",
     "grade_probability_curve",
     "icc",
+    "icc_raters",
     "ki67_cutpoint",
     "ki67_hazard",
     "ki67_trajectory_model",

@@ -330,7 +330,7 @@ def icc(first: npt.ArrayLike, second: npt.ArrayLike, *, conf_level: float = 0.95
     msb, msj, mse, msw = _mean_squares(x)
     if msb == 0:
         raise ValueError("no variation between subjects; the ICC is undefined")
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         return _icc_table(x, msb, msj, mse, msw, conf)
 
 

@@ -23,9 +23,12 @@ from typing import Any, Literal, TypeAlias
 import pandas as pd
 
 from netstats.cohort import Cohort
+from netstats.cohort._flags import DELIMITED
 from netstats.cohort._parse import normalize_header
 from netstats.cohort._problems import ProblemLog, summarize_problems
 from netstats.exceptions import CohortValidationError
+from netstats.io._excel import Sheet, read_workbook
+from netstats.io._files import file_problem
 from netstats.io._redact import find_secrets, redact_secrets, resolve_source
 from netstats.io._redcap import decode_redcap, redcap_choices
 from netstats.schema import TABLE_NAMES, TABLES
@@ -140,7 +143,9 @@ class _Columns:
         return frame.iloc[:, positions]
 
 
-_CSV_ENCODINGS = ("utf-8-sig", "latin-1")
+# Windows-1252 before Latin-1: its bytes 0x80-0x9f are letters and quotes (€, ’, Š, ...),
+# which Latin-1 would turn into invisible control characters.
+_CSV_ENCODINGS = ("utf-8-sig", "cp1252", "latin-1")
 # Files with a header row: the first record is row 2, as a spreadsheet shows it.
 _ROW_OFFSET = {"csv": 2, "excel": 2}
 
@@ -164,6 +169,13 @@ def _file_error(
     return CohortValidationError(
         f"cohort ({path}) failed validation\n" + summarize_problems(problems), problems
     )
+
+
+def _check_file(path: Path, table: str | None, *, size_limit: bool = True) -> None:
+    """Refuse FIFOs, devices and (table files and workbooks) files beyond the size limit."""
+    found = file_problem(path, size_limit=size_limit)
+    if found is not None:
+        raise _file_error(path, table, *found)
 
 
 def _decode(path: Path, data: bytes, table: str | None) -> str:
@@ -252,6 +264,7 @@ def _read_csv(path: Path, table: str | None = None, select: _Columns | None = No
     body.columns = pd.Index(
         [h if h.strip() else f"unnamed: {i}" for i, h in enumerate(header)], dtype=object
     )
+    body.attrs[DELIMITED] = True  # validation tells shifted records from notes by this
     return body
 
 
@@ -279,12 +292,24 @@ def _read_file(
 ) -> pd.DataFrame:
     """Read one table file; anything the format's reader cannot read is a validation error."""
     select = select or _Columns(None)
+    _check_file(path, table)
     try:
         frame = _read_any(path, kind, table, select)
     except CohortValidationError:
         raise
-    except (MemoryError, KeyboardInterrupt):
+    except KeyboardInterrupt:
         raise
+    except MemoryError as exc:
+        # The file is within the size limit (checked above), so a reader that runs out of
+        # memory was sent there by a corrupt header claiming huge sizes (seen with pandas'
+        # Stata reader); the allocation failed, so nothing large is held any more.
+        raise _file_error(
+            path,
+            table,
+            "unreadable_file",
+            f"cannot be read as {_KIND_NAMES[kind]} file (its reader ran out of memory: "
+            "the file is probably damaged)",
+        ) from exc
     except Exception as exc:  # the third-party readers raise anything on a corrupt file
         detail = " ".join(str(exc).split())[:200] or type(exc).__name__
         raise _file_error(
@@ -335,6 +360,7 @@ def _read_whole(path: Path, kind: str) -> pd.DataFrame:
 def _folder_tables(
     folder: Path, select: _Columns
 ) -> tuple[dict[str, pd.DataFrame], dict[str, int]]:
+    _refuse_unreadable(folder)
     tables: dict[str, pd.DataFrame] = {}
     offsets: dict[str, int] = {}
     for name in TABLE_NAMES:
@@ -367,6 +393,51 @@ def _folder_tables(
     return tables, offsets
 
 
+_COMPRESSED = (".gz", ".bz2", ".xz", ".zip", ".zst", ".7z", ".tgz")
+
+
+def _format_hint(name: str) -> str:
+    """Why a file ending is not read, and what to do instead."""
+    lower = name.lower()
+    if lower.endswith(".xls"):
+        return (
+            "is an Excel 97-2003 workbook (.xls), which netstats does not read: save it as "
+            "an Excel workbook (.xlsx) or as CSV"
+        )
+    if lower.endswith(_COMPRESSED):
+        inner = name.rsplit(".", 1)[0]
+        return f"is a compressed file: decompress it first (so that it is {inner!r})"
+    if lower.endswith((".ods", ".numbers")):
+        return "is a spreadsheet format netstats does not read: save it as .xlsx or as CSV"
+    return "has an ending netstats does not read; readable endings: " + ", ".join(
+        sorted(FILE_FORMATS)
+    )
+
+
+def _refuse_unreadable(folder: Path) -> None:
+    """Tables present only in a format netstats does not read (``pathology.xls``,
+    ``imaging.csv.gz``) are refused, all at once: the table is there, but unread."""
+    files = sorted(p for p in folder.iterdir() if not p.name.startswith("."))
+    log = ProblemLog()
+    for name in TABLE_NAMES:
+        if any(p.stem.lower() == name and p.suffix.lower() in FILE_FORMATS for p in files):
+            continue  # a readable file gives the table; backups beside it are not read
+        for p in files:
+            if p.name.lower().startswith(name + "."):
+                log.add(
+                    name,
+                    None,
+                    "unsupported_file",
+                    f"{p.name}: {_format_hint(p.name)}; the {name} table is not read from it",
+                    value=p.name,
+                )
+    if log.rows:
+        problems = log.to_frame()
+        raise CohortValidationError(
+            f"cohort ({folder}) failed validation\n" + summarize_problems(problems), problems
+        )
+
+
 def _with_header(cells: pd.DataFrame) -> pd.DataFrame:
     """First row as the header, kept as written (duplicates are reported, not renamed)."""
     if cells.empty:
@@ -380,28 +451,41 @@ def _with_header(cells: pd.DataFrame) -> pd.DataFrame:
 
 
 def _read_excel(path: Path, sheet_name: str | int | None = 0) -> object:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # openpyxl warns about styles and data validation
-        sheets = pd.read_excel(path, sheet_name=sheet_name, header=None, dtype=object)
-    if isinstance(sheets, dict):
-        return {str(name): _with_header(frame) for name, frame in sheets.items()}
-    return _with_header(sheets)
+    """The first visible sheet (``sheet_name=0``) or every sheet by name (``None``)."""
+    sheets = read_workbook(path)
+    if sheet_name is None:
+        return {s.name: _with_header(s.cells) for s in sheets}
+    visible = [s for s in sheets if not s.hidden] or sheets
+    return _with_header(visible[0].cells)
 
 
 def _excel_tables(path: Path, select: _Columns) -> tuple[dict[str, pd.DataFrame], dict[str, int]]:
+    _check_file(path, None)
     try:
-        sheets = _read_excel(path, sheet_name=None)
+        sheets = read_workbook(path)
     except Exception as exc:  # openpyxl/zipfile raise anything on a corrupt workbook
         detail = " ".join(str(exc).split())[:200] or type(exc).__name__
         raise _file_error(
             path, None, "unreadable_file", f"cannot be read as an Excel workbook ({detail})"
         ) from exc
-    assert isinstance(sheets, dict)
-    by_name = {s.strip().lower(): frame for s, frame in sheets.items()}
+    by_name: dict[str, list[Sheet]] = {}
+    for sheet in sheets:
+        by_name.setdefault(sheet.name.strip().lower(), []).append(sheet)
     tables = {}
     for name in TABLE_NAMES:
-        if name in by_name:
-            frame = by_name[name]
+        hits = by_name.get(name, [])
+        if len(hits) > 1:
+            # "patients" and a hidden "patients " would both be the patients table.
+            listed = ", ".join(repr(s.name) + (" (hidden)" if s.hidden else "") for s in hits)
+            raise _file_error(
+                path,
+                name,
+                "several_sheets",
+                f"table {name!r} is given by several sheets ({listed}); keep one",
+                value=listed,
+            )
+        if hits:
+            frame = _with_header(hits[0].cells)
             blank = _blank(frame)
             last_data = blank[~blank].index.max() if (~blank).any() else -1
             tables[name] = select.subset(frame.loc[:last_data], name, path)
@@ -411,7 +495,7 @@ def _excel_tables(path: Path, select: _Columns) -> tuple[dict[str, pd.DataFrame]
             None,
             "no_tables",
             f"no sheet is named after a cohort table ({', '.join(TABLE_NAMES)}); "
-            f"sheets found: {', '.join(sheets)}",
+            f"sheets found: {', '.join(s.name for s in sheets)}",
         )
     return tables, dict.fromkeys(tables, 2)
 
@@ -438,7 +522,24 @@ def _sql_tables(
     sa = _import_sqlalchemy()
     shown = redact_secrets(source)
     try:
-        engine = sa.create_engine(source)
+        url = sa.engine.make_url(source)
+    except (sa.exc.ArgumentError, ValueError, TypeError) as exc:
+        raise ValueError(
+            f"{shown} is not a database URL SQLAlchemy can use ({_detail(exc)})"
+        ) from None
+    sqlite_file = _sqlite_file(url, shown)
+    try:
+        if sqlite_file is not None and url.drivername in ("sqlite", "sqlite+pysqlite"):
+            engine = sa.create_engine("sqlite://", creator=_sqlite_read_only(sqlite_file))
+        else:
+            engine = sa.create_engine(source)
+    except sa.exc.NoSuchModuleError:
+        scheme = source.split("://", 1)[0]
+        raise ValueError(
+            f"{shown}: no database type {scheme!r} is known (no SQLAlchemy dialect or driver "
+            "of that name is installed); e.g. sqlite:///cohort.db, "
+            "postgresql+psycopg://user@host/db, or duckdb:///cohort.duckdb"
+        ) from None
     except (sa.exc.ArgumentError, ValueError, TypeError) as exc:
         raise ValueError(
             f"{shown} is not a database URL SQLAlchemy can use ({_detail(exc)})"
@@ -461,6 +562,14 @@ def _sql_tables(
                         keep = select.pick(cols, name, shown)
                     tables[name] = pd.read_sql_table(db_name, conn, columns=keep)
     except sa.exc.SQLAlchemyError as exc:
+        if sqlite_file is not None:  # a damaged file or one that is not a database
+            detail = _detail(exc).removeprefix("(sqlite3.DatabaseError) ")
+            raise _file_error(
+                sqlite_file,
+                None,
+                "unreadable_file",
+                f"cannot be read as an SQLite database ({detail})",
+            ) from None
         # driver messages may quote the address; the password never leaves this function
         raise ConnectionError(f"cannot read the database {shown}: {_detail(exc)}") from None
     finally:
@@ -468,6 +577,48 @@ def _sql_tables(
     if not tables:
         raise _file_error(shown, None, "no_tables", "no cohort tables found in the database")
     return tables, dict.fromkeys(tables, 1)
+
+
+def _sqlite_file(url: Any, shown: str) -> Path | None:
+    """The database file of an SQLite URL, checked to exist; ``None`` for other databases.
+
+    Reading must never create a file, so a missing file is an error (SQLite would create
+    an empty database).  In-memory databases hold no cohort.
+    """
+    if url.get_backend_name() != "sqlite":
+        return None
+    if url.username or url.password or url.host or url.port:
+        raise ValueError(
+            f"{shown}: an SQLite URL names a file and takes no user, password or host; "
+            "write sqlite:///relative/path.db or sqlite:////absolute/path.db"
+        )
+    database = url.database or ""
+    query = {k.lower(): str(v).lower() for k, v in url.query.items()}
+    if database in ("", ":memory:") or query.get("mode") == "memory":
+        raise ValueError(
+            f"{shown}: an in-memory SQLite database is empty and holds no cohort; give the "
+            "database file, e.g. sqlite:///cohort.db"
+        )
+    if query.get("uri") in ("true", "1") or database.startswith("file:"):
+        return None  # an SQLite URI filename: opened as the user wrote it
+    path = Path(database)
+    if not path.exists():
+        raise FileNotFoundError(f"database file {database!r} ({shown}) does not exist")
+    _check_file(path, None, size_limit=False)
+    return path
+
+
+def _sqlite_read_only(path: Path) -> Any:
+    """A connection factory opening ``path`` read-only (it never creates or changes it)."""
+    import sqlite3
+    from urllib.parse import quote
+
+    uri = f"file:{quote(str(path.resolve()))}?mode=ro"
+
+    def connect() -> sqlite3.Connection:
+        return sqlite3.connect(uri, uri=True)
+
+    return connect
 
 
 def _detail(exc: BaseException) -> str:
@@ -481,15 +632,30 @@ def _duckdb_tables(
 ) -> tuple[dict[str, pd.DataFrame], dict[str, int]]:
     import duckdb
 
-    con = duckdb.connect(str(path), read_only=True)
+    if str(path) in ("", ":memory:") or str(path).startswith(":memory:"):
+        raise ValueError(
+            "duckdb:///:memory: is an empty in-memory database and holds no cohort; give the "
+            "DuckDB file, e.g. duckdb:///cohort.duckdb"
+        )
+    if not path.exists():
+        raise FileNotFoundError(f"DuckDB file {str(path)!r} does not exist")
+    _check_file(path, None, size_limit=False)
+    try:
+        con = duckdb.connect(str(path), read_only=True)
+    except duckdb.Error as exc:  # not a DuckDB file, a newer format, locked by a writer
+        detail = _detail(exc).removeprefix("IO Error: ")
+        raise _file_error(
+            path, None, "unreadable_file", f"cannot be read as a DuckDB database ({detail})"
+        ) from None
+    table: str | None = None
     try:
         present = {
             row[0]
             for row in con.execute("SELECT table_name FROM information_schema.tables").fetchall()
         }
         tables = {}
-        for name in TABLE_NAMES:
-            db_name = names.get(name, name)
+        for table in TABLE_NAMES:
+            db_name = names.get(table, table)
             if db_name not in present:
                 continue
             columns = "*"
@@ -502,10 +668,14 @@ def _duckdb_tables(
                         [db_name],
                     ).fetchall()
                 ]
-                keep = select.pick(cols, name, path)
+                keep = select.pick(cols, table, path)
                 if keep is not None:
                     columns = ", ".join(_quote(c) for c in keep)
-            tables[name] = con.execute(f"SELECT {columns} FROM {_quote(db_name)}").df()
+            tables[table] = con.execute(f"SELECT {columns} FROM {_quote(db_name)}").df()
+    except duckdb.Error as exc:  # e.g. a view whose query fails
+        raise _file_error(
+            path, table, "unreadable_file", f"reading the DuckDB file failed ({_detail(exc)})"
+        ) from None
     finally:
         con.close()
     if not tables:
@@ -562,9 +732,10 @@ def read_tables(
         return _excel_tables(path, select)
     if suffix in (".db", ".sqlite", ".sqlite3"):
         return _sql_tables(f"sqlite:///{path}", names, select)
+    hint = f" ({path.name} {_format_hint(path.name)})" if suffix not in FILE_FORMATS else ""
     raise ValueError(
         f"cannot read a cohort from {path.name!r}: give a folder of table files, an Excel "
-        "workbook with a sheet per table, a .duckdb file or a database URL"
+        f"workbook with a sheet per table, a .duckdb file or a database URL{hint}"
     )
 
 
@@ -610,11 +781,18 @@ def load_cohort(
     ------
     CohortValidationError
         Listing every problem found, with table, row, column, value and rule; also when a
-        column named in ``columns`` is not in the source (rule ``missing_column``).
+        column named in ``columns`` is not in the source (rule ``missing_column``), when a
+        file is a FIFO, a device or anything but a regular file (``not_regular_file``), a
+        table file or workbook is larger than the limit (``file_too_large``: 1 GiB, or
+        the environment variable ``NETSTATS_MAX_FILE_SIZE``, e.g. ``4G``; ``0`` for no
+        limit), or a file cannot be read in its format (``unreadable_file``).
     FileNotFoundError
-        When ``source`` does not exist.
+        When ``source`` does not exist, including the file of an ``sqlite:///`` or
+        ``duckdb:///`` address (loading never creates a database file).
     ValueError
-        When ``columns`` names a table or column that is not part of the data model.
+        When ``columns`` names a table or column that is not part of the data model, or
+        the address cannot hold a cohort (an in-memory database, an SQLite address with
+        a user or host, an unknown database type).
 
     Examples
     --------

@@ -6,6 +6,8 @@ netstats) does not load it.
 
 from __future__ import annotations
 
+from netstats.plots._cox_curves import adjusted_curves, cox_survival
+from netstats.plots._cox_diagnostics import deviance_plot, functional_form, influence
 from netstats.plots._forest import forest
 from netstats.plots._grading import (
     bland_altman_plot,
@@ -29,17 +31,22 @@ __all__ = [
     "DRUG_CLASS_COLORS",
     "OKABE_ITO",
     "GROUP_COLORS",
+    "adjusted_curves",
     "bland_altman_plot",
     "calibration",
     "check_layout",
+    "cox_survival",
     "cif_steps",
     "cumulative_incidence",
     "cutpoint_plot",
     "decision_curve",
+    "deviance_plot",
     "forest",
+    "functional_form",
     "grade_heatmap",
     "grade_migration",
     "grade_probability_plot",
+    "influence",
     "ki67_hazard_plot",
     "ki67_trajectories",
     "km",

@@ -96,8 +96,13 @@ def _risk_table(
     names: Mapping[object, str],
     colors: Mapping[object, str],
     threshold: int,
+    weights_col: str | None = None,
 ) -> Axes:
-    """Draw the number-at-risk rows under ``ax``; x positions in ``ax``'s data coordinates."""
+    """Draw the number-at-risk rows under ``ax``; x positions in ``ax``'s data coordinates.
+
+    The cells are always patients (row counts); for a weighted result the title says so,
+    since the curves above are computed from sums of weights.
+    """
     rows = len(groups)
     height = 0.075 * rows
     table = ax.inset_axes((0.0, -0.2 - height, 1.0, height), sharex=ax)
@@ -112,7 +117,12 @@ def _risk_table(
     table.tick_params(axis="y", pad=4 + 3.5 * widest)
     for spine in table.spines.values():
         spine.set_visible(False)
-    table.set_title("Number at risk", loc="left", fontsize="small", pad=2)
+    title = "Number at risk"
+    if weights_col:
+        title += (
+            f" (patients, unweighted; curves weighted by {labels.label(weights_col, unit=False)})"
+        )
+    table.set_title(title, loc="left", fontsize="small", pad=2)
     for row, g in enumerate(groups):
         sub = counts[counts["group"] == g]
         for t, text in zip(sub["time"], cells[g], strict=True):
@@ -153,7 +163,9 @@ def pool_groups(result: KaplanMeierResult, max_curves: int = 8) -> KaplanMeierRe
     """Keep the ``max_curves - 1`` largest groups and pool the rest into one "Other" curve.
 
     The pooled curve is the Kaplan-Meier estimate of the pooled rows, refitted from the
-    result's own event and censoring counts (exact without delayed entry).
+    result's own event and censoring counts (exact without delayed entry; for a weighted fit
+    from its weighted counts, exact for the estimate and the Greenwood variance, while a
+    weighted fit with the robust variance, which needs every row's weight, is refused).
 
     Parameters
     ----------
@@ -184,6 +196,11 @@ def pool_groups(result: KaplanMeierResult, max_curves: int = 8) -> KaplanMeierRe
         return result
     if result.entry_col is not None:
         raise ValueError("groups of a left-truncated fit cannot be pooled; use panels=True")
+    if result.weights_col is not None and result.variance == "robust":
+        raise ValueError(
+            "groups of a weighted fit with the robust variance cannot be pooled (the variance "
+            "needs every row's weight); use panels=True"
+        )
     order = sorted(range(len(result.groups)), key=lambda i: -result.group_sizes[i])
     keep = sorted(order[: max_curves - 1])
     rest = [result.groups[i] for i in order[max_curves - 1 :]]
@@ -198,11 +215,26 @@ def pool_groups(result: KaplanMeierResult, max_curves: int = 8) -> KaplanMeierRe
     events = np.concatenate(
         [np.ones(int(other["n_events"].sum())), np.zeros(int(other["n_censored"].sum()))]
     )
+    rows = pd.DataFrame({"time": times, "event": events.astype(int)})
+    if result.weights_col is not None:
+        # each time's weighted sums spread evenly over its rows: the same weighted counts at
+        # every time, hence the same estimate and Greenwood variance
+        with np.errstate(divide="ignore", invalid="ignore"):
+            per_event = other["weighted_events"].to_numpy() / other["n_events"].to_numpy()
+            per_cens = other["weighted_censored"].to_numpy() / other["n_censored"].to_numpy()
+        rows["w"] = np.concatenate(
+            [
+                np.repeat(per_event, other["n_events"].to_numpy()),
+                np.repeat(per_cens, other["n_censored"].to_numpy()),
+            ]
+        )
     name = f"Other ({len(rest)} groups)"
     pooled = kaplan_meier(
-        pd.DataFrame({"time": times, "event": events.astype(int)}),
+        rows,
         conf_level=result.conf_level,
         conf_type=result.conf_type,  # type: ignore[arg-type]
+        weights=None if result.weights_col is None else "w",
+        variance=result.variance,  # type: ignore[arg-type]
     )
     summary = pd.concat(
         [s[s["group"].isin([result.groups[i] for i in keep])], pooled.summary.assign(group=name)],
@@ -427,7 +459,7 @@ def _draw_km(
         counts, _ = result._at_table(ticks)
         drawn = [g for g in result.groups if names[g] not in hidden]
         if drawn:
-            _risk_table(ax, counts, drawn, names, styles, k)
+            _risk_table(ax, counts, drawn, names, styles, k, result.weights_col)
     text = curve_note(k, hidden)
     ax.netstats_note = text  # type: ignore[attr-defined]
     if note:
@@ -558,7 +590,7 @@ def cumulative_incidence(
         counts = counts[counts["cause"] == result.causes[0]]  # same risk set for every cause
         drawn = [g for g in result.groups if names[g] not in hidden]
         if drawn:
-            _risk_table(ax, counts, drawn, names, colors, k)
+            _risk_table(ax, counts, drawn, names, colors, k, result.weights_col)
     note = curve_note(k, hidden)
     ax.netstats_note = note  # type: ignore[attr-defined]
     _note(ax, note)

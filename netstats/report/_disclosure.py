@@ -307,7 +307,10 @@ class Disclosure:
         the estimate and its interval (with few censorings the estimate is
         ``1 - n_events / n``); a small ``n_at_risk`` is withheld with the estimate (the
         curve stops where fewer than ``threshold`` remain); where the censored count
-        would be small, ``n_at_risk`` is rounded to a multiple of ``threshold``.
+        would be small, ``n_at_risk`` is rounded to a multiple of ``threshold``. The
+        weighted counts of a case-weighted fit (``weighted_at_risk``, ``weighted_events``,
+        ``weighted_censored``) are dropped: with known or constant weights they give the
+        patient counts back.
         """
         require_columns(frame, ["n_at_risk", "n_events"], "Disclosure.km_at")
         t = self.threshold
@@ -336,7 +339,8 @@ class Disclosure:
         out["n_events"] = out["n_events"].astype("Int64").mask(few_events)
         for col in derived:
             out[col] = out[col].astype(float).where(~(few_risk | few_events))
-        out = out.drop(columns=[c for c in ("n_censored",) if c in out.columns])
+        weighted = [c for c in out.columns if str(c).startswith("weighted_")]
+        out = out.drop(columns=[c for c in ("n_censored",) if c in out.columns] + weighted)
         out["suppressed"] = np.where(
             few_risk,
             "few at risk",
@@ -353,7 +357,8 @@ class Disclosure:
             withheld=_cells(out, few_risk, keys, "n_at_risk", "fewer than threshold at risk")
             + _cells(out, few_events & ~few_risk, keys, "n_events", "few events"),
             coarsened=_cells(out, rounded, keys, "n_at_risk", f"rounded to base {t}")
-            + [{"column": "n_censored", "reason": "dropped (a difference of published counts)"}],
+            + [{"column": "n_censored", "reason": "dropped (a difference of published counts)"}]
+            + [{"column": c, "reason": "dropped (weighted counts)"} for c in weighted],
         )
 
     def model(self, frame: pd.DataFrame, *, n_obs: int, n_params: int) -> pd.DataFrame:

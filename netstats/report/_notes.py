@@ -39,8 +39,8 @@ def note_text(message: Warning | str, category: type[Warning] = UserWarning) -> 
     Examples
     --------
     >>> from netstats.exceptions import StatisticalWarning
-    >>> note_text("sparse tail: fewer than 10% still at risk at t=24", StatisticalWarning)
-    'Sparse tail: fewer than 10% still at risk at t=24. Read the estimates concerned with caution.'
+    >>> note_text("sparse tail: fewer than 10% still at risk at time 24", StatisticalWarning)
+    'Sparse tail: fewer than 10% still at risk at time 24. Read the estimates concerned with caution.'
     """
     text = " ".join(_PATH_RE.sub("", str(message)).split())
     if len(text) > _MAX_LENGTH:

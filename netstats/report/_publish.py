@@ -7,8 +7,8 @@ is either the previous finished report or the new one, and a folder without
 ``report.json`` never looks finished.
 
 - :func:`check_destination` refuses destinations whose replacement would delete something
-  that is not a report (a non-empty folder without ``report.json``, the inputs, the working
-  directory).
+  that is not a report (a non-empty folder without ``report.json``, a report holding files
+  added or edited since its render, the inputs, the working directory).
 - :func:`start_staging` removes what interrupted renders left behind and creates the
   staging folder.
 - :func:`check_confined` refuses symbolic links and other non-regular files in the staging
@@ -139,8 +139,10 @@ def check_destination(out: str | Path, *, inputs: Iterable[str | Path] = ()) -> 
     Raises
     ------
     DestinationError
-        ``out`` is a file, holds an input or the working directory, or is a non-empty
-        folder that is not a finished report.
+        ``out`` is a file, holds an input or the working directory, is a non-empty
+        folder that is not a finished report, or is a report holding files that are not
+        part of its render or were changed since (listed in ``report.json``, they would
+        be deleted or overwritten).
     """
     out = Path(os.path.abspath(out))
     if out.exists() and not out.is_dir():
@@ -160,7 +162,30 @@ def check_destination(out: str | Path, *, inputs: Iterable[str | Path] = ()) -> 
             f"report folder {out} exists and is not a netstats report (no {REPORT_MANIFEST}); "
             "a render replaces the whole folder: choose a new or empty folder, or remove it"
         )
+    if out.is_dir() and (out / REPORT_MANIFEST).exists():
+        _check_unchanged(out)
     return out
+
+
+_LISTED = 5
+
+
+def _check_unchanged(out: Path) -> None:
+    """Refuse a report whose replacement would lose files added or edited after its render."""
+    kept = [
+        p.split(": ", 1)[0]
+        for p in verify_report(out)
+        if p.endswith((": not part of the render", ": changed since the render"))
+    ]
+    if kept:
+        listed = ", ".join(kept[:_LISTED]) + (
+            f" and {len(kept) - _LISTED} more" if len(kept) > _LISTED else ""
+        )
+        raise DestinationError(
+            f"report folder {out} holds {len(kept)} file(s) added or changed since it was "
+            f"rendered ({listed}); a render replaces the whole folder and would delete "
+            "them: move them out of the folder, or choose another folder"
+        )
 
 
 def _pid_alive(pid: int) -> bool:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import secrets
 from pathlib import Path
 from typing import Literal
 
@@ -10,6 +12,7 @@ import pandas as pd
 
 from netstats.cohort import Cohort
 from netstats.io import load_cohort
+from netstats.io._files import check_not_input
 from netstats.sstr._features import assemble_features, select_scans
 from netstats.sstr._fit import fit_classifier
 from netstats.sstr._modelfile import SSTRModel, load_model, save_model
@@ -89,6 +92,8 @@ def train_command(
     >>> model.card["n_train"]
     55
     """
+    if not isinstance(cohort, Cohort):
+        check_not_input(out, [cohort])
     fitted = fit_classifier(
         _cohort(cohort),
         model=model,
@@ -128,7 +133,9 @@ def predict_command(
     cohort : Cohort or path
         A cohort or anything :func:`netstats.io.load_cohort` reads.
     out : path or None, default=None
-        Where to write the CSV; ``None`` writes nothing.
+        Where to write the CSV; ``None`` writes nothing.  It must not be the model file,
+        a cohort file or inside the cohort folder (``ValueError``); the file is written
+        whole or not at all.
     as_of : str, Timestamp or None, default=None
         Score every patient as of this date (``scan_id`` is then empty) instead of at
         their existing SSTR scans.
@@ -151,6 +158,8 @@ def predict_command(
     >>> pred.columns.tolist()
     ['patient_id', 'scan_id', 'scan_date', 'rule', 'predicted_probability']
     """
+    if out is not None:
+        check_not_input(out, [model_file, *([] if isinstance(cohort, Cohort) else [cohort])])
     model = load_model(model_file)
     data = _cohort(cohort)
     if as_of is not None:
@@ -181,5 +190,26 @@ def predict_command(
     result["predicted_probability"] = model.predict_proba(X) if len(X) else []
     result = result[PREDICTION_COLUMNS]
     if out is not None:
-        result.to_csv(Path(out), index=False, date_format="%Y-%m-%d")
+        _write_csv(result, Path(out))
     return result
+
+
+def _write_csv(frame: pd.DataFrame, path: Path) -> None:
+    """Write a CSV through a temporary file next to ``path``, so it is whole or absent."""
+    # a fresh name next to ``path``, created with the usual permissions
+    tmp = path.parent / f".{path.name}.{os.getpid()}-{secrets.token_hex(4)}.tmp"
+    try:
+        with open(tmp, "x", encoding="utf-8", newline="") as handle:
+            frame.to_csv(handle, index=False, date_format="%Y-%m-%d")
+        os.replace(tmp, path)
+    except OSError as exc:  # name the file asked for, not the temporary one
+        _remove(tmp)
+        raise OSError(exc.errno, exc.strerror, str(path)) from exc
+    except BaseException:
+        _remove(tmp)
+        raise
+
+
+def _remove(path: Path) -> None:
+    with contextlib.suppress(OSError):  # never created, or a read-only file system
+        path.unlink()

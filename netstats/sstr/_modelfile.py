@@ -8,9 +8,11 @@ are not in :data:`TRUSTED_TYPES`, so a crafted file cannot run code.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import platform
+import secrets
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
@@ -248,7 +250,20 @@ def save_model(model: SSTRModel, path: str | os.PathLike[str]) -> Path:
         raise TypeError(f"model must be an SSTRModel, got {type(model).__name__}")
     card = json.dumps(model.card, default=_json_default, sort_keys=True)
     out = Path(path)
-    sio.dump({"netstats_sstr_model": CARD_VERSION, "pipeline": model.pipeline, "card": card}, out)
+    # written next to the destination and renamed: a full disk leaves no half-written file
+    # (a fresh name, created with the usual permissions)
+    tmp = out.parent / f".{out.name}.{os.getpid()}-{secrets.token_hex(4)}.tmp"
+    try:
+        sio.dump(
+            {"netstats_sstr_model": CARD_VERSION, "pipeline": model.pipeline, "card": card}, tmp
+        )
+        os.replace(tmp, out)
+    except BaseException as exc:
+        with contextlib.suppress(OSError):  # never created, or a read-only file system
+            tmp.unlink()
+        if isinstance(exc, OSError):  # name the file asked for, not the temporary one
+            raise OSError(exc.errno, exc.strerror, str(out)) from exc
+        raise
     return out
 
 
@@ -311,4 +326,41 @@ def load_model(path: str | os.PathLike[str]) -> SSTRModel:
         and isinstance(obj.get("card"), str)
     ):
         raise SchemaError(f"{file.name}: a skops file, but not a netstats SSTR model file")
-    return SSTRModel(pipeline=obj["pipeline"], card=json.loads(obj["card"]))
+    try:
+        card = json.loads(obj["card"])
+    except ValueError as exc:
+        raise SchemaError(f"{file.name}: the model card is not valid JSON ({exc})") from None
+    _check_card(card, file.name)
+    return SSTRModel(pipeline=obj["pipeline"], card=card)
+
+
+#: Fields of a model card that prediction needs, and those of each of its features.
+_CARD_FIELDS = ("rule", "features")
+_FEATURE_FIELDS = ("name", "kind", "dtype")
+
+
+def _check_card(card: object, name: str) -> None:
+    """Refuse a model card that lacks what prediction reads, naming the field."""
+    if not isinstance(card, dict):
+        raise SchemaError(f"{name}: the model card is not a JSON object")
+    missing = [f for f in _CARD_FIELDS if f not in card]
+    if missing:
+        raise SchemaError(
+            f"{name}: the model card lacks the field(s) {', '.join(missing)}; the file was "
+            "not written by netstats' save_model or has been edited"
+        )
+    for key in ("fdg_window_days", "workup_window_days"):
+        value = card.get(key, 0)
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise SchemaError(
+                f"{name}: the model card's {key!r} must be a whole number of days, got {value!r}"
+            )
+    features = card["features"]
+    if not isinstance(features, list) or not all(isinstance(f, dict) for f in features):
+        raise SchemaError(f"{name}: the model card's 'features' is not a list of records")
+    for i, feat in enumerate(features):
+        lacking = [f for f in _FEATURE_FIELDS if f not in feat]
+        if lacking:
+            raise SchemaError(
+                f"{name}: feature {i + 1} of the model card lacks the field(s) {', '.join(lacking)}"
+            )

@@ -17,16 +17,28 @@ from netstats.survival._competing import (
     gray_test,
 )
 from netstats.survival._cox import CoxResult, cox
+from netstats.survival._cox_predict import (
+    AdjustedSurvivalResult,
+    CoxSurvivalResult,
+    adjusted_survival,
+    baseline_hazard,
+    predict_survival,
+)
+from netstats.survival._cox_residuals import cox_functional_form, cox_residuals
 from netstats.survival._cox_zph import ZphResult, cox_zph
 from netstats.survival._finegray import FineGrayResult, cause_specific_cox, fine_gray
 from netstats.survival._km import KaplanMeierResult, kaplan_meier, km_table
 from netstats.survival._landmark import LandmarkResult, landmark
 from netstats.survival._logrank import LogrankResult, logrank, pairwise_logrank
 from netstats.survival._rmst import RMSTResult, rmst
+from netstats.survival._rmst_adjusted import AdjustedRMSTResult, rmst_adjusted
 
 __all__ = [
+    "AdjustedRMSTResult",
+    "AdjustedSurvivalResult",
     "ConvergenceError",
     "CoxResult",
+    "CoxSurvivalResult",
     "CumulativeIncidenceResult",
     "FineGrayResult",
     "GrayTestResult",
@@ -36,9 +48,13 @@ __all__ = [
     "RMSTResult",
     "SurvivalData",
     "ZphResult",
+    "adjusted_survival",
+    "baseline_hazard",
     "cause_specific_cox",
     "check_survival_data",
     "cox",
+    "cox_functional_form",
+    "cox_residuals",
     "cox_zph",
     "cumulative_incidence",
     "fine_gray",
@@ -48,5 +64,7 @@ __all__ = [
     "landmark",
     "logrank",
     "pairwise_logrank",
+    "predict_survival",
     "rmst",
+    "rmst_adjusted",
 ]

@@ -39,6 +39,8 @@ class SurvivalData:
         Stratum codes, or None.
     strata_levels : tuple
         Stratum labels (empty without a strata column).
+    weights : numpy.ndarray of float or None
+        Case weights (finite, >= 0), or None when no weights column was given.
 
     Examples
     --------
@@ -57,6 +59,47 @@ class SurvivalData:
     strata: np.ndarray | None
     group_levels: tuple[object, ...] = ("all",)
     strata_levels: tuple[object, ...] = ()
+    weights: np.ndarray | None = None
+
+    def positive(self) -> SurvivalData:
+        """The rows with a positive case weight (all rows without weights).
+
+        Zero-weight rows contribute nothing to a weighted estimator, so they are dropped, as
+        if absent from the data; a group or stratum left without rows is dropped too, like
+        an unused category.
+        """
+        if self.weights is None or bool((self.weights > 0).all()):
+            return self
+        keep = self.weights > 0
+
+        def sub(a: np.ndarray | None) -> np.ndarray | None:
+            return None if a is None else a[keep]
+
+        def relevel(
+            codes: np.ndarray | None, levels: tuple[object, ...]
+        ) -> tuple[np.ndarray | None, tuple[object, ...]]:
+            """Drop levels left without rows and renumber (as for unused categories)."""
+            if codes is None:
+                return None, levels
+            kept = codes[keep]
+            present = np.bincount(kept, minlength=len(levels)) > 0
+            if present.all():
+                return kept, levels
+            new_code = np.cumsum(present) - 1
+            return new_code[kept], tuple(lv for lv, p in zip(levels, present, strict=True) if p)
+
+        g, g_levels = relevel(self.group, self.group_levels)
+        s, s_levels = relevel(self.strata, self.strata_levels)
+        return SurvivalData(
+            time=self.time[keep],
+            event=self.event[keep],
+            entry=sub(self.entry),
+            group=g,
+            strata=s,
+            group_levels=g_levels,
+            strata_levels=s_levels,
+            weights=self.weights[keep],
+        )
 
 
 def _examples(frame: pd.DataFrame, mask: np.ndarray, column: str) -> str:
@@ -143,6 +186,24 @@ def _event_values(data: pd.DataFrame, column: str, problems: list[str]) -> np.nd
     return values == 1.0
 
 
+def _weight_values(data: pd.DataFrame, column: str, problems: list[str]) -> np.ndarray:
+    """Case weights: numeric, finite and >= 0 (zero allowed: the row then counts for nothing)."""
+    raw = data[column]
+    if pd.api.types.is_bool_dtype(raw) or not (
+        pd.api.types.is_numeric_dtype(raw) or raw.dtype == object
+    ):
+        problems.append(f"{column}: case weights must be numeric, got dtype {raw.dtype}")
+        return np.ones(len(raw))
+    values = pd.to_numeric(raw, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+    bad = ~np.isfinite(values) | (values < 0)
+    if bad.any():
+        problems.append(
+            f"{column}: {int(bad.sum())} case weights missing, non-numeric, infinite or negative "
+            f"({_examples(data, bad, column)}); weights must be finite numbers >= 0"
+        )
+    return values
+
+
 def _labels(
     data: pd.DataFrame, column: str, role: str, problems: list[str]
 ) -> tuple[np.ndarray, tuple[object, ...]]:
@@ -185,6 +246,7 @@ def check_survival_data(
     entry: str | None = None,
     group: str | None = None,
     strata: str | None = None,
+    weights: str | None = None,
     min_rows: int = 1,
 ) -> SurvivalData:
     """Validate survival columns of a DataFrame and return clean arrays.
@@ -202,6 +264,10 @@ def check_survival_data(
         Column with delayed-entry times (left truncation): numeric, >= 0 and < ``time``.
     group, strata : str or None, default=None
         Columns with group / stratum labels (no missing values).
+    weights : str or None, default=None
+        Column with case weights: numeric, finite, >= 0. Zero is allowed (use
+        :meth:`SurvivalData.positive` to drop those rows); negative, missing or infinite
+        weights are refused, naming the row and the value.
     min_rows : int, default=1
         Minimum number of rows required.
 
@@ -233,6 +299,7 @@ def check_survival_data(
         (entry, "entry"),
         (group, "group"),
         (strata, "strata"),
+        (weights, "weights"),
     ]
     for column, role in roles:
         if column is not None:
@@ -253,6 +320,7 @@ def check_survival_data(
             )
     g, g_levels = _labels(data, group, "group", problems) if group is not None else (None, ("all",))
     s, s_levels = _labels(data, strata, "strata", problems) if strata is not None else (None, ())
+    w = _weight_values(data, weights, problems) if weights is not None else None
     if problems:
         head = f"{len(problems)} problem(s) in survival data"
         raise SchemaError(head + "\n" + "\n".join(f"  - {p}" for p in problems))
@@ -264,4 +332,5 @@ def check_survival_data(
         strata=s,
         group_levels=g_levels,
         strata_levels=s_levels,
+        weights=w,
     )

@@ -3,7 +3,8 @@
 Both are written here in vectorised NumPy because lifelines' ``AalenJohansenFitter``
 breaks ties by random jitter (results change from run to run) and has no Gray test. Ties
 are handled deterministically: all events at one time, whatever their cause, leave the risk
-set together, as in R ``cmprsk::cuminc`` and ``survival::survfit``.
+set together, as in R ``cmprsk::cuminc`` and ``survival::survfit``. The variance is cmprsk's
+by default or survfit's infinitesimal jackknife; case weights and delayed entry as survfit.
 """
 
 from __future__ import annotations
@@ -20,7 +21,8 @@ from scipy import stats
 from netstats._display import ResultDisplay, plural
 from netstats.exceptions import SchemaError
 from netstats.survival._checks import check_survival_data
-from netstats.survival._km import _check_conf
+from netstats.survival._influence import aj_influence_variance
+from netstats.survival._km import _check_conf, risk_counts
 
 __all__ = [
     "CumulativeIncidenceResult",
@@ -30,6 +32,8 @@ __all__ = [
 ]
 
 CifConfType = Literal["log-log", "plain"]
+CifVariance = Literal["cmprsk", "aalen-johansen"]
+_CIF_VARIANCES = ("cmprsk", "aalen-johansen")
 
 
 def _event_causes(
@@ -81,34 +85,55 @@ def _event_causes(
     return codes, {int(c): int(c) for c in sorted(set(codes.tolist())) if c != 0}
 
 
-def _cif_one_group(t: np.ndarray, codes: np.ndarray, causes: list[int]) -> dict[str, np.ndarray]:
-    """Aalen-Johansen CIFs with cmprsk's variance, at every distinct time of one group."""
-    n = t.size
-    ts_order = np.argsort(t, kind="stable")
-    ts = t[ts_order]
-    cs = codes[ts_order]
-    new = np.empty(n, dtype=bool)
-    new[0] = True
-    np.not_equal(ts[1:], ts[:-1], out=new[1:])
-    idx = np.flatnonzero(new)
-    ut = ts[idx]
-    rs = (n - idx).astype(float)
-    n_exit = np.diff(np.append(idx, n))
-    d_by = {k: np.add.reduceat((cs == k).astype(np.int64), idx) for k in causes}
-    d_all = np.add.reduceat((cs > 0).astype(np.int64), idx).astype(float)
+def _cif_one_group(
+    t: np.ndarray,
+    codes: np.ndarray,
+    causes: list[int],
+    weights: np.ndarray | None = None,
+    entry: np.ndarray | None = None,
+    variance: str = "cmprsk",
+) -> dict[str, np.ndarray]:
+    """Aalen-Johansen CIFs and their variances at every distinct time of one group.
+
+    With ``weights`` (all > 0) every count in the estimator and in cmprsk's variance is a
+    sum of weights; the ``n_*``/``d_*`` outputs count rows, ``w_*`` hold the weighted sums.
+    """
+    event = codes > 0
+    ut, n_exit_raw, _, n_risk_raw = risk_counts(t, event, entry=entry)
+    pos = np.searchsorted(ut, t)
+    m = ut.size
+    wt = np.ones(t.size) if weights is None else weights
+    rs = np.bincount(pos, weights=wt, minlength=m)[::-1].cumsum()[::-1]
+    if entry is not None:
+        rs = risk_counts(t, event, entry=entry, weights=wt)[3][:, 0]
+    d_by = {k: np.bincount(pos, weights=wt * (codes == k), minlength=m) for k in causes}
+    d_all = np.bincount(pos, weights=wt * event, minlength=m)
+    n_exit_w = np.bincount(pos, weights=wt, minlength=m)
     fkn = np.cumprod(1.0 - d_all / rs)  # all-cause KM S(t)
     fk = np.concatenate(([1.0], fkn[:-1]))  # S(t-)
+    raw_events = np.bincount(pos, weights=event.astype(float), minlength=m)
     out: dict[str, np.ndarray] = {
         "time": ut,
-        "n_at_risk": (n - idx).astype(np.int64),
-        "n_censored": (n_exit - d_all).astype(np.int64),
+        "n_at_risk": n_risk_raw[:, 0].astype(np.int64),
+        "n_censored": (n_exit_raw[:, 0] - raw_events).astype(np.int64),
         "survival": fkn,
+        "w_at_risk": rs,
+        "w_censored": n_exit_w - d_all,
     }
+    if variance == "aalen-johansen":
+        _, var_f = aj_influence_variance(t, codes, wt, entry, ut, causes)
     with np.errstate(divide="ignore", invalid="ignore"):
         for k in causes:
-            d1 = d_by[k].astype(float)
-            d2 = d_all - d1
+            d1 = d_by[k]
             f = np.cumsum(fk * d1 / rs)
+            out[f"cif_{k}"] = f
+            out[f"d_{k}"] = np.bincount(pos, weights=(codes == k).astype(float), minlength=m)
+            out[f"d_{k}"] = out[f"d_{k}"].astype(np.int64)
+            out[f"w_{k}"] = d1
+            if variance == "aalen-johansen":
+                out[f"var_{k}"] = var_f[k]
+                continue
+            d2 = d_all - d1
             inv = np.where(fkn > 0, 1.0 / fkn, 0.0)
             # Aalen-type delta-method variance of Gray's cinc (cmprsk): contributions of the
             # other causes' events, then of the cause's own events, accumulated over time
@@ -125,9 +150,7 @@ def _cif_one_group(t: np.ndarray, codes: np.ndarray, causes: list[int]) -> dict[
             # cmprsk updates the variance only at the cause's own event times
             last = np.maximum.accumulate(np.where(d1 > 0, np.arange(ut.size), -1))
             var = np.where(last >= 0, var_at[np.maximum(last, 0)], 0.0)
-            out[f"cif_{k}"] = f
             out[f"var_{k}"] = np.maximum(var, 0.0)
-            out[f"d_{k}"] = d_by[k]
     return out
 
 
@@ -156,7 +179,10 @@ class CumulativeIncidenceResult(ResultDisplay):
         ``time`` (months), ``n_at_risk``, ``n_events`` (events of this cause at ``time``),
         ``n_censored`` (censored at ``time``), ``estimate`` (cumulative incidence,
         proportion), ``std_err`` (proportion), ``ci_lower``, ``ci_upper``, ``conf_level``,
-        ``conf_type``.
+        ``conf_type``. The ``n_*`` columns count rows (patients); with case weights
+        ``weighted_at_risk``, ``weighted_events`` and ``weighted_censored`` (sums of the
+        weights, R ``survfit``'s ``n.risk``, ``n.event``, ``n.censor``) follow
+        ``n_censored``.
     conf_level : float
         CI level.
     conf_type : str
@@ -166,9 +192,14 @@ class CumulativeIncidenceResult(ResultDisplay):
     causes : tuple
         Cause labels, in code order.
     group_sizes : tuple of int
-        Rows per group.
+        Rows per group (rows with a positive weight; never a sum of weights).
     time_col, event_col, group_col : str or None
         Input column names.
+    entry_col, weights_col : str or None
+        Delayed-entry and case-weight columns (None when not used).
+    variance : str
+        "cmprsk" (delta method of ``cmprsk::cuminc``) or "aalen-johansen"
+        (infinitesimal jackknife, R ``survfit``).
 
     Examples
     --------
@@ -192,15 +223,34 @@ class CumulativeIncidenceResult(ResultDisplay):
     time_col: str
     event_col: str
     group_col: str | None = None
+    entry_col: str | None = None
+    weights_col: str | None = None
+    variance: str = "cmprsk"
 
     @property
     def method(self) -> str:
-        """One-line description (estimator, variance, CI transform, sizes)."""
+        """One-line description (estimator, weights, variance, CI transform, sizes)."""
         by = f" by {self.group_col}" if self.group_col else ""
+        trunc = f", left-truncated at {self.entry_col}" if self.entry_col else ""
+        wt = f", case weights {self.weights_col}" if self.weights_col else ""
+        var = (
+            "delta-method variance as cmprsk::cuminc"
+            if self.variance == "cmprsk"
+            else "infinitesimal-jackknife variance as survival::survfit"
+        )
+        sizes = f"{sum(self.group_sizes)} rows"
+        if self.weights_col:
+            first = self.summary[self.summary["cause"] == self.causes[0]]
+            # every row exits once: its weight is in the events or the censored of a time
+            w_n = float(
+                first["weighted_censored"].sum()
+                + self.summary.groupby("cause", sort=False)["weighted_events"].sum().sum()
+            )
+            sizes += f" (unweighted; weighted n = {w_n:.4g})"
         return (
-            f"Aalen-Johansen cumulative incidence, {plural(len(self.causes), 'cause')}, "
-            f"{plural(len(self.groups), 'group')}{by}, delta-method variance as cmprsk::cuminc, "
-            f"{self.conf_level:.0%} CI ({self.conf_type} transform); {sum(self.group_sizes)} rows"
+            f"Aalen-Johansen cumulative incidence{trunc}{wt}, "
+            f"{plural(len(self.causes), 'cause')}, {plural(len(self.groups), 'group')}{by}, "
+            f"{var}, {self.conf_level:.0%} CI ({self.conf_type} transform); {sizes}"
         )
 
     def to_frame(self) -> pd.DataFrame:
@@ -216,6 +266,9 @@ class CumulativeIncidenceResult(ResultDisplay):
             columns={"time": "last_time"}
         )
         out.insert(0, "n_events", events.reindex(out.index).astype(int))
+        if self.weights_col:
+            w_events = self.summary.groupby(keys, sort=False)["weighted_events"].sum()
+            out.insert(1, "weighted_events", w_events.reindex(out.index))
         return out.reset_index()
 
     def at(self, times: npt.ArrayLike) -> pd.DataFrame:
@@ -233,7 +286,8 @@ class CumulativeIncidenceResult(ResultDisplay):
             (at risk at ``time``; 0 after the last follow-up), ``n_events`` (cumulative
             events of the cause up to ``time``), ``n_censored`` (cumulative), ``estimate``,
             ``std_err``, ``ci_lower``, ``ci_upper`` (0 before the first time), ``conf_level``,
-            ``conf_type``.
+            ``conf_type``. Counts are rows; a weighted result adds ``weighted_at_risk``,
+            ``weighted_events`` and ``weighted_censored`` after ``n_censored``.
         """
         ts = np.atleast_1d(np.asarray(times, dtype=float))
         if ts.ndim != 1 or np.any(~np.isfinite(ts)) or np.any(ts < 0):
@@ -247,6 +301,19 @@ class CumulativeIncidenceResult(ResultDisplay):
             def take(col: str, sub: pd.DataFrame = sub, k: np.ndarray = k) -> np.ndarray:
                 return np.concatenate(([0.0], sub[col].to_numpy(dtype=float)))[k]
 
+            weighted = {}
+            if self.weights_col:
+                wr = sub["weighted_at_risk"].to_numpy(dtype=float)
+                weighted = {
+                    "weighted_at_risk": np.concatenate((wr, [0.0]))[j],
+                    "weighted_events": np.concatenate(([0.0], np.cumsum(sub["weighted_events"])))[
+                        k
+                    ],
+                    "weighted_censored": np.concatenate(
+                        ([0.0], np.cumsum(sub["weighted_censored"]))
+                    )[k],
+                }
+
             parts.append(
                 pd.DataFrame(
                     {
@@ -256,6 +323,7 @@ class CumulativeIncidenceResult(ResultDisplay):
                         "n_at_risk": np.concatenate((sub["n_at_risk"].to_numpy(), [0]))[j],
                         "n_events": np.concatenate(([0], np.cumsum(sub["n_events"])))[k],
                         "n_censored": np.concatenate(([0], np.cumsum(sub["n_censored"])))[k],
+                        **weighted,
                         "estimate": take("estimate"),
                         "std_err": take("std_err"),
                         "ci_lower": take("ci_lower"),
@@ -278,6 +346,9 @@ def cumulative_incidence(
     conf_level: float = 0.95,
     conf_type: CifConfType = "log-log",
     event_codes: Mapping[object, int] | None = None,
+    weights: str | None = None,
+    entry: str | None = None,
+    variance: CifVariance = "cmprsk",
 ) -> CumulativeIncidenceResult:
     """Aalen-Johansen cumulative incidence of each cause, by group.
 
@@ -303,6 +374,19 @@ def cumulative_incidence(
         Translation of the event column's values to integer codes, e.g.
         ``{"censored": 0, "progression": 1, "toxicity": 2}``; 0 must be present. The labels
         become the ``cause`` values of the output.
+    weights : str or None, default=None
+        Column with case weights (finite, >= 0; zero-weight rows are dropped), as R
+        ``survfit(Surv(time, factor(event)) ~ group, weights=)``.
+    entry : str or None, default=None
+        Column with delayed-entry times (left truncation): at risk at ``t`` when
+        ``entry < t <= time``, as R ``survfit(Surv(entry, time, factor(event)) ~ 1)``.
+        Needs ``variance="aalen-johansen"`` (cmprsk has no delayed entry).
+    variance : {"cmprsk", "aalen-johansen"}, default="cmprsk"
+        "cmprsk": the delta-method variance of ``cmprsk::cuminc`` (with case weights: the
+        same formula on weighted counts, which for integer weights equals ``cuminc`` on the
+        rows repeated). "aalen-johansen": the infinitesimal-jackknife variance
+        ``sum_i (w_i D_i(t))^2`` that R ``survfit`` reports for multi-state curves
+        (computed in closed form, O(rows + times)).
 
     Returns
     -------
@@ -314,7 +398,7 @@ def cumulative_incidence(
     netstats.exceptions.SchemaError
         Invalid columns or event codes.
     ValueError, TypeError
-        Invalid options.
+        Invalid options, or ``entry`` with ``variance="cmprsk"``.
 
     Notes
     -----
@@ -325,7 +409,15 @@ def cumulative_incidence(
     delta-method estimator of Gray's ``cmprsk::cuminc`` (with its correction for tied
     events); it changes only at the cause's own event times, as in cmprsk. R ``survfit``
     reports an infinitesimal-jackknife SE instead, which differs slightly. With a single
-    cause the estimate equals 1 - Kaplan-Meier.
+    cause the estimate equals 1 - Kaplan-Meier. ``variance="aalen-johansen"`` gives R
+    ``survfit``'s SE (the derivative of F_k(t) with respect to each row's weight, squared,
+    weighted and summed), with case weights and delayed entry as well.
+
+    Case weights replace every count by the sum of the weights (frequency weights: integer
+    weights give the estimate, and cmprsk's variance, of the data with each row repeated; the
+    jackknife variance treats a row of weight k as one subject counted k times); the ``n_*``
+    columns keep counting rows, so tables and figures never show a weighted sum as a number
+    of patients.
 
     References
     ----------
@@ -340,12 +432,32 @@ def cumulative_incidence(
     >>> df = pd.DataFrame({"time": [1.0, 2, 3, 4], "event": [1, 2, 0, 1]})
     >>> cumulative_incidence(df).summary.query("cause == 1")["estimate"].tolist()
     [0.25, 0.25, 0.25, 0.75]
+    >>> df["w"] = [2.0, 1.0, 1.0, 0.0]  # the last row drops out
+    >>> fit = cumulative_incidence(df, weights="w", variance="aalen-johansen")
+    >>> fit.summary.query("cause == 1")[["time", "n_at_risk", "weighted_at_risk", "estimate"]]
+       time  n_at_risk  weighted_at_risk  estimate
+    0   1.0          3               4.0       0.5
+    1   2.0          2               2.0       0.5
+    2   3.0          1               1.0       0.5
     """
     _check_conf(conf_level, "log")
     if conf_type not in ("log-log", "plain"):
         raise ValueError(f"conf_type must be 'log-log' or 'plain', got {conf_type!r}")
-    clean = check_survival_data(data, time=time, event=None, group=group)
+    if variance not in _CIF_VARIANCES:
+        raise ValueError(f"variance must be one of {_CIF_VARIANCES}, got {variance!r}")
+    if entry is not None and variance == "cmprsk":
+        raise ValueError(
+            "delayed entry needs variance='aalen-johansen' (cmprsk::cuminc has no left truncation)"
+        )
+    full = check_survival_data(
+        data, time=time, event=None, group=group, entry=entry, weights=weights
+    )
     codes, labels = _event_causes(data, event, event_codes)
+    if full.weights is not None:
+        codes = codes[full.weights > 0]
+        if event_codes is None:  # causes seen only in zero-weight rows drop with them
+            labels = {k: v for k, v in labels.items() if k in set(codes.tolist())}
+    clean = full.positive()
     causes = sorted(labels)
     if not causes:
         raise SchemaError(f"{event}: no events of any cause (all rows censored)")
@@ -355,10 +467,24 @@ def cumulative_incidence(
     for code, level in enumerate(levels):
         m = np.ones(codes.size, bool) if clean.group is None else clean.group == code
         sizes.append(int(m.sum()))
-        arr = _cif_one_group(clean.time[m], codes[m], causes)
+        arr = _cif_one_group(
+            clean.time[m],
+            codes[m],
+            causes,
+            None if clean.weights is None else clean.weights[m],
+            None if clean.entry is None else clean.entry[m],
+            variance,
+        )
         for k in causes:
             se = np.sqrt(arr[f"var_{k}"])
             lo, hi = _cif_confint(arr[f"cif_{k}"], se, float(conf_level), conf_type)
+            weighted = {}
+            if clean.weights is not None:
+                weighted = {
+                    "weighted_at_risk": arr["w_at_risk"],
+                    "weighted_events": arr[f"w_{k}"],
+                    "weighted_censored": arr["w_censored"],
+                }
             parts.append(
                 pd.DataFrame(
                     {
@@ -368,6 +494,7 @@ def cumulative_incidence(
                         "n_at_risk": arr["n_at_risk"],
                         "n_events": arr[f"d_{k}"],
                         "n_censored": arr["n_censored"],
+                        **weighted,
                         "estimate": arr[f"cif_{k}"],
                         "std_err": se,
                         "ci_lower": lo,
@@ -388,6 +515,9 @@ def cumulative_incidence(
         time_col=time,
         event_col=event,
         group_col=group,
+        entry_col=entry,
+        weights_col=weights,
+        variance=variance,
     )
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, Literal
@@ -17,8 +17,12 @@ from netstats._display import ResultDisplay, plural
 from netstats.exceptions import ConvergenceError, SchemaError, StatisticalWarning
 from netstats.survival import _cox_core as core
 from netstats.survival._cox_design import Design, build_design
+from netstats.survival._cox_predict import strata_levels
+from netstats.survival._cox_residuals import strata_labels
 
 if TYPE_CHECKING:
+    from netstats.survival._cox_predict import CoxSurvivalResult
+    from netstats.survival._cox_residuals import ResidualType
     from netstats.survival._cox_zph import ZphResult
 
 __all__ = ["ConvergenceError", "CoxResult", "cox"]
@@ -57,14 +61,15 @@ class CoxResult(ResultDisplay):
     variance : {"model", "robust"}
         Which covariance ``se``-based inference uses.
     robust_reason : {"cluster", "weights", "requested"} or None
-        Why the robust variance is used: a cluster with repeated rows, non-integer case
-        weights (R's default), or ``robust=True``.
+        Why the robust variance is used: a named cluster (as R, even with one row per
+        cluster), non-integer case weights (R's default), or ``robust=True``.
     rank : int
         Rank of ``var`` as the Wald test uses it (the number of coefficients unless the
         robust variance is singular, e.g. no more clusters than coefficients).
-    ties : {"efron", "breslow"}
+    ties : {"efron", "breslow", "exact"}
     loglik, loglik_null : float
-        Log partial likelihood at the estimate and at zero.
+        Log partial likelihood at the estimate and at zero (both with the offset, as R's
+        ``loglik``).
     n, n_events, n_clusters : int
         Rows, events and clusters (``n_clusters`` is 0 without ``cluster``).
     conf_level : float
@@ -77,6 +82,9 @@ class CoxResult(ResultDisplay):
     row_label : str
         What a row is, for display: ``"lines"`` when the data have a ``line`` column
         (patient x therapy-line rows), ``"rows"`` otherwise.
+    offset : tuple of str
+        Offset terms (``offset(...)`` of the formula, then the ``offset`` column); empty
+        without an offset.
 
     Examples
     --------
@@ -102,7 +110,7 @@ class CoxResult(ResultDisplay):
     var: npt.NDArray[np.float64]
     naive_var: npt.NDArray[np.float64]
     variance: Literal["model", "robust"]
-    ties: Literal["efron", "breslow"]
+    ties: Literal["efron", "breslow", "exact"]
     loglik: float
     loglik_null: float
     n: int
@@ -119,6 +127,13 @@ class CoxResult(ResultDisplay):
     _rs: core.RiskSets = field(repr=False, compare=False, default=None)  # type: ignore[assignment]
     _x: npt.NDArray[np.float64] = field(repr=False, compare=False, default=None)  # type: ignore[arg-type]
     _cluster_codes: npt.NDArray[np.int64] | None = field(repr=False, compare=False, default=None)
+    offset: tuple[str, ...] = ()
+    # Summed offset of every row in sorted order (as ``_x``; None without an offset): the
+    # fitted linear predictor is ``_x @ coef + _offset``.
+    _offset: npt.NDArray[np.float64] | None = field(repr=False, compare=False, default=None)
+    _row_index: pd.Index | None = field(repr=False, compare=False, default=None)
+    _strata_labels: tuple[str, ...] = field(repr=False, compare=False, default=())
+    _strata_levels: tuple[Any, ...] = field(repr=False, compare=False, default=())
 
     # ------------------------------------------------------------------ display
     @property
@@ -137,8 +152,9 @@ class CoxResult(ResultDisplay):
         if self.cluster:
             who = "patients" if self.cluster == "patient_id" else f"{self.cluster} clusters"
             units += f" / {self.n_clusters} {who}"
+        offset = f", offset {' + '.join(self.offset)}" if self.offset else ""
         return (
-            f"Cox PH{strata}, {self.ties.capitalize()} ties, {var}, {units}, "
+            f"Cox PH{strata}, {self.ties.capitalize()} ties{offset}, {var}, {units}, "
             f"{plural(self.n_events, 'event')}; {self.conf_level:.0%} CI"
         )
 
@@ -153,6 +169,8 @@ class CoxResult(ResultDisplay):
     @cached_property
     def _concordance(self) -> tuple[float, float, npt.NDArray[np.float64]]:
         eta = self._x @ self.coef
+        if self._offset is not None:  # R's concordance uses the linear predictor with it
+            eta = eta + self._offset
         counts, c, se = core.concordance(self._rs, eta, self._cluster_codes)
         return c, se, counts
 
@@ -174,36 +192,103 @@ class CoxResult(ResultDisplay):
 
     # ------------------------------------------------------------------ prediction
     def predict_linear(self, data: pd.DataFrame, *, centered: bool = True) -> pd.Series:
-        """Linear predictor ``x'beta`` for new rows.
+        """Linear predictor ``x'beta`` (plus the offset) for new rows.
 
         Parameters
         ----------
         data : pandas.DataFrame
-            Rows with the covariate columns used in the fit.
+            Rows with the covariate columns used in the fit (and the offset's columns).
         centered : bool, default=True
-            Subtract the fitting sample's covariate means (R's ``predict(type="lp")``).
+            Subtract the fitting sample's covariate means as R's ``coxph`` defines them
+            (0 for columns of -1/0/1 values, case-weighted means for right-censored data;
+            R's ``predict(type="lp", reference="sample")``).
 
         Returns
         -------
         pandas.Series
             One value per row of ``data`` (log relative hazard, no unit).
+
+        Notes
+        -----
+        The offset of the new rows is added as it is, as R's ``predict(fit, newdata,
+        type="lp")`` does for an unstratified model (R subtracts the fitting sample's
+        mean offset only in some other paths, e.g. ``se.fit=TRUE`` or
+        ``reference="zero"``; a constant, which cancels in every hazard ratio).
+
+        Examples
+        --------
+        >>> import numpy as np, pandas as pd
+        >>> from netstats.survival import cox
+        >>> rng = np.random.default_rng(3)
+        >>> df = pd.DataFrame({"x": rng.normal(size=100), "o": rng.normal(size=100)})
+        >>> df["time"] = rng.exponential(np.exp(-0.5 * df["x"] - df["o"]))
+        >>> df["event"] = 1
+        >>> fit = cox(df, "x + offset(o)", time="time", event="event")
+        >>> new = pd.DataFrame({"x": [0.0, 1.0], "o": [0.0, 0.5]})
+        >>> lp = fit.predict_linear(new, centered=False)
+        >>> bool(np.allclose(lp, fit.coef[0] * new["x"] + new["o"]))
+        True
         """
+        from netstats.survival._cox_predict import check_levels, reference_means
+
+        check_levels(self, data)
         x = self._design.transform(data)
         if centered:
-            x = x - self._design.means
-        return pd.Series(x @ self.coef, index=data.index, name="linear_predictor")
+            x = x - reference_means(self)
+        lp = x @ self.coef
+        offset = self._design.offset_for(data)
+        if offset is not None:
+            lp = lp + offset
+        return pd.Series(lp, index=data.index, name="linear_predictor")
 
     def predict_partial_hazard(self, data: pd.DataFrame, *, centered: bool = True) -> pd.Series:
         """Relative hazard ``exp(x'beta)`` for new rows (see :meth:`predict_linear`)."""
         return np.exp(self.predict_linear(data, centered=centered)).rename("partial_hazard")
 
     def check_ph(
-        self, transform: Literal["km", "identity", "rank"] = "km", *, warn: bool = True
+        self,
+        transform: Literal["km", "identity", "rank", "log"]
+        | Callable[[npt.NDArray[np.float64]], npt.ArrayLike] = "km",
+        *,
+        warn: bool = True,
     ) -> ZphResult:
         """Test proportional hazards (R ``cox.zph``); see :func:`cox_zph`."""
         from netstats.survival._cox_zph import cox_zph
 
         return cox_zph(self, transform=transform, warn=warn)
+
+    # ------------------------------------------------------------------ residuals
+    def residuals(
+        self,
+        type: ResidualType = "martingale",
+        *,
+        collapse: Any = None,
+        weighted: bool | None = None,
+        null: bool = False,
+    ) -> pd.DataFrame:
+        """Residuals of the fit (R ``residuals.coxph``); see :func:`cox_residuals`."""
+        from netstats.survival._cox_residuals import cox_residuals
+
+        return cox_residuals(self, type, collapse=collapse, weighted=weighted, null=null)
+
+    # ------------------------------------------------------------------ survival prediction
+    def baseline_hazard(self, *, centered: bool = True) -> pd.DataFrame:
+        """Baseline cumulative hazard per stratum; see :func:`baseline_hazard`."""
+        from netstats.survival._cox_predict import baseline_hazard
+
+        return baseline_hazard(self, centered=centered)
+
+    def predict_survival(
+        self,
+        newdata: pd.DataFrame,
+        *,
+        conf_type: Literal["log", "log-log", "plain"] = "log",
+        conf_level: float | None = None,
+    ) -> CoxSurvivalResult:
+        """Survival curves for covariate profiles; see :func:`predict_survival`."""
+        from netstats.survival._cox_predict import predict_survival
+
+        return predict_survival(self, newdata, conf_type=conf_type, conf_level=conf_level)
 
 
 # ---------------------------------------------------------------------- validation
@@ -360,12 +445,13 @@ def cox(
     time: str,
     event: str,
     covariates: Sequence[str] | None = None,
-    ties: Literal["efron", "breslow"] = "efron",
+    ties: Literal["efron", "breslow", "exact"] = "efron",
     strata: str | Sequence[str] | None = None,
     cluster: str | None = None,
     robust: bool | Literal["auto"] = "auto",
     start: str | None = None,
     weights: str | None = None,
+    offset: str | None = None,
     conf_level: float = 0.95,
     max_iter: int = 50,
 ) -> CoxResult:
@@ -382,6 +468,8 @@ def cox(
         categorical with treatment coding (first sorted level as reference), ``:`` and
         ``*`` interactions, ``rcs(x, k)`` Harrell's restricted cubic spline (as
         ``rms::rcs``), ``bs()``/``cr()`` other spline bases. No intercept is fitted.
+        ``offset(expr)`` adds ``expr`` (e.g. ``offset(np.log(person_years))``) to the
+        linear predictor with its coefficient fixed at 1, as in R.
     time : str
         Event or censoring time column (stop time with ``start``). Any unit; results do
         not depend on it.
@@ -390,15 +478,17 @@ def cox(
     covariates : sequence of str, optional
         Alternative to ``formula``: columns entered as they are (numeric) or as
         categoricals (non-numeric dtypes).
-    ties : {"efron", "breslow"}, default="efron"
-        Approximation for tied event times.
+    ties : {"efron", "breslow", "exact"}, default="efron"
+        Tied event times: Efron's or Breslow's approximation, or the exact partial
+        likelihood (R's ``ties="exact"``: the discrete-time, conditional logistic
+        likelihood; slower, without case weights or robust variance, as in R).
     strata : str or sequence of str, optional
         Column(s) defining strata with separate baseline hazards.
     cluster : str, optional
         Column identifying correlated rows (e.g. ``patient_id``) for the robust variance.
     robust : bool or "auto", default="auto"
-        ``"auto"`` uses the cluster-robust sandwich variance when ``cluster`` is given and
-        at least one cluster has more than one row, and (as R's ``coxph``) whenever the
+        ``"auto"`` uses the cluster-robust sandwich variance when ``cluster`` is given
+        (as R's ``cluster()``, also when every cluster has one row), and whenever the
         case weights are not all integers (inverse-probability or survey weights, for
         which the model-based variance is wrong; each row its own cluster unless
         ``cluster`` is given). ``True`` forces it (each row its own
@@ -409,6 +499,9 @@ def cox(
         covariates); a row is at risk at ``t`` when ``start < t <= stop``.
     weights : str, optional
         Case-weight column (positive values).
+    offset : str, optional
+        Offset column: a known part of the linear predictor, coefficient fixed at 1 (R's
+        ``offset()``); summed with any ``offset()`` terms of the formula.
     conf_level : float, default=0.95
         Confidence level of the hazard-ratio intervals.
     max_iter : int, default=50
@@ -436,8 +529,11 @@ def cox(
     ------
     SchemaError
         Missing columns, missing or non-finite values (naming the column and the number
-        of rows), ``start >= stop``, non-positive weights, zero-variance or collinear
-        covariates (naming them).
+        of rows; the offset included), ``start >= stop``, non-positive weights,
+        zero-variance or collinear covariates (naming them).
+    ValueError
+        ``ties="exact"`` with case weights other than 1 or a robust variance
+        (``cluster``/``robust=True``), which R's ``coxph`` refuses too.
     ConvergenceError
         The likelihood has no finite maximum (perfect separation) or Newton-Raphson did
         not converge; the message names the diverging terms.
@@ -455,7 +551,17 @@ def cox(
     starting at zero, until the relative change in log-likelihood is below 1e-10 and
     the largest step below 1e-5. Efron's approximation for ties is the default (as R's
     ``coxph``); Breslow's is available. Case weights enter as in R (Efron's correction
-    uses the mean weight of the tied deaths). The robust variance is R's
+    uses the mean weight of the tied deaths). ``ties="exact"`` maximises the exact
+    partial likelihood: at an event time with ``d`` deaths the denominator sums the
+    risk scores' products over every set of ``d`` rows at risk (an elementary
+    symmetric polynomial, computed by the recursion of R's ``coxexact.c`` in ``d``
+    vectorised passes over the risk set); it equals Breslow's and Efron's likelihood
+    where no times are tied. Offsets enter the linear predictor of the likelihood, the
+    null log-likelihood and score test (both at ``beta = 0`` with the offset, as R's
+    ``loglik[1]`` and ``score``), the residuals and the concordance (R's uses the
+    linear predictor with the offset); the robust score test is that of ``beta = 0``
+    with the offset (R's ``coxph`` evaluates its residuals at linear predictor 0, which
+    drops the offset). The robust variance is R's
     ``coxph(..., cluster=)``: ``D'D`` with ``D`` the weighted dfbeta residuals summed
     by cluster. Tests: Wald (with the variance used for the CIs), likelihood ratio and
     score (at beta = 0), plus R's robust score test when the robust variance is used.
@@ -485,11 +591,23 @@ def cox(
     >>> fit.summary[["term", "hr"]].round(2)
        term    hr
     0  ki67  1.05
+
+    An offset (here the log of each patient's follow-up window, a known exposure) and
+    the exact partial likelihood for times recorded in whole months:
+
+    >>> df["log_window"] = np.log(rng.uniform(0.5, 2.0, 200))
+    >>> df["month"] = np.ceil(df["time"])
+    >>> fit = cox(df, "ki67 + offset(log_window)", time="month", event="event", ties="exact")
+    >>> print(fit.method)
+    Cox PH, Exact ties, offset offset(log_window), model-based SE, 200 rows, 160 events; 95% CI
+    >>> same = cox(df, "ki67", time="month", event="event", ties="exact", offset="log_window")
+    >>> bool(np.isclose(same.coef[0], fit.coef[0], rtol=1e-12))
+    True
     """
     if not isinstance(data, pd.DataFrame):
         raise TypeError(f"data must be a pandas DataFrame, got {type(data).__name__}")
-    if ties not in ("efron", "breslow"):
-        raise ValueError(f"ties must be 'efron' or 'breslow', got {ties!r}")
+    if ties not in ("efron", "breslow", "exact"):
+        raise ValueError(f"ties must be 'efron', 'breslow' or 'exact', got {ties!r}")
     if robust not in ("auto", True, False):
         raise ValueError(f"robust must be True, False or 'auto', got {robust!r}")
     if not 0.0 < conf_level < 1.0:
@@ -502,11 +620,15 @@ def cox(
         )
 
     stop_t, ev, start_t, w = _outcome(data, time=time, event=event, start=start, weights=weights)
+    if ties == "exact":
+        _check_exact(cluster, robust, weights, w)
     strata_codes = _codes(data, strata_cols, "strata") if strata_cols else None
     cl_codes = _codes(data, (cluster,), "cluster", sort=False) if cluster is not None else None
 
-    design = build_design(data, formula=formula, covariates=covariates)
-    rs = core.prepare(stop_t, ev, start=start_t, strata=strata_codes, weights=w, ties=ties)
+    design = build_design(data, formula=formula, covariates=covariates, offset=offset)
+    rs = core.prepare(
+        stop_t, ev, start=start_t, strata=strata_codes, weights=w, ties=ties, offset=design.offset
+    )
     x = np.take(design.matrix, rs.order, axis=0)
     x -= design.means
     xt = core.transpose(x)
@@ -590,7 +712,31 @@ def cox(
         _rs=rs,
         _x=x,
         _cluster_codes=cl_sorted if use_robust else None,
+        _row_index=data.index,
+        _strata_labels=strata_labels(data, strata_cols),
+        _strata_levels=strata_levels(data, strata_cols),
+        offset=design.offsets,
+        _offset=None if design.offset is None else design.offset[rs.order],
     )
+
+
+def _check_exact(
+    cluster: str | None,
+    robust: bool | Literal["auto"],
+    weights: str | None,
+    w: npt.NDArray[np.float64] | None,
+) -> None:
+    """Refuse what R's exact method refuses: a robust variance and case weights."""
+    if cluster is not None or robust is True:
+        raise ValueError(
+            "the robust variance is not available with ties='exact' (its score residuals "
+            "are not defined, as in R's coxph); drop cluster/robust or use ties='efron'"
+        )
+    if w is not None and np.any(w != 1.0):
+        raise ValueError(
+            f"case weights (column {weights!r}) are not supported with ties='exact' (as in "
+            "R's coxph); use ties='efron' or 'breslow'"
+        )
 
 
 def _robust_reason(
@@ -598,14 +744,14 @@ def _robust_reason(
     cl_codes: npt.NDArray[np.int64] | None,
     w: npt.NDArray[np.float64] | None,
 ) -> Literal["cluster", "weights", "requested"] | None:
-    """Why the robust variance is used (None: model-based), following R's defaults."""
-    repeated = cl_codes is not None and np.bincount(cl_codes).max() > 1
-    if robust is True:
-        return "cluster" if repeated else "requested"
+    """Why the robust variance is used (None: model-based), following R's defaults: a
+    named cluster always (even when every cluster has one row, as R's ``cluster()``)."""
     if robust is False:
         return None
-    if repeated:
+    if cl_codes is not None:
         return "cluster"
+    if robust is True:
+        return "requested"
     if w is not None and bool(np.any(w != np.floor(w))):
         return "weights"
     return None

@@ -98,6 +98,11 @@ class RiskSets:
     seg_start: IntArray | None = None
     breslow: bool = False
     unweighted: bool = False
+    # Offset of every row (sorted order; None: no offset), added to the linear predictor.
+    offset: FloatArray | None = None
+    # Risk sets of the tied event times for the exact partial likelihood (ties="exact";
+    # the other event times are Breslow's terms, which are exact without ties).
+    exact: ExactSets | None = None
 
     @property
     def n(self) -> int:
@@ -112,8 +117,13 @@ def prepare(
     strata: IntArray | None = None,
     weights: FloatArray | None = None,
     ties: str = "efron",
+    offset: FloatArray | None = None,
 ) -> RiskSets:
-    """Sort the data once and build the index arrays used by :func:`evaluate`."""
+    """Sort the data once and build the index arrays used by :func:`evaluate`.
+
+    ``ties="exact"`` evaluates the exact (discrete-time, conditional logistic) partial
+    likelihood at tied event times and Breslow's terms elsewhere (see :class:`ExactSets`).
+    """
     n = stop.size
     if strata is None:
         strata = np.zeros(n, dtype=np.int64)
@@ -226,8 +236,54 @@ def prepare(
         start_indices=start_ops[1],
         seg_start_pre=start_ops[2],
         seg_start=start_ops[3],
-        breslow=ties == "breslow",
+        breslow=ties in ("breslow", "exact"),
         unweighted=bool(np.all(w == 1.0)),
+        offset=None if offset is None else np.asarray(offset, dtype=float)[order],
+        exact=_exact_sets(key_start, key_stop, row_bounds, row_sidx, death_rows, group_keys,
+                          group_first_death, n_d) if ties == "exact" else None,
+    )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class ExactSets:
+    """Risk sets of the event times with two or more deaths, for ``ties="exact"``.
+
+    ``rows[bounds[j]:bounds[j+1]]`` are the rows (sorted positions) at risk at the
+    ``j``-th tied event time, group ``groups[j]`` with ``deaths[j]`` deaths; the tied
+    times are ordered by decreasing number of deaths.
+    """
+
+    rows: IntArray
+    bounds: IntArray
+    groups: IntArray
+    deaths: IntArray
+
+
+def _exact_sets(
+    key_start: IntArray,
+    key_stop: IntArray,
+    row_bounds: IntArray,
+    row_sidx: IntArray,
+    death_rows: IntArray,
+    group_keys: IntArray,
+    group_first: IntArray,
+    n_d: npt.NDArray[np.int64],
+) -> ExactSets:
+    tied = np.flatnonzero(n_d >= 2)
+    tied = tied[np.argsort(-n_d[tied], kind="stable")]
+    pieces = []
+    for g in tied.tolist():
+        j = int(row_sidx[death_rows[group_first[g]]])
+        lo, hi = int(row_bounds[j]), int(row_bounds[j + 1])
+        key = group_keys[g]
+        at = (key_start[lo:hi] < key) & (key_stop[lo:hi] >= key)
+        pieces.append(lo + np.flatnonzero(at))
+    sizes = [piece.size for piece in pieces]
+    return ExactSets(
+        rows=np.concatenate(pieces).astype(np.int64) if pieces else np.zeros(0, np.int64),
+        bounds=np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64),
+        groups=tied.astype(np.int64),
+        deaths=n_d[tied].astype(np.int64),
     )
 
 
@@ -614,6 +670,8 @@ def evaluate(
     """
     p = x.shape[1]
     eta = x @ beta if xt is None else beta @ xt
+    if rs.offset is not None:
+        eta = eta + rs.offset
     if rs.row_bounds.size <= 2:
         shift = np.array([eta.max() if eta.size else 0.0])
         r = np.exp(eta - shift[0])
@@ -656,6 +714,13 @@ def evaluate(
         alpha = np.add.reduceat(cd, first)
         beta_g = np.add.reduceat(cd * f, first)
         score = xw_death - alpha @ s1 + beta_g @ d1
+    if rs.offset is not None:  # the deaths' offsets, in the numerator
+        loglik += float(rs.weights[rs.death_rows] @ rs.offset[rs.death_rows])
+    exact = None
+    if rs.exact is not None and rs.exact.groups.size:
+        exact = exact_terms(rs.exact, x, eta, hessian=hessian)
+        loglik += exact[0]
+        score = score + exact[1]
     ev_parts = (r, shift, s0, s1, d0, d1, f, g)
     if not hessian:
         return Evaluation(loglik, score, np.empty((0, 0)), *ev_parts)
@@ -673,7 +738,144 @@ def evaluate(
         outer = (s1 * gam0[:, None]).T @ s1 - cross - cross.T + (d1 * gam2[:, None]).T @ d1
     q *= v
     info = weighted_gram(x, q, xt) - outer
+    if exact is not None:
+        info = info + exact[2]
     return Evaluation(loglik, score, info, *ev_parts)
+
+
+EXACT_CHUNK = 4_000_000
+"""Rows x levels (``sum m d`` over the tied event times) per chunk of :func:`exact_terms`,
+which bounds the memory of the stored per-level row weights."""
+
+
+def exact_terms(
+    ex: ExactSets, x: FloatArray, eta: FloatArray, *, hessian: bool = True
+) -> tuple[float, FloatArray, FloatArray]:
+    """Exact partial likelihood at the tied event times, as corrections to Breslow's terms.
+
+    At an event time with ``d`` deaths the exact (discrete) likelihood's denominator is
+    the elementary symmetric polynomial ``e_d`` of the risk weights ``r_i`` of the risk
+    set (the sum over every set of ``d`` rows at risk of the product of their ``r``), and
+    ``log e_d`` replaces Breslow's ``d log e_1``. ``e_k`` over the prefixes of the risk
+    set follows from ``e_{k-1}`` by one cumulative sum, ``e_k(j) = sum_{l<=j} r_l
+    e_{k-1}(l-1)``, and so does its gradient (``dr = r x``): ``d`` vectorised passes over
+    the ``m`` rows at risk (R's ``coxexact.c`` recursion, arranged by level instead of by
+    row). The second derivatives follow the same linear recursion, so their total is a
+    sum over levels of ``X' diag(c_k) U_k + G_k' diag(c_k) X`` with scalar row weights
+    ``c_k`` from one backward pass (the adjoint of the recursion): ``O(m d p)`` work plus
+    one ``p x p`` matrix product per level, no ``m x p x p`` array. Each level is divided
+    by its total (all terms are positive: no cancellation, no overflow) and the logs of
+    the divisors are summed; risk weights are ``exp(eta - max eta)`` within the risk set.
+
+    Returns the corrections ``(loglik, score, information)`` to add to Breslow's values.
+    """
+    p = x.shape[1]
+    loglik, score, info = 0.0, np.zeros(p), np.zeros((p, p))
+    work = np.cumsum(np.diff(ex.bounds) * ex.deaths)
+    lo = 0
+    while lo < ex.groups.size:
+        done = int(work[lo - 1]) if lo else 0
+        hi = max(lo + 1, int(np.searchsorted(work, done + EXACT_CHUNK, side="right")))
+        b = ex.bounds[lo : hi + 1]
+        rows = ex.rows[b[0] : b[-1]]
+        part = _exact_chunk(b - b[0], ex.deaths[lo:hi], x[rows], eta[rows], hessian)
+        loglik += part[0]
+        score += part[1]
+        info += part[2]
+        lo = hi
+    return loglik, score, info
+
+
+def _exact_chunk(
+    b: IntArray, d: IntArray, xs: FloatArray, e: FloatArray, hessian: bool
+) -> tuple[float, FloatArray, FloatArray]:
+    """:func:`exact_terms` for sets ``[b[j], b[j+1])`` of rows ``xs`` (``d`` decreasing)."""
+    n_sets, p = d.size, xs.shape[1]
+    seg = np.repeat(np.arange(n_sets), np.diff(b))
+    top = np.maximum.reduceat(e, b[:-1])
+    r = np.exp(e - top[seg])
+    spans = list(zip(b[:-1].tolist(), b[1:].tolist(), strict=True))
+    dmax = int(d[0])
+    n_act = np.searchsorted(-d, -np.arange(1, dmax + 1), side="right")  # sets with d >= k
+    # Forward pass over the levels: e_k and its gradient; per level the divisor (the
+    # previous level's totals) folded into the row weights w_k = r / total_{k-1}.
+    inv = np.ones((dmax + 1, n_sets))
+    tots = np.ones((dmax + 1, n_sets))
+    f_prev = np.ones(xs.shape[0])
+    g_prev = np.zeros((xs.shape[0], p))
+    loglik, score, info = 0.0, np.zeros(p), np.zeros((p, p))
+    log_c = np.zeros(n_sets)
+    lvl_g: list[FloatArray] = []  # exclusive G_{k-1} and u_k per level (for the Hessian)
+    lvl_u: list[FloatArray] = []
+    for k in range(1, dmax + 1):
+        na = int(n_act[k - 1])
+        m = int(b[na])
+        w = r[:m] * inv[k, seg[:m]]
+        u = xs[:m] * f_prev[:m, None] + g_prev[:m]
+        if hessian:
+            lvl_g.append(g_prev[:m])
+            lvl_u.append(u)
+        f_prev, tot = _exclusive_in_sets(w * f_prev[:m], spans[:na])
+        g_prev, gtot = _exclusive_in_sets(w[:, None] * u, spans[:na])
+        tots[k, :na] = tot
+        gbar = gtot / tot[:, None]
+        sign = np.where(d[:na] == k, -1.0, 0.0)  # e_d replaces ...
+        if k == 1:
+            sign = sign + d[:na]  # ... Breslow's d * e_1
+            g1 = gbar
+        loglik += float(sign @ (np.log(tot) + log_c[:na] + k * top[:na]))
+        score += sign @ gbar
+        if sign.any() and hessian:
+            ends = d[:na] == k
+            # -(gbar gbar') of the exact terms (their hbar comes from the backward pass)
+            info -= gbar[ends].T @ gbar[ends]
+        log_c[:na] += np.log(tot)
+        if k < dmax:
+            inv[k + 1, :na] = 1.0 / tot
+    if not hessian:
+        return loglik, score, np.zeros((p, p))
+    # Breslow's level-1 terms removed: d * (hbar_1 - g1 g1').
+    w1 = r * (d / tots[1])[seg]
+    info -= (xs * w1[:, None]).T @ xs - (g1 * d[:, None]).T @ g1
+    # Backward pass: c_d = w_d / total_d starts each set's chain at its own level d,
+    # c_{k-1} = w_{k-1} * (strict suffix sum of c_k within the set); then
+    # sum_g hbar_g = sum_k [X' diag(c_k) U_k + G_k' diag(c_k) X].
+    c = np.zeros(0)
+    for k in range(dmax, 0, -1):
+        na = int(n_act[k - 1])
+        m = int(b[na])
+        w = r[:m] * inv[k, seg[:m]]
+        start = np.where(d[:na] == k, 1.0 / tots[k, :na], 0.0)[seg[:m]]
+        carry = np.zeros(m)
+        if c.size:
+            carry[: c.size] = _strict_suffix_in_sets(c, spans[: int(n_act[k])])
+        c = w * (start + carry)
+        xc = xs[:m] * c[:, None]
+        info += xc.T @ lvl_u[k - 1] + lvl_g[k - 1].T @ xc
+    return loglik, score, info
+
+
+def _exclusive_in_sets(
+    values: FloatArray, spans: list[tuple[int, int]]
+) -> tuple[FloatArray, FloatArray]:
+    """Exclusive prefix sums of ``values`` (axis 0) within each set ``[lo, hi)`` of
+    ``spans`` (contiguous, from row 0), and each set's total."""
+    out = np.empty_like(values)
+    tot = np.empty((len(spans),) + values.shape[1:])
+    for j, (lo, hi) in enumerate(spans):
+        out[lo] = 0.0
+        np.cumsum(values[lo : hi - 1], axis=0, out=out[lo + 1 : hi])
+        tot[j] = out[hi - 1] + values[hi - 1]
+    return out, tot
+
+
+def _strict_suffix_in_sets(values: FloatArray, spans: list[tuple[int, int]]) -> FloatArray:
+    """``out[i] = sum(values[i+1:hi])`` within each set ``[lo, hi)`` of ``spans``."""
+    out = np.empty_like(values)
+    for lo, hi in spans:
+        out[hi - 1] = 0.0
+        np.cumsum(values[hi - 1 : lo : -1], out=out[hi - 2 : lo - 1 if lo else None : -1])
+    return out
 
 
 def transpose(x: FloatArray, block: int = 1024) -> FloatArray:
@@ -756,14 +958,18 @@ def newton(
         except np.linalg.LinAlgError as exc:
             raise NewtonFailure("information matrix is singular", beta) from exc
         new_beta = beta + step
-        new_ev = evaluate(rs, x, new_beta, xw_death=xw, xt=xt)
+        # A trial step may overshoot far enough for risk weights to underflow (log 0):
+        # the non-finite log-likelihood is then halved away, as in R.
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            new_ev = evaluate(rs, x, new_beta, xw_death=xw, xt=xt)
         halvings = 0
         while not np.isfinite(new_ev.loglik) or new_ev.loglik < ev.loglik - 1e-12 * abs(ev.loglik):
             halvings += 1
             if halvings > 30:
                 raise NewtonFailure("step halving failed to increase the likelihood", beta)
             new_beta = (beta + new_beta) / 2.0
-            new_ev = evaluate(rs, x, new_beta, xw_death=xw, xt=xt)
+            with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+                new_ev = evaluate(rs, x, new_beta, xw_death=xw, xt=xt)
         change = abs(new_ev.loglik - ev.loglik) / max(abs(new_ev.loglik), 1e-300)
         small_step = float(np.max(np.abs(new_beta - beta), initial=0.0)) < np.sqrt(tol)
         beta, ev = new_beta, new_ev

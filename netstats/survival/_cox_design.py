@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 from typing import Any
 
@@ -101,6 +101,12 @@ class Design:
     means: npt.NDArray[np.float64]
     spec: ModelSpec | None  # None: plain numeric columns, no formula
     variables: tuple[str, ...]
+    #: Offset terms (``offset(...)`` in the formula, then the ``offset=`` column), their
+    #: specs (a column name or the formulaic spec of the expression) and their summed
+    #: values on the fitting data (input row order; None without an offset).
+    offsets: tuple[str, ...] = ()
+    offset_specs: tuple[str | ModelSpec, ...] = ()
+    offset: npt.NDArray[np.float64] | None = None
 
     @cached_property
     def sd(self) -> npt.NDArray[np.float64]:
@@ -120,6 +126,104 @@ class Design:
         mm = self.spec.get_model_matrix(data, context={"rcs": rcs})
         return np.asarray(mm, dtype=float)[:, 1:]
 
+    def offset_for(self, data: pd.DataFrame) -> npt.NDArray[np.float64] | None:
+        """Summed offset of the rows of ``data`` (None when the model has no offset)."""
+        if not self.offsets:
+            return None
+        return _offset_values(data, self.offsets, self.offset_specs)[0]
+
+
+def split_offsets(formula: str) -> tuple[str, list[str]]:
+    """Separate ``offset(...)`` terms from a right-hand side: ``"x + offset(log(t))"`` ->
+    ``("x", ["log(t)"])``. Terms are split at top-level ``+`` signs (outside brackets,
+    quotes and back-quotes)."""
+    terms: list[str] = []
+    depth, quote = 0, ""
+    cur: list[str] = []
+    for ch in formula:
+        if quote:
+            quote = "" if ch == quote else quote
+        elif ch in "`'\"":
+            quote = ch
+        elif ch in "([{":
+            depth += 1
+        elif ch in ")]}":
+            depth -= 1
+        elif ch == "+" and depth == 0:
+            terms.append("".join(cur))
+            cur = []
+            continue
+        cur.append(ch)
+    terms.append("".join(cur))
+    rest, offsets = [], []
+    for term in terms:
+        t = term.strip()
+        match = re.fullmatch(r"offset\((.*)\)", t, flags=re.DOTALL)
+        if match and _balanced(match.group(1)):
+            if not match.group(1).strip():
+                raise ValueError("offset() needs an expression, e.g. offset(log(person_years))")
+            offsets.append(match.group(1).strip())
+        elif re.search(r"(?<![\w.])offset\s*\(", t):
+            raise ValueError(
+                f"offset() must be a term of its own, added with '+'; got {t!r} in {formula!r}"
+            )
+        else:
+            rest.append(term)
+    return "+".join(rest).strip(), offsets
+
+
+def _balanced(text: str) -> bool:
+    depth = 0
+    for ch in text:
+        depth += {"(": 1, ")": -1}.get(ch, 0)
+        if depth < 0:
+            return False
+    return depth == 0
+
+
+def _offset_values(
+    data: pd.DataFrame, labels: Sequence[str], specs: Sequence[str | ModelSpec]
+) -> tuple[npt.NDArray[np.float64], list[str | ModelSpec]]:
+    """Sum of the offset terms on ``data`` (specs of formula offsets are ModelSpecs once
+    fitted; a bare string is an expression to evaluate, or the ``offset=`` column)."""
+    total = np.zeros(len(data))
+    fitted: list[str | ModelSpec] = []
+    for label, spec in zip(labels, specs, strict=True):
+        if isinstance(spec, str) and not label.startswith("offset("):  # a column
+            if spec not in data.columns:
+                raise SchemaError(f"offset column {spec!r} not found in data")
+            col = data[spec]
+            if not pd.api.types.is_numeric_dtype(col) or pd.api.types.is_bool_dtype(col):
+                raise TypeError(f"offset column {spec!r} must be numeric, got dtype {col.dtype}")
+            values = col.to_numpy(dtype=float, na_value=np.nan)
+        else:
+            expr = label[len("offset(") : -1]
+            _check_missing(data, _used_columns(data, expr), role="offset")
+            try:
+                if isinstance(spec, ModelSpec):
+                    mm = spec.get_model_matrix(data, context={"rcs": rcs})
+                else:
+                    mm = model_matrix(f"0 + ({expr})", data, context={"rcs": rcs})
+                    spec = mm.model_spec
+            except Exception as exc:  # formulaic reports unknown names etc.
+                raise SchemaError(f"cannot evaluate {label} on the data: {exc}") from None
+            if mm.shape[1] != 1:
+                raise TypeError(
+                    f"{label} must be one numeric value per row; it makes {mm.shape[1]} "
+                    "columns (a categorical?)"
+                )
+            values = np.asarray(mm, dtype=float)[:, 0]
+        bad = ~np.isfinite(values)
+        if bad.any():
+            n_missing = int(np.isnan(values).sum())
+            what = f"{n_missing} missing" if n_missing else f"{int(bad.sum())} non-finite"
+            raise SchemaError(
+                f"offset {label!r} has {what} value(s); an offset must be finite on every row"
+            )
+        total += values
+        fitted.append(spec)
+    return total, fitted
+
 
 def _used_columns(data: pd.DataFrame, formula: str) -> list[str]:
     """Columns of ``data`` named in ``formula`` (plain or back-quoted)."""
@@ -133,12 +237,12 @@ def _used_columns(data: pd.DataFrame, formula: str) -> list[str]:
     return used
 
 
-def _check_missing(data: pd.DataFrame, names: Sequence[str]) -> None:
+def _check_missing(data: pd.DataFrame, names: Sequence[str], role: str = "covariate") -> None:
     for name in names:
         n_missing = int(data[name].isna().sum())
         if n_missing:
             raise SchemaError(
-                f"column {name!r} (covariate) has {n_missing} missing value(s); "
+                f"column {name!r} ({role}) has {n_missing} missing value(s); "
                 "remove or impute them explicitly before fitting"
             )
 
@@ -181,11 +285,41 @@ def _plain_numeric(data: pd.DataFrame, covariates: Sequence[str]) -> Design | No
 
 
 def build_design(
-    data: pd.DataFrame, *, formula: str | None, covariates: Sequence[str] | None
+    data: pd.DataFrame,
+    *,
+    formula: str | None,
+    covariates: Sequence[str] | None,
+    offset: str | None = None,
 ) -> Design:
-    """Build the Cox design matrix (no intercept) from a formula or a list of columns."""
+    """Build the Cox design matrix (no intercept) from a formula or a list of columns.
+
+    ``offset(...)`` terms of the formula and the ``offset`` column are summed into
+    ``Design.offset`` (coefficient fixed at 1, as R's ``offset()``).
+    """
     if (formula is None) == (covariates is None):
         raise TypeError("give exactly one of formula or covariates")
+    exprs: list[str] = []
+    if formula is not None:
+        formula, exprs = split_offsets(str(formula))
+        if not formula:
+            raise ValueError(
+                "the model has no covariates besides its offset; a Cox model needs at least one"
+            )
+    labels = [f"offset({e})" for e in exprs]
+    specs: list[str | ModelSpec] = list(exprs)
+    if offset is not None:
+        if not isinstance(offset, str):
+            raise TypeError(f"offset must be a column name (str), got {type(offset).__name__}")
+        labels.append(offset)
+        specs.append(offset)
+    design = _build(data, formula=formula, covariates=covariates)
+    if not labels:
+        return design
+    values, fitted = _offset_values(data, labels, specs)
+    return replace(design, offsets=tuple(labels), offset_specs=tuple(fitted), offset=values)
+
+
+def _build(data: pd.DataFrame, *, formula: str | None, covariates: Sequence[str] | None) -> Design:
     if covariates is not None:
         if isinstance(covariates, str):
             raise TypeError("covariates must be a sequence of column names, not a string")

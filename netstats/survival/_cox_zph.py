@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
@@ -34,7 +35,8 @@ class ZphResult(ResultDisplay):
     summary : pandas.DataFrame
         One row per model term plus ``GLOBAL``: ``term``, ``chisq``, ``df``, ``p_value``.
     transform : str
-        Time transform used (``"km"``, ``"identity"`` or ``"rank"``).
+        Time transform used (``"km"``, ``"identity"``, ``"rank"``, ``"log"``, or the name
+        of a user function; ``"user"`` for a lambda).
     time : numpy.ndarray
         Event time of each scaled Schoenfeld residual (original units).
     x : numpy.ndarray
@@ -145,7 +147,8 @@ def _km_before(rs: core.RiskSets, times: npt.NDArray[np.float64]) -> npt.NDArray
 def cox_zph(
     fit: CoxResult,
     *,
-    transform: Literal["km", "identity", "rank"] = "km",
+    transform: Literal["km", "identity", "rank", "log"]
+    | Callable[[npt.NDArray[np.float64]], npt.ArrayLike] = "km",
     warn: bool = True,
 ) -> ZphResult:
     """Test the proportional-hazards assumption of a Cox model (R ``cox.zph``).
@@ -154,9 +157,12 @@ def cox_zph(
     ----------
     fit : CoxResult
         A model fitted by :func:`cox`.
-    transform : {"km", "identity", "rank"}, default="km"
+    transform : {"km", "identity", "rank", "log"} or callable, default="km"
         Function of time ``g(t)`` the coefficients are allowed to vary with:
-        ``1 - KM(t-)`` (R's default), ``t`` or the rank of ``t``.
+        ``1 - KM(t-)`` (R's default), ``t``, the rank of ``t``, ``log(t)`` (times must be
+        positive), or a function mapping the array of the rows' (stop) times to an array
+        of finite values of the same length, applied elementwise (R's
+        ``transform = function(t) ...``).
     warn : bool, default=True
         Issue a :class:`StatisticalWarning` when any test has ``p < 0.05``.
 
@@ -181,7 +187,9 @@ def cox_zph(
     Terms with several columns (categoricals, splines) get one test with as many
     degrees of freedom. The ``km`` transform uses the unweighted, unstratified KM of all
     rows, as R does. Scaled Schoenfeld residuals are ``beta + d * I^-1 r`` per event
-    (per-term combination for multi-column terms, as R).
+    (per-term combination for multi-column terms, as R). For a fit with
+    ``ties="exact"`` the risk-set means are Breslow's, as in R (``cox.zph`` has no exact
+    form); offsets enter the linear predictor.
 
     References
     ----------
@@ -200,20 +208,15 @@ def cox_zph(
     >>> zph = cox_zph(cox(df, "x", time="time", event="event"))
     >>> list(zph.summary["term"])
     ['x', 'GLOBAL']
+    >>> cox_zph(cox(df, "x", time="time", event="event"), transform=np.sqrt).transform
+    'sqrt'
     """
-    if transform not in ("km", "identity", "rank"):
-        raise ValueError(f"transform must be 'km', 'identity' or 'rank', got {transform!r}")
     rs = fit._rs
     x = fit._x
     beta = fit.coef
     p = beta.size
     times = rs.stop
-    if transform == "identity":
-        ttimes = times
-    elif transform == "rank":
-        ttimes = stats.rankdata(times)
-    else:
-        ttimes = 1.0 - _km_before(rs, times)
+    tname, ttimes = _transform_times(transform, rs, times)
     dr = rs.death_rows
     if np.ptp(ttimes[dr]) == 0:
         # g(t) is constant over the event times: the score test has no information (R's
@@ -253,11 +256,55 @@ def cox_zph(
     resid, var = _scaled_schoenfeld(fit, imat[:p, :p], terms)
     return ZphResult(
         summary=table,
-        transform=transform,
+        transform=tname,
         time=times[dr],
         x=ttimes[dr],
         residuals=pd.DataFrame(resid, columns=names),
         var=var,
+    )
+
+
+def _transform_times(
+    transform: str | Callable[[npt.NDArray[np.float64]], npt.ArrayLike],
+    rs: core.RiskSets,
+    times: npt.NDArray[np.float64],
+) -> tuple[str, npt.NDArray[np.float64]]:
+    """The transform's name and ``g(t)`` of every row's stop time."""
+    if callable(transform):
+        name = getattr(transform, "__name__", "user")
+        name = "user" if name == "<lambda>" else name
+        try:
+            values = np.asarray(transform(times.copy()), dtype=float)
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"transform {name!r} failed on the event times: {exc}") from exc
+        if values.shape != times.shape:
+            raise ValueError(
+                f"transform {name!r} must return one value per time ({times.size}), "
+                f"got shape {values.shape}"
+            )
+        bad = ~np.isfinite(values)
+        if bad.any():
+            k = int(np.argmax(bad))
+            raise ValueError(
+                f"transform {name!r} gives {int(bad.sum())} non-finite value(s), e.g. "
+                f"{values[k]} at time {times[k]:g}"
+            )
+        return name, values
+    if transform == "identity":
+        return "identity", times
+    if transform == "rank":
+        return "rank", stats.rankdata(times)
+    if transform == "log":
+        if (times <= 0).any():
+            raise ValueError(
+                f"transform 'log' needs positive times; {int((times <= 0).sum())} row(s) have "
+                f"time <= 0 (smallest {times.min():g})"
+            )
+        return "log", np.log(times)
+    if transform == "km":
+        return "km", 1.0 - _km_before(rs, times)
+    raise ValueError(
+        f"transform must be 'km', 'identity', 'rank', 'log' or a function, got {transform!r}"
     )
 
 

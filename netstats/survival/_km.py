@@ -1,5 +1,8 @@
 """Kaplan-Meier estimator with Greenwood variance, R-compatible CIs, quantiles and landmarks.
 
+Case weights (``weights=``) and the infinitesimal-jackknife variance (``variance="robust"``)
+follow R ``survfit``; the CI transforms are R's five (log, log-log, plain, logit, arcsin).
+
 The estimator is written in vectorised NumPy (sorted cumulative sums), which is both exact
 and faster than calling lifelines or statsmodels (see issue 9); the tests cross-check it
 against R's ``survfit`` and against lifelines.
@@ -19,12 +22,17 @@ from scipy import stats
 
 from netstats._display import ResultDisplay, plural
 from netstats.exceptions import StatisticalWarning
-from netstats.survival._checks import check_survival_data
+from netstats.survival._checks import SurvivalData, check_survival_data
+from netstats.survival._influence import aj_influence_variance
 
 __all__ = ["KaplanMeierResult", "kaplan_meier", "km_table"]
 
-ConfType = Literal["log", "log-log", "plain"]
-_CONF_TYPES = ("log", "log-log", "plain")
+ConfType = Literal["log", "log-log", "plain", "logit", "arcsin"]
+_CONF_TYPES = ("log", "log-log", "plain", "logit", "arcsin")
+KmVariance = Literal["greenwood", "robust"]
+_KM_VARIANCES = ("greenwood", "robust")
+#: Columns added to a weighted table: R ``survfit``'s ``n.risk``, ``n.event``, ``n.censor``.
+WEIGHTED_COLUMNS = ["weighted_at_risk", "weighted_events", "weighted_censored"]
 #: Fraction of a group's subjects still at risk below which the tail of a curve is "sparse"
 #: (Pocock, Clayton & Altman 2002 advise curtailing curves around 10-20 % at risk).
 SPARSE_TAIL_FRACTION = 0.10
@@ -54,6 +62,11 @@ def _check_conf(conf_level: float, conf_type: str) -> None:
         raise ValueError(f"conf_level must be in (0, 1), got {conf_level!r}")
     if conf_type not in _CONF_TYPES:
         raise ValueError(f"conf_type must be one of {_CONF_TYPES}, got {conf_type!r}")
+
+
+def _check_variance(variance: str) -> None:
+    if variance not in _KM_VARIANCES:
+        raise ValueError(f"variance must be one of {_KM_VARIANCES}, got {variance!r}")
 
 
 #: Rows probed to choose between hashing (many ties) and sorting (mostly distinct times).
@@ -91,6 +104,7 @@ def risk_counts(
     groups: np.ndarray | None = None,
     n_groups: int = 1,
     entry: np.ndarray | None = None,
+    weights: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Risk-set counts at every distinct exit time, by group, in one pass.
 
@@ -104,6 +118,8 @@ def risk_counts(
         Number of groups.
     entry : numpy.ndarray or None
         Delayed-entry times (at risk at t when entry < t <= time).
+    weights : numpy.ndarray or None
+        Case weights: the counts are then sums of weights.
 
     Returns
     -------
@@ -115,54 +131,69 @@ def risk_counts(
     u = ut.size
     k = n_groups
     cell = pos if groups is None else pos * k + groups
-    n_exit = np.bincount(cell, minlength=u * k).reshape(u, k).astype(float)
-    n_ev = np.bincount(cell, weights=event.astype(float), minlength=u * k).reshape(u, k)
+    w_ev = event.astype(float) if weights is None else weights * event
+    n_exit = np.bincount(cell, weights=weights, minlength=u * k).reshape(u, k).astype(float)
+    n_ev = np.bincount(cell, weights=w_ev, minlength=u * k).reshape(u, k)
     # at risk at t_j: exits at or after t_j (reverse cumulative sum)
     n_risk = np.cumsum(n_exit[::-1], axis=0)[::-1]
     if entry is not None:
         # minus those entering at or after t_j: entry >= t_j  <=>  j < #(times <= entry)
         after = np.searchsorted(ut, entry, side="right")
         cell_e = after if groups is None else after * k + groups
-        late = np.bincount(cell_e, minlength=(u + 1) * k).reshape(u + 1, k)
+        late = np.bincount(cell_e, weights=weights, minlength=(u + 1) * k).reshape(u + 1, k)
         n_risk = n_risk - np.cumsum(late[::-1], axis=0)[::-1][1:]
     return ut, n_exit, n_ev, n_risk
 
 
 def _km_arrays(
-    time: np.ndarray, event: np.ndarray, entry: np.ndarray | None
+    time: np.ndarray,
+    event: np.ndarray,
+    entry: np.ndarray | None,
+    weights: np.ndarray | None = None,
+    variance: str = "greenwood",
 ) -> dict[str, np.ndarray]:
-    """KM table for one group: one row per distinct exit time (event or censoring)."""
+    """KM table for one group: one row per distinct exit time (event or censoring).
+
+    With ``weights`` (all > 0) the estimate uses weighted counts; the ``n_*`` columns stay
+    row counts and the weighted sums are added as ``weighted_*``.
+    """
     ut, n_exit, n_ev, n_risk_k = risk_counts(time, event, entry=entry)
+    out: dict[str, np.ndarray] = {
+        "time": ut,
+        "n_at_risk": n_risk_k[:, 0].astype(np.int64),
+        "n_events": n_ev[:, 0].astype(np.int64),
+        "n_censored": (n_exit[:, 0] - n_ev[:, 0]).astype(np.int64),
+    }
+    if weights is not None:
+        _, n_exit, n_ev, n_risk_k = risk_counts(time, event, entry=entry, weights=weights)
+        out["weighted_at_risk"] = n_risk_k[:, 0]
+        out["weighted_events"] = n_ev[:, 0]
+        out["weighted_censored"] = n_exit[:, 0] - n_ev[:, 0]
     d = n_ev[:, 0]
     n_risk = n_risk_k[:, 0]
     with np.errstate(divide="ignore", invalid="ignore"):
         surv = np.cumprod(1.0 - d / n_risk)
         green = np.cumsum(d / (n_risk * (n_risk - d)))
-    # R reports an infinite cumulative-hazard SE once the curve reaches zero.
-    se_h = np.sqrt(green)
-    return {
-        "time": ut,
-        "n_at_risk": n_risk.astype(np.int64),
-        "n_events": d.astype(np.int64),
-        "n_censored": (n_exit[:, 0] - d).astype(np.int64),
-        "survival": surv,
-        "std_err_cumhaz": se_h,
-    }
+    if variance == "robust":
+        w = np.ones(time.size) if weights is None else weights
+        var_s, _ = aj_influence_variance(time, event.astype(np.int64), w, entry, ut, [])
+        with np.errstate(divide="ignore", invalid="ignore"):
+            # on the log S scale, like the Greenwood column; a zero SE stays zero (also
+            # where S is 0), as in R's conversion for the CI
+            se_h = np.where((var_s == 0) | (surv == 0), 0.0, np.sqrt(var_s) / surv)
+    else:
+        # R reports an infinite cumulative-hazard SE once the curve reaches zero.
+        se_h = np.sqrt(green)
+    out["survival"] = surv
+    out["std_err_cumhaz"] = se_h
+    return out
 
 
 def _confint(
-    surv: np.ndarray,
-    se_h: np.ndarray,
-    conf_level: float,
-    conf_type: str,
-    *,
-    z: float | None = None,
+    surv: np.ndarray, se_h: np.ndarray, conf_level: float, conf_type: str
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Pointwise CI exactly as R's ``survival:::survfit_confint`` (se on the log scale).
-
-    ``z`` is the normal quantile of ``conf_level`` when the caller has it already."""
-    if z is None:
-        z = float(stats.norm.ppf(1.0 - (1.0 - conf_level) / 2.0))
+    """Pointwise CI exactly as R's ``survival:::survfit_confint`` (se on the log scale)."""
+    z = stats.norm.ppf(1.0 - (1.0 - conf_level) / 2.0)
     with np.errstate(divide="ignore", invalid="ignore"):
         if conf_type == "plain":
             half = se_h * surv * z
@@ -172,11 +203,23 @@ def _confint(
             lower = np.exp(np.log(xx) - z * se_h)
             upper = np.minimum(np.exp(np.log(xx) + z * se_h), 1.0)
             return lower, np.where(np.isnan(xx), np.nan, upper)
-        xx = np.where((surv == 0) | (surv == 1), np.nan, surv)
-        se2 = z * se_h / np.log(xx)
-        lower = np.exp(-np.exp(np.log(-np.log(xx)) - se2))
-        upper = np.exp(-np.exp(np.log(-np.log(xx)) + se2))
-        return lower, upper
+        if conf_type == "log-log":
+            xx = np.where((surv == 0) | (surv == 1), np.nan, surv)
+            se2 = z * se_h / np.log(xx)
+            lower = np.exp(-np.exp(np.log(-np.log(xx)) - se2))
+            upper = np.exp(-np.exp(np.log(-np.log(xx)) + se2))
+            return lower, upper
+        xx = np.where(surv == 0, np.nan, surv)
+        if conf_type == "logit":
+            se2 = z * se_h * (1.0 + xx / (1.0 - xx))
+            logit = np.log(surv / (1.0 - surv))
+            return 1.0 - 1.0 / (1.0 + np.exp(logit - se2)), 1.0 - 1.0 / (1.0 + np.exp(logit + se2))
+        # arcsin(sqrt(S))
+        se2 = 0.5 * z * se_h * np.sqrt(xx / (1.0 - xx))
+        root = np.arcsin(np.sqrt(xx))
+        return np.sin(np.maximum(0.0, root - se2)) ** 2, np.sin(
+            np.minimum(np.pi / 2, root + se2)
+        ) ** 2
 
 
 def km_table(
@@ -188,6 +231,8 @@ def km_table(
     conf_level: float = 0.95,
     conf_type: ConfType = "log",
     entry: str | None = None,
+    weights: str | None = None,
+    variance: KmVariance = "greenwood",
 ) -> pd.DataFrame:
     """Kaplan-Meier table: survival, Greenwood SE and pointwise CI at every distinct time.
 
@@ -204,11 +249,21 @@ def km_table(
         categorical column, otherwise sorted.
     conf_level : float, default=0.95
         Level of the pointwise confidence intervals.
-    conf_type : {"log", "log-log", "plain"}, default="log"
-        CI transform. "log" is R ``survfit``'s default; lifelines uses "log-log".
+    conf_type : {"log", "log-log", "plain", "logit", "arcsin"}, default="log"
+        CI transform, as R ``survfit(conf.type=)``. "log" is R ``survfit``'s default;
+        lifelines uses "log-log".
     entry : str or None, default=None
         Column with delayed-entry times (left truncation): a subject is at risk at ``t``
         when ``entry < t <= time``.
+    weights : str or None, default=None
+        Column with case weights (finite, >= 0), as R ``survfit(weights=)``. Rows with
+        weight 0 are dropped; negative, missing or infinite weights are refused.
+    variance : {"greenwood", "robust"}, default="greenwood"
+        "greenwood": Greenwood's formula on the (weighted) counts, which is R's variance
+        without weights, with integer weights, and with ``robust=FALSE``. "robust": the
+        infinitesimal-jackknife variance ``sum_i (w_i D_i(t))^2`` (``D_i`` the derivative
+        of S(t) with respect to row i's weight), R's default once some case weight is not
+        an integer (``survfit(..., robust=TRUE)``).
 
     Returns
     -------
@@ -217,9 +272,9 @@ def km_table(
 
         - ``group`` : group label ("all" when ``group`` is None)
         - ``time`` : exit time (months)
-        - ``n_at_risk`` : number at risk just before ``time``
-        - ``n_events`` : events at ``time``
-        - ``n_censored`` : censored at ``time``
+        - ``n_at_risk`` : number at risk just before ``time`` (rows, never weighted)
+        - ``n_events`` : events at ``time`` (rows)
+        - ``n_censored`` : censored at ``time`` (rows)
         - ``survival`` : Kaplan-Meier estimate S(time) (proportion)
         - ``std_err`` : Greenwood standard error of S(time), on the survival scale (what R's
           ``summary.survfit`` prints as ``std.err``)
@@ -229,12 +284,18 @@ def km_table(
         - ``conf_level`` : the CI level
         - ``conf_type`` : the CI transform
 
+        With ``weights``, three more columns follow ``n_censored``: ``weighted_at_risk``,
+        ``weighted_events``, ``weighted_censored``, the sums of the case weights (R's
+        ``n.risk``, ``n.event``, ``n.censor``), from which the estimate is computed; the
+        ``n_*`` columns keep counting rows (patients), so risk tables and disclosure
+        thresholds never show a weighted sum as a number of patients.
+
     Raises
     ------
     netstats.exceptions.SchemaError
         If a column is missing or holds invalid values (see ``check_survival_data``).
     ValueError
-        If ``conf_level`` or ``conf_type`` is invalid.
+        If ``conf_level``, ``conf_type`` or ``variance`` is invalid.
 
     See Also
     --------
@@ -248,7 +309,15 @@ def km_table(
     survival scale and the CI are missing (NaN). CIs follow R ``survfit_confint``:
     "log" ``S exp(+-z se)`` with the upper limit capped at 1; "log-log"
     ``S^exp(+-z se / log S)`` (missing where S is 0 or 1); "plain" ``S +- z S se`` clipped to
-    [0, 1].
+    [0, 1]; "logit" ``logit S +- z se / (1 - S)``; "arcsin"
+    ``arcsin sqrt(S) +- z se sqrt(S / (1 - S)) / 2`` (both missing where S is 1, as R's).
+
+    Case weights act as frequencies: integer weights give exactly the table of the data with
+    each row repeated that many times (apart from the ``n_*`` row counts), with the Greenwood
+    variance; the robust variance instead treats a row of weight k as one subject counted k
+    times (which is why R uses it only for non-integer weights). R keeps the exit
+    times of zero-weight rows as rows with zero counts; here those rows are dropped, which
+    changes no estimate.
 
     References
     ----------
@@ -266,18 +335,22 @@ def km_table(
     0   3.0          4      0.75
     1   5.0          3      0.50
     2   8.0          1      0.00
+
+    Case weights (here 2, 1, 1, 1: the first row counts twice):
+
+    >>> df["w"] = [2.0, 1.0, 1.0, 1.0]
+    >>> km_table(df, weights="w")[["time", "n_at_risk", "weighted_at_risk", "survival"]]
+       time  n_at_risk  weighted_at_risk  survival
+    0   3.0          4               5.0       0.6
+    1   5.0          3               3.0       0.4
+    2   8.0          1               1.0       0.0
     """
     _check_conf(conf_level, conf_type)
-    clean = check_survival_data(data, time=time, event=event, entry=entry, group=group)
-    return _km_frame(
-        clean.time,
-        clean.event,
-        clean.entry,
-        clean.group,
-        list(clean.group_levels),
-        float(conf_level),
-        conf_type,
-    )
+    _check_variance(variance)
+    clean = check_survival_data(
+        data, time=time, event=event, entry=entry, group=group, weights=weights
+    ).positive()
+    return _km_frame(clean, float(conf_level), conf_type, variance)
 
 
 def _repeat(value: object, size: int) -> np.ndarray:
@@ -287,21 +360,29 @@ def _repeat(value: object, size: int) -> np.ndarray:
     return one.repeat(size)
 
 
+def _summary_columns(weighted: bool) -> list[str]:
+    """Column order of a KM table (the weighted sums after the row counts)."""
+    if not weighted:
+        return list(SUMMARY_COLUMNS)
+    return SUMMARY_COLUMNS[:5] + WEIGHTED_COLUMNS + SUMMARY_COLUMNS[5:]
+
+
 def _km_frame(
-    t: np.ndarray,
-    e: np.ndarray,
-    entry: np.ndarray | None,
-    g: np.ndarray | None,
-    levels: list[object],
-    conf_level: float,
-    conf_type: str,
+    clean: SurvivalData, conf_level: float, conf_type: str, variance: str = "greenwood"
 ) -> pd.DataFrame:
-    z = float(stats.norm.ppf(1.0 - (1.0 - conf_level) / 2.0))
+    t, e, entry, g, w = clean.time, clean.event, clean.entry, clean.group, clean.weights
+    columns = _summary_columns(w is not None)
     parts: list[dict[str, np.ndarray]] = []
-    for code, level in enumerate(levels):
+    for code, level in enumerate(clean.group_levels):
         mask = slice(None) if g is None else (g == code)
-        arr = _km_arrays(t[mask], e[mask], None if entry is None else entry[mask])
-        lo, hi = _confint(arr["survival"], arr["std_err_cumhaz"], conf_level, conf_type, z=z)
+        arr = _km_arrays(
+            t[mask],
+            e[mask],
+            None if entry is None else entry[mask],
+            None if w is None else w[mask],
+            variance,
+        )
+        lo, hi = _confint(arr["survival"], arr["std_err_cumhaz"], conf_level, conf_type)
         with np.errstate(invalid="ignore"):
             arr["std_err"] = arr["std_err_cumhaz"] * arr["survival"]
         arr["ci_lower"], arr["ci_upper"] = lo, hi
@@ -309,7 +390,7 @@ def _km_frame(
         parts.append(arr)
     # one DataFrame built once, its dict already in the final column order (``columns=``
     # would cost a reindex); every array is new, so the frame takes them without copying
-    names = SUMMARY_COLUMNS[:-2]
+    names = columns[:-2]
     if len(parts) == 1:
         data: dict[str, np.ndarray] = {c: parts[0][c] for c in names}
     else:
@@ -365,13 +446,18 @@ class KaplanMeierResult(ResultDisplay):
     conf_level : float
         Level of the pointwise and quantile CIs.
     conf_type : str
-        CI transform ("log", "log-log" or "plain").
+        CI transform ("log", "log-log", "plain", "logit" or "arcsin").
     groups : tuple
         Group labels in display order ("all" when no group column was given).
     group_sizes : tuple of int
-        Number of rows per group, in the order of ``groups``.
+        Number of rows per group, in the order of ``groups`` (rows with a positive case
+        weight: never a sum of weights).
     time_col, event_col, group_col, entry_col : str or None
         The input column names, kept for labels.
+    weights_col : str or None
+        The case-weight column (None: unweighted).
+    variance : str
+        "greenwood" or "robust" (infinitesimal jackknife).
 
     Examples
     --------
@@ -402,17 +488,26 @@ class KaplanMeierResult(ResultDisplay):
     event_col: str
     group_col: str | None = None
     entry_col: str | None = None
+    weights_col: str | None = None
+    variance: str = "greenwood"
 
     @property
     def method(self) -> str:
-        """One-line description of the estimator (groups, CI transform, sizes)."""
+        """One-line description of the estimator (groups, weights, variance, CI, sizes)."""
         trunc = f", left-truncated at {self.entry_col}" if self.entry_col else ""
         by = f" by {self.group_col}" if self.group_col else ""
+        wt = f", case weights {self.weights_col}" if self.weights_col else ""
+        se = "Greenwood SE" if self.variance == "greenwood" else "robust (jackknife) SE"
         n_events = int(self.summary["n_events"].sum())
+        sizes = f"{sum(self.group_sizes)} rows, {plural(n_events, 'event')}"
+        if self.weights_col:
+            # every row exits once, so its weight is among the events or the censored
+            w_n = float((self.summary["weighted_events"] + self.summary["weighted_censored"]).sum())
+            w_d = float(self.summary["weighted_events"].sum())
+            sizes += f" (unweighted; weighted n = {w_n:.4g}, events = {w_d:.4g})"
         return (
-            f"Kaplan-Meier{trunc}, {plural(len(self.groups), 'group')}{by}, Greenwood SE, "
-            f"{self.conf_level:.0%} CI ({self.conf_type} transform); "
-            f"{sum(self.group_sizes)} rows, {plural(n_events, 'event')}"
+            f"Kaplan-Meier{trunc}{wt}, {plural(len(self.groups), 'group')}{by}, {se}, "
+            f"{self.conf_level:.0%} CI ({self.conf_type} transform); {sizes}"
         )
 
     def to_frame(self) -> pd.DataFrame:
@@ -428,6 +523,13 @@ class KaplanMeierResult(ResultDisplay):
         sizes = dict(zip(self.groups, self.group_sizes, strict=True))
         out["n"] = [sizes.get(g, 0) for g in medians["group"]]
         out["n_events"] = counts.reindex(medians["group"]).to_numpy().astype(int)
+        if self.weights_col:
+            by = self.summary.groupby("group", sort=False)
+            total = by["weighted_events"].sum() + by["weighted_censored"].sum()
+            out["weighted_n"] = total.reindex(medians["group"]).to_numpy()
+            out["weighted_events"] = (
+                by["weighted_events"].sum().reindex(medians["group"]).to_numpy()
+            )
         out["median"] = medians["estimate"]
         out["ci_lower"] = medians["ci_lower"]
         out["ci_upper"] = medians["ci_upper"]
@@ -530,6 +632,8 @@ class KaplanMeierResult(ResultDisplay):
             ``time``: 0 after the last follow-up), ``n_events`` and ``n_censored``
             (cumulative counts up to and including ``time``), ``survival``, ``std_err``
             (survival scale), ``ci_lower``, ``ci_upper``, ``conf_level``, ``conf_type``.
+            The counts are rows (patients); a weighted result adds ``weighted_at_risk``,
+            ``weighted_events`` and ``weighted_censored`` after ``n_censored``.
 
         Warns
         -----
@@ -573,6 +677,18 @@ class KaplanMeierResult(ResultDisplay):
                 return v[k]
 
             nr = np.concatenate((sub["n_at_risk"].to_numpy(), [0]))[j]
+            weighted = {}
+            if self.weights_col:
+                wr = sub["weighted_at_risk"].to_numpy(dtype=float)
+                weighted = {
+                    "weighted_at_risk": np.concatenate((wr, [0.0]))[j],
+                    "weighted_events": np.concatenate(([0.0], np.cumsum(sub["weighted_events"])))[
+                        k
+                    ],
+                    "weighted_censored": np.concatenate(
+                        ([0.0], np.cumsum(sub["weighted_censored"]))
+                    )[k],
+                }
             frame = pd.DataFrame(
                 {
                     "group": level,
@@ -580,6 +696,7 @@ class KaplanMeierResult(ResultDisplay):
                     "n_at_risk": nr.astype(np.int64),
                     "n_events": np.concatenate(([0], np.cumsum(sub["n_events"])))[k],
                     "n_censored": np.concatenate(([0], np.cumsum(sub["n_censored"])))[k],
+                    **weighted,
                     "survival": take("survival", 1.0),
                     "std_err": take("std_err", 0.0),
                     # before the first exit time R reports the limits as 1 whatever the transform
@@ -588,7 +705,7 @@ class KaplanMeierResult(ResultDisplay):
                 }
             )
             low = frame["time"][nr < SPARSE_TAIL_FRACTION * size]
-            sparse += [f"{level} at t={v:g}" for v in low]
+            sparse += [f"{level} at time {v:g}" for v in low]
             parts.append(frame)
         out = pd.concat(parts, ignore_index=True)
         out["conf_level"] = self.conf_level
@@ -605,6 +722,8 @@ def kaplan_meier(
     conf_level: float = 0.95,
     conf_type: ConfType = "log",
     entry: str | None = None,
+    weights: str | None = None,
+    variance: KmVariance = "greenwood",
 ) -> KaplanMeierResult:
     """Fit Kaplan-Meier curves (optionally by group) and return a result object.
 
@@ -620,10 +739,17 @@ def kaplan_meier(
         Column whose levels get separate curves.
     conf_level : float, default=0.95
         CI level for the curve, quantiles and landmarks.
-    conf_type : {"log", "log-log", "plain"}, default="log"
-        CI transform; "log" is R's default, lifelines uses "log-log".
+    conf_type : {"log", "log-log", "plain", "logit", "arcsin"}, default="log"
+        CI transform (R ``survfit(conf.type=)``); "log" is R's default, lifelines uses
+        "log-log".
     entry : str or None, default=None
         Column with delayed-entry times (left truncation).
+    weights : str or None, default=None
+        Column with case weights (finite, >= 0; zero-weight rows are dropped), as R
+        ``survfit(weights=)``.
+    variance : {"greenwood", "robust"}, default="greenwood"
+        Greenwood's formula on the weighted counts, or the infinitesimal-jackknife
+        variance (R's default when a weight is not an integer); see :func:`km_table`.
 
     Returns
     -------
@@ -636,12 +762,13 @@ def kaplan_meier(
     netstats.exceptions.SchemaError
         If a column is missing or holds invalid values.
     ValueError
-        If ``conf_level`` or ``conf_type`` is invalid.
+        If ``conf_level``, ``conf_type`` or ``variance`` is invalid.
 
     Notes
     -----
-    A thin wrapper around :func:`km_table`; see its Notes for ties, the Greenwood variance and
-    the CI transforms.
+    A thin wrapper around :func:`km_table`; see its Notes for ties, the Greenwood variance,
+    case weights and the CI transforms. With weights, ``group_sizes`` and the ``n_*`` counts
+    stay row counts; the weighted sums are in the ``weighted_*`` columns.
 
     References
     ----------
@@ -655,13 +782,17 @@ def kaplan_meier(
     >>> fit.median()[["group", "estimate"]]
       group  estimate
     0   all       9.0
+    >>> df["w"] = [1.0, 0.5, 2.0, 1.5, 1.0]
+    >>> print(kaplan_meier(df, weights="w", conf_type="logit").method)
+    Kaplan-Meier, case weights w, 1 group, Greenwood SE, 95% CI (logit transform); 5 rows, 3 events (unweighted; weighted n = 6, events = 3)
     """
     _check_conf(conf_level, conf_type)
-    clean = check_survival_data(data, time=time, event=event, entry=entry, group=group)
+    _check_variance(variance)
+    clean = check_survival_data(
+        data, time=time, event=event, entry=entry, group=group, weights=weights
+    ).positive()
     levels = list(clean.group_levels)
-    table = _km_frame(
-        clean.time, clean.event, clean.entry, clean.group, levels, float(conf_level), conf_type
-    )
+    table = _km_frame(clean, float(conf_level), conf_type, variance)
     if clean.group is None:
         sizes: tuple[int, ...] = (int(clean.time.size),)
     else:
@@ -676,4 +807,6 @@ def kaplan_meier(
         event_col=event,
         group_col=group,
         entry_col=entry,
+        weights_col=weights,
+        variance=variance,
     )

@@ -21,17 +21,30 @@ __all__ = ["LogrankResult", "logrank", "pairwise_logrank"]
 Weights = Literal["logrank", "gehan-breslow", "tarone-ware", "fleming-harrington"]
 _WEIGHTS = ("logrank", "gehan-breslow", "tarone-ware", "fleming-harrington")
 _P_ADJUST = {"holm": "holm", "bonferroni": "bonferroni", "BH": "fdr_bh"}
+Variance = Literal["hypergeometric", "breslow"]
+_VARIANCES = ("hypergeometric", "breslow")
 
 
 def _stratum_scores(
-    t: np.ndarray, e: np.ndarray, gi: np.ndarray, k: int, weights: str, p: float, q: float
+    t: np.ndarray,
+    e: np.ndarray,
+    gi: np.ndarray,
+    k: int,
+    weights: str,
+    p: float,
+    q: float,
+    case_weights: np.ndarray | None = None,
+    variance: str = "hypergeometric",
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Weighted observed, expected and covariance of O - E within one stratum.
 
     ``gi`` holds integer group codes 0..k-1. Vectorised over the distinct event times.
+    With ``case_weights`` every count is a sum of weights; the last value returned (events
+    per group) always counts rows.
     """
-    _, _, d_k, n_k = risk_counts(t, e, gi, k)
+    _, _, d_k, n_k = risk_counts(t, e, gi, k, weights=case_weights)
     has_event = d_k.sum(axis=1) > 0
+    rows_k = d_k if case_weights is None else risk_counts(t, e, gi, k)[2]
     d_k = d_k[has_event]
     n_k = n_k[has_event]
     if d_k.shape[0] == 0:
@@ -50,11 +63,14 @@ def _stratum_scores(
     share = n_k / n[:, None]
     obs = (w[:, None] * d_k).sum(axis=0)
     exp = (w[:, None] * d[:, None] * share).sum(axis=0)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        fac = np.where(n > 1, d * (n - d) / (n - 1), 0.0)
+    if variance == "breslow":
+        fac = d  # score test of the Cox model, Breslow ties: d [diag(p) - p p']
+    else:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            fac = np.where(n > 1, d * (n - d) / (n - 1), 0.0)
     a = w**2 * fac
     cov = np.diag((a[:, None] * share).sum(axis=0)) - np.einsum("t,ti,tj->ij", a, share, share)
-    return obs, exp, cov, d_k.sum(axis=0)
+    return obs, exp, cov, rows_k.sum(axis=0)
 
 
 def _chisq(u: np.ndarray, cov: np.ndarray) -> tuple[float, int]:
@@ -75,7 +91,9 @@ def _chisq(u: np.ndarray, cov: np.ndarray) -> tuple[float, int]:
     return float(u[1:] @ np.linalg.pinv(red, rcond=1e-10) @ u[1:]), rank
 
 
-def _check_options(weights: str, p: float, q: float) -> None:
+def _check_options(weights: str, p: float, q: float, variance: str = "hypergeometric") -> None:
+    if variance not in _VARIANCES:
+        raise ValueError(f"variance must be one of {_VARIANCES}, got {variance!r}")
     if weights not in _WEIGHTS:
         raise ValueError(f"weights must be one of {_WEIGHTS}, got {weights!r}")
     for name, v in (("p", p), ("q", q)):
@@ -114,9 +132,15 @@ class LogrankResult(ResultDisplay):
     strata : str or None
         The stratification column.
     summary : pandas.DataFrame
-        One row per group: ``group``, ``n``, ``n_events``, ``observed`` and ``expected``
-        (weighted sums, as R ``survdiff`` reports them; plain counts for the log-rank
-        weights), ``variance`` (diagonal of the covariance of O - E).
+        One row per group: ``group``, ``n``, ``n_events`` (rows, never weighted),
+        ``observed`` and ``expected`` (weighted sums, as R ``survdiff`` reports them; plain
+        counts for the log-rank weights without case weights), ``variance`` (diagonal of
+        the covariance of O - E). With case weights two columns follow ``n_events``:
+        ``weighted_n`` and ``weighted_events`` (sums of the case weights).
+    case_weights : str or None
+        The case-weight column (None: unweighted).
+    variance : str
+        "hypergeometric" (R ``survdiff``) or "breslow" (score test of R ``coxph``).
 
     Examples
     --------
@@ -141,6 +165,8 @@ class LogrankResult(ResultDisplay):
     q: float
     strata: str | None
     summary: pd.DataFrame = field(repr=False)
+    case_weights: str | None = None
+    variance: str = "hypergeometric"
 
     @property
     def method(self) -> str:
@@ -154,10 +180,19 @@ class LogrankResult(ResultDisplay):
         strat = f", stratified by {self.strata}" if self.strata else ""
         n = int(self.summary["n"].sum())
         n_events = int(self.summary["n_events"].sum())
+        sizes = f"{n} rows, {plural(n_events, 'event')}"
+        extra = ""
+        if self.case_weights:
+            w_n = float(self.summary["weighted_n"].sum())
+            w_d = float(self.summary["weighted_events"].sum())
+            extra = f", case weights {self.case_weights}"
+            sizes += f" (unweighted; weighted n = {w_n:.4g}, events = {w_d:.4g})"
+        if self.variance == "breslow":
+            extra += ", Cox score-test variance (Breslow ties)"
         return (
-            f"{name} test ({_WEIGHT_TEXT[self.weights]}){strat}, {plural(len(self.summary), 'group')}, "
-            f"{n} rows, {plural(n_events, 'event')}: chi2 = {self.statistic:.4g} on {self.df} df, "
-            f"p = {self.p_value:.4g}"
+            f"{name} test ({_WEIGHT_TEXT[self.weights]}){strat}{extra}, "
+            f"{plural(len(self.summary), 'group')}, {sizes}: chi2 = {self.statistic:.4g} on "
+            f"{self.df} df, p = {self.p_value:.4g}"
         )
 
     def _display_frame(self) -> pd.DataFrame:
@@ -191,6 +226,8 @@ def _logrank_arrays(
     weights: str,
     p: float,
     q: float,
+    case_weights: np.ndarray | None = None,
+    variance: str = "hypergeometric",
 ) -> tuple[float, int, float, pd.DataFrame]:
     k = len(levels)
     obs = np.zeros(k)
@@ -199,18 +236,26 @@ def _logrank_arrays(
     n_events = np.zeros(k)
     blocks = [slice(None)] if strata is None else [strata == c for c in np.unique(strata)]
     for m in blocks:
-        o, x, c, dk = _stratum_scores(t[m], e[m], codes[m], k, weights, p, q)
+        cw = None if case_weights is None else case_weights[m]
+        o, x, c, dk = _stratum_scores(t[m], e[m], codes[m], k, weights, p, q, cw, variance)
         obs += o
         exp += x
         cov += c
         n_events += dk
     stat, df = _chisq(obs - exp, cov)
     pval = float(stats.chi2.sf(stat, df)) if df > 0 else np.nan
+    weighted = {}
+    if case_weights is not None:
+        weighted = {
+            "weighted_n": np.bincount(codes, weights=case_weights, minlength=k),
+            "weighted_events": np.bincount(codes, weights=case_weights * e, minlength=k),
+        }
     summary = pd.DataFrame(
         {
             "group": levels,
             "n": np.bincount(codes, minlength=k).astype(np.int64),
             "n_events": n_events.astype(np.int64),
+            **weighted,
             "observed": obs,
             "expected": exp,
             "variance": np.diag(cov).copy(),
@@ -229,6 +274,8 @@ def logrank(
     weights: Weights = "logrank",
     p: float = 0.0,
     q: float = 0.0,
+    case_weights: str | None = None,
+    variance: Variance = "hypergeometric",
 ) -> LogrankResult:
     """Compare survival curves of k groups with a (weighted, stratified) log-rank test.
 
@@ -252,13 +299,21 @@ def logrank(
     p, q : float, default=0
         Fleming-Harrington exponents. ``p=1, q=0`` is the Peto-Peto-Prentice test, R's
         ``survdiff(rho=1)``.
+    case_weights : str or None, default=None
+        Column with case (frequency) weights, finite and >= 0; zero-weight rows are
+        dropped. Not to be confused with ``weights``, the weight function over time.
+    variance : {"hypergeometric", "breslow"}, default="hypergeometric"
+        Covariance of O - E: "hypergeometric" as R ``survdiff`` (exact for tied events);
+        "breslow" without the tie factor ``(n - d) / (n - 1)``, i.e. the score test of R
+        ``coxph(Surv(time, event) ~ group, ties="breslow")``.
 
     Returns
     -------
     LogrankResult
         ``statistic``, ``df``, ``p_value`` and ``summary`` with one row per group:
-        ``group``, ``n``, ``n_events``, ``observed`` and ``expected`` (weighted sums of
-        events, as R ``survdiff``), ``variance`` (variance of weighted O - E).
+        ``group``, ``n``, ``n_events`` (rows), ``weighted_n`` and ``weighted_events``
+        (with case weights only), ``observed`` and ``expected`` (weighted sums of events,
+        as R ``survdiff``), ``variance`` (variance of weighted O - E).
 
     Raises
     ------
@@ -273,6 +328,14 @@ def logrank(
     covariance ``V = sum w^2 d (n - d) / (n - 1) [diag(n_k/n) - n_k n_l / n^2]`` (exact
     for ties, as in R ``survdiff``); df is the rank of V (k - 1).
 
+    Case weights replace every count (n, n_k, d, d_k, and the pooled Kaplan-Meier of the
+    Fleming-Harrington weights) by the sum of the weights. R ``survdiff`` has no weights:
+    with integer weights the hypergeometric statistic equals ``survdiff`` on the data with
+    each row repeated that many times; with any weights O - E equals the score of
+    ``coxph(..., weights=, ties="breslow")`` at beta = 0, and ``variance="breslow"`` gives
+    that model's score test exactly. Neither is a robust (sandwich) test: the weights
+    count as frequencies, so scaling them all by c scales the statistic by c.
+
     References
     ----------
     Mantel N (1966). Cancer Chemother Rep 50:163-170. Harrington DP, Fleming TR (1982).
@@ -285,15 +348,31 @@ def logrank(
     >>> df = pd.DataFrame({"time": [1, 2, 3, 4, 5, 6], "event": 1, "arm": list("aabbab")})
     >>> round(logrank(df, group="arm").statistic, 4)
     0.899
+    >>> df["w"] = [1.0, 2.0, 1.0, 0.5, 1.0, 1.0]
+    >>> logrank(df, group="arm", case_weights="w").summary[["group", "n", "weighted_n"]]
+      group  n  weighted_n
+    0     a  3         4.0
+    1     b  3         2.5
     """
-    _check_options(weights, p, q)
-    clean = check_survival_data(data, time=time, event=event, group=group, strata=strata)
+    _check_options(weights, p, q, variance)
+    clean = check_survival_data(
+        data, time=time, event=event, group=group, strata=strata, weights=case_weights
+    ).positive()
     levels = list(clean.group_levels)
     if len(levels) < 2:
         raise SchemaError(f"{group}: need at least two groups to compare, found {levels}")
     codes = cast(np.ndarray, clean.group)  # not None: a group column was given
     stat, df, pval, summary = _logrank_arrays(
-        clean.time, clean.event, codes, clean.strata, levels, weights, float(p), float(q)
+        clean.time,
+        clean.event,
+        codes,
+        clean.strata,
+        levels,
+        weights,
+        float(p),
+        float(q),
+        clean.weights,
+        variance,
     )
     return LogrankResult(
         statistic=stat,
@@ -304,6 +383,8 @@ def logrank(
         q=float(q),
         strata=strata,
         summary=summary,
+        case_weights=case_weights,
+        variance=variance,
     )
 
 
@@ -318,6 +399,8 @@ def pairwise_logrank(
     p: float = 0.0,
     q: float = 0.0,
     p_adjust: Literal["holm", "bonferroni", "BH"] = "holm",
+    case_weights: str | None = None,
+    variance: Variance = "hypergeometric",
 ) -> pd.DataFrame:
     """Log-rank tests between every pair of groups, with a multiplicity adjustment.
 
@@ -327,6 +410,8 @@ def pairwise_logrank(
         As in :func:`logrank`; each pair is tested on the rows of its two groups only.
     p_adjust : {"holm", "bonferroni", "BH"}, default="holm"
         Adjustment of the p-values over all pairs (Benjamini-Hochberg for "BH").
+    case_weights, variance
+        As in :func:`logrank`.
 
     Returns
     -------
@@ -352,8 +437,10 @@ def pairwise_logrank(
     """
     if p_adjust not in _P_ADJUST:
         raise ValueError(f"p_adjust must be one of {tuple(_P_ADJUST)}, got {p_adjust!r}")
-    _check_options(weights, p, q)
-    clean = check_survival_data(data, time=time, event=event, group=group, strata=strata)
+    _check_options(weights, p, q, variance)
+    clean = check_survival_data(
+        data, time=time, event=event, group=group, strata=strata, weights=case_weights
+    ).positive()
     levels = list(clean.group_levels)
     if len(levels) < 2:
         raise SchemaError(f"{group}: need at least two groups to compare, found {levels}")
@@ -370,6 +457,8 @@ def pairwise_logrank(
             weights,
             float(p),
             float(q),
+            None if clean.weights is None else clean.weights[m],
+            variance,
         )
         rows.append({"group_a": a, "group_b": b, "statistic": stat, "p_value": pval})
     out = pd.DataFrame(rows)

@@ -10,26 +10,49 @@ import pandas as pd
 from scipy import stats
 
 from netstats._display import ResultDisplay, plural
-from netstats.exceptions import StatisticalWarning
+from netstats.exceptions import SchemaError, StatisticalWarning
 from netstats.survival._checks import check_survival_data
-from netstats.survival._km import _check_conf, _km_arrays
+from netstats.survival._km import _check_conf, risk_counts
 
 __all__ = ["RMSTResult", "rmst"]
 
 
-def _rmst_one(time: np.ndarray, event: np.ndarray, tau: float) -> tuple[float, float]:
+def _weighted_km(
+    time: np.ndarray, event: np.ndarray, entry: np.ndarray | None, weight: np.ndarray | None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Kaplan-Meier curve with case weights and delayed entry, one row per distinct exit time.
+
+    Returns ``times``, ``survival``, the weighted number at risk (rows with entry < t <= time)
+    and the weighted number of events, as R ``survfit(Surv(entry, time, event) ~ 1,
+    weights = w)`` (``n.risk``, ``n.event``).
+    """
+    ut, _, d2, n_risk2 = risk_counts(time, event, entry=entry, weights=weight)
+    d, n_risk = d2[:, 0], n_risk2[:, 0]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        surv = np.cumprod(np.where(n_risk > 0, 1.0 - d / n_risk, 1.0))
+    return ut, surv, n_risk, d
+
+
+def _rmst_one(
+    time: np.ndarray,
+    event: np.ndarray,
+    tau: float,
+    entry: np.ndarray | None = None,
+    weight: np.ndarray | None = None,
+) -> tuple[float, float]:
     """Area under the KM curve on [0, tau] and its Greenwood-type variance.
 
     Follows R ``survival:::survmean``: var = sum_i A_i^2 d_i / (n_i (n_i - d_i)) over exit
     times t_i <= tau, where A_i is the area under the curve from t_i to tau (terms with
-    n_i = d_i are 0).
+    n_i = d_i are 0); with weights and delayed entry n_i and d_i are the weighted numbers
+    at risk and of events.
     """
-    arr = _km_arrays(time, event, None)
-    keep = arr["time"] <= tau
-    t = np.append(arr["time"][keep], tau)
-    s = arr["survival"][keep]
-    n = arr["n_at_risk"][keep].astype(float)
-    d = arr["n_events"][keep].astype(float)
+    times, surv, n_risk, n_ev = _weighted_km(time, event, entry, weight)
+    keep = times <= tau
+    t = np.append(times[keep], tau)
+    s = surv[keep]
+    n = n_risk[keep]
+    d = n_ev[keep]
     with np.errstate(divide="ignore", invalid="ignore"):
         hh = np.where(n - d == 0, 0.0, d / (n * (n - d)))
     widths = np.diff(np.concatenate(([0.0], t)))
@@ -48,6 +71,12 @@ class RMSTResult(ResultDisplay):
         Horizon in months.
     conf_level : float
         CI level.
+    entry : str or None
+        Delayed-entry column used (left truncation), or None.
+    weights : str or None
+        Case-weight column used, or None.
+    n_dropped : int
+        Rows left out because their case weight is 0.
     summary : pandas.DataFrame
         One row per group: ``group``, ``tau`` (months), ``estimate`` (RMST, months),
         ``std_err`` (months), ``ci_lower``, ``ci_upper`` (months), ``conf_level``.
@@ -81,17 +110,26 @@ class RMSTResult(ResultDisplay):
     conf_level: float
     summary: pd.DataFrame = field(repr=False)
     contrasts: pd.DataFrame = field(repr=False)
+    entry: str | None = None
+    weights: str | None = None
+    n_dropped: int = 0
 
     @property
     def method(self) -> str:
-        """One-line description (horizon, variance, CI, groups)."""
+        """One-line description (horizon, variance, CI, groups, entry, weights)."""
         n_contrasts = len(self.contrasts)
         vs = ""
         if n_contrasts:
             vs = f"; contrasts vs {self.contrasts['group_b'].iloc[0]}"
+        extra = ""
+        if self.entry is not None:
+            extra += f", delayed entry ({self.entry})"
+        if self.weights is not None:
+            dropped = f", {plural(self.n_dropped, 'row')} of weight 0 left out"
+            extra += f", case weights ({self.weights}{dropped if self.n_dropped else ''})"
         return (
             f"Restricted mean survival time to tau = {self.tau:g} months, "
-            f"{plural(len(self.summary), 'group')}, Greenwood-type variance, "
+            f"{plural(len(self.summary), 'group')}{extra}, Greenwood-type variance, "
             f"{self.conf_level:.0%} Wald CI{vs}"
         )
 
@@ -108,6 +146,8 @@ def rmst(
     group: str | None = None,
     tau: float,
     conf_level: float = 0.95,
+    entry: str | None = None,
+    weights: str | None = None,
 ) -> RMSTResult:
     """Restricted mean survival time up to ``tau``, by group, with differences and ratios.
 
@@ -126,6 +166,12 @@ def rmst(
         Horizon in months (> 0).
     conf_level : float, default=0.95
         CI level.
+    entry : str or None, default=None
+        Delayed-entry (left-truncation) time in months: a subject is at risk on
+        (entry, time]. Must be >= 0 and < ``time``.
+    weights : str or None, default=None
+        Case weights (e.g. inverse-probability weights): finite and >= 0; rows of weight 0
+        are left out (counted in ``n_dropped``).
 
     Returns
     -------
@@ -136,7 +182,7 @@ def rmst(
     Raises
     ------
     netstats.exceptions.SchemaError
-        Invalid columns.
+        Invalid columns, entry not before exit, or missing, infinite or negative weights.
     ValueError, TypeError
         Invalid ``tau`` or ``conf_level``.
 
@@ -157,6 +203,15 @@ def rmst(
     uses ``se = sqrt(v_a + v_b)``; the ratio is built on the log scale with the delta method,
     ``se(log r) = sqrt(v_a / m_a^2 + v_b / m_b^2)`` (Uno et al. 2014, survRM2).
 
+    With ``entry`` and ``weights`` the curve is the weighted, left-truncated Kaplan-Meier
+    estimate and ``n_i``, ``d_i`` are the weighted numbers at risk (entry < t_i <= time) and
+    of events, exactly R ``survfit(Surv(entry, time, event) ~ group, weights = w)`` with
+    ``print(fit, rmean = tau)``. The curve starts at time 0; with delayed entry it is
+    conditional on surviving to the earliest entry times. Integer weights give the same
+    estimate as replicating rows; the variance treats weights as frequencies (R's
+    convention), so for inverse-probability weights a robust or bootstrap SE is safer.
+    For the covariate-adjusted difference and ratio see :func:`rmst_adjusted`.
+
     References
     ----------
     Royston P, Parmar MKB (2013). Restricted mean survival time: an alternative to the
@@ -170,21 +225,40 @@ def rmst(
     >>> df = pd.DataFrame({"time": [2.0, 4.0, 6.0, 8.0], "event": [1, 1, 1, 1]})
     >>> float(rmst(df, tau=6.0).summary["estimate"].iloc[0])
     4.5
+
+    Delayed entry and case weights:
+
+    >>> df["entry"] = [0.0, 1.0, 0.0, 3.0]
+    >>> df["w"] = [1.0, 2.0, 0.0, 1.0]
+    >>> res = rmst(df, tau=6.0, entry="entry", weights="w")
+    >>> round(float(res.summary["estimate"].iloc[0]), 4), res.n_dropped
+    (3.7778, 1)
     """
     _check_conf(conf_level, "log")
     if isinstance(tau, bool) or not isinstance(tau, int | float | np.integer | np.floating):
         raise TypeError(f"tau must be a number (months), got {type(tau).__name__}")
     if not np.isfinite(tau) or tau <= 0:
         raise ValueError(f"tau must be finite and > 0, got {tau!r}")
-    clean = check_survival_data(data, time=time, event=event, group=group)
+    clean = check_survival_data(
+        data, time=time, event=event, group=group, entry=entry, weights=weights
+    )
+    w = clean.weights
+    n_dropped = 0 if w is None else int((w == 0).sum())
+    use = np.ones(clean.time.size, dtype=bool) if w is None else w > 0
     levels = list(clean.group_levels)
     z = float(stats.norm.ppf(1.0 - (1.0 - conf_level) / 2.0))
     rows = []
     short = []
     for code, level in enumerate(levels):
-        m = slice(None) if clean.group is None else clean.group == code
+        m = use if clean.group is None else use & (clean.group == code)
+        if not m.any():
+            where = "" if clean.group is None else f" in group {level!r}; drop the group first"
+            raise SchemaError(
+                f"{weights}: every case weight is 0{where or '; nothing to estimate'}"
+            )
         t, e = clean.time[m], clean.event[m]
-        est, var = _rmst_one(t, e, float(tau))
+        en = None if clean.entry is None else clean.entry[m]
+        est, var = _rmst_one(t, e, float(tau), en, None if w is None else w[m])
         if t.max() < tau:
             short.append(f"{level} (last follow-up {t.max():g})")
         se = np.sqrt(var)
@@ -210,7 +284,13 @@ def rmst(
     summary["conf_level"] = float(conf_level)
     contrasts = _contrasts(summary, z, float(conf_level))
     return RMSTResult(
-        tau=float(tau), conf_level=float(conf_level), summary=summary, contrasts=contrasts
+        tau=float(tau),
+        conf_level=float(conf_level),
+        summary=summary,
+        contrasts=contrasts,
+        entry=entry,
+        weights=weights,
+        n_dropped=n_dropped,
     )
 
 

@@ -4,7 +4,8 @@ Each case is a folder holding the minimal cohort with one deliberate defect and 
 ``EXPECTED`` file: one line of ``key=value`` fields (shell quoting) naming the outcome
 (``error`` or ``loads``) and the exact problem reported: severity, rule, table, column,
 row (as the file shows it; ``-`` for a whole-table or whole-file problem) and value.
-A ``loads`` case may also name ``parsed``: the value the cell holds after loading.
+A ``loads`` case may also name ``parsed``: the value the cell holds after loading; a case
+may name ``source``: the file in the folder to load instead of the folder.
 
 Run from the repository root: ``python tests/data/broken/make_corpus.py``.
 """
@@ -595,6 +596,311 @@ case(
     value="-",
 )
 
+# --- silent misreads of round two: each is read as the file shows it, or refused ---------
+case(
+    "excel_percent_cell",
+    "pathology.xlsx with ki67_percent typed as 12% (stored 0.12, percent number format)",
+    {"pathology.csv": None, "pathology.xlsx": "BOOK:percent_cell"},
+    outcome="loads",
+    severity="warning",
+    rule="normalised",
+    table=PA,
+    column="ki67_percent",
+    row=4,
+    value="12%",
+    parsed=12.0,
+)
+case(
+    "date_with_offset_among_plain_dates",
+    "patients.diagnosis_date 2015-06-02T23:30:00-05:00 among dates without an offset keeps its day",
+    cell(P, 2, "diagnosis_date", "2015-06-02T23:30:00-05:00"),
+    outcome="loads",
+    severity="-",
+    rule="-",
+    table=P,
+    column="diagnosis_date",
+    row=2,
+    value="-",
+    parsed="2015-06-02 00:00:00",
+)
+mixed = _set_cell(P, 2, "diagnosis_date", "2015-06-02T23:30:00-05:00")
+mixed[2] = mixed[2].replace("2016-01-20", "2016-01-20T08:00:00+09:00")
+case(
+    "dates_with_different_offsets",
+    "patients.diagnosis_date cells with offsets -05:00 and +09:00 keep their own days",
+    {"patients.csv": _text(mixed)},
+    outcome="loads",
+    severity="-",
+    rule="-",
+    table=P,
+    column="diagnosis_date",
+    row=3,
+    value="-",
+    parsed="2016-01-20 00:00:00",
+)
+case(
+    "excel_error_cell",
+    "pathology.xlsx with the error value #DIV/0! in a ki67_percent cell",
+    {"pathology.csv": None, "pathology.xlsx": "BOOK:error_cell"},
+    outcome="error",
+    severity="error",
+    rule="excel_error",
+    table=PA,
+    column="ki67_percent",
+    row=3,
+    value="#DIV/0!",
+)
+case(
+    "excel_formula_without_value",
+    "imaging.xlsx written by a script: suvmax_liver of one scan is a formula with no saved result",
+    {"imaging.csv": None, "imaging.xlsx": "BOOK:formula_cell"},
+    outcome="error",
+    severity="error",
+    rule="formula_without_value",
+    table=IM,
+    column="suvmax_liver",
+    row=2,
+    value="=16.2/2",
+)
+case(
+    "excel_hidden_sheet_clash",
+    "cohort.xlsx has a visible 'patients' sheet and a hidden 'patients ' sheet",
+    {"cohort.xlsx": "BOOK:hidden_clash"},
+    outcome="error",
+    severity="error",
+    rule="several_sheets",
+    table=P,
+    column="-",
+    row="-",
+    value="'patients', 'patients ' (hidden)",
+    source="cohort.xlsx",
+)
+case(
+    "excel_merged_cells",
+    "pathology.xlsx has differentiation 'well' merged over the five specimen rows (F2:F6)",
+    {"pathology.csv": None, "pathology.xlsx": "BOOK:merged_cells"},
+    outcome="error",
+    severity="error",
+    rule="merged_cell",
+    table=PA,
+    column="differentiation",
+    row=3,
+    value="F2:F6",
+)
+case(
+    "whole_number_with_thousands_point",
+    'pathology.ki67_cells_counted "1.000": one, or one thousand with a thousands point?',
+    cell(PA, 2, "ki67_cells_counted", "1.000"),
+    outcome="error",
+    severity="error",
+    rule="type",
+    table=PA,
+    column="ki67_cells_counted",
+    row=2,
+    value="1.000",
+    message="ambiguous",
+)
+case(
+    "underscore_in_number",
+    'pathology.mitoses_per_2mm2 "1_5" (Python reads 15)',
+    cell(PA, 2, "mitoses_per_2mm2", "1_5"),
+    outcome="error",
+    severity="error",
+    rule="type",
+    table=PA,
+    column="mitoses_per_2mm2",
+    row=2,
+    value="1_5",
+)
+case(
+    "whole_number_beyond_2_53",
+    "therapy_lines.cycles 9007199254740993 (2^53 + 1, no exact float)",
+    cell(TL, 6, "cycles", "9007199254740993"),
+    outcome="error",
+    severity="error",
+    rule="type",
+    table=TL,
+    column="cycles",
+    row=6,
+    value="9007199254740993",
+    message="too large",
+)
+case(
+    "absurd_tumour_size",
+    "pathology.tumour_size_mm 1e300 (beyond the plausible maximum of 1000 mm)",
+    cell(PA, 2, "tumour_size_mm", "1e300"),
+    outcome="error",
+    severity="error",
+    rule="range",
+    table=PA,
+    column="tumour_size_mm",
+    row=2,
+    value="1e+300",
+)
+shift = [ln + "," for ln in _lines(PA)]
+shift[2] = _lines(PA)[2].replace(",2.0,", ",2,0,")
+case(
+    "decimal_comma_shifts_row",
+    "pathology.csv lines end with a comma; row 3 has an unquoted decimal comma 2,0 and no "
+    "trailing comma, so its values move one column right",
+    {"pathology.csv": _text(shift)},
+    outcome="error",
+    severity="error",
+    rule="shifted_row",
+    table=PA,
+    column="-",
+    row=3,
+    value="18",
+)
+cp = _lines(PA)
+cp[1] = cp[1].replace("S001A", "S001\u2019A")
+case(
+    "cp1252_quote_in_identifier",
+    "pathology.csv in Windows-1252 with a right quote (byte 0x92) in a sample_id",
+    {"pathology.csv": _text(cp).encode("cp1252")},
+    outcome="loads",
+    severity="-",
+    rule="-",
+    table=PA,
+    column="sample_id",
+    row=2,
+    value="-",
+    parsed="S001\u2019A",
+)
+ctl = _text(_lines(PA)).encode("latin-1").replace(b"S001A", b"S001\x81A")
+case(
+    "control_character_in_identifier",
+    "pathology.csv holds byte 0x81 in a sample_id (no Windows-1252 character: a control "
+    "character in Latin-1)",
+    {"pathology.csv": ctl},
+    outcome="error",
+    severity="error",
+    rule="control_character",
+    table=PA,
+    column="sample_id",
+    row=2,
+    value="S001\x81A",
+)
+case(
+    "sentinel_last_contact_2099",
+    "patients.last_contact_date 2099-12-31 (an open-ended placeholder)",
+    cell(P, 2, "last_contact_date", "2099-12-31"),
+    outcome="error",
+    severity="error",
+    rule="sentinel_date",
+    table=P,
+    column="last_contact_date",
+    row=2,
+    value="2099-12-31",
+    message="missing-value code",
+)
+case(
+    "sentinel_birth_1900",
+    "patients.birth_date 1900-01-01 (a placeholder for an unknown birth date)",
+    cell(P, 3, "birth_date", "1900-01-01"),
+    outcome="error",
+    severity="error",
+    rule="sentinel_date",
+    table=P,
+    column="birth_date",
+    row=3,
+    value="1900-01-01",
+    message="missing-value code",
+)
+case(
+    "unknown_primary_site",
+    "patients.primary_site 'unknown': a primary never found, or a site not recorded?",
+    cell(P, 4, "primary_site", "unknown"),
+    outcome="error",
+    severity="error",
+    rule="vocabulary",
+    table=P,
+    column="primary_site",
+    row=4,
+    value="unknown",
+    message="unknown_primary",
+)
+case(
+    "folder_with_xls",
+    "the pathology table is an Excel 97-2003 file, pathology.xls",
+    {"pathology.csv": None, "pathology.xls": b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(504)},
+    outcome="error",
+    severity="error",
+    rule="unsupported_file",
+    table=PA,
+    column="-",
+    row="-",
+    value="pathology.xls",
+)
+case(
+    "folder_with_csv_gz",
+    "the imaging table is a gzip-compressed CSV, imaging.csv.gz",
+    {"imaging.csv": None, "imaging.csv.gz": "GZIP:imaging"},
+    outcome="error",
+    severity="error",
+    rule="unsupported_file",
+    table=IM,
+    column="-",
+    row="-",
+    value="imaging.csv.gz",
+)
+
+
+def _typed(text: str) -> object:
+    """A CSV cell as a spreadsheet holds it: numbers as numbers, ISO dates as dates."""
+    import datetime as dt
+
+    if text == "":
+        return None
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        pass
+    try:
+        if text.lstrip("-").isdigit() and not text.startswith("0"):
+            return int(text)
+        return float(text) if "." in text else text
+    except ValueError:
+        return text
+
+
+def _sheet(book: object, table: str, title: str | None = None) -> object:
+    """Append ``table`` (from the minimal cohort) to ``book`` as a typed sheet."""
+    sheet = book.create_sheet(title or table)  # type: ignore[attr-defined]
+    for i, cells in enumerate(ln.split(",") for ln in _lines(table)):
+        sheet.append(cells if i == 0 else [_typed(c) for c in cells])
+    return sheet
+
+
+def _write_book(target: Path, kind: str) -> None:
+    """``BOOK:kind``: a workbook with one spreadsheet feature pandas' reader loses."""
+    from openpyxl import Workbook
+
+    book = Workbook()
+    book.remove(book.active)
+    if kind == "percent_cell":
+        sheet = _sheet(book, PA)
+        sheet["G4"] = 0.12  # S002A's Ki-67, typed as 12%
+        sheet["G4"].number_format = "0%"
+    elif kind == "error_cell":
+        sheet = _sheet(book, PA)
+        sheet["G3"] = "#DIV/0!"
+    elif kind == "formula_cell":
+        sheet = _sheet(book, IM)
+        sheet["G2"] = "=16.2/2"
+    elif kind == "merged_cells":
+        sheet = _sheet(book, PA)
+        sheet.merge_cells("F2:F6")
+    elif kind == "hidden_clash":
+        for table in (P, PA, TL, IM):
+            _sheet(book, table)
+        hidden = _sheet(book, P, "patients ")
+        hidden["B2"] = "female"
+        hidden.sheet_state = "hidden"
+    else:
+        raise ValueError(kind)
+    book.save(target)
+
 
 def _write_excel(target: Path, spec: str) -> None:
     """``EXCEL:table:line:column:value``: the table as a workbook with one cell changed.
@@ -652,6 +958,13 @@ def _write(
             target.write_bytes(content)
         elif content.startswith("EXCEL:"):
             _write_excel(target, content)
+        elif content.startswith("BOOK:"):
+            _write_book(target, content.removeprefix("BOOK:"))
+        elif content.startswith("GZIP:"):
+            import gzip
+
+            data = _text(_lines(content.removeprefix("GZIP:"))).encode("utf-8")
+            target.write_bytes(gzip.compress(data, mtime=0))
         else:
             target.write_bytes(content.encode("utf-8"))
     fields = " ".join(f"{k}={shlex.quote(v)}" for k, v in expected.items())
@@ -665,7 +978,8 @@ Each folder is `tests/data/minimal` with one defect. `EXPECTED` names the outcom
 loading raises `CohortValidationError`; `loads`: the cohort loads, possibly with a warning)
 and the exact problem row it must produce: severity, rule, table, column, row as the file
 shows it (header = row 1; `-` for a whole-file, whole-table or whole-column problem) and
-value. `tests/test_broken_inputs.py` runs every case. Regenerate the folders with
+value. A case loads the folder itself, or the file named by `source` in `EXPECTED` (a
+workbook with a sheet per table). `tests/test_broken_inputs.py` runs every case. Regenerate the folders with
 `python tests/data/broken/make_corpus.py` (this table is written by the same script).
 The 10,000-identical-rows case is built on the fly in the test (a 1 MB file has no place
 in the repository).
@@ -679,7 +993,9 @@ def _readme() -> str:
     rows = []
     for name, (description, _files, exp) in CASES.items():
         cells = [exp[k] for k in ("outcome", "severity", "rule", "table", "column", "row")]
-        value = exp["value"].replace("|", "\\|")
+        value = "".join(c if c.isprintable() else f"\\x{ord(c):02x}" for c in exp["value"]).replace(
+            "|", "\\|"
+        )
         rows.append(f"| `{name}` | {description} | " + " | ".join(cells) + f" | `{value}` |")
     return README_HEAD + "\n".join(rows) + "\n"
 
