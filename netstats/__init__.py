@@ -144,4 +144,7 @@ def __dir__() -> list[str]:
     import pkgutil
 
     modules = {m.name for m in pkgutil.iter_modules(__path__) if not m.name.startswith("_")}
-    return sorted(set(globals()) | set(__all__) | modules)
+    loaded = {n for n in globals() if not n.startswith("_") or n == "__version__"}
+    return sorted(
+        (loaded - {"annotations", "importlib", "Any", "TYPE_CHECKING"}) | set(__all__) | modules
+    )

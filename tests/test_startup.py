@@ -156,6 +156,8 @@ def test_dir_lists_every_public_name_loaded_or_not():
     listed = dir(netstats)
     assert set(netstats.__all__) <= set(listed)
     assert {"cohort", "io", "cli"} <= set(listed)
+    assert not {"importlib", "Any", "TYPE_CHECKING", "annotations"} & set(listed)
+    assert not [n for n in listed if n.startswith("_") and n != "__version__"]
 
 
 def test_static_imports_match_the_lazy_tables():

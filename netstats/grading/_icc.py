@@ -46,16 +46,17 @@ class ICCResult(ResultDisplay):
     >>> from netstats.grading import icc_raters
     >>> wide = pd.DataFrame({"a": [9, 6, 8, 7, 10, 6], "b": [2, 1, 4, 1, 5, 2],
     ...                      "c": [5, 3, 6, 2, 6, 4], "d": [8, 2, 8, 6, 9, 7]})
-    >>> icc_raters(wide)
-    ICCResult
-    Shrout-Fleiss ICCs (two-way ANOVA) of 4 raters on 6 subjects, F tests, 95% CIs
-    statistic                                          description  estimate  f_statistic  df1  df2   p_value  ci_lower  ci_upper  conf_level  n
-         ICC1               single rater, one-way random, absolute    0.1657        1.795    5   18    0.1648   -0.1329    0.7226        0.95  6
-         ICC2     single rater, two-way random, absolute agreement    0.2898        11.03    5   15 0.0001346   0.01879    0.7611        0.95  6
-         ICC3             single rater, two-way mixed, consistency    0.7148        11.03    5   15 0.0001346    0.3425    0.9459        0.95  6
-        ICC1k           mean of k raters, one-way random, absolute    0.4428        1.795    5   18    0.1648   -0.8844    0.9124        0.95  6
-        ICC2k mean of k raters, two-way random, absolute agreement    0.6201        11.03    5   15 0.0001346   0.07114    0.9272        0.95  6
-        ICC3k         mean of k raters, two-way mixed, consistency    0.9093        11.03    5   15 0.0001346    0.6757    0.9859        0.95  6
+    >>> res = icc_raters(wide)
+    >>> res.method
+    'Shrout-Fleiss ICCs (two-way ANOVA) of 4 raters on 6 subjects, F tests, 95% CIs'
+    >>> res.summary[["statistic", "estimate", "ci_lower", "ci_upper"]].round(4)
+      statistic  estimate  ci_lower  ci_upper
+    0      ICC1    0.1657   -0.1329    0.7226
+    1      ICC2    0.2898    0.0188    0.7611
+    2      ICC3    0.7148    0.3425    0.9459
+    3     ICC1k    0.4428   -0.8844    0.9124
+    4     ICC2k    0.6201    0.0711    0.9272
+    5     ICC3k    0.9093    0.6757    0.9859
     """
 
     summary: pd.DataFrame = field(repr=False)
