@@ -260,7 +260,7 @@ def rmst(
         en = None if clean.entry is None else clean.entry[m]
         est, var = _rmst_one(t, e, float(tau), en, None if w is None else w[m])
         if t.max() < tau:
-            short.append(f"{level} (last follow-up {t.max():g})")
+            short.append(f"{level} (last follow-up {t.max():.1f} months)")
         se = np.sqrt(var)
         rows.append(
             {
