@@ -114,6 +114,7 @@ def main() -> None:
     args = ap.parse_args()
     tools = list(PY_TOOLS) + (["R"] if shutil.which("Rscript") and not args.no_r else [])
     rows = []
+    load_start = os.getloadavg()
     with tempfile.TemporaryDirectory() as tmp:
         cache: dict[int, str] = {}
         for task, n in plan(args.full):
@@ -139,7 +140,8 @@ def main() -> None:
                 print(f"{task:15s} n={n:>9,d} {tool:12s} {shown}", flush=True)
             rows.append(row)
     scale = run_scale(args.memory)
-    write(Path(args.output), table(rows, tools), scale)
+    load = (load_start, os.getloadavg())
+    write(Path(args.output), table(rows, tools), scale, load)
 
 
 def run_scale(memory: bool) -> str:
@@ -168,7 +170,15 @@ def run_scale(memory: bool) -> str:
     return "\n".join(lines)
 
 
-def write(path: Path, tab: str, scale: str) -> None:
+def _load(load: tuple[tuple[float, ...], tuple[float, ...]]) -> str:
+    """The 1/5/15-minute load averages at the start and the end of the run."""
+    start, end = (" / ".join(f"{x:.2f}" for x in la) for la in load)
+    return f"load average (1/5/15 min) {start} at the start, {end} at the end"
+
+
+def write(
+    path: Path, tab: str, scale: str, load: tuple[tuple[float, ...], tuple[float, ...]]
+) -> None:
     import joblib  # versions for the record
 
     versions = {
@@ -183,6 +193,7 @@ def write(path: Path, tab: str, scale: str) -> None:
     block = (
         f"{START}\n_Run {stamp} on {os.cpu_count()} CPUs ({platform.machine()}); "
         + ", ".join(f"{k} {v}" for k, v in versions.items())
+        + f"; {_load(load)}"
         + ". Seconds, median of repeats (1 run at n = 1,000,000); ratios > 1x: netstats faster._\n\n"
         + tab
         + "\n\n"

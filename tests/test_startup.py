@@ -92,7 +92,43 @@ def test_bare_import_loads_no_scientific_library():
 def test_the_probe_sees_what_a_sub_package_loads():
     # the check above can fail: using a sub-package pulls its libraries in
     loaded = _loaded("import netstats\nnetstats.survival")
-    assert {"netstats.survival", "pandas", "scipy.stats"} <= loaded
+    assert {"netstats.survival", "pandas", "scipy.special"} <= loaded
+
+
+#: Libraries ``import netstats.survival`` must not load: they come with the first call that
+#: needs them (a formula, the rank transform of cox_zph, p-value adjustment).
+NOT_FOR_SURVIVAL = (
+    "dask",
+    "formulaic",
+    "lifelines",
+    "matplotlib",
+    "scipy.stats",
+    "skops",
+    "sklearn",
+    "statsmodels",
+)
+
+
+def test_survival_import_loads_no_modelling_library():
+    loaded = _loaded("import netstats.survival")
+    assert "netstats.survival._cox" in loaded
+    assert _heavy(loaded, NOT_FOR_SURVIVAL) == []
+
+
+def test_survival_libraries_load_on_first_use():
+    # the check above can fail: a formula loads formulaic, pairwise tests statsmodels
+    body = (
+        "import pandas as pd\n"
+        "from netstats.survival import cox, pairwise_logrank\n"
+        "t = [1.0, 2, 3, 4, 5, 6, 7, 8]\n"
+        "e = [1, 0, 1, 1, 0, 1, 1, 0]\n"
+        "x = [0.1, 0.5, 0.2, 0.9, 0.3, 0.7, 0.4, 0.8]\n"
+        "df = pd.DataFrame({'t': t, 'e': e, 'x': x, 'g': list('abcdabcd')})\n"
+        "cox(df, time='t', event='e', formula='x')\n"
+        "pairwise_logrank(df, time='t', event='e', group='g')"
+    )
+    loaded = _loaded(body)
+    assert {"formulaic", "statsmodels"} <= loaded
 
 
 CLI = "from netstats.cli import app\nsys.argv[0] = 'netstats'\napp()"

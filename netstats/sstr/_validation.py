@@ -205,7 +205,19 @@ def _outer_fold(
         scoring=scoring,
         random_state=seed,
     )
-    return fitted.predict_proba(X.iloc[test])[:, 1], best
+    return _predict(fitted, X.iloc[test]), best
+
+
+def _predict(fitted: Pipeline, X: pd.DataFrame) -> np.ndarray:
+    """Predicted probability of the positive class, on one thread as the fits are.
+
+    A gradient-boosting model predicts tree by tree, each tree an OpenMP parallel region;
+    with the default threads on a busy machine every region can wait for a descheduled
+    thread, which made the out-of-fold predictions cost more than the fits.  The values do
+    not depend on the thread count.
+    """
+    with threadpool_limits(limits=1):
+        return fitted.predict_proba(X)[:, 1]
 
 
 @dataclass(frozen=True, repr=False)
@@ -532,8 +544,8 @@ def _boot_task(
         scoring=scoring,
         random_state=seed % (2**31),
     )
-    app = _point_metrics(yb.astype(float), fitted.predict_proba(X.iloc[idx])[:, 1])
-    test = _point_metrics(y.astype(float), fitted.predict_proba(X)[:, 1])
+    app = _point_metrics(yb.astype(float), _predict(fitted, X.iloc[idx]))
+    test = _point_metrics(y.astype(float), _predict(fitted, X))
     return app, test
 
 
@@ -623,7 +635,7 @@ def bootstrap_optimism(
         scoring=scoring,
         random_state=random_state,
     )
-    apparent = _point_metrics(yy.astype(float), full.predict_proba(X)[:, 1])
+    apparent = _point_metrics(yy.astype(float), _predict(full, X))
     seeds = _seeds(random_state, n_boot)
     tasks = [
         delayed(_boot_task)(

@@ -16,11 +16,11 @@ from typing import Literal, cast
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
-from scipy import stats
 
 from netstats._display import ResultDisplay, plural
 from netstats.exceptions import SchemaError
 from netstats.survival._checks import check_survival_data
+from netstats.survival._dist import chi2_sf, norm_ppf
 from netstats.survival._influence import aj_influence_variance
 from netstats.survival._km import _check_conf, risk_counts
 
@@ -157,7 +157,7 @@ def _cif_one_group(
 def _cif_confint(
     f: np.ndarray, se: np.ndarray, conf_level: float, conf_type: str
 ) -> tuple[np.ndarray, np.ndarray]:
-    z = stats.norm.ppf(1.0 - (1.0 - conf_level) / 2.0)
+    z = norm_ppf(1.0 - (1.0 - conf_level) / 2.0)
     if conf_type == "plain":
         return np.maximum(f - z * se, 0.0), np.minimum(f + z * se, 1.0)
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -738,7 +738,7 @@ def gray_test(
                 "cause": labels[k],
                 "statistic": stat,
                 "df": df,
-                "p_value": float(stats.chi2.sf(stat, df)) if df > 0 else np.nan,
+                "p_value": float(chi2_sf(stat, df)) if df > 0 else np.nan,
             }
         )
     return GrayTestResult(

@@ -11,7 +11,6 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
-from scipy import stats
 
 from netstats._display import ResultDisplay, plural
 from netstats.exceptions import ConvergenceError, SchemaError, StatisticalWarning
@@ -19,6 +18,7 @@ from netstats.survival import _cox_core as core
 from netstats.survival._cox_design import Design, build_design
 from netstats.survival._cox_predict import strata_levels
 from netstats.survival._cox_residuals import strata_labels
+from netstats.survival._dist import chi2_sf, norm_ppf, norm_sf
 
 if TYPE_CHECKING:
     from netstats.survival._cox_predict import CoxSurvivalResult
@@ -808,7 +808,7 @@ def _summary(
     se = np.sqrt(np.diag(naive_var))
     used = np.sqrt(np.diag(var))
     z = beta / used
-    q = stats.norm.ppf(0.5 + conf_level / 2.0)
+    q = norm_ppf(0.5 + conf_level / 2.0)
     x = design.matrix
     n_rows = np.full(x.shape[1], x.shape[0])
     n_ev = np.full(x.shape[1], event.sum())
@@ -826,7 +826,7 @@ def _summary(
             "se": se,
             "robust_se": used if use_robust else np.full(beta.size, np.nan),
             "z": z,
-            "p_value": 2.0 * stats.norm.sf(np.abs(z)),
+            "p_value": 2.0 * norm_sf(np.abs(z)),
             "ci_lower": np.exp(beta - q * used),
             "ci_upper": np.exp(beta + q * used),
             "conf_level": conf_level,
@@ -851,5 +851,5 @@ def _tests(
     if robust_score is not None:
         rows.append(("robust_score", *robust_score))
     frame = pd.DataFrame(rows, columns=["test", "statistic", "df"])
-    frame["p_value"] = stats.chi2.sf(frame["statistic"], frame["df"])
+    frame["p_value"] = chi2_sf(frame["statistic"], frame["df"])
     return frame

@@ -5,18 +5,21 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from functools import cached_property
-from typing import Any
+from functools import cache, cached_property
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
-from formulaic import Formula, ModelSpec, model_matrix
-from formulaic.utils.stateful_transforms import stateful_transform
 
 from netstats.exceptions import SchemaError
 
-__all__ = ["rcs"]
+if TYPE_CHECKING:
+    from formulaic import ModelSpec
+
+# formulaic (0.25 s of imports) loads when the first formula is built, not with the package.
+
+__all__ = ["rcs"]  # noqa: F822  (rcs resolves through the module __getattr__)
 
 #: Quantile range of the outer knots of ``rcs`` by number of knots (Harrell 2015, sec. 2.4.6).
 _RCS_OUTER = {3: 0.10, 4: 0.05, 5: 0.05, 6: 0.05, 7: 0.025}
@@ -77,8 +80,7 @@ def rcs_basis(x: npt.ArrayLike, knots: npt.ArrayLike) -> npt.NDArray[np.float64]
     return np.column_stack(cols)
 
 
-@stateful_transform
-def rcs(data: Any, nk: int = 5, knots: Sequence[float] | None = None, _state: dict = {}) -> dict:  # noqa: B006
+def _rcs(data: Any, nk: int = 5, knots: Sequence[float] | None = None, _state: dict = {}) -> dict:  # noqa: B006
     """Harrell's restricted cubic spline for formulas: ``rcs(age)``, ``rcs(age, 4)``.
 
     Knots are fixed on the fitting data and reused for prediction (stateful transform).
@@ -89,6 +91,25 @@ def rcs(data: Any, nk: int = 5, knots: Sequence[float] | None = None, _state: di
         _state["knots"] = list(knots) if knots is not None else rcs_knots(data, nk).tolist()
     basis = rcs_basis(data, _state["knots"])
     return {str(j): basis[:, j] for j in range(basis.shape[1])}
+
+
+@cache
+def _rcs_transform() -> Any:
+    """``rcs`` as a formulaic stateful transform (built once, on first use)."""
+    from formulaic.utils.stateful_transforms import stateful_transform
+
+    return stateful_transform(_rcs)
+
+
+def _context() -> dict[str, Any]:
+    """The names formulas may call besides formulaic's own: ``rcs``."""
+    return {"rcs": _rcs_transform()}
+
+
+def __getattr__(name: str) -> Any:
+    if name == "rcs":
+        return _rcs_transform()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 @dataclass(frozen=True)
@@ -123,7 +144,7 @@ class Design:
         _check_missing(data, self.variables)
         if self.spec is None:
             return data[list(self.variables)].to_numpy(dtype=float)
-        mm = self.spec.get_model_matrix(data, context={"rcs": rcs})
+        mm = self.spec.get_model_matrix(data, context=_context())
         return np.asarray(mm, dtype=float)[:, 1:]
 
     def offset_for(self, data: pd.DataFrame) -> npt.NDArray[np.float64] | None:
@@ -186,6 +207,8 @@ def _offset_values(
 ) -> tuple[npt.NDArray[np.float64], list[str | ModelSpec]]:
     """Sum of the offset terms on ``data`` (specs of formula offsets are ModelSpecs once
     fitted; a bare string is an expression to evaluate, or the ``offset=`` column)."""
+    from formulaic import model_matrix
+
     total = np.zeros(len(data))
     fitted: list[str | ModelSpec] = []
     for label, spec in zip(labels, specs, strict=True):
@@ -200,10 +223,10 @@ def _offset_values(
             expr = label[len("offset(") : -1]
             _check_missing(data, _used_columns(data, expr), role="offset")
             try:
-                if isinstance(spec, ModelSpec):
-                    mm = spec.get_model_matrix(data, context={"rcs": rcs})
+                if not isinstance(spec, str):  # a fitted ModelSpec
+                    mm = spec.get_model_matrix(data, context=_context())
                 else:
-                    mm = model_matrix(f"0 + ({expr})", data, context={"rcs": rcs})
+                    mm = model_matrix(f"0 + ({expr})", data, context=_context())
                     spec = mm.model_spec
             except Exception as exc:  # formulaic reports unknown names etc.
                 raise SchemaError(f"cannot evaluate {label} on the data: {exc}") from None
@@ -332,6 +355,8 @@ def _build(data: pd.DataFrame, *, formula: str | None, covariates: Sequence[str]
         raise ValueError(
             "formula is the right-hand side only, e.g. 'age + C(sex)'; pass time/event separately"
         )
+    from formulaic import Formula, model_matrix
+
     rhs = Formula(f"1 + {formula}")
     variables = _used_columns(data, formula)
     unknown = sorted(
@@ -345,7 +370,7 @@ def _build(data: pd.DataFrame, *, formula: str | None, covariates: Sequence[str]
         col = data[name]
         if pd.api.types.is_numeric_dtype(col) and not np.isfinite(col.to_numpy(dtype=float)).all():
             raise SchemaError(f"column {name!r} (covariate) has non-finite values")
-    mm = model_matrix(rhs, data, na_action="raise", context={"rcs": rcs})
+    mm = model_matrix(rhs, data, na_action="raise", context=_context())
     spec = mm.model_spec
     matrix = np.asarray(mm, dtype=float)
     columns = [str(c) for c in mm.columns]

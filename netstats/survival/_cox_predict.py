@@ -33,11 +33,12 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
-from scipy import sparse, stats
+from scipy import sparse
 
 from netstats._display import ResultDisplay, plural
 from netstats.exceptions import SchemaError
 from netstats.survival import _cox_core as core
+from netstats.survival._dist import norm_ppf
 
 if TYPE_CHECKING:
     from netstats.survival._cox import CoxResult
@@ -325,7 +326,7 @@ def survival_ci(
 ) -> tuple[FloatArray, FloatArray]:
     """Pointwise limits of a survival probability from the SE of ``-log S`` (R's
     ``survfit_confint(logse=TRUE)``); limits are ``S`` itself where the SE is 0."""
-    q = stats.norm.ppf(0.5 + conf_level / 2.0)
+    q = norm_ppf(0.5 + conf_level / 2.0)
     s = np.asarray(surv, dtype=float)
     e = np.asarray(se_log, dtype=float)
     with np.errstate(divide="ignore", invalid="ignore"):

@@ -10,12 +10,12 @@ from typing import TYPE_CHECKING, Literal
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
-from scipy import stats
 
 from netstats._display import ResultDisplay, plural
 from netstats.exceptions import StatisticalWarning
 from netstats.survival import _cox_core as core
 from netstats.survival._cox_design import rcs_basis
+from netstats.survival._dist import chi2_sf, norm_ppf
 
 if TYPE_CHECKING:
     from netstats.survival._cox import CoxResult
@@ -117,7 +117,7 @@ class ZphResult(ResultDisplay):
         xtx = np.linalg.inv(xmat.T @ xmat)
         h = np.einsum("ij,jk,ik->i", pmat, xtx, pmat)
         fit = pmat @ coef
-        z = stats.norm.ppf(0.5 + conf_level / 2.0)
+        z = norm_ppf(0.5 + conf_level / 2.0)
         half = z * np.sqrt(self.var[k, k] * h)
         return pd.DataFrame(
             {
@@ -243,7 +243,7 @@ def cox_zph(
     chisq.append(float(uu @ np.linalg.solve(imat, uu)))
     dfs.append(p)
     table = pd.DataFrame({"term": names + ["GLOBAL"], "chisq": chisq, "df": dfs})
-    table["p_value"] = stats.chi2.sf(table["chisq"], table["df"])
+    table["p_value"] = chi2_sf(table["chisq"], table["df"])
     if warn and (table["p_value"] < PH_WARNING_LEVEL).any():
         bad = table.loc[table["p_value"] < PH_WARNING_LEVEL, "term"].tolist()
         warnings.warn(
@@ -293,7 +293,9 @@ def _transform_times(
     if transform == "identity":
         return "identity", times
     if transform == "rank":
-        return "rank", stats.rankdata(times)
+        from scipy.stats import rankdata  # scipy.stats loads only for this transform
+
+        return "rank", rankdata(times)
     if transform == "log":
         if (times <= 0).any():
             raise ValueError(

@@ -9,12 +9,12 @@ from typing import Literal
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
-from scipy import stats
 
 from netstats._display import ResultDisplay, plural
 from netstats.exceptions import ConvergenceError, NetstatsError, SchemaError
 from netstats.survival._cox import CoxResult, _numeric, cox
 from netstats.survival._cox_design import build_design
+from netstats.survival._dist import norm_ppf, norm_sf
 
 __all__ = ["FineGrayResult", "cause_specific_cox", "fine_gray"]
 
@@ -376,7 +376,7 @@ def fine_gray(
     var = _sandwich(d, beta, info)
     se = np.sqrt(np.diag(var))
     z = beta / se
-    q = stats.norm.ppf(0.5 + conf_level / 2.0)
+    q = norm_ppf(0.5 + conf_level / 2.0)
     x = design.matrix
     fail = status == 1
     indicator = np.all((x == 0) | (x == 1), axis=0)
@@ -388,7 +388,7 @@ def fine_gray(
             "se": se,
             "naive_se": np.sqrt(np.diag(naive)),
             "z": z,
-            "p_value": 2.0 * stats.norm.sf(np.abs(z)),
+            "p_value": 2.0 * norm_sf(np.abs(z)),
             "ci_lower": np.exp(beta - q * se),
             "ci_upper": np.exp(beta + q * se),
             "conf_level": conf_level,

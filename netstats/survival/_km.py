@@ -18,11 +18,11 @@ from typing import Literal
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
-from scipy import stats
 
 from netstats._display import ResultDisplay, plural
 from netstats.exceptions import StatisticalWarning
 from netstats.survival._checks import SurvivalData, check_survival_data
+from netstats.survival._dist import norm_ppf
 from netstats.survival._influence import aj_influence_variance
 
 __all__ = ["KaplanMeierResult", "kaplan_meier", "km_table"]
@@ -193,7 +193,7 @@ def _confint(
     surv: np.ndarray, se_h: np.ndarray, conf_level: float, conf_type: str
 ) -> tuple[np.ndarray, np.ndarray]:
     """Pointwise CI exactly as R's ``survival:::survfit_confint`` (se on the log scale)."""
-    z = stats.norm.ppf(1.0 - (1.0 - conf_level) / 2.0)
+    z = norm_ppf(1.0 - (1.0 - conf_level) / 2.0)
     with np.errstate(divide="ignore", invalid="ignore"):
         if conf_type == "plain":
             half = se_h * surv * z

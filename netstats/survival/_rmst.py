@@ -7,11 +7,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from netstats._display import ResultDisplay, plural
 from netstats.exceptions import SchemaError, StatisticalWarning
 from netstats.survival._checks import check_survival_data
+from netstats.survival._dist import norm_ppf, norm_sf
 from netstats.survival._km import _check_conf, risk_counts
 
 __all__ = ["RMSTResult", "rmst"]
@@ -246,7 +246,7 @@ def rmst(
     n_dropped = 0 if w is None else int((w == 0).sum())
     use = np.ones(clean.time.size, dtype=bool) if w is None else w > 0
     levels = list(clean.group_levels)
-    z = float(stats.norm.ppf(1.0 - (1.0 - conf_level) / 2.0))
+    z = float(norm_ppf(1.0 - (1.0 - conf_level) / 2.0))
     rows = []
     short = []
     for code, level in enumerate(levels):
@@ -299,7 +299,7 @@ def _wald_p(estimate: float, se: float) -> float:
     group: the contrast is exact, and a test of it is undefined)."""
     if not se > 0:
         return float("nan")
-    return float(2 * stats.norm.sf(abs(estimate / se)))
+    return float(2 * norm_sf(abs(estimate / se)))
 
 
 def _contrasts(summary: pd.DataFrame, z: float, conf_level: float) -> pd.DataFrame:

@@ -7,11 +7,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from netstats._display import ResultDisplay, plural
 from netstats.exceptions import ConvergenceError, SchemaError
 from netstats.survival._checks import check_survival_data
+from netstats.survival._dist import chi2_sf, norm_ppf
 from netstats.survival._km import _check_conf
 
 __all__ = ["AdjustedRMSTResult", "rmst_adjusted"]
@@ -314,7 +314,7 @@ def rmst_adjusted(
     for g in range(k):
         m = clean.group == g
         w[m] = d[m] / _censoring_survival(y[m], d[m])
-    z = float(stats.norm.ppf(0.5 + conf_level / 2))
+    z = float(norm_ppf(0.5 + conf_level / 2))
     coef_rows = []
     contrasts = []
     for model in _MODELS:
@@ -336,7 +336,7 @@ def rmst_adjusted(
         a_inv = np.linalg.inv(a)
         se = np.sqrt(np.diag(a_inv @ gamma @ a_inv))
         zs = beta / se
-        p = stats.chi2.sf(zs**2, 1)
+        p = chi2_sf(zs**2, 1)
         for j, term in enumerate(terms):
             coef_rows.append(
                 (model, term, beta[j], se[j], zs[j], p[j], beta[j] - z * se[j], beta[j] + z * se[j])
