@@ -17,7 +17,6 @@ from netstats.exceptions import ConvergenceError, SchemaError, StatisticalWarnin
 from netstats.survival import _cox_core as core
 from netstats.survival._cox_design import Design, build_design
 from netstats.survival._cox_predict import strata_levels
-from netstats.survival._cox_residuals import strata_labels
 from netstats.survival._dist import chi2_sf, norm_ppf, norm_sf
 
 if TYPE_CHECKING:
@@ -132,7 +131,6 @@ class CoxResult(ResultDisplay):
     # fitted linear predictor is ``_x @ coef + _offset``.
     _offset: npt.NDArray[np.float64] | None = field(repr=False, compare=False, default=None)
     _row_index: pd.Index | None = field(repr=False, compare=False, default=None)
-    _strata_labels: tuple[str, ...] = field(repr=False, compare=False, default=())
     _strata_levels: tuple[Any, ...] = field(repr=False, compare=False, default=())
 
     # ------------------------------------------------------------------ display
@@ -713,7 +711,6 @@ def cox(
         _x=x,
         _cluster_codes=cl_sorted if use_robust else None,
         _row_index=data.index,
-        _strata_labels=strata_labels(data, strata_cols),
         _strata_levels=strata_levels(data, strata_cols),
         offset=design.offsets,
         _offset=None if design.offset is None else design.offset[rs.order],

@@ -378,7 +378,7 @@ def _per_event(fit: CoxResult, type: str, weighted: bool, terms: list[str]) -> p
         sres = sres * rs.weights[dr][:, None]
     if type == "scaledsch":
         sres = sres @ fit.naive_var * dr.size + fit.coef
-    levels = fit._strata_labels
+    levels = strata_labels(fit.strata, fit._strata_levels)
     if levels:
         stratum = np.asarray(levels, dtype=object)[rs.strata[dr]]
     elif fit.strata:  # a result built without the labels: the stratum codes
@@ -428,17 +428,16 @@ def _collapse_codes(
     return index, np.asarray(codes, dtype=np.int64)
 
 
-def strata_labels(data: pd.DataFrame, columns: Sequence[str]) -> tuple[str, ...]:
-    """R's labels of the strata (``"sex=1"``, ``"sex=1, enum=2"``) in the order of their
-    codes (sorted levels), as :func:`cox` numbers them."""
+def strata_labels(columns: Sequence[str], levels: Sequence[Any]) -> tuple[str, ...]:
+    """R's labels of the strata (``"sex=1"``, ``"sex=1, enum=2"``) from the levels
+    :func:`cox` numbers them by (``CoxResult._strata_levels``, see
+    :func:`netstats.survival._cox_predict.strata_levels`), in the order of their codes."""
     if not columns:
         return ()
     if len(columns) == 1:
-        levels = pd.factorize(data[columns[0]], sort=True)[1]
         return tuple(f"{columns[0]}={_level(v)}" for v in levels)
-    keys = data.groupby(list(columns), sort=True, observed=True).size().index
     return tuple(
-        ", ".join(f"{c}={_level(v)}" for c, v in zip(columns, k, strict=True)) for k in keys
+        ", ".join(f"{c}={_level(v)}" for c, v in zip(columns, k, strict=True)) for k in levels
     )
 
 
