@@ -172,3 +172,11 @@ def test_errors():
         icc_raters(_wide("shrout_fleiss").replace({9.0: np.inf}))
     with pytest.raises(TypeError, match="raters must be a list"):
         icc_raters(_wide("shrout_fleiss"), raters="r1")
+
+
+def test_wide_refuses_a_rater_listed_twice_or_the_subject_as_a_rater():
+    wide = pd.DataFrame({"id": [1, 2, 3], "a": [1.0, 2, 3], "b": [1.5, 2, 2.5]})
+    with pytest.raises(SchemaError, match="listed more than once: a"):
+        icc_raters(wide, raters=["a", "a", "b"])
+    with pytest.raises(SchemaError, match="'id' is the subject column"):
+        icc_raters(wide, subject="id", raters=["id", "a", "b"])

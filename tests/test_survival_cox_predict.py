@@ -461,3 +461,25 @@ def test_adjusted_curves_refuse_a_model_with_an_offset() -> None:
     fit = cox(OPT_LUNG, "age + sex + offset(lo)", time="time", event="status")
     with pytest.raises(SchemaError, match="offset"):
         adjusted_survival(fit, OPT_LUNG, group="sex")
+
+
+def test_text_numbers_in_newdata_are_refused_and_leave_the_fit_intact() -> None:
+    # formulaic would code a text column as a categorical and rewrite the fitted
+    # encoder state: every later prediction from the fit would then fail
+    fit = cox(LUNG, LUNG_F, time="time", event="status")
+    good = predict_survival(fit, ND_LUNG).summary
+    text = ND_LUNG.assign(age=ND_LUNG["age"].astype(str))
+    with pytest.raises(SchemaError, match="'age' must be numeric as when the model was fitted"):
+        predict_survival(fit, text)
+    with pytest.raises(SchemaError, match="must be numeric"):
+        fit.predict_linear(text)
+    pd.testing.assert_frame_equal(predict_survival(fit, ND_LUNG).summary, good)
+
+
+def test_adjusted_curves_refuse_a_missing_group_value() -> None:
+    vet = VET.copy()
+    vet["celltype"] = vet["celltype"].astype(object)
+    fit = cox(vet, "C(celltype) + karno", time="time", event="status")
+    vet.loc[3, "celltype"] = np.nan
+    with pytest.raises(SchemaError, match=r"'celltype' \(group\) has 1 missing value"):
+        adjusted_survival(fit, vet, group="celltype")

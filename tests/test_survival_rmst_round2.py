@@ -315,3 +315,30 @@ def test_adjusted_errors():
         rmst_adjusted(d, event="status", group="group", covariates="karno", tau=100)
     with pytest.raises(ValueError, match="covariates is empty"):
         rmst_adjusted(d, event="status", group="group", covariates=[], tau=100)
+
+
+def test_adjusted_rmst_refuses_numbers_stored_as_text():
+    rng = np.random.default_rng(2)
+    df = pd.DataFrame({"arm": rng.choice(["a", "b"], 60), "age": rng.integers(40, 80, 60)})
+    df["time"] = rng.exponential(20, 60)
+    df["event"] = (rng.uniform(size=60) < 0.7).astype(int)
+    with pytest.raises(SchemaError, match="age: numbers stored as text"):
+        rmst_adjusted(df.assign(age=df["age"].astype(str)), group="arm", covariates=["age"], tau=10)
+    fit = rmst_adjusted(df, group="arm", covariates=["age"], tau=10)
+    assert np.isfinite(fit.contrasts["p_value"]).all()
+
+
+def test_adjusted_rmst_exact_contrast_has_no_p_value():
+    # no event before tau in either group: every RMST is tau, the SE is rounding noise
+    df = pd.DataFrame(
+        {
+            "arm": ["a", "b"] * 10,
+            "age": np.linspace(40, 70, 20),
+            "time": np.linspace(20, 40, 20),
+            "event": [1, 0] * 10,
+        }
+    )
+    res = rmst_adjusted(df, group="arm", covariates=["age"], tau=10)
+    diff = res.contrasts.set_index("contrast").loc["difference"]
+    assert abs(diff["estimate"]) < 1e-9
+    assert np.isnan(diff["p_value"])

@@ -144,6 +144,11 @@ def _from_wide(
         raters = [c for c in data.columns if c != subject]
     elif isinstance(raters, str) or not isinstance(raters, Sequence):
         raise TypeError("raters must be a list of column names")
+    repeated = sorted({str(c) for c in raters if list(raters).count(c) > 1})
+    if repeated:
+        raise SchemaError(f"rater column(s) listed more than once: {', '.join(repeated)}")
+    if subject is not None and subject in raters:
+        raise SchemaError(f"{subject!r} is the subject column and cannot also be a rater")
     for c in raters:
         if c not in data.columns:
             raise SchemaError(

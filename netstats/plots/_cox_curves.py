@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from netstats import labels
+from netstats.plots._km import _get_ax
 from netstats.plots._style import legend_outside, series_style
 
 if TYPE_CHECKING:  # pragma: no cover - typing only
@@ -29,14 +30,6 @@ SURVIVAL_LABEL = "Survival probability"
 BAND_ALPHA = 0.2
 
 
-def _get_ax(ax: Axes | None) -> Axes:
-    import matplotlib.pyplot as plt
-
-    if ax is None:
-        _, ax = plt.subplots(figsize=(7.5, 5.0), layout="constrained")
-    return ax
-
-
 def _draw(ax: Axes, sub: pd.DataFrame, index: int, label: str, ci: bool, gid: str) -> None:
     """One step curve from (0, 1) with its band; the line carries ``gid``."""
     t = np.concatenate([[0.0], sub["time"].to_numpy(dtype=float)])
@@ -47,8 +40,9 @@ def _draw(ax: Axes, sub: pd.DataFrame, index: int, label: str, ci: bool, gid: st
     if ci:
         lo = np.concatenate([[1.0], sub["ci_lower"].to_numpy(dtype=float)])
         hi = np.concatenate([[1.0], sub["ci_upper"].to_numpy(dtype=float)])
+        ok = ~(np.isnan(lo) | np.isnan(hi))  # no band where a limit is not estimable
         band = ax.fill_between(
-            t, lo, hi, step="post", color=style.color, alpha=BAND_ALPHA, linewidth=0
+            t, lo, hi, where=ok, step="post", color=style.color, alpha=BAND_ALPHA, linewidth=0
         )
         band.set_gid(f"{gid}_band")
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -144,7 +145,10 @@ class Design:
         _check_missing(data, self.variables)
         if self.spec is None:
             return data[list(self.variables)].to_numpy(dtype=float)
-        mm = self.spec.get_model_matrix(data, context=_context())
+        _check_kinds(self.spec, data)
+        # formulaic updates the encoder state it is given: a copy keeps the fitted levels
+        # and knots intact whatever ``data`` holds
+        mm = copy.deepcopy(self.spec).get_model_matrix(data, context=_context())
         return np.asarray(mm, dtype=float)[:, 1:]
 
     def offset_for(self, data: pd.DataFrame) -> npt.NDArray[np.float64] | None:
@@ -266,7 +270,22 @@ def _check_missing(data: pd.DataFrame, names: Sequence[str], role: str = "covari
         if n_missing:
             raise SchemaError(
                 f"column {name!r} ({role}) has {n_missing} missing value(s); "
-                "remove or impute them explicitly before fitting"
+                "remove or impute them explicitly before fitting or predicting"
+            )
+
+
+def _check_kinds(spec: Any, data: pd.DataFrame) -> None:
+    """Refuse new data whose column is text where the fit saw numbers (formulaic would
+    otherwise code it as a categorical, or fail deep inside its encoder)."""
+    for expr, (kind, _state) in spec.encoder_state.items():
+        name = str(expr).strip("`")
+        if str(getattr(kind, "value", kind)) != "numerical" or name not in data.columns:
+            continue
+        col = data[name]
+        if not (pd.api.types.is_numeric_dtype(col) or pd.api.types.is_bool_dtype(col)):
+            raise SchemaError(
+                f"column {name!r} must be numeric as when the model was fitted, got dtype "
+                f"{col.dtype} (numbers stored as text? convert with pandas.to_numeric)"
             )
 
 

@@ -28,7 +28,7 @@ import re
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import numpy.typing as npt
@@ -38,7 +38,9 @@ from scipy import sparse
 from netstats._display import ResultDisplay, plural
 from netstats.exceptions import SchemaError
 from netstats.survival import _cox_core as core
+from netstats.survival._cox_design import _check_missing
 from netstats.survival._dist import norm_ppf
+from netstats.survival._km import _check_conf as check_km_conf
 
 if TYPE_CHECKING:
     from netstats.survival._cox import CoxResult
@@ -71,14 +73,33 @@ def strata_levels(data: pd.DataFrame, names: Sequence[str]) -> tuple[object, ...
     return tuple(tuple(key) for key in sizes.index.tolist())
 
 
+def strata_labels(columns: Sequence[str], levels: Sequence[Any]) -> tuple[str, ...]:
+    """R's labels of the strata (``"sex=1"``, ``"sex=1, enum=2"``) from the levels
+    :func:`cox` numbers them by (``CoxResult._strata_levels``, see
+    :func:`strata_levels`), in the order of their codes."""
+    if not columns:
+        return ()
+    if len(columns) == 1:
+        return tuple(f"{columns[0]}={_level(v)}" for v in levels)
+    return tuple(
+        ", ".join(f"{c}={_level(v)}" for c, v in zip(columns, k, strict=True)) for k in levels
+    )
+
+
+def _level(value: Any) -> str:
+    """A stratum level as R prints it (``1`` for a whole float ``1.0``)."""
+    if isinstance(value, float | np.floating) and float(value).is_integer():
+        return str(int(value))
+    return str(value)
+
+
 def _stratum_name(fit: CoxResult, code: int) -> object:
     if not fit.strata:
         return "all"
     level = fit._strata_levels[code]
     if len(fit.strata) == 1:
         return level
-    assert isinstance(level, tuple)
-    return ", ".join(f"{c}={v}" for c, v in zip(fit.strata, level, strict=True))
+    return strata_labels(fit.strata, fit._strata_levels)[code]
 
 
 def _newdata_strata(fit: CoxResult, newdata: pd.DataFrame) -> npt.NDArray[np.int64]:
@@ -315,10 +336,9 @@ def _first_group(hz: _Hazard, code: int) -> int:
 
 
 def _check_conf(conf_type: str, conf_level: float) -> None:
+    check_km_conf(conf_level, "log")  # the level's checks, shared with Kaplan-Meier
     if conf_type not in CONF_TYPES:
         raise ValueError(f"conf_type must be one of {', '.join(CONF_TYPES)}, got {conf_type!r}")
-    if not 0.0 < conf_level < 1.0:
-        raise ValueError(f"conf_level must be in (0, 1), got {conf_level}")
 
 
 def survival_ci(
@@ -788,6 +808,7 @@ def _check_adjusted(
             f"data has {len(data)} rows but the model was fitted to {rs.n}: pass the "
             "fitting data (same rows, same order)"
         )
+    _check_missing(data, [group], role="group")
     lv = tuple(sorted(pd.unique(data[group]).tolist())) if levels is None else tuple(levels)
     if not lv:
         raise ValueError("no levels to standardise to")

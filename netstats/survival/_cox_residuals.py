@@ -11,6 +11,7 @@ import pandas as pd
 
 from netstats.exceptions import SchemaError
 from netstats.survival import _cox_core as core
+from netstats.survival._cox_predict import strata_labels
 
 if TYPE_CHECKING:
     from netstats.survival._cox import CoxResult
@@ -426,23 +427,3 @@ def _collapse_codes(
     codes, uniques = pd.factorize(values, sort=True)
     index = pd.Index(uniques, name=name if name is not None else "cluster")
     return index, np.asarray(codes, dtype=np.int64)
-
-
-def strata_labels(columns: Sequence[str], levels: Sequence[Any]) -> tuple[str, ...]:
-    """R's labels of the strata (``"sex=1"``, ``"sex=1, enum=2"``) from the levels
-    :func:`cox` numbers them by (``CoxResult._strata_levels``, see
-    :func:`netstats.survival._cox_predict.strata_levels`), in the order of their codes."""
-    if not columns:
-        return ()
-    if len(columns) == 1:
-        return tuple(f"{columns[0]}={_level(v)}" for v in levels)
-    return tuple(
-        ", ".join(f"{c}={_level(v)}" for c, v in zip(columns, k, strict=True)) for k in levels
-    )
-
-
-def _level(value: Any) -> str:
-    """A stratum level as R prints it (``1`` for a whole float ``1.0``)."""
-    if isinstance(value, float | np.floating) and float(value).is_integer():
-        return str(int(value))
-    return str(value)

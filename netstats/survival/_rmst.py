@@ -235,10 +235,7 @@ def rmst(
     (3.7778, 1)
     """
     _check_conf(conf_level, "log")
-    if isinstance(tau, bool) or not isinstance(tau, int | float | np.integer | np.floating):
-        raise TypeError(f"tau must be a number (months), got {type(tau).__name__}")
-    if not np.isfinite(tau) or tau <= 0:
-        raise ValueError(f"tau must be finite and > 0, got {tau!r}")
+    check_tau(tau)
     clean = check_survival_data(
         data, time=time, event=event, group=group, entry=entry, weights=weights
     )
@@ -292,6 +289,14 @@ def rmst(
         weights=weights,
         n_dropped=n_dropped,
     )
+
+
+def check_tau(tau: object) -> None:
+    """Refuse a horizon that is not a finite positive number (months)."""
+    if isinstance(tau, bool) or not isinstance(tau, int | float | np.integer | np.floating):
+        raise TypeError(f"tau must be a number (months), got {type(tau).__name__}")
+    if not np.isfinite(tau) or tau <= 0:
+        raise ValueError(f"tau must be finite and > 0, got {tau!r}")
 
 
 def _wald_p(estimate: float, se: float) -> float:

@@ -13,6 +13,7 @@ from netstats.exceptions import ConvergenceError, SchemaError
 from netstats.survival._checks import check_survival_data
 from netstats.survival._dist import chi2_sf, norm_ppf
 from netstats.survival._km import _check_conf
+from netstats.survival._rmst import check_tau
 
 __all__ = ["AdjustedRMSTResult", "rmst_adjusted"]
 
@@ -107,6 +108,13 @@ def _design(
             cols.append(v)
             names.append(c)
         else:
+            present = raw.dropna()
+            if len(present) and pd.to_numeric(present, errors="coerce").notna().all():
+                problems.append(
+                    f"{c}: numbers stored as text (dtype {raw.dtype}); convert with "
+                    "pandas.to_numeric, or cast to 'category' if the codes are categories"
+                )
+                continue
             levels = (
                 list(raw.cat.categories)
                 if isinstance(raw.dtype, pd.CategoricalDtype)
@@ -281,10 +289,7 @@ def rmst_adjusted(
     ['intercept', 'arm=b', 'age']
     """
     _check_conf(conf_level, "log")
-    if isinstance(tau, bool) or not isinstance(tau, int | float | np.integer | np.floating):
-        raise TypeError(f"tau must be a number (months), got {type(tau).__name__}")
-    if not np.isfinite(tau) or tau <= 0:
-        raise ValueError(f"tau must be finite and > 0, got {tau!r}")
+    check_tau(tau)
     clean = check_survival_data(data, time=time, event=event, group=group)
     if clean.group is None:  # group is required; this only narrows the type
         raise TypeError("group must be a column name (str)")
@@ -335,7 +340,11 @@ def rmst_adjusted(
             gamma += kap.T @ kap
         a_inv = np.linalg.inv(a)
         se = np.sqrt(np.diag(a_inv @ gamma @ a_inv))
-        zs = beta / se
+        # an SE at rounding level (every RMST exact: no events before tau) leaves the
+        # contrast exact and its test undefined, as rmst() reports it (NaN)
+        exact = se <= 1e-10 * max(float(np.abs(y).max()), 1.0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            zs = np.where(exact, np.nan, beta / se)
         p = chi2_sf(zs**2, 1)
         for j, term in enumerate(terms):
             coef_rows.append(
