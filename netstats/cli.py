@@ -245,6 +245,8 @@ def _show_problems(problems, *, title: str, path: Path | None, temp_file: bool =
             written = _write_problems(problems, path)
         except OSError as exc:
             _echo(f"error: the problem table could not be written: {_describe(exc)}", err=True)
+            if path is not None:  # asked for by name: the command did not do its job
+                raise typer.Exit(1) from None
             return
         _echo(f"all {len(problems)} problem(s), one row each: {written}")
 

@@ -509,3 +509,42 @@ def test_a_reader_running_out_of_memory_is_a_damaged_file(tmp_path, monkeypatch)
     assert problems["rule"].tolist() == ["unreadable_file"]
     assert "ran out of memory" in problems["message"].iloc[0]
     assert "imaging.dta" in problems["message"].iloc[0]
+
+
+def test_a_problems_file_that_cannot_be_written_fails_the_command(tmp_path):
+    target = tmp_path / "no" / "such" / "folder" / "problems.csv"
+    output = fails(["validate", str(MINIMAL), "--problems-file", str(target)])
+    assert "the problem table could not be written" in output
+
+
+def test_a_placeholder_date_is_refused_once(cohort):
+    lines = (cohort / "patients.csv").read_text().splitlines()
+    header = lines[0].split(",")
+    row = lines[1].split(",")
+    row[header.index("diagnosis_date")] = "1900-01-01"
+    (cohort / "patients.csv").write_text("\n".join([lines[0], ",".join(row), *lines[2:]]) + "\n")
+    with pytest.raises(CohortValidationError) as caught:
+        load_cohort(cohort)
+    errors = caught.value.problems.query("severity == 'error'")
+    assert errors["rule"].tolist() == ["sentinel_date"], errors
+
+
+def test_an_empty_patients_table_is_one_error_not_one_per_linked_row(cohort):
+    header = (cohort / "patients.csv").read_text().splitlines()[0]
+    (cohort / "patients.csv").write_text(header + "\n")
+    with pytest.raises(CohortValidationError) as caught:
+        load_cohort(cohort)
+    errors = caught.value.problems.query("severity == 'error'")
+    assert errors["rule"].tolist() == ["empty_table"], errors
+
+
+def test_a_fractional_size_limit_is_not_no_limit():
+    from netstats.io._files import parse_size
+
+    assert parse_size("0.4") == 1 and parse_size("0") == 0 and parse_size("1.5K") == 1536
+
+
+def test_a_report_is_not_written_inside_the_cohort_folder(cohort):
+    output = fails(["report", "--data", str(cohort), "--out", str(cohort / "rep")])
+    assert "inside the input folder" in one_line_error(output)
+    assert not (cohort / "rep").exists()

@@ -71,6 +71,8 @@ def _loaded(body: str, *, args: tuple[str, ...] = ()) -> set[str]:
         timeout=120,
     )
     assert proc.stdout.strip(), proc.stderr
+    # the probe prints the modules even when the body fails: a crash must not pass as light
+    assert proc.returncode == 0, proc.stderr
     return set(json.loads(proc.stdout.strip().splitlines()[-1]))
 
 

@@ -146,6 +146,8 @@ def check_sentinel_dates(
                 _rows(frame, hit, row_offset),
                 frame.loc[hit, col.name].dt.strftime("%Y-%m-%d").tolist(),
             )
+            # refused once: later rules (date order, after death) must not see it again
+            frame.loc[hit, col.name] = pd.NaT
 
 
 def check_keys(
@@ -208,7 +210,10 @@ def check_cross_table(
         ["birth_date", "diagnosis_date", "last_contact_date", "death_date"]
     ]
     known = known[~known.index.duplicated()]
-    for name in ("pathology", "therapy_lines", "imaging"):
+    # an empty patients table is already refused (empty_table): the rules that link other
+    # tables' rows to patients would only repeat it once per row
+    linked = () if patients.empty else ("pathology", "therapy_lines", "imaging")
+    for name in linked:
         frame = tables[name]
         off = row_offsets[name]
         unknown = frame["patient_id"].notna() & ~frame["patient_id"].isin(known.index)
@@ -476,7 +481,9 @@ def _line_rules(
         severity="warning",
     )
     died = patients.drop_duplicates("patient_id").set_index("patient_id")["death_date"]
-    no_death = (lines["end_reason"] == "death") & lines["patient_id"].map(died).isna()
+    no_death = (
+        (lines["end_reason"] == "death") & lines["patient_id"].map(died).isna() & (len(died) > 0)
+    )
     _flag(
         problems,
         lines,

@@ -10,6 +10,7 @@ variable :data:`MAX_FILE_SIZE_ENV` (``netstats --max-file-size`` sets it).  Data
 
 from __future__ import annotations
 
+import math
 import os
 import re
 import stat
@@ -48,7 +49,8 @@ def parse_size(text: str) -> int:
             f"{text!r} is not a file size; write bytes or a number with K, M, G or T "
             "(powers of 1024), e.g. 500M or 4G; 0 means no limit"
         )
-    return int(float(found.group(1)) * _UNITS[found.group(2).lower()])
+    # rounded up: a small size such as 0.4 must not become 0, which means "no limit"
+    return math.ceil(float(found.group(1)) * _UNITS[found.group(2).lower()])
 
 
 def format_size(n: int) -> str:

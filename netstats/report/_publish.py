@@ -139,7 +139,8 @@ def check_destination(out: str | Path, *, inputs: Iterable[str | Path] = ()) -> 
     Raises
     ------
     DestinationError
-        ``out`` is a file, holds an input or the working directory, is a non-empty
+        ``out`` is a file, holds an input or the working directory, lies inside an input
+        folder, is a non-empty
         folder that is not a finished report, or is a report holding files that are not
         part of its render or were changed since (listed in ``report.json``, they would
         be deleted or overwritten).
@@ -156,6 +157,14 @@ def check_destination(out: str | Path, *, inputs: Iterable[str | Path] = ()) -> 
             raise DestinationError(
                 f"report folder {out} holds {item_path}, which replacing the report would "
                 "delete; choose a folder of its own (e.g. reports/NAME)"
+            )
+    for item in inputs:
+        item_path = Path(item).resolve()
+        if item_path.is_dir() and _within(resolved, item_path):
+            raise DestinationError(
+                f"report folder {out} is inside the input folder {item_path}; write reports "
+                "outside the data, so that nothing there is overwritten or later read as a "
+                "cohort table (e.g. reports/NAME)"
             )
     if out.is_dir() and any(out.iterdir()) and not is_report(out):
         raise DestinationError(
