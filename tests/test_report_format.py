@@ -87,6 +87,15 @@ def test_provenance_hashes_every_table_file():
     assert prov.git_commit is None or len(prov.git_commit) == 40
 
 
+def test_provenance_hashes_the_files_the_loader_reads(tmp_path):
+    # the formats io reads (.txt, .pq, upper-case suffixes) count, .xls (refused) and
+    # notes beside the data do not
+    for name in ("patients.txt", "imaging.PQ", "pathology.xlsm", "old.xls", "notes.md"):
+        (tmp_path / name).write_bytes(b"x")
+    prov = provenance(tmp_path, seeds={"seed": 1}, endpoint_rules="-")
+    assert set(prov.files["file"]) == {"patients.txt", "imaging.PQ", "pathology.xlsm"}
+
+
 def test_provenance_redacts_database_password():
     prov = provenance("postgresql://ana:secret@db.example/net")
     assert "secret" not in prov.data_source and prov.files.empty

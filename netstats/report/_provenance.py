@@ -32,7 +32,6 @@ KEY_PACKAGES = (
     "papermill",
     "nbconvert",
 )
-_TABLE_SUFFIXES = (".csv", ".parquet", ".xlsx", ".xls", ".sas7bdat", ".sav", ".dta", ".duckdb")
 
 
 def file_sha256(path: str | Path, *, chunk_size: int = 1 << 20) -> str:
@@ -57,9 +56,12 @@ def file_sha256(path: str | Path, *, chunk_size: int = 1 << 20) -> str:
 
 def input_files(data: str | Path) -> list[Path]:
     """The table files a data source is read from (a folder's table files, or the file)."""
+    from netstats.io import _DUCKDB_ENDINGS, FILE_FORMATS  # the formats the loader reads
+
+    readable = (*FILE_FORMATS, *_DUCKDB_ENDINGS)
     path = Path(data)
     if path.is_dir():
-        return sorted(p for p in path.iterdir() if p.is_file() and p.suffix in _TABLE_SUFFIXES)
+        return sorted(p for p in path.iterdir() if p.is_file() and p.suffix.lower() in readable)
     if path.is_file():
         return [path]
     return []
